@@ -1,0 +1,61 @@
+# alzscan: a thin wrapper over scripts/, CMake, ctest and node.
+#   make demo   build everything and serve the browser app on http://127.0.0.1:$(PORT)
+#   make test   every test suite (native, WebAssembly, node, headless Chromium)
+# Both run `make setup` first when this machine lacks something.
+
+BUILD      ?= build
+WASM_BUILD ?= build-wasm
+WEB_OUT    ?= $(BUILD)/web
+DATA       ?= ../shared/data/alzheimer_mri
+PORT       ?= 8080
+JOBS       ?= $(shell nproc)
+CTEST_ARGS ?= --output-on-failure
+
+# Debian's emscripten needs Debian's node modules; our node is not Debian's.
+export NODE_PATH := /usr/share/nodejs
+export OMP_WAIT_POLICY ?= PASSIVE
+
+SETUP_STAMP := $(BUILD)/.setup-done
+ALZSCAN     := $(BUILD)/native/alzscan
+
+.PHONY: all setup build native wasm web test test-native test-wasm test-node test-browser \
+        demo train export bench bench-train bench-web experiments clean
+
+all: build
+
+setup: $(SETUP_STAMP)
+$(SETUP_STAMP): scripts/setup.sh package-lock.json
+	bash scripts/setup.sh
+
+build: native wasm web
+
+native: $(SETUP_STAMP)
+	cmake -S . -B $(BUILD) -G Ninja -DALZSCAN_DATA_DIR=$(abspath $(DATA))
+	cmake --build $(BUILD) -j $(JOBS)
+
+wasm: $(SETUP_STAMP)
+	emcmake cmake -S . -B $(WASM_BUILD) -G Ninja -DALZSCAN_DATA_DIR=$(abspath $(DATA))
+	cmake --build $(WASM_BUILD) -j $(JOBS)
+
+web: wasm
+	bash scripts/assemble_web.sh $(WASM_BUILD) $(WEB_OUT) $(DATA)
+
+test: build
+	$(MAKE) --no-print-directory test-native test-wasm test-node test-browser
+
+test-native:
+	ctest --test-dir $(BUILD) $(CTEST_ARGS)
+test-wasm:
+	ctest --test-dir $(WASM_BUILD) $(CTEST_ARGS)
+test-node:
+	ALZSCAN=$(abspath $(ALZSCAN)) WASM_BUILD=$(abspath $(WASM_BUILD)) DATA=$(abspath $(DATA)) \
+	  node --test tests/node/
+test-browser:
+	ALZSCAN=$(abspath $(ALZSCAN)) WEB_OUT=$(abspath $(WEB_OUT)) DATA=$(abspath $(DATA)) \
+	  node --test tests/browser/
+
+demo: build
+	node web/server.mjs --root $(WEB_OUT) --port $(PORT)
+
+clean:
+	rm -rf $(BUILD) $(WASM_BUILD)

@@ -1,0 +1,67 @@
+// native/models/model_zoo.h: every classifier the trainer can build (owner: models + export).
+//
+//   alzscan::ModelConfig cfg;
+//   cfg.arch = "efficientnet_b2"; cfg.head = "enhanced";
+//   alzscan::Classifier net = alzscan::make_model(cfg);     // throws std::invalid_argument
+//   torch::Tensor logits = net->forward(x);                 // x: N,1,H,W float32, normalised
+//                                                           // logits: N,num_classes float32
+// Module names follow torchvision where it has the model (resnet50: conv1, bn1, layer1..4;
+// efficientnet_b2: features.0 .. features.8), so torchvision state dicts load by name
+// (see --init). The backbone is registered as "backbone", the head as "head".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+namespace alzscan {
+
+struct ModelConfig {
+    std::string arch = "small";   // small | resnet50 | efficientnet_b2
+    std::string head = "linear";  // linear | mlp | advanced | enhanced
+    int in_channels = 1;
+    int num_classes = 4;
+    double dropout = -1.0;        // < 0: the head's own default (mlp 0.5, enhanced 0.4, ...)
+    double stochastic_depth = 0.2;  // efficientnet only (torchvision's default for B2)
+};
+
+class ClassifierImpl : public torch::nn::Module {
+public:
+    explicit ClassifierImpl(const ModelConfig& config);
+
+    // N,C_in,H,W float32 -> N,num_classes logits.
+    torch::Tensor forward(torch::Tensor x);
+    // Last convolutional feature maps (N,C,h,w), before pooling: for Grad-CAM later.
+    torch::Tensor feature_maps(torch::Tensor x);
+    // Pooled features -> logits.
+    torch::Tensor classify(torch::Tensor feature_maps);
+
+    const ModelConfig& config() const { return config_; }
+    int64_t num_feature_channels() const { return feature_channels_; }
+
+    // Freezes the first n parameter tensors of the backbone in registration order (what
+    // `for i, p in enumerate(backbone.parameters()): if i < n: p.requires_grad = False` does
+    // in the seed). Returns how many were frozen (min(n, count)).
+    int64_t freeze_backbone(int64_t n);
+
+    torch::nn::Module& backbone() { return *backbone_; }
+    torch::nn::Module& head() { return *head_; }
+
+private:
+    ModelConfig config_;
+    int64_t feature_channels_ = 0;
+    std::shared_ptr<torch::nn::Module> backbone_;
+    std::shared_ptr<torch::nn::Module> head_;
+};
+TORCH_MODULE(Classifier);
+
+Classifier make_model(const ModelConfig& config);
+
+std::vector<std::string> model_archs();   // {"small", "resnet50", "efficientnet_b2"}
+std::vector<std::string> model_heads();   // {"linear", "mlp", "advanced", "enhanced"}
+
+int64_t count_parameters(torch::nn::Module& module, bool trainable_only = false);
+
+}  // namespace alzscan

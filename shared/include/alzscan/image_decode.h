@@ -1,0 +1,54 @@
+// alzscan/image_decode.h: image bytes -> 8-bit grayscale, with stb_image.
+//
+//   std::vector<uint8_t> bytes = read_file("scan.png");          // I/O is the caller's job
+//   auto info = alzscan::probe_image(bytes.data(), bytes.size()); // header only, cheap
+//   auto img  = alzscan::decode_gray(bytes.data(), bytes.size());
+//   if (!img) std::fprintf(stderr, "%s\n", img.error().c_str());
+//
+// Formats: PNG, JPEG (baseline + progressive), BMP, GIF (first frame only). 8- and 16-bit
+// samples; gray, gray+alpha, RGB, RGBA.
+//
+// Conversion to gray (documented, and the same in trainer and browser):
+//   16-bit samples -> 8-bit:   v8 = (v16 * 255 + 32767) / 65535            (round to nearest)
+//   colour -> gray, ITU-R BT.601 luma in integers:
+//                              y  = (299 * R + 587 * G + 114 * B + 500) / 1000
+//   alpha composited over black: g = (y * A + 127) / 255
+// Gray input keeps its values bit-exactly (no alpha: unchanged).
+//
+// Limits are checked from the header before any pixel is decoded, so a 60000x60000 PNG
+// costs nothing: width and height must each be in 1..max_side and width*height <= max_pixels.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "alzscan/expected.h"
+#include "alzscan/gray_image.h"
+
+namespace alzscan {
+
+struct DecodeLimits {
+    int max_side = 8192;               // pixels, each of width and height
+    int64_t max_pixels = 40'000'000;   // width * height
+};
+
+struct ImageInfo {
+    std::string format;  // "png", "jpeg", "bmp", "gif"
+    int width = 0;
+    int height = 0;
+    int channels = 0;    // as stored: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
+    int bits = 8;        // 8 or 16 (bits per sample)
+};
+
+// Reads only the header. Errors: empty buffer, unknown format, zero/negative size, over limits.
+Expected<ImageInfo> probe_image(const uint8_t* data, size_t size, const DecodeLimits& limits = {});
+
+// Full decode to 8-bit gray. Errors as probe_image, plus truncated or corrupt pixel data.
+Expected<GrayImage> decode_gray(const uint8_t* data, size_t size, const DecodeLimits& limits = {});
+
+// The luma formula above, exposed for tests and for callers that already hold RGB(A) pixels.
+uint8_t luma_bt601(uint8_t r, uint8_t g, uint8_t b);
+uint8_t composite_over_black(uint8_t gray, uint8_t alpha);
+
+}  // namespace alzscan

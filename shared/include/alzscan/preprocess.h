@@ -1,0 +1,37 @@
+// alzscan/preprocess.h: the single path from image bytes to a model input tensor.
+// The trainer (native/) and the browser (wasm/) both call exactly these functions.
+//
+//   auto spec  = alzscan::parse_preprocess_spec(model_json);
+//   auto input = alzscan::preprocess_bytes(bytes.data(), bytes.size(), *spec);
+//   if (!input) show(input.error());
+//   // input->data(): 1,1,H,W float32, normalised with spec.mean/std
+//
+// The trainer caches the uint8 stage (prepare_image) and normalises per batch, so that
+// augmentation can work on pixels; the sum of the two stages is preprocess_bytes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "alzscan/expected.h"
+#include "alzscan/gray_image.h"
+#include "alzscan/image_decode.h"
+#include "alzscan/preprocess_spec.h"
+
+namespace alzscan {
+
+// decode_gray + resize_gray to spec.width x spec.height.
+Expected<GrayImage> prepare_image(const uint8_t* data, size_t size, const PreprocessSpec& spec,
+                                  const DecodeLimits& limits = {});
+
+// Writes width*height floats (one channel plane, row-major) to out:
+// out[i] = (pixels[i] / 255 - mean) / std, computed in float32 as written.
+void normalise_into(const GrayImage& image, const PreprocessSpec& spec, float* out);
+
+// prepare_image + normalise_into: a 1,1,H,W float32 tensor as a flat vector.
+Expected<std::vector<float>> preprocess_bytes(const uint8_t* data, size_t size,
+                                              const PreprocessSpec& spec,
+                                              const DecodeLimits& limits = {});
+
+}  // namespace alzscan

@@ -1,0 +1,45 @@
+// alzscan/preprocess_spec.h: how an image becomes a model input, and the class names.
+//
+//   auto spec = alzscan::parse_preprocess_spec(model_json_text);   // model.json from the trainer
+//   if (!spec) return spec.error();   // e.g. "model.json: input.std must be > 0 (got 0)"
+//   std::string j = alzscan::preprocess_spec_to_json(*spec);
+//
+// JSON contract (the "input" and "classes" members of model.json; other members are ignored
+// here and belong to the caller):
+//   {
+//     "input":   {"name": "input", "layout": "NCHW", "channels": 1, "height": 128, "width": 128,
+//                 "mean": 0.5, "std": 0.5, "resize": "area"},
+//     "classes": ["Mild_Demented", "Moderate_Demented", "Non_Demented", "Very_Mild_Demented"]
+//   }
+// Normalised pixel = (pixel / 255 - mean) / std.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "alzscan/expected.h"
+
+namespace alzscan {
+
+struct PreprocessSpec {
+    std::string input_name = "input";
+    int channels = 1;        // only 1 (gray) is supported
+    int height = 128;        // pixels
+    int width = 128;         // pixels
+    float mean = 0.5f;       // in units of pixel/255
+    float std = 0.5f;        // in units of pixel/255, > 0
+    std::string resize = "area";
+    std::vector<std::string> class_names;
+};
+
+// The dataset's four classes, in the HF label order (0..3).
+std::vector<std::string> default_class_names();
+
+// Validates every member: types, height/width in 1..8192, std > 0 and finite, mean finite,
+// channels == 1, layout == "NCHW", resize == "area", at least 2 distinct non-empty class names.
+Expected<PreprocessSpec> parse_preprocess_spec(const std::string& json_text);
+
+// Writes {"input": {...}, "classes": [...]}; parse_preprocess_spec reads it back exactly.
+std::string preprocess_spec_to_json(const PreprocessSpec& spec);
+
+}  // namespace alzscan
