@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEB_PACKAGES=(
-  build-essential cmake ninja-build pkg-config git ca-certificates dpkg-dev
+  build-essential cmake ninja-build ccache pkg-config git ca-certificates dpkg-dev
   libtorch-dev libonnx-dev libprotobuf-dev protobuf-compiler
   libgtest-dev googletest nlohmann-json3-dev libstb-dev libopenblas0
   emscripten libimgui-dev
