@@ -1,0 +1,213 @@
+// PreprocessSpec <-> JSON with nlohmann/json, used so that nothing can throw: parse with
+// allow_exceptions = false (a SAX pass first, only to learn where a syntax error is), check
+// every member's type before get<>(), and dump with the "replace" UTF-8 handler.
+// In WebAssembly a thrown exception would abort the page.
+#include "alzscan/preprocess_spec.h"
+
+#include <cmath>
+#include <set>
+
+#include "nlohmann/json.hpp"
+
+namespace alzscan {
+namespace {
+
+using json = nlohmann::json;
+using ordered_json = nlohmann::ordered_json;
+
+constexpr int kMaxSide = 8192;
+const char* const kWhere = "model.json: ";
+
+Error spec_error(const std::string& what) { return make_error(kWhere + what); }
+
+// Records where a syntax error is; accepts everything else.
+struct SyntaxErrorFinder : nlohmann::json_sax<json> {
+    bool failed = false;
+    size_t position = 0;
+    std::string token;
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, const string_t&) override { return true; }
+    bool string(string_t&) override { return true; }
+    bool binary(binary_t&) override { return true; }
+    bool start_object(std::size_t) override { return true; }
+    bool key(string_t&) override { return true; }
+    bool end_object() override { return true; }
+    bool start_array(std::size_t) override { return true; }
+    bool end_array() override { return true; }
+    bool parse_error(std::size_t pos, const std::string& last_token,
+                     const nlohmann::detail::exception&) override {
+        failed = true;
+        position = pos;
+        token = last_token;
+        return false;
+    }
+};
+
+std::string shorten(const std::string& s, size_t n = 40) {
+    return s.size() <= n ? s : s.substr(0, n) + "...";
+}
+
+// Reads an integer member in [lo, hi]. Missing: error unless fallback is given.
+Expected<int> read_int(const json& obj, const char* key, const std::string& path, int lo, int hi,
+                       const int* fallback) {
+    auto it = obj.find(key);
+    if (it == obj.end()) {
+        if (fallback) return *fallback;
+        return spec_error("missing key \"" + path + "\" (an integer " + std::to_string(lo) + ".." +
+                          std::to_string(hi) + ")");
+    }
+    int64_t v = 0;
+    if (it->is_number_unsigned()) {
+        uint64_t u = it->get<uint64_t>();
+        v = u > uint64_t(hi) ? int64_t(hi) + 1 : int64_t(u);
+    } else if (it->is_number_integer()) {
+        v = it->get<int64_t>();
+    } else {
+        return spec_error(path + " must be an integer (got " + std::string(it->type_name()) + " " +
+                          shorten(it->dump(-1, ' ', false, json::error_handler_t::replace)) + ")");
+    }
+    if (v < lo || v > hi)
+        return spec_error(path + " must be " + std::to_string(lo) + ".." + std::to_string(hi) +
+                          " (got " + it->dump() + ")");
+    return static_cast<int>(v);
+}
+
+Expected<float> read_number(const json& obj, const char* key, const std::string& path) {
+    auto it = obj.find(key);
+    if (it == obj.end()) return spec_error("missing key \"" + path + "\" (a number)");
+    if (!it->is_number())
+        return spec_error(path + " must be a number (got " + std::string(it->type_name()) + " " +
+                          shorten(it->dump(-1, ' ', false, json::error_handler_t::replace)) + ")");
+    const double d = it->get<double>();
+    const float f = static_cast<float>(d);
+    if (!std::isfinite(d) || !std::isfinite(f))
+        return spec_error(path + " must be a finite number (got " + it->dump() + ")");
+    return f;
+}
+
+Expected<std::string> read_string(const json& obj, const char* key, const std::string& path,
+                                  const char* fallback) {
+    auto it = obj.find(key);
+    if (it == obj.end()) {
+        if (fallback) return std::string(fallback);
+        return spec_error("missing key \"" + path + "\" (a string)");
+    }
+    if (!it->is_string())
+        return spec_error(path + " must be a string (got " + std::string(it->type_name()) + " " +
+                          shorten(it->dump(-1, ' ', false, json::error_handler_t::replace)) + ")");
+    return it->get<std::string>();
+}
+
+}  // namespace
+
+std::vector<std::string> default_class_names() {
+    return {"Mild_Demented", "Moderate_Demented", "Non_Demented", "Very_Mild_Demented"};
+}
+
+Expected<PreprocessSpec> parse_preprocess_spec(const std::string& json_text) {
+    if (json_text.find_first_not_of(" \t\r\n") == std::string::npos)
+        return make_error("model.json is empty: expected {\"input\": {...}, \"classes\": [...]}");
+    SyntaxErrorFinder finder;
+    json::sax_parse(json_text, &finder);
+    if (finder.failed)
+        return make_error("model.json is not valid JSON: syntax error at byte " +
+                          std::to_string(finder.position) + " near '" + shorten(finder.token, 20) +
+                          "'");
+    const json root = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+    if (root.is_discarded())
+        return make_error("model.json is not valid JSON");
+    if (!root.is_object())
+        return spec_error("expected a JSON object at the top level (got " +
+                          std::string(root.type_name()) + ")");
+
+    auto input_it = root.find("input");
+    if (input_it == root.end())
+        return spec_error("missing key \"input\" (an object with height, width, mean, std)");
+    if (!input_it->is_object())
+        return spec_error("input must be an object (got " + std::string(input_it->type_name()) + ")");
+    const json& input = *input_it;
+
+    PreprocessSpec spec;
+    auto name = read_string(input, "name", "input.name", "input");
+    if (!name) return make_error(name.error());
+    if (name->empty()) return spec_error("input.name must not be empty");
+    spec.input_name = *name;
+
+    auto layout = read_string(input, "layout", "input.layout", "NCHW");
+    if (!layout) return make_error(layout.error());
+    if (*layout != "NCHW")
+        return spec_error("input.layout must be \"NCHW\" (got \"" + shorten(*layout) + "\")");
+
+    const int one = 1;
+    auto channels = read_int(input, "channels", "input.channels", 1, 1, &one);
+    if (!channels) return make_error(channels.error());
+    spec.channels = *channels;
+
+    auto height = read_int(input, "height", "input.height", 1, kMaxSide, nullptr);
+    if (!height) return make_error(height.error());
+    spec.height = *height;
+    auto width = read_int(input, "width", "input.width", 1, kMaxSide, nullptr);
+    if (!width) return make_error(width.error());
+    spec.width = *width;
+
+    auto mean = read_number(input, "mean", "input.mean");
+    if (!mean) return make_error(mean.error());
+    spec.mean = *mean;
+    auto std_dev = read_number(input, "std", "input.std");
+    if (!std_dev) return make_error(std_dev.error());
+    if (!(*std_dev > 0.0f))
+        return spec_error("input.std must be > 0 (got " + input.find("std")->dump() + ")");
+    spec.std = *std_dev;
+
+    auto resize = read_string(input, "resize", "input.resize", "area");
+    if (!resize) return make_error(resize.error());
+    if (*resize != "area")
+        return spec_error("input.resize must be \"area\" (got \"" + shorten(*resize) + "\")");
+    spec.resize = *resize;
+
+    auto classes_it = root.find("classes");
+    if (classes_it == root.end())
+        return spec_error("missing key \"classes\" (a list of at least 2 class names)");
+    if (!classes_it->is_array())
+        return spec_error("classes must be a list of class names (got " +
+                          std::string(classes_it->type_name()) + ")");
+    if (classes_it->size() < 2)
+        return spec_error("classes must name at least 2 classes (got " +
+                          std::to_string(classes_it->size()) + ")");
+    std::set<std::string> seen;
+    for (size_t i = 0; i < classes_it->size(); ++i) {
+        const json& c = (*classes_it)[i];
+        const std::string path = "classes[" + std::to_string(i) + "]";
+        if (!c.is_string())
+            return spec_error(path + " must be a string (got " + std::string(c.type_name()) + ")");
+        std::string s = c.get<std::string>();
+        if (s.empty()) return spec_error(path + " must not be empty");
+        if (!seen.insert(s).second)
+            return spec_error(path + " repeats the class name \"" + shorten(s) + "\"");
+        spec.class_names.push_back(std::move(s));
+    }
+    return spec;
+}
+
+std::string preprocess_spec_to_json(const PreprocessSpec& spec) {
+    ordered_json input;
+    input["name"] = spec.input_name;
+    input["layout"] = "NCHW";
+    input["channels"] = spec.channels;
+    input["height"] = spec.height;
+    input["width"] = spec.width;
+    // float -> double is exact, and nlohmann prints doubles round-trippably.
+    input["mean"] = static_cast<double>(spec.mean);
+    input["std"] = static_cast<double>(spec.std);
+    input["resize"] = spec.resize;
+    ordered_json root;
+    root["input"] = std::move(input);
+    root["classes"] = ordered_json::array();
+    for (const auto& c : spec.class_names) root["classes"].push_back(c);
+    return root.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+}
+
+}  // namespace alzscan
