@@ -16,6 +16,9 @@
 
 #include <torch/torch.h>
 
+#include "models/backbone.h"
+#include "models/heads.h"
+
 namespace alzscan {
 
 struct ModelConfig {
@@ -48,15 +51,20 @@ public:
 
     torch::nn::Module& backbone() { return *backbone_; }
     torch::nn::Module& head() { return *head_; }
+    // Typed access for the ONNX exporter, which walks each known block type explicitly.
+    std::shared_ptr<BackboneImpl> backbone_ptr() const { return backbone_; }
+    std::shared_ptr<HeadImpl> head_ptr() const { return head_; }
 
 private:
     ModelConfig config_;
     int64_t feature_channels_ = 0;
-    std::shared_ptr<torch::nn::Module> backbone_;
-    std::shared_ptr<torch::nn::Module> head_;
+    std::shared_ptr<BackboneImpl> backbone_;
+    std::shared_ptr<HeadImpl> head_;
 };
 TORCH_MODULE(Classifier);
 
+// Throws std::invalid_argument naming the bad value (unknown arch/head, in_channels < 1,
+// num_classes < 2, dropout outside [0, 1), stochastic_depth outside [0, 1)).
 Classifier make_model(const ModelConfig& config);
 
 std::vector<std::string> model_archs();   // {"small", "resnet50", "efficientnet_b2"}
