@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Assembles the static browser app into WEB_OUT:
+#   web/ page + JS, the WASM app, ONNX Runtime Web (self-hosted, same version as its JS), the
+#   default model, a font, ~8 gallery slices from the dataset's test split (copied, never
+#   committed), precompressed .br/.gz siblings, and sw.js with the asset list baked in.
+# usage: scripts/assemble_web.sh WASM_BUILD WEB_OUT DATA
+#   ALZSCAN_MODEL_DIR=dir   use another model (default: models/default)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WASM_BUILD=${1:?usage: assemble_web.sh WASM_BUILD WEB_OUT DATA}
+WEB_OUT=${2:?usage: assemble_web.sh WASM_BUILD WEB_OUT DATA}
+DATA=${3:-../shared/data/alzheimer_mri}
+MODEL_DIR=${ALZSCAN_MODEL_DIR:-models/default}
+ORT_DIST=node_modules/onnxruntime-web/dist
+FONT=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+
+die() { echo "assemble_web: $*" >&2; exit 1; }
+[ -f "$WASM_BUILD/wasm/alzscan_app.js" ] && [ -f "$WASM_BUILD/wasm/alzscan_app.wasm" ] ||
+  die "$WASM_BUILD/wasm/alzscan_app.{js,wasm} missing (build the WASM app: make wasm)"
+[ -f "$ORT_DIST/ort.wasm.min.mjs" ] || die "$ORT_DIST/ort.wasm.min.mjs missing (run make setup: npm ci)"
+
+# Fresh output each time (stale assets would end up in the service worker's list).
+rm -rf "$WEB_OUT"
+mkdir -p "$WEB_OUT"/{ort,model,fonts,gallery}
+
+for f in index.html app.css app.js inference_worker.js sw.js; do cp web/$f "$WEB_OUT/$f"; done
+cp "$WASM_BUILD/wasm/alzscan_app.js" "$WASM_BUILD/wasm/alzscan_app.wasm" "$WEB_OUT/"
+
+# ONNX Runtime Web: the JS and the .wasm/.mjs it loads must be one version.
+ort_version=$(node -p 'require("./node_modules/onnxruntime-web/package.json").version')
+for f in ort.wasm.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm; do
+  [ -f "$ORT_DIST/$f" ] || die "$ORT_DIST/$f missing (onnxruntime-web $ort_version incomplete: rm -rf node_modules && make setup)"
+  cp "$ORT_DIST/$f" "$WEB_OUT/ort/$f"
+done
+
+if [ -f "$MODEL_DIR/model.onnx" ] && [ -f "$MODEL_DIR/model.json" ]; then
+  cp "$MODEL_DIR/model.onnx" "$MODEL_DIR/model.json" "$WEB_OUT/model/"
+else
+  echo "assemble_web: WARNING: $MODEL_DIR/model.{onnx,json} missing: the page will say so (make train && make export)" >&2
+fi
+
+[ -f "$FONT" ] && cp "$FONT" "$WEB_OUT/fonts/" ||
+  echo "assemble_web: note: $FONT missing (apt-get install fonts-dejavu-core); ImGui's built-in font is used" >&2
+
+# Gallery: 2 slices per class that are test images in BOTH the HF and the Kaggle split, so that
+# no model trained on either split has seen them.
+node --input-type=module - "$DATA" "$WEB_OUT" <<'JS'
+import fs from "node:fs";
+import path from "node:path";
+const [data, out] = process.argv.slice(2);
+const split = path.join(data, "KAGGLE_SPLIT.tsv");
+if (!fs.existsSync(split)) {
+  fs.writeFileSync(path.join(out, "gallery/gallery.json"), JSON.stringify({
+    note: `No sample slices: the dataset was not found at ${data} when this app was built. ` +
+          "Get it as README.md describes (../shared/data/alzheimer_mri) and rebuild, or open your own PNG/JPEG slices.",
+  }));
+  console.error(`assemble_web: note: ${split} missing, gallery left empty`);
+  process.exit(0);
+}
+const rows = fs.readFileSync(split, "utf8").trim().split("\n").slice(1).map((l) => l.split("\t"));
+const byClass = new Map();
+for (const [rel, cls, kaggle] of rows) {
+  if (kaggle !== "test" || !rel.startsWith("test/")) continue;
+  if (!byClass.has(cls)) byClass.set(cls, []);
+  byClass.get(cls).push(rel);
+}
+const entries = [];
+for (const cls of [...byClass.keys()].sort()) {
+  const picks = byClass.get(cls).sort((a, b) => a.localeCompare(b, "en", { numeric: true })).slice(0, 2);
+  for (const rel of picks) {
+    const name = path.basename(rel);
+    fs.copyFileSync(path.join(data, rel), path.join(out, "gallery", name));
+    entries.push({ file: `gallery/${name}`, label: cls });
+  }
+}
+fs.writeFileSync(path.join(out, "gallery/gallery.json"), JSON.stringify(entries, null, 1));
+console.error(`assemble_web: gallery: ${entries.length} test slices`);
+JS
+
+# Precompress (brotli 11 + gzip 9) where it saves >= 10 %, caching results by content hash since
+# brotli 11 on ORT's 14 MB .wasm takes ~35 s here. Then bake the asset list into sw.js.
+CACHE_DIR="$(dirname "$WEB_OUT")/.web-compress-cache"
+mkdir -p "$CACHE_DIR"
+node --input-type=module - "$WEB_OUT" "$CACHE_DIR" "$ort_version" <<'JS'
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import zlib from "node:zlib";
+const [out, cacheDir, ortVersion] = process.argv.slice(2);
+const files = [];
+(function walk(dir) {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) walk(p);
+    else files.push(path.relative(out, p).split(path.sep).join("/"));
+  }
+})(out);
+files.sort();
+const compressible = /\.(html|css|js|mjs|json|wasm|onnx|ttf|csv|md)$/;
+const digest = crypto.createHash("sha256");
+let raw = 0, best = 0;
+for (const rel of files) {
+  const p = path.join(out, rel);
+  const bytes = fs.readFileSync(p);
+  const hash = crypto.createHash("sha256").update(bytes).digest("hex");
+  digest.update(rel + "\0" + hash + "\0");
+  raw += bytes.length;
+  let smallest = bytes.length;
+  if (compressible.test(rel) && rel !== "sw.js") {
+    for (const [ext, make] of [
+      ["br", () => zlib.brotliCompressSync(bytes, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } })],
+      ["gz", () => zlib.gzipSync(bytes, { level: 9 })],
+    ]) {
+      const cached = path.join(cacheDir, `${hash}.${ext}`);
+      if (!fs.existsSync(cached)) fs.writeFileSync(cached, make());
+      const packed = fs.readFileSync(cached);
+      if (packed.length <= 0.9 * bytes.length) {
+        fs.writeFileSync(`${p}.${ext}`, packed);
+        smallest = Math.min(smallest, packed.length);
+      }
+    }
+  }
+  best += smallest;
+}
+const version = digest.digest("hex").slice(0, 16);
+const assets = ["./", ...files.filter((f) => f !== "sw.js" && f !== "index.html"), "index.html"];
+const swPath = path.join(out, "sw.js");
+const sw = fs.readFileSync(swPath, "utf8")
+  .replace(/\/\*ALZSCAN_ASSETS\*\/\[\]\/\*END\*\//, JSON.stringify(assets))
+  .replace("/*ALZSCAN_VERSION*/dev", version);
+fs.writeFileSync(swPath, sw);
+fs.writeFileSync(path.join(out, "build-info.json"), JSON.stringify({ version, ort_version: ortVersion, files: files.length, raw_bytes: raw, compressed_bytes: best }, null, 1));
+console.error(`assemble_web: ${files.length} assets, ${(raw / 1e6).toFixed(2)} MB raw, ${(best / 1e6).toFixed(2)} MB as served compressed (br), version ${version}`);
+JS
+echo "assemble_web: $WEB_OUT ready (serve it: node web/server.mjs --root $WEB_OUT)"

@@ -1,0 +1,263 @@
+// wasm/app_exports.cpp: the C surface the page (web/app.js) drives, and the frame loop.
+//
+//   const app = M._alzscan_app_create();
+//   M._alzscan_app_set_font(app, ptr, n);            // optional, before start; ownership passes
+//   M._alzscan_app_start(app);                        // GLFW window on Module.canvas + ImGui
+//   M._alzscan_app_set_model(app, jsonPtr);           // -> "" or the model.json error
+//   const id = M._alzscan_app_add_file(app, namePtr, labelPtr, bytesPtr, n);
+//   M._alzscan_app_item_error(app, id)                // "" or shared/'s message, verbatim
+//   M._alzscan_app_item_tensor(app, id) / _length     // 1,1,H,W float32 for the worker
+//   M._alzscan_app_set_result(app, id, probsPtr, 4, inferenceMs) | _set_failure(app, id, msg)
+//
+// Strings returned to JS stay valid until the next call that returns a string.
+#include <emscripten.h>
+#include <emscripten/html5.h>
+#include <GLES3/gl3.h>
+#include <GLFW/glfw3.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "alzscan/image_decode.h"
+#include "alzscan/preprocess.h"
+#include "alzscan/resize.h"
+#include "app_state.h"
+#include "gl_texture.h"
+#include "imgui.h"
+#include "imgui_impl_glfw.h"
+#include "imgui_impl_opengl3.h"
+
+using namespace alzscan;
+using namespace alzscan::web;
+
+// Canvas size in CSS pixels, from the page (the canvas fills its container).
+EM_JS(int, js_canvas_css_width, (), { return Module.canvas.clientWidth | 0; });
+EM_JS(int, js_canvas_css_height, (), { return Module.canvas.clientHeight | 0; });
+
+namespace {
+
+// A display copy no longer than kDisplayMaxSide, uploaded as a texture.
+void make_display_texture(const GrayImage& image, uint32_t* texture, int* w, int* h) {
+    const GrayImage* shown = &image;
+    GrayImage smaller;
+    int long_side = std::max(image.width, image.height);
+    if (long_side > kDisplayMaxSide) {
+        int tw = std::max(1, image.width * kDisplayMaxSide / long_side);
+        int th = std::max(1, image.height * kDisplayMaxSide / long_side);
+        auto r = resize_gray(image, tw, th);
+        if (r) {
+            smaller = std::move(r).value();
+            shown = &smaller;
+        }
+    }
+    *texture = upload_gray_texture(*shown);
+    *w = shown->width;
+    *h = shown->height;
+}
+
+void frame(void* arg) {
+    App& app = *static_cast<App*>(arg);
+    int cw = js_canvas_css_width(), ch = js_canvas_css_height();
+    if (cw > 0 && ch > 0 && (cw != app.canvas_width || ch != app.canvas_height)) {
+        app.canvas_width = cw;
+        app.canvas_height = ch;
+        glfwSetWindowSize(app.window, cw, ch);
+        app.wake();
+    }
+    // Idle when nothing changed: SwiftShader / laptop GPUs should not spin at 60 fps.
+    if (app.wake_frames <= 0 && !ImGui::IsAnyMouseDown()) return;
+    if (app.wake_frames > 0) --app.wake_frames;
+
+    glfwPollEvents();
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui_ImplGlfw_NewFrame();
+    ImGui::NewFrame();
+    draw_ui(app);
+    ImGui::Render();
+    int fw = 0, fh = 0;
+    glfwGetFramebufferSize(app.window, &fw, &fh);
+    glViewport(0, 0, fw, fh);
+    glClearColor(0.93f, 0.945f, 0.96f, 1.0f);
+    glClear(GL_COLOR_BUFFER_BIT);
+    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+}
+
+const char* keep(App& app, std::string text) {
+    app.scratch = std::move(text);
+    return app.scratch.c_str();
+}
+
+}  // namespace
+
+extern "C" {
+
+EMSCRIPTEN_KEEPALIVE App* alzscan_app_create() { return new App(); }
+
+// Takes ownership of a malloc'd TrueType font (read by the page); freed here.
+EMSCRIPTEN_KEEPALIVE void alzscan_app_set_font(App* app, uint8_t* data, int size) {
+    if (data && size > 0) app->font_ttf.assign(data, data + size);
+    std::free(data);
+}
+
+// 0 on success; the page shows a plain-HTML error otherwise (no canvas UI without WebGL2).
+EMSCRIPTEN_KEEPALIVE int alzscan_app_start(App* app) {
+    if (!glfwInit()) return 1;
+    glfwWindowHint(GLFW_CLIENT_API, GLFW_OPENGL_ES_API);
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
+    app->canvas_width = std::max(320, js_canvas_css_width());
+    app->canvas_height = std::max(240, js_canvas_css_height());
+    app->window = glfwCreateWindow(app->canvas_width, app->canvas_height, "alzscan", nullptr, nullptr);
+    if (!app->window) return 2;
+    glfwMakeContextCurrent(app->window);
+
+    IMGUI_CHECKVERSION();
+    ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = nullptr;  // layout is fixed; nothing to persist
+    apply_style(*app);
+    ImGui_ImplGlfw_InitForOpenGL(app->window, true);
+    ImGui_ImplOpenGL3_Init("#version 300 es");
+    emscripten_set_main_loop_arg(frame, app, 0, false);
+    return 0;
+}
+
+EMSCRIPTEN_KEEPALIVE void alzscan_app_wake(App* app) { app->wake(); }
+
+// "" when model.json is valid for this app; otherwise the one-line reason (also shown in the UI).
+EMSCRIPTEN_KEEPALIVE const char* alzscan_app_set_model(App* app, const char* json_text) {
+    auto info = parse_model_info(json_text ? json_text : "");
+    app->wake();
+    if (!info) {
+        app->model_ok = false;
+        app->model_error = info.error();
+        app->status = StatusKind::Error;
+        app->status_text = info.error();
+        return keep(*app, info.error());
+    }
+    app->model = std::move(info).value();
+    app->model_ok = true;
+    app->model_error.clear();
+    return keep(*app, "");
+}
+
+// kind: 0 loading, 1 ready, 2 error. The text is shown in the header.
+EMSCRIPTEN_KEEPALIVE void alzscan_app_set_status(App* app, int kind, const char* text, const char* runtime) {
+    app->status = static_cast<StatusKind>(std::clamp(kind, 0, 2));
+    app->status_text = text ? text : "";
+    if (runtime) app->runtime_text = runtime;
+    app->wake();
+}
+
+// JSON: [{"file": "gallery/x.jpg", "label": "Non_Demented"}, ...] or {"note": "why it is empty"}.
+EMSCRIPTEN_KEEPALIVE void alzscan_app_set_gallery(App* app, const char* json_text) {
+    auto j = nlohmann::json::parse(json_text ? json_text : "", nullptr, false);
+    app->gallery.clear();
+    app->gallery_note.clear();
+    if (j.is_array()) {
+        for (const auto& e : j) {
+            if (!e.is_object() || !e.contains("file") || !e["file"].is_string()) continue;
+            GalleryEntry g;
+            g.file = e["file"].get<std::string>();
+            if (e.contains("label") && e["label"].is_string()) g.label = e["label"].get<std::string>();
+            app->gallery.push_back(std::move(g));
+        }
+    } else if (j.is_object() && j.contains("note") && j["note"].is_string()) {
+        app->gallery_note = j["note"].get<std::string>();
+    }
+    if (app->gallery.empty() && app->gallery_note.empty()) app->gallery_note = "No sample slices in this build.";
+    app->wake();
+}
+
+EMSCRIPTEN_KEEPALIVE void alzscan_app_set_gallery_image(App* app, int index, const uint8_t* data, int size) {
+    if (index < 0 || index >= static_cast<int>(app->gallery.size())) return;
+    auto img = decode_gray(data, static_cast<size_t>(std::max(size, 0)));
+    if (!img) return;
+    GalleryEntry& g = app->gallery[index];
+    make_display_texture(*img, &g.texture, &g.width, &g.height);
+    app->wake();
+}
+
+// Decodes and preprocesses synchronously with shared/. Returns the new item's id; on failure the
+// item is already in the batch with its error (read it with _alzscan_app_item_error).
+EMSCRIPTEN_KEEPALIVE int alzscan_app_add_file(App* app, const char* name, const char* true_label,
+                                              const uint8_t* data, int size) {
+    ScanItem& item = app->batch.add(name ? name : "", true_label ? true_label : "");
+    int id = item.id;
+    app->selected_id = id;
+    app->scroll_to_selected = true;
+    app->view.reset();
+    app->wake();
+    if (!app->model_ok) {
+        item.fail(app->model_error.empty() ? "the model is not loaded yet: wait for \"Ready\" in the header"
+                                           : "the model is not usable: " + app->model_error);
+        return id;
+    }
+    const size_t n = static_cast<size_t>(std::max(size, 0));
+    double t0 = emscripten_get_now();
+    auto tensor = preprocess_bytes(data, n, app->model.spec);
+    double t1 = emscripten_get_now();
+    if (!tensor) {
+        item.fail(tensor.error());
+        return id;
+    }
+    item.tensor = std::move(tensor).value();
+    item.preprocess_ms = t1 - t0;
+    if (auto info = probe_image(data, n)) {
+        item.format = info->format;
+        item.width = info->width;
+        item.height = info->height;
+        item.channels = info->channels;
+        item.bits = info->bits;
+    }
+    if (auto img = decode_gray(data, n))
+        make_display_texture(*img, &item.texture, &item.texture_width, &item.texture_height);
+    return id;
+}
+
+EMSCRIPTEN_KEEPALIVE const char* alzscan_app_item_error(App* app, int id) {
+    ScanItem* item = app->batch.find(id);
+    return keep(*app, item ? item->error : "no such item");
+}
+
+EMSCRIPTEN_KEEPALIVE const float* alzscan_app_item_tensor(App* app, int id) {
+    ScanItem* item = app->batch.find(id);
+    return item && !item->tensor.empty() ? item->tensor.data() : nullptr;
+}
+
+EMSCRIPTEN_KEEPALIVE int alzscan_app_item_tensor_length(App* app, int id) {
+    ScanItem* item = app->batch.find(id);
+    return item ? static_cast<int>(item->tensor.size()) : 0;
+}
+
+EMSCRIPTEN_KEEPALIVE double alzscan_app_item_preprocess_ms(App* app, int id) {
+    ScanItem* item = app->batch.find(id);
+    return item ? item->preprocess_ms : 0.0;
+}
+
+EMSCRIPTEN_KEEPALIVE void alzscan_app_release_tensor(App* app, int id) {
+    if (ScanItem* item = app->batch.find(id)) {
+        item->tensor.clear();
+        item->tensor.shrink_to_fit();
+    }
+}
+
+EMSCRIPTEN_KEEPALIVE void alzscan_app_set_result(App* app, int id, const float* probs, int n, double inference_ms) {
+    if (ScanItem* item = app->batch.find(id)) item->finish(std::vector<float>(probs, probs + std::max(n, 0)), inference_ms);
+    app->wake();
+}
+
+EMSCRIPTEN_KEEPALIVE void alzscan_app_set_failure(App* app, int id, const char* message) {
+    if (ScanItem* item = app->batch.find(id)) item->fail(message ? message : "inference failed");
+    app->wake();
+}
+
+EMSCRIPTEN_KEEPALIVE int alzscan_app_item_count(App* app) { return app->batch.size(); }
+
+EMSCRIPTEN_KEEPALIVE const char* alzscan_app_batch_csv(App* app) {
+    return keep(*app, app->batch.to_csv(app->model.spec.class_names));
+}
+
+}  // extern "C"

@@ -1,0 +1,72 @@
+// wasm/app_state.h: everything the canvas app knows, owned by one App object.
+//
+// The page creates it with _alzscan_app_create() and passes the pointer back into every export
+// (app_exports.cpp), so there is no global state; the main loop gets it as its argument.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model_info.h"
+#include "scan_batch.h"
+
+struct GLFWwindow;
+struct ImFont;
+
+namespace alzscan::web {
+
+// A display copy is at most this long on its long side (the 60000 px cases never get here:
+// shared/ refuses them from the header).
+inline constexpr int kDisplayMaxSide = 1024;
+
+enum class StatusKind { Loading = 0, Ready = 1, Error = 2 };
+
+struct GalleryEntry {
+    std::string file;   // URL relative to the page
+    std::string label;  // the dataset's true class
+    uint32_t texture = 0;
+    int width = 0, height = 0;
+};
+
+struct ScanView {
+    float zoom = 1.0f;              // 1 = fit to the panel
+    float pan_x = 0.0f, pan_y = 0.0f;  // in panel pixels
+    void reset() { zoom = 1.0f; pan_x = pan_y = 0.0f; }
+};
+
+struct App {
+    GLFWwindow* window = nullptr;
+    std::vector<uint8_t> font_ttf;  // DejaVu Sans from the page; empty -> ImGui's built-in font
+    ImFont* font_body = nullptr;
+    ImFont* font_heading = nullptr;
+    ImFont* font_result = nullptr;
+
+    bool model_ok = false;
+    ModelInfo model;
+    std::string model_error;
+    StatusKind status = StatusKind::Loading;
+    std::string status_text = "Loading the model…";
+    std::string runtime_text;  // "ONNX Runtime Web 1.30, 2 threads"
+
+    ScanBatch batch;
+    int selected_id = 0;
+    bool scroll_to_selected = false;
+    ScanView view;
+
+    std::vector<GalleryEntry> gallery;
+    std::string gallery_note;  // shown instead of the gallery when it is empty
+
+    int wake_frames = 8;       // frames still to draw; 0 = idle (nothing redrawn)
+    std::string scratch;       // backing store for strings returned to JS
+    int canvas_width = 0, canvas_height = 0;
+
+    ScanItem* selected() { return batch.find(selected_id); }
+    void wake(int frames = 4) { if (wake_frames < frames) wake_frames = frames; }
+};
+
+// app_ui.cpp
+void apply_style(App& app);
+void draw_ui(App& app);
+
+}  // namespace alzscan::web

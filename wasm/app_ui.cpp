@@ -1,0 +1,547 @@
+// wasm/app_ui.cpp: the whole UI, drawn every frame from App (immediate mode, fixed layout).
+//
+//  ┌ header: name, privacy line, status, [Open files…] [Export CSV] [Clear] ───────────────┐
+//  ├ notice: research demo, not a diagnosis ───────────────────────────────────────────────┤
+//  │ Samples (gallery)  │ Scan view (zoom, pan)                    │ Result: class, bars,  │
+//  │                    │                                          │ timings               │
+//  │ Model panel        ├ Batch table (keyboard ↑/↓, CSV) ──────────────────────────────────┤
+//  └────────────────────┴───────────────────────────────────────────────────────────────────┘
+#include <emscripten.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "app_state.h"
+#include "gl_texture.h"
+#include "imgui.h"
+
+// Host hooks: the page's JS does what WASM cannot (file picker, fetch, downloads).
+EM_JS(void, js_open_file_picker, (), { Module.alzscanHost.openFilePicker(); });
+EM_JS(void, js_open_gallery, (int index), { Module.alzscanHost.openGallery(index); });
+EM_JS(void, js_download_csv, (const char* text), { Module.alzscanHost.downloadCsv(UTF8ToString(text)); });
+
+namespace alzscan::web {
+namespace {
+
+// Palette: calm light theme; one accent; amber only for the notice, red only for errors.
+const ImVec4 kInk = ImVec4(0.11f, 0.14f, 0.19f, 1.0f);
+const ImVec4 kMuted = ImVec4(0.38f, 0.43f, 0.50f, 1.0f);
+const ImVec4 kAccent = ImVec4(0.09f, 0.36f, 0.68f, 1.0f);
+const ImVec4 kGood = ImVec4(0.10f, 0.50f, 0.27f, 1.0f);
+const ImVec4 kError = ImVec4(0.72f, 0.11f, 0.11f, 1.0f);
+const ImU32 kNoticeBg = IM_COL32(255, 243, 205, 255);
+const ImU32 kNoticeBorder = IM_COL32(214, 160, 32, 255);
+const ImU32 kBarTrack = IM_COL32(226, 231, 238, 255);
+const ImU32 kBarFill = IM_COL32(140, 160, 186, 255);
+const ImU32 kBarFillTop = IM_COL32(23, 92, 173, 255);
+
+constexpr ImGuiWindowFlags kPanelFlags = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
+                                         ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings |
+                                         ImGuiWindowFlags_NoBringToFrontOnFocus;
+
+std::string pretty_class(const std::string& name) {
+    std::string out = name;
+    std::replace(out.begin(), out.end(), '_', ' ');
+    return out;
+}
+
+// "Very_Mild_Demented" -> "Very mild": fits under a thumbnail; the tooltip has the full name.
+std::string short_class(const std::string& name) {
+    std::string out = name;
+    const std::string suffix = "_Demented";
+    if (out.size() > suffix.size() && out.compare(out.size() - suffix.size(), suffix.size(), suffix) == 0)
+        out.resize(out.size() - suffix.size());
+    std::replace(out.begin(), out.end(), '_', ' ');
+    for (size_t i = 1; i < out.size(); ++i) out[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(out[i])));
+    return out;
+}
+
+std::string class_name(const App& app, int index) {
+    const auto& names = app.model.spec.class_names;
+    return index >= 0 && index < static_cast<int>(names.size()) ? names[index] : std::string("?");
+}
+
+ImTextureID tex_id(uint32_t texture) { return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(texture)); }
+
+void heading(App& app, const char* text) {
+    if (app.font_heading) ImGui::PushFont(app.font_heading);
+    ImGui::TextColored(kInk, "%s", text);
+    if (app.font_heading) ImGui::PopFont();
+}
+
+bool begin_panel(const char* name, ImVec2 pos, ImVec2 size, ImGuiWindowFlags extra = 0) {
+    ImGui::SetNextWindowPos(pos);
+    ImGui::SetNextWindowSize(size);
+    return ImGui::Begin(name, nullptr, kPanelFlags | ImGuiWindowFlags_NoTitleBar | extra);
+}
+
+void select_relative(App& app, int delta) {
+    auto& items = app.batch.items();
+    if (items.empty()) return;
+    int index = 0;
+    for (int i = 0; i < static_cast<int>(items.size()); ++i)
+        if (items[i].id == app.selected_id) index = i;
+    index = std::clamp(index + delta, 0, static_cast<int>(items.size()) - 1);
+    if (items[index].id != app.selected_id) {
+        app.selected_id = items[index].id;
+        app.view.reset();
+        app.scroll_to_selected = true;
+    }
+}
+
+void clear_batch(App& app) {
+    for (ScanItem& item : app.batch.items()) delete_texture(item.texture);
+    app.batch = ScanBatch();
+    app.selected_id = 0;
+}
+
+void handle_keys(App& app) {
+    ImGuiIO& io = ImGui::GetIO();
+    if (io.WantTextInput) return;
+    auto pressed = [](ImGuiKey key) { return ImGui::IsKeyPressed(ImGui::GetKeyIndex(key)); };
+    const int n = app.batch.size();
+    if (pressed(ImGuiKey_DownArrow)) select_relative(app, +1);
+    if (pressed(ImGuiKey_UpArrow)) select_relative(app, -1);
+    if (pressed(ImGuiKey_PageDown)) select_relative(app, +10);
+    if (pressed(ImGuiKey_PageUp)) select_relative(app, -10);
+    if (pressed(ImGuiKey_Home)) select_relative(app, -n);
+    if (pressed(ImGuiKey_End)) select_relative(app, +n);
+    // GLFW key codes: '=' / '+' zoom in, '-' zoom out, '0' fit.
+    if (ImGui::IsKeyPressed(61) || ImGui::IsKeyPressed(334)) app.view.zoom = std::min(app.view.zoom * 1.25f, 32.0f);
+    if (ImGui::IsKeyPressed(45) || ImGui::IsKeyPressed(333)) app.view.zoom = std::max(app.view.zoom / 1.25f, 0.25f);
+    if (ImGui::IsKeyPressed(48) || ImGui::IsKeyPressed(320)) app.view.reset();
+}
+
+void draw_header(App& app, float width, float height) {
+    begin_panel("##header", ImVec2(0, 0), ImVec2(width, height), ImGuiWindowFlags_NoScrollbar);
+    ImGui::SetCursorPos(ImVec2(16, 10));
+    ImGui::BeginGroup();
+    if (app.font_result) ImGui::PushFont(app.font_result);
+    ImGui::TextColored(kAccent, "alzscan");
+    if (app.font_result) ImGui::PopFont();
+    ImGui::EndGroup();
+    ImGui::SameLine(0, 18);
+    ImGui::BeginGroup();
+    ImGui::Dummy(ImVec2(0, 2));
+    ImGui::TextColored(kInk, "Alzheimer's-stage classification of single brain-MRI slices");
+    ImGui::TextColored(kMuted, "Runs entirely in this browser: images are never uploaded.");
+    ImGui::EndGroup();
+
+    // Right side: status, then the actions.
+    const float buttons_w = 330;
+    ImGui::SameLine(std::max(ImGui::GetCursorPosX() + 20, width - buttons_w - 290));
+    ImGui::BeginGroup();
+    ImGui::Dummy(ImVec2(0, 2));
+    ImVec4 colour = app.status == StatusKind::Ready ? kGood : app.status == StatusKind::Error ? kError : kMuted;
+    const char* word = app.status == StatusKind::Ready ? "Ready" : app.status == StatusKind::Error ? "Error" : "Loading";
+    ImGui::TextColored(colour, "● %s", word);
+    if (!app.runtime_text.empty()) ImGui::TextColored(kMuted, "%s", app.runtime_text.c_str());
+    ImGui::EndGroup();
+    if (app.status == StatusKind::Error && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", app.status_text.c_str());
+
+    ImGui::SameLine(width - buttons_w);
+    ImGui::SetCursorPosY(16);
+    ImGui::PushStyleColor(ImGuiCol_Button, kAccent);
+    ImGui::PushStyleColor(ImGuiCol_ButtonHovered, ImVec4(0.12f, 0.43f, 0.78f, 1));
+    ImGui::PushStyleColor(ImGuiCol_ButtonActive, ImVec4(0.06f, 0.30f, 0.58f, 1));
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 1, 1, 1));
+    if (ImGui::Button("Open files…", ImVec2(130, 34))) js_open_file_picker();
+    ImGui::PopStyleColor(4);
+    ImGui::SameLine();
+    ImGui::BeginDisabled(app.batch.size() == 0);
+    if (ImGui::Button("Export CSV", ImVec2(110, 34))) js_download_csv(app.batch.to_csv(app.model.spec.class_names).c_str());
+    ImGui::SameLine();
+    if (ImGui::Button("Clear", ImVec2(70, 34))) clear_batch(app);
+    ImGui::EndDisabled();
+    ImGui::End();
+}
+
+void draw_notice(App& app, float y, float width, float height) {
+    (void)app;
+    ImDrawList* dl = ImGui::GetForegroundDrawList();
+    dl->AddRectFilled(ImVec2(0, y), ImVec2(width, y + height), kNoticeBg);
+    dl->AddLine(ImVec2(0, y + height - 1), ImVec2(width, y + height - 1), kNoticeBorder);
+    const char* text =
+        "Research and education demo — not a medical device and not a diagnosis. Trained on one public "
+        "dataset of OASIS-1-derived slices; accuracy is image-level, not patient-level.";
+    float th = ImGui::GetTextLineHeight();
+    dl->AddText(ImVec2(16, y + (height - th) * 0.5f), IM_COL32(102, 72, 0, 255), "⚠");
+    dl->AddText(ImVec2(40, y + (height - th) * 0.5f), IM_COL32(82, 58, 0, 255), text);
+}
+
+void draw_gallery(App& app, ImVec2 pos, ImVec2 size) {
+    begin_panel("##samples", pos, size);
+    heading(app, "Sample slices");
+    ImGui::TextColored(kMuted, "From the test split; true label below.");
+    ImGui::Spacing();
+    if (app.gallery.empty()) {
+        ImGui::PushTextWrapPos(0);
+        ImGui::TextColored(kMuted, "%s", app.gallery_note.c_str());
+        ImGui::PopTextWrapPos();
+        ImGui::End();
+        return;
+    }
+    const float avail = ImGui::GetContentRegionAvail().x;
+    const int columns = std::max(1, static_cast<int>((avail + 8) / 86));
+    const float cell = std::min(150.0f, (avail - 8 * (columns - 1)) / columns);
+    for (int i = 0; i < static_cast<int>(app.gallery.size()); ++i) {
+        GalleryEntry& g = app.gallery[i];
+        if (i % columns != 0) ImGui::SameLine(0, 8);
+        ImGui::BeginGroup();
+        ImGui::PushID(i);
+        bool clicked;
+        if (g.texture) {
+            clicked = ImGui::ImageButton(tex_id(g.texture), ImVec2(cell - 6, cell - 6), ImVec2(0, 0), ImVec2(1, 1), 3);
+        } else {
+            clicked = ImGui::Button("…", ImVec2(cell, cell));
+        }
+        if (clicked) js_open_gallery(i);
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Classify %s (true label: %s)", g.file.c_str(), g.label.c_str());
+        std::string label = short_class(g.label);
+        ImGui::TextColored(kMuted, "%s", label.c_str());
+        ImGui::PopID();
+        ImGui::EndGroup();
+    }
+    ImGui::End();
+}
+
+std::string metric_value(const std::string& key, double v) {
+    char buf[48];
+    bool percent = v >= 0 && v <= 1 && key.find("loss") == std::string::npos && key != "ece" &&
+                   key.find("count") == std::string::npos;
+    if (percent)
+        std::snprintf(buf, sizeof buf, "%.1f %%", v * 100.0);
+    else
+        std::snprintf(buf, sizeof buf, "%.4g", v);
+    return buf;
+}
+
+void draw_model_panel(App& app, ImVec2 pos, ImVec2 size) {
+    begin_panel("##model", pos, size);
+    heading(app, "Model");
+    if (!app.model_ok) {
+        ImGui::PushTextWrapPos(0);
+        if (app.model_error.empty())
+            ImGui::TextColored(kMuted, "Loading model.json…");
+        else
+            ImGui::TextColored(kError, "%s", app.model_error.c_str());
+        ImGui::PopTextWrapPos();
+        ImGui::End();
+        return;
+    }
+    const ModelInfo& m = app.model;
+    ImGui::TextColored(kInk, "%s", m.name.c_str());
+    ImGui::TextColored(kMuted, "Input %d×%d gray, %s resize", m.spec.width, m.spec.height, m.spec.resize.c_str());
+    ImGui::TextColored(kMuted, "Normalise (p/255 − %.3g) / %.3g", m.spec.mean, m.spec.std);
+    ImGui::TextColored(kMuted, "%d classes", static_cast<int>(m.spec.class_names.size()));
+    ImGui::Spacing();
+    if (!m.test_metrics.empty()) {
+        std::string split = m.split.empty() ? std::string("unnamed") : m.split;
+        ImGui::TextColored(kInk, "Test metrics, %s split", split.c_str());
+        if (ImGui::BeginTable("##metrics", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp)) {
+            for (const auto& [key, value] : m.test_metrics) {
+                ImGui::TableNextRow();
+                ImGui::TableNextColumn();
+                ImGui::TextColored(kMuted, "%s", key.c_str());
+                ImGui::TableNextColumn();
+                ImGui::TextColored(kInk, "%s", metric_value(key, value).c_str());
+            }
+            ImGui::EndTable();
+        }
+        ImGui::PushTextWrapPos(0);
+        ImGui::TextColored(kMuted, "Image-level results on held-out slices, not patient-level.");
+        ImGui::PopTextWrapPos();
+    } else {
+        ImGui::TextColored(kMuted, "model.json lists no test metrics.");
+    }
+    if (!m.model_rows.empty() && ImGui::TreeNode("Details")) {
+        for (const auto& [k, v] : m.model_rows) ImGui::TextColored(kMuted, "%s: %s", k.c_str(), v.c_str());
+        for (const auto& [k, v] : m.training_rows) ImGui::TextColored(kMuted, "%s: %s", k.c_str(), v.c_str());
+        if (!m.onnx_sha256.empty()) ImGui::TextColored(kMuted, "onnx sha256: %.16s…", m.onnx_sha256.c_str());
+        ImGui::TreePop();
+    }
+    ImGui::End();
+}
+
+void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
+    begin_panel("##scan", pos, size, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+    ScanItem* item = app.selected();
+    if (!item) {
+        heading(app, "Scan");
+        ImVec2 avail = ImGui::GetContentRegionAvail();
+        const char* lines[] = {"Drop PNG or JPEG brain-MRI slices anywhere on this page,",
+                               "or click “Open files…”, or pick a sample slice on the left."};
+        float y = ImGui::GetCursorPosY() + avail.y * 0.4f;
+        for (const char* line : lines) {
+            float tw = ImGui::CalcTextSize(line).x;
+            ImGui::SetCursorPos(ImVec2(std::max(8.0f, (size.x - tw) * 0.5f), y));
+            ImGui::TextColored(kMuted, "%s", line);
+            y += ImGui::GetTextLineHeightWithSpacing();
+        }
+        ImGui::End();
+        return;
+    }
+    heading(app, item->name.c_str());
+    if (item->width > 0)
+        ImGui::TextColored(kMuted, "%s · %d×%d px · %d channel%s, %d-bit", item->format.c_str(), item->width,
+                           item->height, item->channels, item->channels == 1 ? "" : "s", item->bits);
+    else
+        ImGui::TextColored(kMuted, " ");
+    ImVec2 origin = ImGui::GetCursorScreenPos();
+    ImVec2 avail = ImGui::GetContentRegionAvail();
+    avail.y -= ImGui::GetTextLineHeightWithSpacing() + 4;
+    if (avail.x < 10 || avail.y < 10) {
+        ImGui::End();
+        return;
+    }
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    dl->AddRectFilled(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), IM_COL32(16, 18, 22, 255), 4.0f);
+
+    if (item->status == ScanStatus::Failed || !item->texture) {
+        ImGui::SetCursorScreenPos(ImVec2(origin.x + 20, origin.y + 20));
+        const float local_x = origin.x - ImGui::GetWindowPos().x + 20;
+        ImGui::PushTextWrapPos(local_x + avail.x - 40);
+        if (item->status == ScanStatus::Failed) {
+            ImGui::TextColored(ImVec4(1.0f, 0.55f, 0.55f, 1), "This file could not be classified:");
+            ImGui::SetCursorPosX(local_x);
+            ImGui::TextColored(ImVec4(1, 1, 1, 1), "%s", item->error.c_str());
+        } else {
+            ImGui::TextColored(ImVec4(0.8f, 0.8f, 0.8f, 1), "No preview for this file.");
+        }
+        ImGui::PopTextWrapPos();
+        ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + avail.y + 4));
+        ImGui::End();
+        return;
+    }
+
+    // Fit, then zoom about the panel centre, then pan.
+    ImGui::SetCursorScreenPos(origin);
+    ImGui::InvisibleButton("##canvas", avail);
+    const bool hovered = ImGui::IsItemHovered();
+    ImGuiIO& io = ImGui::GetIO();
+    ScanView& v = app.view;
+    float fit = std::min(avail.x / item->texture_width, avail.y / item->texture_height);
+    if (hovered && io.MouseWheel != 0.0f) {
+        float old_zoom = v.zoom;
+        v.zoom = std::clamp(v.zoom * std::pow(1.15f, io.MouseWheel), 0.25f, 32.0f);
+        // Keep the point under the cursor fixed.
+        ImVec2 c(origin.x + avail.x * 0.5f + v.pan_x, origin.y + avail.y * 0.5f + v.pan_y);
+        float k = v.zoom / old_zoom;
+        v.pan_x += (io.MousePos.x - c.x) * (1 - k);
+        v.pan_y += (io.MousePos.y - c.y) * (1 - k);
+    }
+    if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 0.0f)) {
+        v.pan_x += io.MouseDelta.x;
+        v.pan_y += io.MouseDelta.y;
+    }
+    if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) v.reset();
+    float scale = fit * v.zoom;
+    float w = item->texture_width * scale, h = item->texture_height * scale;
+    ImVec2 c(origin.x + avail.x * 0.5f + v.pan_x, origin.y + avail.y * 0.5f + v.pan_y);
+    dl->PushClipRect(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), true);
+    dl->AddImage(tex_id(item->texture), ImVec2(c.x - w * 0.5f, c.y - h * 0.5f), ImVec2(c.x + w * 0.5f, c.y + h * 0.5f));
+    dl->PopClipRect();
+    char zoom_text[32];
+    std::snprintf(zoom_text, sizeof zoom_text, "%.0f %%", scale * 100.0f);
+    dl->AddText(ImVec2(origin.x + 10, origin.y + 8), IM_COL32(230, 230, 230, 255), zoom_text);
+    ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + avail.y + 4));
+    ImGui::TextColored(kMuted, "Wheel: zoom · drag: pan · double-click or 0: fit · ↑/↓: previous/next file");
+    ImGui::End();
+}
+
+void probability_bar(const char* label, float p, bool top, float width) {
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    ImGui::TextColored(top ? kInk : kMuted, "%s", label);
+    char value[16];
+    std::snprintf(value, sizeof value, "%.1f %%", p * 100.0f);
+    float vw = ImGui::CalcTextSize(value).x;
+    ImGui::SameLine(width - vw);
+    ImGui::TextColored(top ? kInk : kMuted, "%s", value);
+    ImVec2 a = ImGui::GetCursorScreenPos();
+    const float bar_h = 10.0f;
+    dl->AddRectFilled(a, ImVec2(a.x + width, a.y + bar_h), kBarTrack, 3.0f);
+    float fill = std::clamp(p, 0.0f, 1.0f) * width;
+    if (fill > 0.5f) dl->AddRectFilled(a, ImVec2(a.x + fill, a.y + bar_h), top ? kBarFillTop : kBarFill, 3.0f);
+    ImGui::Dummy(ImVec2(width, bar_h + 6));
+}
+
+void draw_result(App& app, ImVec2 pos, ImVec2 size) {
+    begin_panel("##result", pos, size);
+    heading(app, "Result");
+    ScanItem* item = app.selected();
+    ImGui::PushTextWrapPos(0);
+    if (!item) {
+        ImGui::TextColored(kMuted, "No file selected.");
+    } else if (item->status == ScanStatus::Failed) {
+        ImGui::TextColored(kError, "Not classified");
+        ImGui::Spacing();
+        ImGui::TextColored(kInk, "%s", item->error.c_str());
+    } else if (item->status == ScanStatus::Preprocessed) {
+        ImGui::TextColored(kMuted, "Classifying…");
+    } else {
+        ImGui::TextColored(kMuted, "Predicted class");
+        if (app.font_result) ImGui::PushFont(app.font_result);
+        ImGui::TextColored(kAccent, "%s", pretty_class(class_name(app, item->predicted)).c_str());
+        if (app.font_result) ImGui::PopFont();
+        ImGui::TextColored(kMuted, "Model confidence %.1f %% (not a calibrated probability of disease)",
+                           item->probabilities[item->predicted] * 100.0f);
+        if (!item->true_label.empty()) {
+            bool match = item->true_label == class_name(app, item->predicted);
+            ImGui::TextColored(match ? kGood : kError, "%s True label: %s", match ? "✓" : "✗",
+                               pretty_class(item->true_label).c_str());
+        }
+        ImGui::Spacing();
+        ImGui::Separator();
+        ImGui::Spacing();
+        const float width = ImGui::GetContentRegionAvail().x;
+        for (int c = 0; c < static_cast<int>(item->probabilities.size()); ++c) {
+            std::string label = pretty_class(class_name(app, c));
+            probability_bar(label.c_str(), item->probabilities[c], c == item->predicted, width);
+        }
+        ImGui::Separator();
+        ImGui::TextColored(kMuted, "Decode + preprocess (WASM)  %.2f ms", item->preprocess_ms);
+        ImGui::TextColored(kMuted, "Inference (ONNX Runtime)  %.2f ms", item->inference_ms);
+    }
+    ImGui::PopTextWrapPos();
+    ImGui::End();
+}
+
+void draw_batch(App& app, ImVec2 pos, ImVec2 size) {
+    begin_panel("##batch", pos, size, ImGuiWindowFlags_NoScrollbar);
+    char title[96];
+    std::snprintf(title, sizeof title, "Batch  ·  %d file%s, %d classified, %d error%s", app.batch.size(),
+                  app.batch.size() == 1 ? "" : "s", app.batch.done_count(), app.batch.failed_count(),
+                  app.batch.failed_count() == 1 ? "" : "s");
+    heading(app, title);
+    const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_ScrollY |
+                                  ImGuiTableFlags_SizingStretchProp;
+    if (ImGui::BeginTable("##batch_table", 7, flags, ImGui::GetContentRegionAvail())) {
+        ImGui::TableSetupScrollFreeze(0, 1);
+        ImGui::TableSetupColumn("#", ImGuiTableColumnFlags_WidthFixed, 34);
+        ImGui::TableSetupColumn("File", ImGuiTableColumnFlags_WidthStretch, 2.2f);
+        ImGui::TableSetupColumn("Predicted", ImGuiTableColumnFlags_WidthStretch, 1.6f);
+        ImGui::TableSetupColumn("Confidence", ImGuiTableColumnFlags_WidthFixed, 96);
+        ImGui::TableSetupColumn("True label", ImGuiTableColumnFlags_WidthStretch, 1.4f);
+        ImGui::TableSetupColumn("ms", ImGuiTableColumnFlags_WidthFixed, 64);
+        ImGui::TableSetupColumn("Message", ImGuiTableColumnFlags_WidthStretch, 3.0f);
+        ImGui::TableHeadersRow();
+        int row = 0;
+        for (ScanItem& item : app.batch.items()) {
+            ++row;
+            ImGui::TableNextRow();
+            ImGui::TableNextColumn();
+            ImGui::PushID(item.id);
+            bool selected = item.id == app.selected_id;
+            char num[16];
+            std::snprintf(num, sizeof num, "%d", row);
+            if (ImGui::Selectable(num, selected, ImGuiSelectableFlags_SpanAllColumns)) {
+                app.selected_id = item.id;
+                app.view.reset();
+            }
+            if (selected && app.scroll_to_selected) {
+                ImGui::SetScrollHereY(0.5f);
+                app.scroll_to_selected = false;
+            }
+            ImGui::PopID();
+            ImGui::TableNextColumn();
+            ImGui::TextUnformatted(item.name.c_str());
+            ImGui::TableNextColumn();
+            if (item.status == ScanStatus::Done)
+                ImGui::TextColored(kInk, "%s", pretty_class(class_name(app, item.predicted)).c_str());
+            else if (item.status == ScanStatus::Failed)
+                ImGui::TextColored(kError, "error");
+            else
+                ImGui::TextColored(kMuted, "classifying…");
+            ImGui::TableNextColumn();
+            if (item.status == ScanStatus::Done)
+                ImGui::Text("%.1f %%", item.probabilities[item.predicted] * 100.0f);
+            ImGui::TableNextColumn();
+            if (!item.true_label.empty()) ImGui::TextColored(kMuted, "%s", pretty_class(item.true_label).c_str());
+            ImGui::TableNextColumn();
+            if (item.status == ScanStatus::Done) ImGui::Text("%.1f", item.preprocess_ms + item.inference_ms);
+            ImGui::TableNextColumn();
+            if (item.status == ScanStatus::Failed) ImGui::TextColored(kError, "%s", item.error.c_str());
+        }
+        ImGui::EndTable();
+    }
+    ImGui::End();
+}
+
+}  // namespace
+
+void apply_style(App& app) {
+    ImGuiIO& io = ImGui::GetIO();
+    if (!app.font_ttf.empty()) {
+        static const ImWchar ranges[] = {0x0020, 0x00FF, 0x0394, 0x0394, 0x2010, 0x2027, 0x2190, 0x2193,
+                                         0x2212, 0x2212, 0x2264, 0x2265, 0x25CF, 0x25CF, 0x26A0, 0x26A0,
+                                         0x2713, 0x2717, 0};
+        ImFontConfig cfg;
+        cfg.FontDataOwnedByAtlas = false;  // App::font_ttf keeps the bytes
+        cfg.OversampleH = 2;
+        auto* data = app.font_ttf.data();
+        int size = static_cast<int>(app.font_ttf.size());
+        app.font_body = io.Fonts->AddFontFromMemoryTTF(data, size, 17.0f, &cfg, ranges);
+        app.font_heading = io.Fonts->AddFontFromMemoryTTF(data, size, 20.0f, &cfg, ranges);
+        app.font_result = io.Fonts->AddFontFromMemoryTTF(data, size, 28.0f, &cfg, ranges);
+    } else {
+        ImFontConfig cfg;
+        cfg.SizePixels = 13.0f;
+        app.font_body = io.Fonts->AddFontDefault(&cfg);
+        io.FontGlobalScale = 1.25f;
+    }
+
+    ImGui::StyleColorsLight();
+    ImGuiStyle& s = ImGui::GetStyle();
+    s.WindowRounding = 6.0f;
+    s.FrameRounding = 4.0f;
+    s.GrabRounding = 4.0f;
+    s.WindowBorderSize = 1.0f;
+    s.WindowPadding = ImVec2(14, 12);
+    s.FramePadding = ImVec2(10, 6);
+    s.ItemSpacing = ImVec2(8, 6);
+    s.CellPadding = ImVec2(6, 4);
+    s.ScrollbarSize = 12.0f;
+    ImVec4* c = s.Colors;
+    c[ImGuiCol_Text] = kInk;
+    c[ImGuiCol_TextDisabled] = kMuted;
+    c[ImGuiCol_WindowBg] = ImVec4(1, 1, 1, 1);
+    c[ImGuiCol_Border] = ImVec4(0.84f, 0.87f, 0.91f, 1);
+    c[ImGuiCol_Button] = ImVec4(0.90f, 0.92f, 0.95f, 1);
+    c[ImGuiCol_ButtonHovered] = ImVec4(0.82f, 0.87f, 0.94f, 1);
+    c[ImGuiCol_ButtonActive] = ImVec4(0.74f, 0.81f, 0.91f, 1);
+    c[ImGuiCol_Header] = ImVec4(0.80f, 0.87f, 0.97f, 1);
+    c[ImGuiCol_HeaderHovered] = ImVec4(0.87f, 0.91f, 0.97f, 1);
+    c[ImGuiCol_HeaderActive] = ImVec4(0.74f, 0.83f, 0.96f, 1);
+    c[ImGuiCol_TableHeaderBg] = ImVec4(0.94f, 0.95f, 0.97f, 1);
+    c[ImGuiCol_TableRowBgAlt] = ImVec4(0.975f, 0.98f, 0.99f, 1);
+}
+
+void draw_ui(App& app) {
+    ImGuiIO& io = ImGui::GetIO();
+    const float W = io.DisplaySize.x, H = io.DisplaySize.y;
+    const float gap = 8.0f;
+    const float header_h = 64.0f, notice_h = 32.0f;
+    const float body_y = header_h + notice_h + gap;
+    const float left_w = std::clamp(W * 0.21f, 250.0f, 330.0f);
+    const float right_w = std::clamp(W * 0.25f, 300.0f, 400.0f);
+    const float body_h = std::max(200.0f, H - body_y - gap);
+    const float batch_h = std::clamp(body_h * 0.34f, 160.0f, 300.0f);
+    const float top_h = body_h - batch_h - gap;
+    const float centre_x = left_w + 2 * gap;
+    const float centre_w = std::max(200.0f, W - left_w - right_w - 4 * gap);
+    const float gallery_h = std::clamp(body_h * 0.50f, 220.0f, body_h - 200.0f);
+
+    handle_keys(app);
+    draw_header(app, W, header_h);
+    draw_notice(app, header_h, W, notice_h);
+    draw_gallery(app, ImVec2(gap, body_y), ImVec2(left_w, gallery_h));
+    draw_model_panel(app, ImVec2(gap, body_y + gallery_h + gap), ImVec2(left_w, body_h - gallery_h - gap));
+    draw_scan_view(app, ImVec2(centre_x, body_y), ImVec2(centre_w, top_h));
+    draw_result(app, ImVec2(centre_x + centre_w + gap, body_y), ImVec2(right_w, top_h));
+    draw_batch(app, ImVec2(centre_x, body_y + top_h + gap), ImVec2(W - centre_x - gap, batch_h));
+}
+
+}  // namespace alzscan::web

@@ -1,0 +1,41 @@
+// wasm/model_info.h: model.json as the browser app needs it, validated before anything runs.
+//
+//   auto info = alzscan::web::parse_model_info(model_json_text);
+//   if (!info) show_banner(info.error());  // "model.json: format is \"x\", expected \"alzscan-model/1\""
+//   const PreprocessSpec& spec = info->spec;   // what preprocess_bytes() needs
+//
+// Contract (issue 4, owner: export helper): {"format": "alzscan-model/1", "input": {...},
+// "outputs": {"logits": NAME, "probabilities": NAME}, "classes": [...], "model": {...},
+// "training": {...}, "onnx_sha256": "..."}. "input"/"classes" are validated by shared/
+// parse_preprocess_spec(); the rest here. The class count against the ONNX graph's output is
+// checked by the inference worker, which is the only side that sees the graph.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "alzscan/expected.h"
+#include "alzscan/preprocess_spec.h"
+
+namespace alzscan::web {
+
+inline constexpr const char* kModelFormat = "alzscan-model/1";
+
+struct ModelInfo {
+    PreprocessSpec spec;
+    std::string logits_output = "logits";
+    std::string probabilities_output = "probabilities";
+    std::string name;      // "small / linear head", built from "model"
+    std::string split;     // the split the test metrics were measured on ("kaggle", "hf", ...)
+    std::string onnx_sha256;
+    // Display rows, in file order: model details ("arch", "head", "parameters", ...) and the
+    // scalar test-split metrics ("accuracy", "macro_f1", ...). Empty when model.json has none.
+    std::vector<std::pair<std::string, std::string>> model_rows;
+    std::vector<std::pair<std::string, double>> test_metrics;
+    std::vector<std::pair<std::string, std::string>> training_rows;  // epochs, seed, ...
+};
+
+Expected<ModelInfo> parse_model_info(const std::string& json_text);
+
+}  // namespace alzscan::web

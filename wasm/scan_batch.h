@@ -1,0 +1,65 @@
+// wasm/scan_batch.h: every file the user opened, in order, with its state and result.
+//
+//   ScanBatch batch;
+//   ScanItem& item = batch.add("scan.png", "Non_Demented");   // true label: "" when unknown
+//   item.fail("truncated JPEG ...")  or  item.finish({p0, p1, p2, p3}, 3.1);
+//   std::string csv = batch.to_csv(class_names);
+//
+// Item states: Preprocessed (tensor ready, waiting for the worker) -> Done | Failed.
+// A decode/preprocess error goes straight to Failed with shared/'s message verbatim.
+// Probabilities are in model.json's class order; predicted = argmax (first on ties).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace alzscan::web {
+
+enum class ScanStatus { Preprocessed, Done, Failed };
+
+struct ScanItem {
+    int id = 0;
+    std::string name;
+    std::string true_label;  // known for gallery samples only
+    ScanStatus status = ScanStatus::Preprocessed;
+    std::string error;
+
+    // Image as stored and a display copy (gray, at most kDisplayMaxSide on its long side).
+    std::string format;
+    int width = 0, height = 0, channels = 0, bits = 0;
+    uint32_t texture = 0;  // GL texture name; 0 = none
+    int texture_width = 0, texture_height = 0;
+
+    std::vector<float> tensor;  // 1,1,H,W until handed to the worker
+    std::vector<float> probabilities;
+    int predicted = -1;
+    double preprocess_ms = 0, inference_ms = 0;
+
+    void fail(std::string message);
+    void finish(std::vector<float> probs, double inference_milliseconds);
+};
+
+class ScanBatch {
+public:
+    ScanItem& add(std::string name, std::string true_label);
+    ScanItem* find(int id);
+    const std::vector<ScanItem>& items() const { return items_; }
+    std::vector<ScanItem>& items() { return items_; }
+    int size() const { return static_cast<int>(items_.size()); }
+    int done_count() const;
+    int failed_count() const;
+
+    // Header: file,true_label,status,predicted,confidence,<one column per class>,
+    // preprocess_ms,inference_ms,error. RFC 4180 quoting where a field needs it.
+    std::string to_csv(const std::vector<std::string>& class_names) const;
+
+private:
+    std::vector<ScanItem> items_;
+    int next_id_ = 1;
+};
+
+std::string csv_field(const std::string& text);
+const char* status_name(ScanStatus status);
+
+}  // namespace alzscan::web

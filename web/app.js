@@ -1,0 +1,305 @@
+// web/app.js: glue between the page, the ImGui/WASM app (alzscan_app.js) and the inference worker.
+//
+// Public API (documented in web/README.md):
+//   await window.alzscan.ready;                       // resolves once model + UI are up; rejects with the reason
+//   const r = await window.alzscan.classify(fileOrBytes, {name, trueLabel});
+//   // r = {file, label, index, probabilities: [4 numbers, model.json class order], classes,
+//   //      timings: {preprocess_ms, inference_ms, total_ms}}
+//   // rejects with Error(message) where message is exactly what the UI shows next to the file.
+//   window.alzscan.batchCsv()                          // the batch table as CSV text
+//
+// Data flow per file: bytes -> WASM (shared/ decode + preprocess, display texture) -> Float32Array
+// 1x1xHxW -> worker (ORT Web) -> probabilities -> WASM (result panel, batch table) -> caller.
+
+const MODEL_JSON_URL = "model/model.json";
+const MODEL_ONNX_URL = "model/model.onnx";
+const GALLERY_URL = "gallery/gallery.json";
+const FONT_URL = "fonts/DejaVuSans.ttf";
+
+class InferenceClient {
+  constructor(url) {
+    this.worker = new Worker(url, { type: "module" });
+    this.pending = new Map();
+    this.readyPromise = new Promise((resolve, reject) => { this.onReady = resolve; this.onInitError = reject; });
+    this.worker.onmessage = (event) => this.dispatch(event.data);
+    this.worker.onerror = (event) => {
+      const message = `inference worker failed to start: ${event.message || "script error"}`;
+      this.onInitError(new Error(message));
+      for (const { reject } of this.pending.values()) reject(new Error(message));
+      this.pending.clear();
+    };
+  }
+  dispatch(msg) {
+    if (msg.type === "ready") this.onReady(msg);
+    else if (msg.type === "init-error") this.onInitError(new Error(msg.message));
+    else {
+      const waiter = this.pending.get(msg.id);
+      if (!waiter) return;
+      this.pending.delete(msg.id);
+      if (msg.type === "result") waiter.resolve(msg);
+      else waiter.reject(new Error(msg.message));
+    }
+  }
+  init(config) {
+    this.worker.postMessage({ type: "init", ...config });
+    return this.readyPromise;
+  }
+  run(id, tensor) {
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ type: "run", id, tensor }, [tensor.buffer]);
+    });
+  }
+}
+
+// The WASM app, wrapped: strings and byte buffers in, strings out.
+class CanvasApp {
+  constructor(module) {
+    this.m = module;
+    this.app = module._alzscan_app_create();
+  }
+  withString(text, fn) {
+    const m = this.m;
+    const n = m.lengthBytesUTF8(text) + 1;
+    const ptr = m._malloc(n);
+    m.stringToUTF8(text, ptr, n);
+    try { return fn(ptr); } finally { m._free(ptr); }
+  }
+  withBytes(bytes, fn) {
+    const m = this.m;
+    const ptr = m._malloc(Math.max(1, bytes.length));
+    m.HEAPU8.set(bytes, ptr);
+    try { return fn(ptr); } finally { m._free(ptr); }
+  }
+  setFont(bytes) {
+    const ptr = this.m._malloc(bytes.length);  // ownership passes to WASM
+    this.m.HEAPU8.set(bytes, ptr);
+    this.m._alzscan_app_set_font(this.app, ptr, bytes.length);
+  }
+  start() { return this.m._alzscan_app_start(this.app); }
+  wake() { this.m._alzscan_app_wake(this.app); }
+  setModel(jsonText) {
+    return this.withString(jsonText, (p) => this.m.UTF8ToString(this.m._alzscan_app_set_model(this.app, p)));
+  }
+  setStatus(kind, text, runtime = "") {
+    this.withString(text, (t) => this.withString(runtime, (r) => this.m._alzscan_app_set_status(this.app, kind, t, r)));
+  }
+  setGallery(jsonText) { this.withString(jsonText, (p) => this.m._alzscan_app_set_gallery(this.app, p)); }
+  setGalleryImage(index, bytes) {
+    this.withBytes(bytes, (p) => this.m._alzscan_app_set_gallery_image(this.app, index, p, bytes.length));
+  }
+  // Synchronous decode + preprocess in WASM. Returns {id, error} or {id, tensor, preprocessMs}.
+  addFile(name, trueLabel, bytes) {
+    const m = this.m;
+    const id = this.withString(name, (n) => this.withString(trueLabel, (l) =>
+      this.withBytes(bytes, (b) => m._alzscan_app_add_file(this.app, n, l, b, bytes.length))));
+    const error = m.UTF8ToString(m._alzscan_app_item_error(this.app, id));
+    if (error) return { id, error };
+    const ptr = m._alzscan_app_item_tensor(this.app, id);
+    const length = m._alzscan_app_item_tensor_length(this.app, id);
+    const tensor = m.HEAPF32.slice(ptr >> 2, (ptr >> 2) + length);
+    const preprocessMs = m._alzscan_app_item_preprocess_ms(this.app, id);
+    m._alzscan_app_release_tensor(this.app, id);
+    return { id, tensor, preprocessMs };
+  }
+  setResult(id, probabilities, inferenceMs) {
+    const m = this.m;
+    const ptr = m._malloc(probabilities.length * 4);
+    m.HEAPF32.set(probabilities, ptr >> 2);
+    m._alzscan_app_set_result(this.app, id, ptr, probabilities.length, inferenceMs);
+    m._free(ptr);
+  }
+  setFailure(id, message) { this.withString(message, (p) => this.m._alzscan_app_set_failure(this.app, id, p)); }
+  batchCsv() { return this.m.UTF8ToString(this.m._alzscan_app_batch_csv(this.app)); }
+}
+
+async function fetchOk(url, what) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new Error(`${what}: cannot fetch ${url} (${e.message})`);
+  }
+  if (!response.ok) throw new Error(`${what}: HTTP ${response.status} for ${url} (is the model in this build? run \`make build\`)`);
+  return response;
+}
+
+async function toBytes(input) {
+  if (input instanceof Uint8Array) return input;
+  if (input instanceof ArrayBuffer) return new Uint8Array(input);
+  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  if (input instanceof Blob) return new Uint8Array(await input.arrayBuffer());
+  throw new TypeError("alzscan.classify: expected a File, Blob, ArrayBuffer or Uint8Array");
+}
+
+function showFatal(message) {
+  document.getElementById("fallback-message").textContent = message;
+  document.getElementById("fallback").hidden = false;
+  document.getElementById("canvas").hidden = true;
+}
+
+function createAlzscan() {
+  let canvasApp = null;
+  let worker = null;
+  let classes = [];
+  let resolveReady, rejectReady;
+  const ready = new Promise((res, rej) => { resolveReady = res; rejectReady = rej; });
+  ready.catch(() => {});  // callers handle it; no unhandled-rejection noise
+
+  async function classify(input, options = {}) {
+    await ready;
+    const bytes = await toBytes(input);
+    const name = options.name ?? (input instanceof File ? input.name : "bytes");
+    const trueLabel = options.trueLabel ?? "";
+    const t0 = performance.now();
+    const item = canvasApp.addFile(name, trueLabel, bytes);
+    if (item.error) throw new Error(item.error);
+    let result;
+    try {
+      result = await worker.run(item.id, item.tensor);
+    } catch (e) {
+      canvasApp.setFailure(item.id, e.message);
+      throw e;
+    }
+    canvasApp.setResult(item.id, result.probabilities, result.inferenceMs);
+    const probabilities = Array.from(result.probabilities);
+    let index = 0;
+    for (let i = 1; i < probabilities.length; ++i) if (probabilities[i] > probabilities[index]) index = i;
+    return {
+      file: name,
+      label: classes[index],
+      index,
+      probabilities,
+      classes: classes.slice(),
+      timings: { preprocess_ms: item.preprocessMs, inference_ms: result.inferenceMs, total_ms: performance.now() - t0 },
+    };
+  }
+
+  // Files from the picker or a drop: one after another, in order; errors are shown in the UI.
+  async function classifyFiles(files) {
+    for (const file of files) {
+      try { await classify(file); } catch { /* shown next to the file */ }
+    }
+  }
+
+  async function start() {
+    const canvas = document.getElementById("canvas");
+    const fileInput = document.getElementById("file-input");
+    const host = {
+      openFilePicker: () => fileInput.click(),
+      openGallery: (index) => openGallery(index),
+      downloadCsv: (text) => {
+        const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+        const a = document.createElement("a");
+        a.href = url;
+        a.download = "alzscan_batch.csv";
+        a.click();
+        setTimeout(() => URL.revokeObjectURL(url), 1000);
+      },
+    };
+    let gallery = [];
+    async function openGallery(index) {
+      const entry = gallery[index];
+      if (!entry) return;
+      try {
+        const bytes = new Uint8Array(await (await fetchOk(entry.file, "gallery")).arrayBuffer());
+        await classify(bytes, { name: entry.file.split("/").pop(), trueLabel: entry.label });
+      } catch { /* shown in the UI */ }
+    }
+
+    // Everything independent starts at once: WASM app, model.json, font, gallery, worker + model.onnx.
+    const modulePromise = createAlzscanApp({ canvas, alzscanHost: host, print: console.log, printErr: console.warn });
+    const modelJsonPromise = fetchOk(MODEL_JSON_URL, "model.json").then((r) => r.text());
+    const fontPromise = fetch(FONT_URL).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null);
+    const galleryPromise = fetch(GALLERY_URL).then((r) => (r.ok ? r.text() : '{"note": "No gallery in this build."}'))
+      .catch(() => '{"note": "No gallery in this build."}');
+
+    const module = await modulePromise;
+    canvasApp = new CanvasApp(module);
+    const font = await fontPromise;
+    if (font) canvasApp.setFont(new Uint8Array(font));
+    if (canvasApp.start() !== 0) throw new Error("WebGL2 is not available in this browser; alzscan needs it to draw its UI");
+    for (const type of ["mousemove", "mousedown", "mouseup", "wheel", "keydown", "keyup", "resize", "focus", "touchstart", "touchmove"])
+      window.addEventListener(type, () => canvasApp.wake(), { passive: true, capture: true });
+    canvas.focus();
+
+    const galleryText = await galleryPromise;
+    canvasApp.setGallery(galleryText);
+    try {
+      const parsed = JSON.parse(galleryText);
+      if (Array.isArray(parsed)) gallery = parsed;
+    } catch { /* the app shows its note */ }
+    Promise.all(gallery.map(async (entry, i) => {
+      const r = await fetch(entry.file);
+      if (r.ok) canvasApp.setGalleryImage(i, new Uint8Array(await r.arrayBuffer()));
+    })).catch((e) => console.warn(`gallery: ${e.message}`));
+
+    let modelJsonText;
+    try {
+      modelJsonText = await modelJsonPromise;
+    } catch (e) {
+      canvasApp.setModel("");
+      canvasApp.setStatus(2, e.message);
+      throw e;
+    }
+    const modelError = canvasApp.setModel(modelJsonText);
+    if (modelError) throw new Error(modelError);
+    const model = JSON.parse(modelJsonText);  // valid: WASM (shared/) just accepted it
+    classes = model.classes;
+
+    const threads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+    worker = new InferenceClient(new URL("inference_worker.js", location.href));
+    let info;
+    try {
+      info = await worker.init({
+        modelUrl: new URL(MODEL_ONNX_URL, location.href).href,
+        ortBase: new URL("ort/", location.href).href,
+        numThreads: threads,
+        inputName: model.input.name ?? "input",
+        inputHeight: model.input.height,
+        inputWidth: model.input.width,
+        logitsOutput: model.outputs.logits,
+        probabilitiesOutput: model.outputs.probabilities,
+        classCount: classes.length,
+      });
+    } catch (e) {
+      canvasApp.setStatus(2, e.message);
+      throw e;
+    }
+    const runtime = `ONNX Runtime Web ${info.ortVersion} · ${info.threads} thread${info.threads === 1 ? "" : "s"}`;
+    canvasApp.setStatus(1, "Ready", runtime);
+
+    fileInput.addEventListener("change", () => {
+      const files = Array.from(fileInput.files);
+      fileInput.value = "";
+      classifyFiles(files);
+    });
+    window.addEventListener("dragover", (e) => { e.preventDefault(); document.body.classList.add("dragging"); });
+    window.addEventListener("dragleave", () => document.body.classList.remove("dragging"));
+    window.addEventListener("drop", (e) => {
+      e.preventDefault();
+      document.body.classList.remove("dragging");
+      classifyFiles(Array.from(e.dataTransfer?.files ?? []));
+    });
+    return { ortVersion: info.ortVersion, threads: info.threads, crossOriginIsolated: self.crossOriginIsolated, classes: classes.slice() };
+  }
+
+  start().then(resolveReady, (e) => {
+    console.warn(`alzscan: ${e.message}`);
+    if (!canvasApp) showFatal(e.message);
+    rejectReady(e);
+  });
+
+  return Object.freeze({
+    ready,
+    classify,
+    batchCsv: () => (canvasApp ? canvasApp.batchCsv() : ""),
+  });
+}
+
+window.alzscan = createAlzscan();
+
+// Offline: a service worker caches every asset of this build (sw.js lists them).
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("sw.js").catch((e) => console.warn(`service worker: ${e.message}`));
+}
