@@ -116,6 +116,8 @@ Error truncated_error(Format f, size_t size, const char* where) {
 struct HeaderSize {
     int64_t width = 0;
     int64_t height = 0;
+    int jpeg_frame = 0;      // JPEG only: the SOFn marker (0xC0 baseline, 0xC2 progressive)
+    int jpeg_precision = 8;  // JPEG only: bits per sample
 };
 
 Expected<HeaderSize> read_header_size(Format f, const uint8_t* d, size_t n) {
@@ -165,6 +167,8 @@ Expected<HeaderSize> read_header_size(Format f, const uint8_t* d, size_t n) {
                 bool is_sof = m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;
                 if (is_sof) {
                     if (pos + 7 > n) return truncated_error(f, n, "inside the frame header");
+                    s.jpeg_frame = m;
+                    s.jpeg_precision = d[pos + 2];
                     s.height = be16(d + pos + 3);
                     s.width = be16(d + pos + 5);
                     return s;
@@ -351,18 +355,27 @@ Expected<ImageInfo> probe_image(const uint8_t* data, size_t size, const DecodeLi
                           "); downscale the image (the model sees 128x128) and try again");
     }
 
+    // JPEG variants stb_image cannot decode, named so the user knows what to change.
+    if (f == Format::jpeg && header->jpeg_precision != 8)
+        return make_error("this JPEG stores " + std::to_string(header->jpeg_precision) +
+                          "-bit samples: alzscan reads 8-bit JPEG only; save the slice as a 16-bit "
+                          "PNG instead");
+    if (f == Format::jpeg && header->jpeg_frame != 0xC0 && header->jpeg_frame != 0xC1 &&
+        header->jpeg_frame != 0xC2)
+        return make_error("this JPEG uses lossless or arithmetic coding, which alzscan cannot read "
+                          "(baseline and progressive JPEG are fine); save the slice as PNG instead");
+
     int x = 0, y = 0, comp = 0;
     const int len = static_cast<int>(size);
-    if (!stbi_info_from_memory(data, len, &x, &y, &comp)) {
-        const char* why = stbi_failure_reason();
-        return make_error("the " + title + " header is corrupt or of an unsupported kind (decoder: \"" +
-                          std::string(why ? why : "unknown") +
-                          "\"); re-save the image as PNG and try again");
-    }
+    // stbi_info tries every format in turn, so its failure reason is always "unknown image
+    // type": do not quote it.
+    if (!stbi_info_from_memory(data, len, &x, &y, &comp))
+        return make_error("the " + title + " file is corrupt: its header cannot be read; "
+                          "re-export the image (or save it as PNG) and try again");
     ImageInfo info;
     info.format = format_name(f);
-    info.width = x;
-    info.height = y;
+    info.width = static_cast<int>(w);  // ours: stb reports a top-down BMP's height as negative
+    info.height = static_cast<int>(h);
     info.channels = comp;
     info.bits = stbi_is_16_bit_from_memory(data, len) ? 16 : 8;
     return info;
@@ -395,7 +408,7 @@ Expected<GrayImage> decode_gray(const uint8_t* data, size_t size, const DecodeLi
                           " file is corrupt: the decoder stopped with \"" + reason +
                           "\"; re-export the image and try again");
     }
-    if (w != info->width || h != info->height)
+    if (w != info->width || (h != info->height && -h != info->height))
         return make_error("the " + std::string(format_title(f)) + " file is corrupt: its header says " +
                           dims_text(info->width, info->height) + " but it decodes to " +
                           dims_text(w, h));

@@ -1,0 +1,108 @@
+// preprocess_digest [DATA_DIR]: one line per case, "<name> <fnv1a64 of the float32 tensor bytes>",
+// for a fixed set of synthetic images and, when DATA_DIR/MANIFEST.tsv exists, every dataset
+// image. Built natively and as WebAssembly; scripts/compare_native_wasm.sh diffs the outputs to
+// prove the trainer and the browser produce the same bytes.
+#include <cinttypes>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "alzscan/preprocess.h"
+#include "data_manifest.h"
+#include "image_writers.h"
+#include "sha256.h"
+
+using namespace alzscan;
+using namespace alzscan::test;
+
+namespace {
+
+// Deterministic pixel pattern with edges and gradients, so resizes do real work.
+uint8_t pattern(int x, int y, int c) {
+    uint32_t v = uint32_t(x * 7 + y * 13 + c * 71) ^ uint32_t((x / 5) * (y / 3) * 29);
+    return uint8_t(v * 2654435761u >> 24);
+}
+
+void print_case(const std::string& name, const std::vector<uint8_t>& bytes, const PreprocessSpec& spec) {
+    auto t = preprocess_bytes(bytes.data(), bytes.size(), spec);
+    if (!t) {
+        std::printf("%s error %s\n", name.c_str(), t.error().c_str());
+        return;
+    }
+    std::printf("%s %016" PRIx64 "\n", name.c_str(), fnv1a64(t->data(), t->size() * sizeof(float)));
+}
+
+std::vector<uint8_t> gray_png(int w, int h, int depth) {
+    PngImage p{w, h, depth, PngColor::gray, {}};
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) p.samples.push_back(uint16_t(depth == 16 ? pattern(x, y, 0) * 257 + x : pattern(x, y, 0)));
+    return encode_png(p);
+}
+
+std::vector<uint8_t> colour_png(int w, int h, PngColor color, int channels) {
+    PngImage p{w, h, 8, color, {}};
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+            for (int c = 0; c < channels; ++c) p.samples.push_back(pattern(x, y, c));
+    return encode_png(p);
+}
+
+std::vector<uint8_t> rgb_pixels(int w, int h) {
+    std::vector<uint8_t> px;
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+            for (int c = 0; c < 3; ++c) px.push_back(pattern(x, y, c));
+    return px;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string data_dir = argc > 1 ? argv[1] : ALZSCAN_DATA_DIR;
+    PreprocessSpec spec;  // 128x128, mean 0.5, std 0.5
+    PreprocessSpec imagenet = spec;
+    imagenet.mean = 0.449f;
+    imagenet.std = 0.226f;
+
+    // Sizes: identity, integer and non-integer shrink, enlarge, mixed axes.
+    const int sizes[][2] = {{128, 128}, {256, 256}, {300, 200}, {97, 61}, {64, 200}, {1, 1}, {513, 127}};
+    for (const auto& s : sizes) {
+        const std::string wh = std::to_string(s[0]) + "x" + std::to_string(s[1]);
+        print_case("png8_gray_" + wh, gray_png(s[0], s[1], 8), spec);
+        print_case("png8_gray_" + wh + "_imagenet", gray_png(s[0], s[1], 8), imagenet);
+        print_case("png16_gray_" + wh, gray_png(s[0], s[1], 16), spec);
+        print_case("png_rgb_" + wh, colour_png(s[0], s[1], PngColor::rgb, 3), spec);
+        print_case("png_rgba_" + wh, colour_png(s[0], s[1], PngColor::rgba, 4), spec);
+        print_case("png_gray_alpha_" + wh, colour_png(s[0], s[1], PngColor::gray_alpha, 2), spec);
+        print_case("bmp_rgb_" + wh, encode_bmp_rgb(s[0], s[1], rgb_pixels(s[0], s[1])), spec);
+        print_case("jpeg_rgb_q90_" + wh, encode_jpeg_stb(s[0], s[1], 3, rgb_pixels(s[0], s[1]), 90), spec);
+        std::vector<uint8_t> palette(256 * 3), idx;
+        for (int i = 0; i < 768; ++i) palette[i] = pattern(i, i / 3, 1);
+        for (int i = 0; i < s[0] * s[1]; ++i) idx.push_back(pattern(i % s[0], i / s[0], 2));
+        print_case("gif_" + wh, encode_gif(s[0], s[1], palette, {idx}), spec);
+    }
+    PreprocessSpec small = spec;
+    small.width = 96;
+    small.height = 160;
+    print_case("png_rgb_300x200_to_96x160", colour_png(300, 200, PngColor::rgb, 3), small);
+    print_case("error_empty", {}, spec);
+
+    std::string error;
+    auto rows = read_manifest(data_dir + "/MANIFEST.tsv", &error);
+    if (rows.empty()) {
+        std::printf("# no dataset at %s: synthetic cases only\n", data_dir.c_str());
+        return 0;
+    }
+    std::vector<uint8_t> bytes;
+    int missing = 0;
+    for (const auto& r : rows) {
+        if (!read_file(data_dir + "/" + r.relative_path, bytes)) {
+            std::printf("%s unreadable\n", r.relative_path.c_str());
+            ++missing;
+            continue;
+        }
+        print_case(r.relative_path, bytes, spec);
+    }
+    std::printf("# dataset: %zu images, %d unreadable\n", rows.size(), missing);
+    return 0;
+}

@@ -1,0 +1,191 @@
+// The real dataset: every image listed in MANIFEST.tsv decodes to 128x128 gray and its bytes
+// match the manifest (size and SHA-256). Also JPEG truncation and corruption on real files.
+//
+// When ALZSCAN_DATA_DIR is missing this binary prints a loud notice and exits 77, which ctest
+// reports as "Not Run" (SKIP_RETURN_CODE 77), never as passed; under CI=true it fails instead.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+
+#include "alzscan/image_decode.h"
+#include "alzscan/preprocess.h"
+#include "data_manifest.h"
+#include "sha256.h"
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+// Under node, getenv() sees Emscripten's stand-in environment, not the real one.
+EM_JS(int, ci_env_is_true, (), {
+    return (typeof process !== 'undefined' && process.env && process.env.CI === 'true') ? 1 : 0;
+});
+#endif
+
+using namespace alzscan;
+using namespace alzscan::test;
+
+namespace {
+
+const std::string kDataDir = ALZSCAN_DATA_DIR;
+
+bool ci_is_true() {
+#ifdef __EMSCRIPTEN__
+    return ci_env_is_true() != 0;
+#else
+    const char* ci = std::getenv("CI");
+    return ci && std::strcmp(ci, "true") == 0;
+#endif
+}
+
+std::vector<uint8_t> first_real_jpeg() {
+    std::string error;
+    auto rows = read_manifest(kDataDir + "/MANIFEST.tsv", &error);
+    std::vector<uint8_t> bytes;
+    if (!rows.empty()) read_file(kDataDir + "/" + rows.front().relative_path, bytes);
+    return bytes;
+}
+
+#define EXPECT_HAS(text, part) EXPECT_NE((text).find(part), std::string::npos) << (text)
+
+}  // namespace
+
+TEST(Sha256, KnownTestVectors) {
+    // FIPS 180-2 appendix B examples and the empty string.
+    EXPECT_EQ(sha256_hex(nullptr, 0), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    const std::string abc = "abc";
+    EXPECT_EQ(sha256_hex(reinterpret_cast<const uint8_t*>(abc.data()), abc.size()),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    const std::string two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";  // 56 bytes
+    EXPECT_EQ(sha256_hex(reinterpret_cast<const uint8_t*>(two.data()), two.size()),
+              "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    const std::string million(1000000, 'a');
+    EXPECT_EQ(sha256_hex(reinterpret_cast<const uint8_t*>(million.data()), million.size()),
+              "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(RealData, EveryManifestImageDecodesTo128x128GrayAndMatches) {
+    const auto start = std::chrono::steady_clock::now();
+    std::string error;
+    auto rows = read_manifest(kDataDir + "/MANIFEST.tsv", &error);
+    EXPECT_TRUE(error.empty()) << error;
+    ASSERT_EQ(rows.size(), 6400u) << "MANIFEST.tsv rows in " << kDataDir;
+
+    std::map<std::string, int> per_split_class;
+    int failures = 0;
+    std::vector<uint8_t> bytes;
+    for (const ManifestRow& r : rows) {
+        const std::string path = kDataDir + "/" + r.relative_path;
+        std::string problem;
+        if (!read_file(path, bytes)) {
+            problem = "cannot read";
+        } else if (int64_t(bytes.size()) != r.bytes) {
+            problem = "size " + std::to_string(bytes.size()) + " != manifest " + std::to_string(r.bytes);
+        } else if (sha256_hex(bytes.data(), bytes.size()) != r.sha256) {
+            problem = "sha256 differs from the manifest";
+        } else {
+            auto info = probe_image(bytes.data(), bytes.size());
+            auto img = decode_gray(bytes.data(), bytes.size());
+            if (!info) problem = "probe: " + info.error();
+            else if (!img) problem = "decode: " + img.error();
+            else if (info->format != "jpeg" || info->channels != 1 || info->bits != 8)
+                problem = "probe says " + info->format + ", " + std::to_string(info->channels) +
+                          " channel(s), " + std::to_string(info->bits) + " bit";
+            else if (img->width != 128 || img->height != 128 || r.width != 128 || r.height != 128)
+                problem = "size " + std::to_string(img->width) + "x" + std::to_string(img->height);
+            else {
+                // At the model's input size the prepared image is the decoded one, bit for bit.
+                auto prepared = prepare_image(bytes.data(), bytes.size(), PreprocessSpec{});
+                if (!prepared || prepared->pixels != img->pixels) problem = "prepare_image differs from decode";
+            }
+        }
+        if (!problem.empty()) {
+            if (++failures <= 10) ADD_FAILURE() << path << ": " << problem;
+            continue;
+        }
+        ++per_split_class[r.split + "/" + r.class_name];
+    }
+    EXPECT_EQ(failures, 0);
+    // The dataset's published class counts (SOURCE.md / HF card): 5120 train + 1280 test.
+    int total = 0;
+    for (const auto& kv : per_split_class) total += kv.second;
+    EXPECT_EQ(total, 6400);
+    EXPECT_EQ(per_split_class.size(), 8u) << "2 splits x 4 classes";
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("decoded and verified %zu images in %.2f s\n", rows.size(), seconds);
+}
+
+TEST(RealData, TruncatedRealJpegIsRejected) {
+    auto jpg = first_real_jpeg();
+    ASSERT_GT(jpg.size(), 1000u);
+    ASSERT_TRUE(decode_gray(jpg.data(), jpg.size()).ok());
+    for (size_t keep : {jpg.size() - 2, jpg.size() - 1, jpg.size() / 2, size_t(700)}) {
+        std::vector<uint8_t> cut(jpg.begin(), jpg.begin() + long(keep));
+        auto img = decode_gray(cut.data(), cut.size());
+        ASSERT_FALSE(img.ok()) << "kept " << keep << " of " << jpg.size();
+        EXPECT_HAS(img.error(), "the JPEG file is truncated: it ends after " + std::to_string(keep) + " bytes");
+    }
+    // Trailing bytes after the end-of-image marker are harmless.
+    auto padded = jpg;
+    padded.insert(padded.end(), 16, 0);
+    auto img = decode_gray(padded.data(), padded.size());
+    ASSERT_TRUE(img.ok()) << img.error();
+}
+
+TEST(RealData, CorruptedRealJpegIsRejected) {
+    auto jpg = first_real_jpeg();
+    ASSERT_GT(jpg.size(), 1000u);
+    // Find SOF0 and DHT segments.
+    size_t sof = 0, dht = 0;
+    for (size_t i = 2; i + 1 < jpg.size(); ++i) {
+        if (jpg[i] == 0xFF && jpg[i + 1] == 0xC0 && !sof) sof = i;
+        if (jpg[i] == 0xFF && jpg[i + 1] == 0xC4 && !dht) dht = i;
+    }
+    ASSERT_TRUE(sof && dht);
+    auto zero_height = jpg;
+    zero_height[sof + 5] = zero_height[sof + 6] = 0;
+    auto e = decode_gray(zero_height.data(), zero_height.size());
+    ASSERT_FALSE(e.ok());
+    EXPECT_HAS(e.error(), "the JPEG header says 128x0 pixels");
+
+    auto huge = jpg;
+    huge[sof + 7] = 0xEA, huge[sof + 8] = 0x60;  // width 60000
+    e = decode_gray(huge.data(), huge.size());
+    ASSERT_FALSE(e.ok());
+    EXPECT_HAS(e.error(), "the JPEG header says 60000x128 pixels: over the 8192 px limit");
+
+    auto bad_table = jpg;
+    bad_table[dht + 4] = 0x55;  // table class 5: impossible
+    e = decode_gray(bad_table.data(), bad_table.size());
+    ASSERT_FALSE(e.ok());
+    EXPECT_HAS(e.error(), "JPEG");
+    EXPECT_HAS(e.error(), "corrupt");
+
+    auto twelve_bit = jpg;
+    twelve_bit[sof + 4] = 12;  // sample precision 12: not supported by the decoder
+    e = decode_gray(twelve_bit.data(), twelve_bit.size());
+    ASSERT_FALSE(e.ok());
+    EXPECT_HAS(e.error(), "this JPEG stores 12-bit samples: alzscan reads 8-bit JPEG only");
+}
+
+int main(int argc, char** argv) {
+    std::string error;
+    std::ifstream manifest(kDataDir + "/MANIFEST.tsv");
+    if (!manifest) {
+        const bool ci = ci_is_true();
+        std::fprintf(stderr,
+                     "\n##########################################################################\n"
+                     "DATA TEST DID NOT RUN: %s/MANIFEST.tsv is missing.\n"
+                     "Get the data: put the alzheimer_mri dataset (ImageFolder tree + MANIFEST.tsv)\n"
+                     "at ../shared/data/alzheimer_mri beside the repo, or configure with\n"
+                     "-DALZSCAN_DATA_DIR=/path/to/alzheimer_mri.%s\n"
+                     "##########################################################################\n\n",
+                     kDataDir.c_str(), ci ? "\nCI=true: this is a FAILURE." : "");
+        return ci ? 1 : 77;
+    }
+    ::testing::InitGoogleTest(&argc, argv);
+    return RUN_ALL_TESTS();
+}
