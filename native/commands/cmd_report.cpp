@@ -1,13 +1,91 @@
-// Placeholder until `alzscan report` lands: says so plainly instead of pretending.
+// `alzscan report RUN_DIR... --out DIR`: one offline HTML page + summary.md from run directories.
+#include <algorithm>
 #include <cstdio>
+#include <ctime>
+#include <filesystem>
 
+#include "cli_args.h"
 #include "commands/commands.h"
+#include "report/report.h"
 
 namespace alzscan::cmd {
 
-int report(int, char**) {
-    std::fprintf(stderr, "alzscan report: not implemented yet in this build\n");
-    return 1;
+namespace {
+
+namespace fs = std::filesystem;
+
+bool is_run_dir(const fs::path& p) {
+    std::error_code ec;
+    return fs::exists(p / "metrics.jsonl", ec) || fs::exists(p / "config.json", ec);
+}
+
+// A ladder directory (runs/ladder-kaggle) holds run directories: report all of them, in
+// experiment order. Anything else is taken as a run directory and load_run() names what is
+// missing.
+std::vector<std::string> expand(const std::string& arg) {
+    fs::path p(arg);
+    std::error_code ec;
+    if (!fs::is_directory(p, ec) || is_run_dir(p)) return {arg};
+    std::vector<std::string> children;
+    for (const auto& entry : fs::directory_iterator(p, ec))
+        if (entry.is_directory() && fs::exists(entry.path() / "metrics.jsonl"))
+            children.push_back(entry.path().string());
+    if (children.empty()) return {arg};
+    std::sort(children.begin(), children.end());
+    return children;
+}
+
+std::string utc_now() {
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+    return buf;
+}
+
+}  // namespace
+
+int report(int argc, char** argv) {
+    CliArgs args("alzscan report",
+                 "render run directories (or a ladder directory holding them) as one offline HTML "
+                 "page, DIR/index.html, and DIR/summary.md");
+    args.option("out", "", "output directory (created when missing)", /*required=*/true);
+    args.option("title", "alzscan experiment report", "page title");
+    args.positional("RUN_DIR", "run directories written by `alzscan train`", /*min_count=*/1);
+    if (int rc = args.parse(argc, argv); rc >= 0) return rc;
+
+    std::vector<report::RunData> runs;
+    bool from_ladder = false;
+    for (const std::string& arg : args.positionals()) {
+        std::vector<std::string> dirs = expand(arg);
+        from_ladder = from_ladder || dirs.size() > 1 || dirs[0] != arg;
+        for (const std::string& dir : dirs) {
+            auto run = report::load_run(dir);
+            if (!run) {
+                std::fprintf(stderr, "alzscan report: %s\n", run.error().c_str());
+                return 1;
+            }
+            runs.push_back(std::move(run).value());
+        }
+    }
+    if (from_ladder)
+        std::stable_sort(runs.begin(), runs.end(), [](const report::RunData& a, const report::RunData& b) {
+            return a.experiment_id() < b.experiment_id();
+        });
+
+    report::ReportOptions options;
+    options.title = args.get("title");
+    options.generated_at = utc_now();
+    options.generator = std::string("alzscan ") + ALZSCAN_VERSION + " report";
+    std::string err = report::write_report(runs, args.get("out"), options);
+    if (!err.empty()) {
+        std::fprintf(stderr, "alzscan report: %s\n", err.c_str());
+        return 1;
+    }
+    std::printf("wrote %s/index.html and %s/summary.md (%zu runs)\n", args.get("out").c_str(),
+                args.get("out").c_str(), runs.size());
+    return 0;
 }
 
 }  // namespace alzscan::cmd
