@@ -57,5 +57,13 @@ test-browser:
 demo: build
 	node web/server.mjs --root $(WEB_OUT) --port $(PORT)
 
+# The seed's nine experiments, one config each in configs/experiments (docs/experiments.md).
+# Rerunning skips finished runs and resumes an interrupted one. SPLIT=hf|kaggle PROFILE=quick|full
+SPLIT   ?= kaggle
+PROFILE ?= quick
+experiments: native
+	$(ALZSCAN) experiments configs/experiments --split $(SPLIT) --profile $(PROFILE) \
+	  --data $(DATA) --out runs/ladder-$(SPLIT)-$(PROFILE)
+
 clean:
 	rm -rf $(BUILD) $(WASM_BUILD)
