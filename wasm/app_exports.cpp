@@ -256,6 +256,14 @@ EMSCRIPTEN_KEEPALIVE void alzscan_app_set_failure(App* app, int id, const char* 
 
 EMSCRIPTEN_KEEPALIVE int alzscan_app_item_count(App* app) { return app->batch.size(); }
 
+// Position of the selected file in the batch table (0-based), -1 when none.
+EMSCRIPTEN_KEEPALIVE int alzscan_app_selected_index(App* app) {
+    const auto& items = app->batch.items();
+    for (size_t i = 0; i < items.size(); ++i)
+        if (items[i].id == app->selected_id) return static_cast<int>(i);
+    return -1;
+}
+
 EMSCRIPTEN_KEEPALIVE const char* alzscan_app_batch_csv(App* app) {
     return keep(*app, app->batch.to_csv(app->model.spec.class_names));
 }

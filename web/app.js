@@ -7,6 +7,7 @@
 //   //      timings: {preprocess_ms, inference_ms, total_ms}}
 //   // rejects with Error(message) where message is exactly what the UI shows next to the file.
 //   window.alzscan.batchCsv()                          // the batch table as CSV text
+//   window.alzscan.selection()                         // {index, count}: the row the UI shows
 //
 // Data flow per file: bytes -> WASM (shared/ decode + preprocess, display texture) -> Float32Array
 // 1x1xHxW -> worker (ORT Web) -> probabilities -> WASM (result panel, batch table) -> caller.
@@ -111,6 +112,9 @@ class CanvasApp {
   }
   setFailure(id, message) { this.withString(message, (p) => this.m._alzscan_app_set_failure(this.app, id, p)); }
   batchCsv() { return this.m.UTF8ToString(this.m._alzscan_app_batch_csv(this.app)); }
+  selection() {
+    return { index: this.m._alzscan_app_selected_index(this.app), count: this.m._alzscan_app_item_count(this.app) };
+  }
 }
 
 async function fetchOk(url, what) {
@@ -294,6 +298,7 @@ function createAlzscan() {
     ready,
     classify,
     batchCsv: () => (canvasApp ? canvasApp.batchCsv() : ""),
+    selection: () => (canvasApp ? canvasApp.selection() : { index: -1, count: 0 }),
   });
 }
 

@@ -1,0 +1,346 @@
+// Headless-Chromium tests of the browser app (issue 5), against the built WEB_OUT and the shipped
+// model. One browser for the whole file (Chromium + SwiftShader start is the slow part); the tests
+// run in order and the last one stops the server to prove the offline reload.
+//
+//   make test-browser      (or: WEB_OUT=build/web ALZSCAN=build/native/alzscan node --test tests/browser/)
+//
+// Expectations are independent of the page: probabilities come from `alzscan predict --json`
+// (LibTorch + native shared/) on the very same files; bad-input messages must name the problem.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { DATA, REPO, WEB_OUT, openApp } from "./harness.mjs";
+import { nativePredict, referenceProblem } from "./native_reference.mjs";
+import { encodePng, pngWithHeaderOnly, phantom } from "./synthetic_images.mjs";
+
+const TOLERANCE = 1e-5;
+const FIXTURES = path.join(REPO, "tests/fixtures");
+const HAVE_DATA = fs.existsSync(path.join(DATA, "KAGGLE_SPLIT.tsv"));
+
+let h;           // the open app (harness)
+let tmp;         // files the native reference reads
+let gallery = [];  // [{file, label, path}]
+let slices = [];   // 20 real test slices [{path, label}]
+let corpus = [];   // bad-input corpus [{name, path, bytes, mustFail: RegExp|null}]
+let native = null;  // Map path -> alzscan predict JSON
+let nativeProblem = null;
+const singleOutcomes = new Map();  // corpus name -> browser outcome when classified alone
+
+function requireData(t) {
+  if (HAVE_DATA) return true;
+  const message = `DID NOT RUN: the dataset is missing at ${DATA} (set DATA=...)`;
+  if (process.env.CI === "true") assert.fail(message);
+  t.skip(message);
+  return false;
+}
+
+function requireNative() {
+  assert.equal(nativeProblem, null, `no reference to compare with: ${nativeProblem}`);
+}
+
+// Browser outcome vs `alzscan predict --json` on the same file.
+function assertMatchesNative(outcome, file, what) {
+  const ref = native.get(file);
+  if (ref.error !== undefined) {
+    assert.equal(outcome.ok, false, `${what}: native fails ("${ref.error}") but the browser classified it`);
+    assert.equal(outcome.error, ref.error, `${what}: browser and native messages differ`);
+    return;
+  }
+  assert.equal(outcome.ok, true, `${what}: native classifies it but the browser said: ${outcome.error}`);
+  assert.deepEqual(outcome.classes, ref.classes, `${what}: class order differs from the checkpoint's`);
+  assert.equal(outcome.label, ref.label, `${what}: class ${outcome.label} vs native ${ref.label}`);
+  assert.equal(outcome.probabilities.length, ref.probabilities.length);
+  for (let i = 0; i < ref.probabilities.length; ++i) {
+    const d = Math.abs(outcome.probabilities[i] - ref.probabilities[i]);
+    assert.ok(d <= TOLERANCE, `${what}: |Δp[${i}]| = ${d.toExponential(2)} > ${TOLERANCE} (browser ${outcome.probabilities[i]}, native ${ref.probabilities[i]})`);
+  }
+}
+
+function assertOneLine(message, what) {
+  assert.ok(typeof message === "string" && message.length > 10, `${what}: expected a specific message, got ${JSON.stringify(message)}`);
+  assert.ok(!message.includes("\n"), `${what}: message should be one line: ${message}`);
+}
+
+function pickSlices() {
+  const rows = fs.readFileSync(path.join(DATA, "KAGGLE_SPLIT.tsv"), "utf8").trim().split("\n").slice(1).map((l) => l.split("\t"));
+  const byClass = new Map();
+  for (const [rel, cls, kaggle] of rows) {
+    if (kaggle !== "test" || !rel.startsWith("test/")) continue;
+    if (!byClass.has(cls)) byClass.set(cls, []);
+    byClass.get(cls).push(rel);
+  }
+  const picked = [];
+  for (const cls of [...byClass.keys()].sort()) {
+    // Skip the first two of each class: the gallery has them.
+    const list = byClass.get(cls).sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+    for (const rel of list.slice(2, 7)) picked.push({ path: path.join(DATA, rel), label: cls });
+  }
+  const rest = [...byClass.values()].flat().map((rel) => path.join(DATA, rel)).filter((p) => !picked.some((s) => s.path === p));
+  while (picked.length < 20 && rest.length) picked.push({ path: rest.pop(), label: "" });
+  return picked.slice(0, 20);
+}
+
+async function buildCorpus(page) {
+  const items = [];
+  const add = (name, bytes, mustFail = null) => {
+    const p = path.join(tmp, name);
+    fs.writeFileSync(p, bytes);
+    items.push({ name, path: p, bytes: Buffer.from(bytes), mustFail });
+  };
+  add("empty.png", Buffer.alloc(0), /empty|0 bytes|no data/i);
+  add("notes_renamed.png", Buffer.from("Patient notes: this is a text file renamed to .png\n"), /not a PNG|format|not an image|unknown/i);
+  if (HAVE_DATA) {
+    const jpeg = fs.readFileSync(path.join(DATA, "test/Non_Demented", fs.readdirSync(path.join(DATA, "test/Non_Demented")).sort()[0]));
+    add("truncated.jpg", jpeg.subarray(0, Math.floor(jpeg.length * 0.4)), /truncat|corrupt|incomplete|ends/i);
+  }
+  add("header_60000x60000.png", pngWithHeaderOnly(60000, 60000), /60000/);
+  add("gray16.png", encodePng({ width: 96, height: 96, bitDepth: 16, colorType: 0, samples: phantom(96, 96, 1, 65535) }));
+  add("rgba.png", encodePng({ width: 96, height: 96, colorType: 6, samples: phantom(96, 96, 4, 255, (v, c) => (c === 3 ? 0.6 + 0.4 * v : v)) }));
+  add("cmyk.jpg", fs.readFileSync(path.join(FIXTURES, "cmyk.jpg")));
+  add("animated.gif", fs.readFileSync(path.join(FIXTURES, "animated.gif")));
+  add("one_pixel.png", encodePng({ width: 1, height: 1, colorType: 0, samples: Uint8Array.of(200) }));
+  // A 12-megapixel camera-style JPEG, encoded by the browser itself.
+  const photo = await page.evaluate(async () => {
+    const c = new OffscreenCanvas(4032, 3024);
+    const g = c.getContext("2d");
+    const grad = g.createRadialGradient(2016, 1512, 100, 2016, 1512, 1800);
+    grad.addColorStop(0, "#d8c4a0");
+    grad.addColorStop(1, "#203040");
+    g.fillStyle = grad;
+    g.fillRect(0, 0, 4032, 3024);
+    for (let i = 0; i < 300; ++i) {
+      g.fillStyle = `hsl(${(i * 37) % 360} 50% ${30 + (i % 40)}%)`;
+      g.fillRect((i * 997) % 4000, (i * 613) % 3000, 40 + (i % 200), 30 + (i % 150));
+    }
+    const blob = await c.convertToBlob({ type: "image/jpeg", quality: 0.9 });
+    const b = new Uint8Array(await blob.arrayBuffer());
+    let s = "";
+    for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+    return btoa(s);
+  });
+  add("photo_4032x3024.jpg", Buffer.from(photo, "base64"));
+  return items;
+}
+
+before(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "alzscan-browser-"));
+  h = await openApp();
+  corpus = await buildCorpus(h.page);
+  const galleryJson = JSON.parse(fs.readFileSync(path.join(WEB_OUT, "gallery/gallery.json"), "utf8"));
+  if (Array.isArray(galleryJson)) gallery = galleryJson.map((g) => ({ ...g, path: path.join(WEB_OUT, g.file) }));
+  if (HAVE_DATA) slices = pickSlices();
+  nativeProblem = referenceProblem();
+  if (!nativeProblem) native = nativePredict([...gallery.map((g) => g.path), ...slices.map((s) => s.path), ...corpus.map((c) => c.path)]);
+});
+
+after(async () => {
+  await h?.close();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test("the page loads with no console error, cross-origin isolated, ORT on threads", () => {
+  assert.deepEqual(h.pageErrors, [], "uncaught page errors");
+  assert.deepEqual(h.consoleErrors, [], "console errors while loading");
+  assert.equal(h.info.crossOriginIsolated, true, "COOP/COEP missing: ORT cannot use threads");
+  assert.ok(h.info.threads >= 1);
+  assert.equal(h.info.classes.length, 4);
+});
+
+test("the shipped default model is present and is what the page serves", () => {
+  assert.equal(nativeProblem, null, nativeProblem ?? "");
+});
+
+test("every gallery sample: same class and probabilities within 1e-5 of alzscan predict", async (t) => {
+  if (!requireData(t)) return;
+  assert.ok(gallery.length >= 8, `gallery has ${gallery.length} samples, expected 8 (assemble_web.sh copies them from ${DATA})`);
+  const outcomes = [];
+  for (const g of gallery) outcomes.push(await h.classify(fs.readFileSync(g.path), path.basename(g.file), { trueLabel: g.label }));
+  for (const o of outcomes) assert.ok(o.ok && o.timings.preprocess_ms >= 0 && o.timings.inference_ms > 0, o.error);
+  requireNative();
+  outcomes.forEach((o, i) => assertMatchesNative(o, gallery[i].path, gallery[i].file));
+});
+
+test("a batch of 20 real slices, submitted at once, all match alzscan predict", async (t) => {
+  if (!requireData(t)) return;
+  assert.equal(slices.length, 20);
+  const payload = slices.map((s) => ({ b64: fs.readFileSync(s.path).toString("base64"), name: path.basename(s.path), trueLabel: s.label }));
+  const outcomes = await h.page.evaluate(async (files) => {
+    const decode = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const settled = await Promise.allSettled(files.map((f) => window.alzscan.classify(decode(f.b64), { name: f.name, trueLabel: f.trueLabel })));
+    return settled.map((s) => (s.status === "fulfilled" ? { ok: true, ...s.value } : { ok: false, error: s.reason.message }));
+  }, payload);
+  requireNative();
+  outcomes.forEach((o, i) => assertMatchesNative(o, slices[i].path, path.basename(slices[i].path)));
+});
+
+test("bad-input corpus, one file at a time: a specific message or a correct result", async () => {
+  for (const item of corpus) {
+    const outcome = await h.classify(item.bytes, item.name);
+    singleOutcomes.set(item.name, outcome);
+    if (process.env.ALZSCAN_TEST_VERBOSE) console.log(`${item.name}: ${outcome.ok ? outcome.label + " " + JSON.stringify(outcome.probabilities) : outcome.error}`);
+    if (item.mustFail) {
+      assert.equal(outcome.ok, false, `${item.name} must be refused`);
+      assertOneLine(outcome.error, item.name);
+      assert.match(outcome.error, item.mustFail, `${item.name}: message does not name the problem`);
+    } else if (!outcome.ok) {
+      assertOneLine(outcome.error, item.name);
+    } else {
+      assert.equal(outcome.probabilities.length, 4);
+      assert.ok(Math.abs(outcome.probabilities.reduce((a, b) => a + b, 0) - 1) < 1e-4, `${item.name}: probabilities do not sum to 1`);
+    }
+  }
+  // Still working afterwards.
+  const after = await h.classify(corpus.find((c) => c.name === "rgba.png").bytes, "rgba_again.png");
+  assert.equal(after.ok, singleOutcomes.get("rgba.png").ok);
+  requireNative();
+  for (const item of corpus) assertMatchesNative(singleOutcomes.get(item.name), item.path, item.name);
+});
+
+test("bad inputs mixed into a batch with real slices: same outcomes, the page keeps working", async (t) => {
+  if (!requireData(t)) return;
+  const real = slices.slice(0, 5);
+  const mixed = [];
+  corpus.forEach((c, i) => {
+    mixed.push({ name: c.name, b64: c.bytes.toString("base64") });
+    if (i < real.length) mixed.push({ name: path.basename(real[i].path), b64: fs.readFileSync(real[i].path).toString("base64"), real: real[i].path });
+  });
+  const outcomes = await h.page.evaluate(async (files) => {
+    const decode = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const settled = await Promise.allSettled(files.map((f) => window.alzscan.classify(decode(f.b64), { name: f.name })));
+    return settled.map((s) => (s.status === "fulfilled" ? { ok: true, ...s.value } : { ok: false, error: s.reason.message }));
+  }, mixed);
+  outcomes.forEach((o, i) => {
+    const f = mixed[i];
+    if (f.real) {
+      assert.equal(o.ok, true, `${f.name} (real slice) failed in a mixed batch: ${o.error}`);
+      if (native) assertMatchesNative(o, f.real, f.name);
+    } else {
+      const single = singleOutcomes.get(f.name);
+      assert.equal(o.ok, single.ok, `${f.name}: outcome in a batch differs from alone`);
+      if (!o.ok) assert.equal(o.error, single.error);
+      else o.probabilities.forEach((p, k) => assert.ok(Math.abs(p - single.probabilities[k]) <= TOLERANCE));
+    }
+  });
+  assert.deepEqual(h.pageErrors, []);
+  assert.deepEqual(h.consoleErrors, [], "bad input must be reported in the UI, not as console errors");
+});
+
+test("keyboard navigation moves the selection through the batch", async () => {
+  const page = h.page;
+  const press = async (key) => {
+    // ImGui 1.86 samples key state once per frame: hold the key for a few frames like a person does.
+    await page.keyboard.down(key);
+    await page.waitForTimeout(120);
+    await page.keyboard.up(key);
+    await page.waitForTimeout(60);
+  };
+  await page.locator("#canvas").focus();
+  const { count } = await page.evaluate(() => window.alzscan.selection());
+  assert.ok(count >= 3, `batch has ${count} rows`);
+  await press("Home");
+  assert.equal((await page.evaluate(() => window.alzscan.selection())).index, 0);
+  await press("ArrowDown");
+  await press("ArrowDown");
+  assert.equal((await page.evaluate(() => window.alzscan.selection())).index, 2);
+  await press("ArrowUp");
+  assert.equal((await page.evaluate(() => window.alzscan.selection())).index, 1);
+  await press("End");
+  assert.equal((await page.evaluate(() => window.alzscan.selection())).index, count - 1);
+});
+
+test("CSV export has one row per file with its class or its message", async () => {
+  const csv = await h.page.evaluate(() => window.alzscan.batchCsv());
+  const lines = csv.trim().split("\n");
+  const { count } = await h.page.evaluate(() => window.alzscan.selection());
+  assert.match(lines[0], /^file,true_label,status,predicted,confidence,p_Mild_Demented,p_Moderate_Demented,p_Non_Demented,p_Very_Mild_Demented,preprocess_ms,inference_ms,error$/);
+  assert.equal(lines.length - 1, count);
+  const header = corpus.find((c) => c.name === "header_60000x60000.png");
+  const row = lines.find((l) => l.startsWith(header.name + ","));
+  assert.ok(row && row.includes(",error,") && row.includes("60000"), `CSV row for ${header.name}: ${row}`);
+  if (gallery.length) {
+    const g = lines.find((l) => l.startsWith(path.basename(gallery[0].file) + ","));
+    assert.ok(g && g.includes(",done,") && g.includes(gallery[0].label), `CSV row for a gallery sample: ${g}`);
+  }
+});
+
+test("a screenshot of the canvas shows the ImGui UI (header, notice band, scan view, text)", async () => {
+  // Select a classified real slice so every panel has content.
+  if (gallery.length) await h.classify(fs.readFileSync(gallery[0].path), path.basename(gallery[0].file), { trueLabel: gallery[0].label });
+  await h.page.waitForTimeout(300);
+  const shot = await h.page.locator("#canvas").screenshot();
+  const out = path.join(path.dirname(WEB_OUT), "browser-screenshot.png");
+  fs.writeFileSync(out, shot);
+  const s = await h.page.evaluate(async (b64) => {
+    const blob = new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], { type: "image/png" });
+    const bmp = await createImageBitmap(blob);
+    const g = new OffscreenCanvas(bmp.width, bmp.height).getContext("2d");
+    g.drawImage(bmp, 0, 0);
+    const d = g.getImageData(0, 0, bmp.width, bmp.height).data;
+    const near = (i, r, gg, b, tol) => Math.abs(d[i] - r) <= tol && Math.abs(d[i + 1] - gg) <= tol && Math.abs(d[i + 2] - b) <= tol;
+    const colours = new Set();
+    let sum = 0, sum2 = 0, notice = 0, accent = 0, dark = 0;
+    for (let y = 0; y < bmp.height; ++y) {
+      for (let x = 0; x < bmp.width; ++x) {
+        const i = 4 * (y * bmp.width + x);
+        colours.add((d[i] >> 4) << 8 | (d[i + 1] >> 4) << 4 | (d[i + 2] >> 4));
+        const l = 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
+        sum += l; sum2 += l * l;
+        if (y >= 64 && y < 96 && near(i, 255, 243, 205, 3)) ++notice;
+        if (y < 64 && near(i, 23, 92, 173, 12)) ++accent;
+        if (near(i, 16, 18, 22, 3)) ++dark;
+      }
+    }
+    const n = bmp.width * bmp.height;
+    return { width: bmp.width, height: bmp.height, colours: colours.size, std: Math.sqrt(sum2 / n - (sum / n) ** 2), notice, accent, dark };
+  }, shot.toString("base64"));
+  assert.ok(s.width >= 1000 && s.height >= 600, `canvas is ${s.width}x${s.height}`);
+  assert.ok(s.colours >= 40, `only ${s.colours} distinct colours: blank or broken canvas (${out})`);
+  assert.ok(s.std > 15, `luminance std ${s.std.toFixed(1)}: nearly uniform canvas (${out})`);
+  assert.ok(s.notice > s.width * 20, `the amber "not a diagnosis" band is missing (${s.notice} px; ${out})`);
+  assert.ok(s.accent > 500, `the header (title, Open files button) is missing (${s.accent} accent px; ${out})`);
+  assert.ok(s.dark > 50_000, `the scan view is missing (${s.dark} px of its dark background; ${out})`);
+});
+
+test("every request the page made stayed on its own origin", () => {
+  const origin = new URL(h.url).origin;
+  assert.ok(h.requests.length > 10, `only ${h.requests.length} requests recorded`);
+  const foreign = h.requests.filter((u) => {
+    try {
+      return new URL(u).origin !== origin;
+    } catch {
+      return true;
+    }
+  });
+  assert.deepEqual(foreign, [], "requests that left the page's origin");
+  for (const asset of ["model/model.onnx", "ort/ort-wasm-simd-threaded.wasm", "alzscan_app.wasm"])
+    assert.ok(h.requests.some((u) => u === origin + "/" + asset), `${asset} was not requested from the app itself`);
+});
+
+test("offline: with the server stopped, a reload still loads and classifies (service worker)", async () => {
+  const page = h.page;
+  const sw = fs.readFileSync(path.join(WEB_OUT, "sw.js"), "utf8");
+  const assets = JSON.parse(sw.match(/const ASSETS = (\[.*?\]);/)[1]);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.waitForFunction(async (n) => {
+    let count = 0;
+    for (const key of await caches.keys()) count += (await (await caches.open(key)).keys()).length;
+    return count >= n;
+  }, assets.length, { timeout: 60_000, polling: 250 });
+  const sample = HAVE_DATA && gallery.length ? fs.readFileSync(gallery[0].path) : corpus.find((c) => c.name === "rgba.png").bytes;
+  const online = await h.classify(sample, "online.jpg");
+  assert.equal(online.ok, true, online.error);
+
+  await h.server.close();
+  const requestsBefore = h.requests.length;
+  await page.reload();
+  const ready = await h.ready();
+  assert.equal(ready.ok, true, `offline reload: ${ready.error}`);
+  assert.equal(await page.evaluate(() => navigator.serviceWorker.controller !== null), true, "page not controlled by the service worker");
+  const offline = await h.classify(sample, "offline.jpg");
+  assert.equal(offline.ok, true, `offline classify: ${offline.error}`);
+  assert.deepEqual(offline.probabilities, online.probabilities);
+  assert.ok(h.requests.length > requestsBefore);
+  assert.deepEqual(h.pageErrors, []);
+});
