@@ -29,7 +29,7 @@ export function requireBuild() {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: run make setup (installs Debian's chromium)`);
 }
 
-export async function launchBrowser() {
+export async function launchBrowser({ serviceWorkers = "allow" } = {}) {
   requireBuild();
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "alzscan-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
@@ -37,7 +37,7 @@ export async function launchBrowser() {
     headless: true,
     args: CHROMIUM_FLAGS,
     viewport: { width: 1440, height: 900 },
-    serviceWorkers: "allow",
+    serviceWorkers,
   });
   return {
     context,

@@ -1,0 +1,74 @@
+// model.json is validated on load: a wrong format or a class count that does not fit the ONNX
+// graph stops the app with a clear message (in window.alzscan.ready's rejection and the UI).
+// Each case serves a copy of WEB_OUT (symlinks) with one model.json edited.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { WEB_OUT, launchBrowser, requireBuild } from "./harness.mjs";
+import { startServer } from "../../web/server.mjs";
+
+let browser;
+const roots = [];
+
+function rootWithModelJson(edit) {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "alzscan-modeljson-"));
+  roots.push(root);
+  (function link(dir) {
+    for (const e of fs.readdirSync(path.join(WEB_OUT, dir), { withFileTypes: true })) {
+      const rel = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        fs.mkdirSync(path.join(root, rel));
+        link(rel);
+      } else if (!rel.startsWith("model/model.json")) {
+        fs.symlinkSync(path.join(WEB_OUT, rel), path.join(root, rel));
+      }
+    }
+  })("");
+  const model = JSON.parse(fs.readFileSync(path.join(WEB_OUT, "model/model.json"), "utf8"));
+  fs.writeFileSync(path.join(root, "model/model.json"), JSON.stringify(edit(model)));
+  return root;
+}
+
+async function readyOutcome(root) {
+  const server = await startServer({ root, port: 0 });
+  const page = await browser.context.newPage();
+  try {
+    await page.goto(server.url);
+    await page.waitForFunction(() => window.alzscan !== undefined);
+    return await page.evaluate(() => window.alzscan.ready.then(() => ({ ok: true }), (e) => ({ ok: false, error: e.message })));
+  } finally {
+    await page.close();
+    await server.close();
+  }
+}
+
+before(async () => {
+  requireBuild();
+  assert.ok(fs.existsSync(path.join(WEB_OUT, "model/model.json")), `${WEB_OUT}/model/model.json missing: the build has no model (models/default)`);
+  browser = await launchBrowser({ serviceWorkers: "block" });
+});
+
+after(async () => {
+  await browser?.close();
+  for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
+});
+
+test("an unknown model.json format is refused with the format named", async () => {
+  const r = await readyOutcome(rootWithModelJson((m) => ({ ...m, format: "alzscan-model/0" })));
+  assert.equal(r.ok, false);
+  assert.match(r.error, /model\.json: format is "alzscan-model\/0", expected "alzscan-model\/1"/);
+});
+
+test("a class count that does not match the ONNX output is refused with both counts", async () => {
+  const r = await readyOutcome(rootWithModelJson((m) => ({ ...m, classes: m.classes.slice(0, 3) })));
+  assert.equal(r.ok, false);
+  assert.match(r.error, /model\.json lists 3 classes but model\.onnx output "[^"]+" has 4/);
+});
+
+test("an input spec shared/ rejects (std = 0) is refused with shared/'s message", async () => {
+  const r = await readyOutcome(rootWithModelJson((m) => ({ ...m, input: { ...m.input, std: 0 } })));
+  assert.equal(r.ok, false);
+  assert.match(r.error, /std/);
+});
