@@ -18,7 +18,7 @@ export OMP_WAIT_POLICY ?= PASSIVE
 SETUP_STAMP := $(BUILD)/.setup-done
 ALZSCAN     := $(BUILD)/native/alzscan
 
-.PHONY: all setup build native wasm web test test-native test-wasm test-node test-browser \
+.PHONY: all setup build native wasm web test test-native test-wasm test-parity test-node test-browser \
         demo train export bench bench-train bench-web experiments clean
 
 all: build
@@ -41,12 +41,14 @@ web: wasm
 	bash scripts/assemble_web.sh $(WASM_BUILD) $(WEB_OUT) $(DATA)
 
 test: build
-	$(MAKE) --no-print-directory test-native test-wasm test-node test-browser
+	$(MAKE) --no-print-directory test-native test-wasm test-parity test-node test-browser
 
 test-native:
 	ctest --test-dir $(BUILD) $(CTEST_ARGS)
 test-wasm:
 	ctest --test-dir $(WASM_BUILD) $(CTEST_ARGS)
+test-parity:
+	bash scripts/compare_native_wasm.sh $(BUILD) $(WASM_BUILD) $(DATA)
 test-node:
 	ALZSCAN=$(abspath $(ALZSCAN)) WASM_BUILD=$(abspath $(WASM_BUILD)) DATA=$(abspath $(DATA)) \
 	  node --test tests/node/
