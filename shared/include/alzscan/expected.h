@@ -1,7 +1,7 @@
 // alzscan/expected.h: a value or a one-line error, without exceptions.
 //
 //   alzscan::Expected<GrayImage> r = alzscan::decode_gray(bytes, n);
-//   if (!r) { show(r.error()); return; }   // "image header says 60000x60000: over the 8192 px limit"
+//   if (!r) { show(r.error()); return; }   // "the PNG header says 60000x60000 pixels: over the 8192 px limit per side; ..."
 //   GrayImage img = std::move(r).value();
 //
 // shared/ never throws and never aborts: it also runs as WebAssembly, where an uncaught

@@ -17,6 +17,19 @@
 //
 // Limits are checked from the header before any pixel is decoded, so a 60000x60000 PNG
 // costs nothing: width and height must each be in 1..max_side and width*height <= max_pixels.
+//
+// Errors are one line, written for the person who picked the file (the browser shows them
+// verbatim), each naming the problem and what to do, e.g.
+//   "the file is empty (0 bytes): choose an MRI slice saved as PNG, JPEG, BMP or GIF"
+//   "this file is not a PNG, JPEG, BMP or GIF image (it looks like a DICOM file); ..."
+//   "the JPEG file is truncated: it ends after 2100 bytes, inside the image data; ..."
+//   "the PNG header says 0x4 pixels: width and height must each be at least 1; ..."
+//   "the PNG header says 60000x60000 pixels: over the 8192 px limit per side; ..."
+//   "the PNG header says 8000x8000 pixels (64.0 megapixels, over the 40.0 megapixel limit); ..."
+//   "the PNG file is corrupt: the decoder stopped with \"bad zlib header\"; ..."
+// Truncation is found by walking the file's structure (PNG chunks to IEND, JPEG segments and
+// entropy data to EOI, BMP row bytes, GIF blocks of the first frame), because stb_image pads a
+// cut-short JPEG or BMP with zeros and reports success. Bytes after the end marker are ignored.
 #pragma once
 
 #include <cstddef>
@@ -37,7 +50,7 @@ struct ImageInfo {
     std::string format;  // "png", "jpeg", "bmp", "gif"
     int width = 0;
     int height = 0;
-    int channels = 0;    // as stored: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
+    int channels = 0;    // as stored: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA (palette: 3, or 4 with tRNS)
     int bits = 8;        // 8 or 16 (bits per sample)
 };
 

@@ -15,7 +15,7 @@
 //   balanced_accuracy    mean recall over classes with support > 0
 //   macro_*              unweighted mean over all C classes
 //   weighted_f1          support-weighted mean of f1_c
-//   recall interval      Wilson score interval, 95 % (z = 1.959963984540054)
+//   recall interval      Wilson score interval, 95 % (z = 1.959963984540054); [0, 1] when support == 0
 //   ece                  15 equal-width confidence bins (i/15, (i+1)/15], confidence = max prob;
 //                        sum over bins of (n_bin / N) * |accuracy_bin - mean confidence_bin|
 //                        (Guo et al. 2017, "On Calibration of Modern Neural Networks")
@@ -63,6 +63,7 @@ Metrics compute_metrics_from_predictions(const std::vector<int>& labels,
                                          const std::vector<int>& predictions, int num_classes);
 
 // From probabilities, N x C row-major (N = labels.size()); predictions are the row argmax.
+// A probability buffer shorter than N x C is never read past its end (missing rows are skipped).
 Metrics compute_metrics(const std::vector<int>& labels, const std::vector<float>& probabilities,
                         int num_classes);
 

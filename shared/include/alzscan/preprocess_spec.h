@@ -37,6 +37,11 @@ std::vector<std::string> default_class_names();
 
 // Validates every member: types, height/width in 1..8192, std > 0 and finite, mean finite,
 // channels == 1, layout == "NCHW", resize == "area", at least 2 distinct non-empty class names.
+// Required: input.height, input.width, input.mean, input.std, classes. Optional (the default is
+// the only accepted value): input.name ("input"), input.layout, input.channels, input.resize.
+// Errors name the key: "model.json: missing key \"input.std\" (a number)",
+// "model.json: input.height must be an integer (got string \"128\")", "model.json: classes[2]
+// repeats the class name \"a\"". Never throws (nlohmann/json with allow_exceptions = false).
 Expected<PreprocessSpec> parse_preprocess_spec(const std::string& json_text);
 
 // Writes {"input": {...}, "classes": [...]}; parse_preprocess_spec reads it back exactly.
