@@ -1,13 +1,98 @@
-// Placeholder until `alzscan eval` lands: says so plainly instead of pretending.
-#include <cstdio>
+// alzscan eval: a checkpoint on a dataset split -> per-class table, confusion matrix, JSON.
+#include <unistd.h>
 
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "checkpoint.h"
+#include "cli_args.h"
 #include "commands/commands.h"
+#include "dataset.h"
+#include "evaluate.h"
+#include "progress.h"
 
 namespace alzscan::cmd {
 
-int eval(int, char**) {
-    std::fprintf(stderr, "alzscan eval: not implemented yet in this build\n");
-    return 1;
+int eval(int argc, char** argv) {
+    CliArgs args("alzscan eval", "evaluate a checkpoint on a dataset split: per-class metrics, confusion matrix");
+    args.option("checkpoint", "", "checkpoint (best.pt, last.pt, models/default/checkpoint.pt)", true);
+    args.option("data", "../shared/data/alzheimer_mri", "ImageFolder root DIR/{train,test}/<class>/*");
+    args.option("split-file", "", "TSV reassigning train/test by relative_path (e.g. KAGGLE_SPLIT.tsv)");
+    args.option("split-column", "", "column of --split-file (e.g. kaggle_split)");
+    args.option("split", "test", "which split to evaluate: test | train");
+    args.option("out", "", "also write the metrics as JSON to this file");
+    args.option("batch-size", "128", "images per forward pass");
+    args.option("device", "auto", "auto | cpu | cuda");
+    args.option("threads", "1", "compute threads");
+    args.flag("strict", "abort on the first unreadable image instead of skipping it");
+    if (int rc = args.parse(argc, argv); rc >= 0) return rc;
+    const std::string which = args.get("split");
+    if (which != "test" && which != "train") {
+        std::fprintf(stderr, "alzscan eval: --split %s: expected test or train\n", which.c_str());
+        return 2;
+    }
+    if (args.get_int("batch-size") < 1 || args.get_int("threads") < 1) {
+        std::fprintf(stderr, "alzscan eval: --batch-size and --threads must be >= 1\n");
+        return 2;
+    }
+    torch::set_num_threads(static_cast<int>(args.get_int("threads")));
+
+    try {
+        LoadedModel model = load_model(args.get("checkpoint"));
+        torch::Device device = resolve_device(args.get("device"));
+        DatasetOptions opt;
+        opt.dir = args.get("data");
+        opt.split_file = args.get("split-file");
+        opt.split_column = args.get("split-column");
+        opt.strict = args.is_set("strict");
+        opt.spec = model.spec;
+        opt.load_train = which == "train";
+        opt.load_test = which == "test";
+        Dataset ds = load_dataset(opt);
+        if (ds.class_names != model.spec.class_names)
+            throw std::runtime_error(opt.dir + ": class folders (" + nlohmann::json(ds.class_names).dump() +
+                                     ") differ from the checkpoint's classes (" +
+                                     nlohmann::json(model.spec.class_names).dump() + ")");
+        for (const std::string& s : ds.skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
+        const DatasetSplit& split = which == "test" ? ds.test : ds.train;
+        model.net->to(device);
+        ProgressBar bar("eval " + which, split.size(), isatty(2));
+        EvalResult r = evaluate(model.net, split, model.spec, device, args.get_int("batch-size"),
+                                [&](int64_t done) { bar.update(done); });
+        bar.finish();
+        const std::string title = which + " (" + ds.split_kind + " split" +
+                                  (ds.split_kind == "hf" ? ": neighbouring slices of one subject in train and test" : "") + ")";
+        print_class_report(stdout, r.metrics, ds.class_names, title);
+        if (!ds.skipped.empty()) std::printf("  skipped %zu unreadable images\n", ds.skipped.size());
+
+        if (!args.get("out").empty()) {
+            nlohmann::json out = {
+                {"checkpoint", args.get("checkpoint")},
+                {"model", model.meta.value("model", nlohmann::json::object())},
+                {"classes", ds.class_names},
+                {"data", {{"dir", ds.dir}, {"split", ds.split_kind}, {"split_file", opt.split_file},
+                          {"split_column", opt.split_column}, {"digest", ds.digest},
+                          {"skipped", ds.skipped}}},
+                {"split", which},
+                {which, eval_json(r, ds.class_names)}};
+            const std::string path = args.get("out"), tmp = path + ".tmp";
+            {
+                std::ofstream f(tmp);
+                f << out.dump(2) << "\n";
+                if (!f) throw std::runtime_error(tmp + ": cannot write; hint: does the folder exist?");
+            }
+            if (std::rename(tmp.c_str(), path.c_str()) != 0)
+                throw std::runtime_error(path + ": cannot rename " + tmp + " over it");
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "alzscan eval: %s\n", e.what());
+        return 1;
+    }
+    return 0;
 }
 
 }  // namespace alzscan::cmd

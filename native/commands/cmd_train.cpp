@@ -1,13 +1,35 @@
-// Placeholder until `alzscan train` lands: says so plainly instead of pretending.
+// alzscan train: see trainer.h for the loop and the run directory it writes.
 #include <cstdio>
+#include <exception>
 
+#include "cli_args.h"
 #include "commands/commands.h"
+#include "train_config.h"
+#include "trainer.h"
 
 namespace alzscan::cmd {
 
-int train(int, char**) {
-    std::fprintf(stderr, "alzscan train: not implemented yet in this build\n");
-    return 1;
+int train(int argc, char** argv) {
+    CliArgs args("alzscan train",
+                 "train a classifier on an ImageFolder dataset; writes config.json, metrics.jsonl, summary.csv,\n"
+                 "best.pt (best validation macro-F1) and last.pt to --out. Ctrl-C saves last.pt; --resume continues.\n"
+                 "Honest numbers: --split-file ../shared/data/alzheimer_mri/KAGGLE_SPLIT.tsv --split-column kaggle_split");
+    add_train_options(args);
+    if (int rc = args.parse(argc, argv); rc >= 0) return rc;
+    TrainConfig cfg;
+    try {
+        cfg = resolve_train_config(args);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "alzscan train: %s\n", e.what());
+        return 2;
+    }
+    try {
+        return run_training(cfg);
+    } catch (const std::exception& e) {
+        std::string what = e.what();
+        std::fprintf(stderr, "alzscan train: %s\n", what.substr(0, what.find('\n')).c_str());
+        return 1;
+    }
 }
 
 }  // namespace alzscan::cmd

@@ -1,0 +1,290 @@
+// ImageFolder scanning, split-file reassignment, stratified validation carve, one-time decode.
+#include "dataset.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "alzscan/preprocess.h"
+
+namespace fs = std::filesystem;
+
+namespace alzscan {
+namespace {
+
+constexpr const char* kLayoutHint =
+    "hint: --data expects an ImageFolder tree DIR/train/<class>/*, DIR/test/<class>/*";
+
+struct Entry {
+    std::string relative_path;
+    int label = -1;
+    std::string split;   // "train" | "val" | "test"
+    uint64_t file_size = 0;
+};
+
+bool is_image_file(const fs::path& p) {
+    std::string ext = p.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" || ext == ".gif";
+}
+
+std::vector<std::string> sorted_subdirs(const fs::path& dir) {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.is_directory()) names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+std::vector<fs::path> sorted_images(const fs::path& dir) {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.is_regular_file() && is_image_file(e.path())) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
+    std::string s;
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
+    return s;
+}
+
+std::vector<std::string> split_tabs(const std::string& line) {
+    std::vector<std::string> out;
+    std::string cell;
+    std::istringstream in(line);
+    while (std::getline(in, cell, '\t')) {
+        if (!cell.empty() && cell.back() == '\r') cell.pop_back();
+        out.push_back(cell);
+    }
+    if (!line.empty() && line.back() == '\t') out.push_back("");
+    return out;
+}
+
+void apply_split_file(const DatasetOptions& opt, const std::vector<std::string>& classes,
+                      std::vector<Entry>& entries) {
+    const std::string& path = opt.split_file;
+    if (opt.split_column.empty())
+        throw DatasetError(path + ": --split-file needs --split-column NAME (e.g. kaggle_split)");
+    std::ifstream in(path);
+    if (!in) throw DatasetError(path + ": cannot open split file; hint: check the path");
+    std::string line;
+    if (!std::getline(in, line)) throw DatasetError(path + ": empty split file (no header row)");
+    std::vector<std::string> header = split_tabs(line);
+    auto column = [&](const std::string& name) -> int {
+        for (size_t i = 0; i < header.size(); ++i)
+            if (header[i] == name) return static_cast<int>(i);
+        return -1;
+    };
+    int path_col = column("relative_path"), split_col = column(opt.split_column),
+        class_col = column("class");
+    if (path_col < 0)
+        throw DatasetError(path + ": no 'relative_path' column in the header (has: " + join(header) + ")");
+    if (split_col < 0)
+        throw DatasetError(path + ": no column '" + opt.split_column + "' in the header (has: " +
+                           join(header) + "); hint: --split-column names one of them");
+
+    std::map<std::string, size_t> index;
+    for (size_t i = 0; i < entries.size(); ++i) index[entries[i].relative_path] = i;
+    std::vector<bool> listed(entries.size(), false);
+    int line_no = 1;
+    while (std::getline(in, line)) {
+        ++line_no;
+        if (line.empty() || line == "\r") continue;
+        std::vector<std::string> cells = split_tabs(line);
+        const std::string where = path + ":" + std::to_string(line_no);
+        if (static_cast<int>(cells.size()) <= std::max({path_col, split_col, class_col}))
+            throw DatasetError(where + ": row has " + std::to_string(cells.size()) + " cells, header has " +
+                               std::to_string(header.size()));
+        const std::string& rel = cells[path_col];
+        const std::string& split = cells[split_col];
+        if (split != "train" && split != "test" && split != "val")
+            throw DatasetError(where + ": split value '" + split + "' for " + rel +
+                               " is not train, val or test");
+        std::string folder_class = fs::path(rel).parent_path().filename().string();
+        if (class_col >= 0) {
+            const std::string& cls = cells[class_col];
+            if (std::find(classes.begin(), classes.end(), cls) == classes.end())
+                throw DatasetError(where + ": unknown class '" + cls + "' for " + rel + " (dataset classes: " +
+                                   join(classes) + "); hint: is this split file for another dataset?");
+            if (cls != folder_class)
+                throw DatasetError(where + ": class '" + cls + "' disagrees with the folder of " + rel);
+        }
+        if (std::find(classes.begin(), classes.end(), folder_class) == classes.end())
+            throw DatasetError(where + ": unknown class folder '" + folder_class + "' in " + rel +
+                               " (dataset classes: " + join(classes) + ")");
+        auto it = index.find(rel);
+        if (it == index.end())
+            throw DatasetError(where + ": " + rel + " is not an image under " + opt.dir +
+                               "; hint: is the split file for this dataset?");
+        entries[it->second].split = split;
+        listed[it->second] = true;
+    }
+    for (size_t i = 0; i < entries.size(); ++i)
+        if (!listed[i])
+            throw DatasetError(path + ": does not list " + entries[i].relative_path + " (found under " +
+                               opt.dir + "); hint: every image must have a row");
+}
+
+// Stratified, seeded: per class, shuffle its train entries and move the first k to val.
+void carve_validation(double fraction, uint64_t seed, int num_classes, std::vector<Entry>& entries) {
+    if (fraction <= 0) return;
+    std::mt19937_64 rng(seed ^ 0x76616c5f73706c74ULL);   // "val_splt": independent of other streams
+    for (int c = 0; c < num_classes; ++c) {
+        std::vector<size_t> idx;
+        for (size_t i = 0; i < entries.size(); ++i)
+            if (entries[i].label == c && entries[i].split == "train") idx.push_back(i);
+        if (idx.size() < 2) continue;
+        // Fisher-Yates with our own uniform draw: std::shuffle's algorithm is unspecified.
+        for (size_t i = idx.size() - 1; i > 0; --i) std::swap(idx[i], idx[rng() % (i + 1)]);
+        size_t k = static_cast<size_t>(std::llround(fraction * static_cast<double>(idx.size())));
+        k = std::clamp<size_t>(k, 1, idx.size() - 1);
+        for (size_t i = 0; i < k; ++i) entries[idx[i]].split = "val";
+    }
+}
+
+std::vector<uint8_t> read_bytes(const fs::path& path, std::string& error) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        error = "cannot open file";
+        return {};
+    }
+    return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+uint64_t fnv1a64(const std::string& bytes, uint64_t hash) {
+    for (unsigned char c : bytes) {
+        hash ^= c;
+        hash *= 0x100000001b3ULL;
+    }
+    return hash;
+}
+
+Dataset load_dataset(const DatasetOptions& opt) {
+    const fs::path root(opt.dir);
+    if (opt.dir.empty()) throw DatasetError(std::string("--data is empty; ") + kLayoutHint);
+    if (!fs::is_directory(root)) throw DatasetError(opt.dir + ": no such folder; " + kLayoutHint);
+    for (const char* part : {"train", "test"})
+        if (!fs::is_directory(root / part))
+            throw DatasetError((root / part).string() + ": no such folder; " + kLayoutHint);
+    if (opt.val_fraction < 0 || opt.val_fraction > 0.9)
+        throw DatasetError("--val-fraction " + std::to_string(opt.val_fraction) + ": must be in 0..0.9");
+
+    Dataset ds;
+    ds.dir = opt.dir;
+    ds.class_names = sorted_subdirs(root / "train");
+    if (ds.class_names.size() < 2)
+        throw DatasetError((root / "train").string() + ": found " + std::to_string(ds.class_names.size()) +
+                           " class folders, need at least 2; " + kLayoutHint);
+
+    std::vector<Entry> entries;
+    for (const char* part : {"train", "test"}) {
+        for (const std::string& cls : sorted_subdirs(root / part)) {
+            auto it = std::find(ds.class_names.begin(), ds.class_names.end(), cls);
+            const fs::path class_dir = root / part / cls;
+            if (it == ds.class_names.end())
+                throw DatasetError(class_dir.string() + ": unknown class '" + cls + "' (train has: " +
+                                   join(ds.class_names) + "); hint: class folders must match between train and test");
+            std::vector<fs::path> files = sorted_images(class_dir);
+            if (files.empty())
+                throw DatasetError(class_dir.string() +
+                                   ": empty class folder (no .png/.jpg/.jpeg/.bmp/.gif files); hint: add images or remove the folder");
+            for (const fs::path& f : files) {
+                Entry e;
+                e.relative_path = std::string(part) + "/" + cls + "/" + f.filename().string();
+                e.label = static_cast<int>(it - ds.class_names.begin());
+                e.split = part;
+                e.file_size = fs::file_size(f);
+                entries.push_back(std::move(e));
+            }
+        }
+    }
+
+    std::vector<std::string> digest_lines;
+    for (const Entry& e : entries) digest_lines.push_back(e.relative_path + "\t" + std::to_string(e.file_size) + "\n");
+    std::sort(digest_lines.begin(), digest_lines.end());
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const std::string& l : digest_lines) h = fnv1a64(l, h);
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    ds.digest = hex;
+
+    if (!opt.split_file.empty()) {
+        apply_split_file(opt, ds.class_names, entries);
+        ds.split_kind = (opt.split_column == "kaggle_split") ? "kaggle" : "custom";
+    } else {
+        ds.split_kind = "hf";
+    }
+    carve_validation(opt.val_fraction, opt.seed, static_cast<int>(ds.class_names.size()), entries);
+
+    int64_t total = 0;
+    for (const Entry& e : entries)
+        total += (e.split == "test" ? opt.load_test : opt.load_train) ? 1 : 0;
+
+    const int64_t H = opt.spec.height, W = opt.spec.width;
+    struct Pending {
+        std::vector<std::string> paths;
+        std::vector<uint8_t> pixels;
+        std::vector<int64_t> labels;
+    };
+    std::map<std::string, Pending> pending;
+    int64_t done = 0;
+    for (const Entry& e : entries) {
+        bool wanted = (e.split == "test") ? opt.load_test : opt.load_train;
+        if (!wanted) continue;
+        const fs::path full = root / e.relative_path;
+        std::string error;
+        std::vector<uint8_t> bytes = read_bytes(full, error);
+        if (error.empty()) {
+            auto img = prepare_image(bytes.data(), bytes.size(), opt.spec);
+            if (img) {
+                Pending& p = pending[e.split];
+                p.paths.push_back(e.relative_path);
+                p.labels.push_back(e.label);
+                p.pixels.insert(p.pixels.end(), img->pixels.begin(), img->pixels.end());
+            } else {
+                error = img.error();
+            }
+        }
+        if (!error.empty()) {
+            std::string msg = full.string() + ": " + error;
+            if (opt.strict) throw DatasetError(msg + " (--strict: aborting; drop --strict to skip unreadable images)");
+            ds.skipped.push_back(msg);
+        }
+        if (opt.on_progress) opt.on_progress(++done, total);
+    }
+
+    for (auto [name, split] : {std::pair<const char*, DatasetSplit*>{"train", &ds.train},
+                               {"val", &ds.val}, {"test", &ds.test}}) {
+        Pending& p = pending[name];
+        const int64_t n = static_cast<int64_t>(p.paths.size());
+        split->paths = std::move(p.paths);
+        split->images = torch::from_blob(p.pixels.data(), {n, 1, H, W}, torch::kUInt8).clone();
+        split->labels = torch::from_blob(p.labels.data(), {n}, torch::kInt64).clone();
+        split->class_counts.assign(ds.class_names.size(), 0);
+        for (int64_t l : p.labels) ++split->class_counts[l];
+    }
+    return ds;
+}
+
+nlohmann::json dataset_counts_json(const Dataset& ds) {
+    nlohmann::json out = nlohmann::json::object();
+    for (auto [name, split] : {std::pair<const char*, const DatasetSplit*>{"train", &ds.train},
+                               {"val", &ds.val}, {"test", &ds.test}}) {
+        nlohmann::json counts = nlohmann::json::object();
+        for (size_t c = 0; c < ds.class_names.size(); ++c)
+            counts[ds.class_names[c]] = c < split->class_counts.size() ? split->class_counts[c] : 0;
+        out[name] = counts;
+    }
+    return out;
+}
+
+}  // namespace alzscan

@@ -1,0 +1,93 @@
+// native/dataset.h: an ImageFolder tree decoded once into memory (owner: trainer).
+//
+//   alzscan::DatasetOptions opt;
+//   opt.dir = "../shared/data/alzheimer_mri";
+//   opt.split_file = opt.dir + "/KAGGLE_SPLIT.tsv"; opt.split_column = "kaggle_split";
+//   opt.val_fraction = 0.1; opt.seed = 1; opt.spec = spec;        // spec: image size
+//   alzscan::Dataset ds = alzscan::load_dataset(opt);              // throws DatasetError
+//   ds.train.images   // uint8 N,1,H,W (CPU), pixels exactly shared/ prepare_image()'s output
+//   ds.train.labels   // int64 N, indices into ds.class_names
+//
+// Layout: DIR/train/<class>/<image>, DIR/test/<class>/<image>. Classes are the sorted
+// sub-folders of DIR/train (the real data's sorted names equal shared/ default_class_names()).
+// Image files: .png .jpg .jpeg .bmp .gif (any case); other files are ignored like
+// torchvision's ImageFolder does.
+//
+// Split file (--split-file TSV --split-column NAME): a header row naming at least
+// `relative_path` and NAME; every row's relative_path (relative to DIR, e.g.
+// "train/Mild_Demented/mild.jpg") is assigned to NAME's value: train | test | val. Every image
+// found must be listed and every listed path must exist. A `class` column, when present, must
+// name a known class and agree with the folder.
+//
+// Validation: `val_fraction` of each class's train images (round to nearest, at least 1 when
+// the fraction is > 0 and the class has >= 2 images), chosen with a seeded shuffle; never from
+// test. Rows a split file assigns to "val" are added to it.
+//
+// Unreadable images are skipped and listed in `skipped` ("PATH: reason"), or with `strict`
+// the load throws on the first one.
+//
+// digest: FNV-1a 64-bit (hex) over the sorted "relative_path\tfile_size\n" lines of every image
+// found, so it changes when files are added, removed, renamed or change size.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include "alzscan/preprocess_spec.h"
+
+namespace alzscan {
+
+class DatasetError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct DatasetOptions {
+    std::string dir;
+    std::string split_file;      // empty: the folders' own train/test
+    std::string split_column;    // required with split_file
+    double val_fraction = 0.0;   // 0..0.9
+    uint64_t seed = 0;
+    bool strict = false;
+    PreprocessSpec spec;         // height/width used; class_names ignored (taken from folders)
+    bool load_train = true;      // decode train (and val) images
+    bool load_test = true;       // decode test images
+    // Called with (done, total) while decoding; may be empty.
+    std::function<void(int64_t, int64_t)> on_progress;
+};
+
+struct DatasetSplit {
+    std::vector<std::string> paths;   // relative to DIR, in tensor order
+    torch::Tensor images;             // uint8 N,1,H,W
+    torch::Tensor labels;             // int64 N
+    std::vector<int64_t> class_counts;
+
+    int64_t size() const { return static_cast<int64_t>(paths.size()); }
+};
+
+struct Dataset {
+    std::string dir;
+    std::string split_kind;           // "hf" (folders as found), "kaggle", "custom"
+    std::vector<std::string> class_names;
+    DatasetSplit train, val, test;
+    std::vector<std::string> skipped; // "PATH: reason"
+    std::string digest;               // FNV-1a 64, 16 hex digits
+};
+
+Dataset load_dataset(const DatasetOptions& options);
+
+// {"train": {class: n}, "val": {...}, "test": {...}}
+nlohmann::json dataset_counts_json(const Dataset& ds);
+
+// FNV-1a 64-bit, exposed for tests.
+uint64_t fnv1a64(const std::string& bytes, uint64_t hash = 0xcbf29ce484222325ULL);
+
+}  // namespace alzscan

@@ -1,0 +1,68 @@
+// native/train_config.h: every `alzscan train` option, resolved from defaults < --config < flags.
+//
+//   alzscan::CliArgs args("alzscan train", "...");
+//   alzscan::add_train_options(args);
+//   if (int rc = args.parse(argc, argv); rc >= 0) return rc;
+//   alzscan::TrainConfig cfg = alzscan::resolve_train_config(args);   // throws std::invalid_argument
+//   cfg.resolved   // {"epochs": 12, "batch_size": 32, ...}: every option, underscore names
+//
+// --config FILE is a JSON object whose keys are option names (either "batch-size" or
+// "batch_size"), e.g. configs/default.json; flags given on the command line override it. Two
+// extra top-level keys pass through to the run's config.json: "profile" (string) and
+// "experiment" ({"id": n, "title": "..."}). Unknown keys are an error naming the key.
+// Flags (augment, ema, ...) are true/false in the file; on the command line a flag only turns
+// an option on.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "augment.h"
+#include "cli_args.h"
+#include "models/model_zoo.h"
+
+namespace alzscan {
+
+struct TrainConfig {
+    // data
+    std::string data_dir, split_file, split_column;
+    double val_fraction = 0.1;
+    bool strict = false;
+    int image_size = 128;
+    // model
+    ModelConfig model;
+    int64_t freeze = 0;
+    std::string init;
+    // optimisation
+    int64_t epochs = 10, batch_size = 32, eval_batch_size = 128;
+    double lr = 1e-3, momentum = 0.9, weight_decay = 1e-4;
+    std::string opt = "adamw", sched = "cosine";
+    double warmup_epochs = 1;
+    int64_t lr_step_size = 5;
+    double lr_gamma = 0.1;
+    double label_smoothing = 0;
+    bool balanced_sampler = false;
+    std::string class_weights = "none";
+    AugmentOptions augment;
+    bool ema = false;
+    double ema_decay = 0.999;
+    double clip_grad = 0;   // max gradient norm; 0: off
+    int64_t patience = 0;   // epochs without val improvement before stopping; 0: off
+    // run
+    uint64_t seed = 1;
+    int threads = 1;
+    std::string device = "auto";
+    std::string out = "runs/default";
+    bool resume = false;
+    bool quiet = false;
+    std::string profile;                 // "" -> null in config.json
+    nlohmann::json experiment;           // null or {"id", "title"}
+    nlohmann::json resolved;             // every option above, underscore names
+};
+
+void add_train_options(CliArgs& args);
+TrainConfig resolve_train_config(const CliArgs& args);
+
+}  // namespace alzscan
