@@ -59,6 +59,10 @@ test-browser:
 demo: build
 	node web/server.mjs --root $(WEB_OUT) --port $(PORT)
 
+# Browser vs onnxruntime-node per image, cold-load bytes, time to first result (BENCHMARKS.md).
+bench-web: build
+	node scripts/bench_web.mjs --web-out $(WEB_OUT) --data $(DATA)
+
 # The seed's nine experiments, one config each in configs/experiments (docs/experiments.md).
 # Rerunning skips finished runs and resumes an interrupted one. SPLIT=hf|kaggle PROFILE=quick|full
 SPLIT   ?= kaggle

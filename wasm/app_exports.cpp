@@ -217,7 +217,27 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_file(App* app, const char* name, const 
     return id;
 }
 
+// preprocess_bytes() alone, outside the batch (no UI change): for the benchmark and for embedders
+// that run their own model. Returns the tensor (valid until the next call) or null; then
+// _alzscan_app_item_error(app, 0) holds the message.
+EMSCRIPTEN_KEEPALIVE const float* alzscan_app_preprocess(App* app, const uint8_t* data, int size) {
+    if (!app->model_ok) {
+        app->preprocess_error = "the model is not loaded yet";
+        return nullptr;
+    }
+    auto tensor = preprocess_bytes(data, static_cast<size_t>(std::max(size, 0)), app->model.spec);
+    if (!tensor) {
+        app->preprocess_error = tensor.error();
+        app->preprocess_tensor.clear();
+        return nullptr;
+    }
+    app->preprocess_error.clear();
+    app->preprocess_tensor = std::move(tensor).value();
+    return app->preprocess_tensor.data();
+}
+
 EMSCRIPTEN_KEEPALIVE const char* alzscan_app_item_error(App* app, int id) {
+    if (id == 0) return keep(*app, app->preprocess_error);
     ScanItem* item = app->batch.find(id);
     return keep(*app, item ? item->error : "no such item");
 }
@@ -246,7 +266,7 @@ EMSCRIPTEN_KEEPALIVE void alzscan_app_release_tensor(App* app, int id) {
 
 EMSCRIPTEN_KEEPALIVE void alzscan_app_set_result(App* app, int id, const float* probs, int n, double inference_ms) {
     if (ScanItem* item = app->batch.find(id)) item->finish(std::vector<float>(probs, probs + std::max(n, 0)), inference_ms);
-    app->wake();
+    app->wake(2);  // one frame to lay out, one to settle; each costs real time under software GL
 }
 
 EMSCRIPTEN_KEEPALIVE void alzscan_app_set_failure(App* app, int id, const char* message) {

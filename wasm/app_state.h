@@ -59,6 +59,8 @@ struct App {
 
     int wake_frames = 8;       // frames still to draw; 0 = idle (nothing redrawn)
     std::string scratch;       // backing store for strings returned to JS
+    std::vector<float> preprocess_tensor;  // _alzscan_app_preprocess's result
+    std::string preprocess_error;
     int canvas_width = 0, canvas_height = 0;
 
     ScanItem* selected() { return batch.find(selected_id); }

@@ -393,6 +393,13 @@ void draw_result(App& app, ImVec2 pos, ImVec2 size) {
             ImGui::TextColored(match ? kGood : kError, "%s True label: %s", match ? "✓" : "✗",
                                pretty_class(item->true_label).c_str());
         }
+        // Inputs unlike the training data still get an answer; say plainly when it means little.
+        const PreprocessSpec& spec = app.model.spec;
+        if (item->width > 0 && (item->width * 2 < spec.width || item->height * 2 < spec.height))
+            ImGui::TextColored(kError, "⚠ This image is %d×%d px, far smaller than the model's %d×%d input: the result is not meaningful.",
+                               item->width, item->height, spec.width, spec.height);
+        else if (item->channels >= 3)
+            ImGui::TextColored(kMuted, "Colour image: converted to gray (BT.601). The model was trained on gray MRI slices only.");
         ImGui::Spacing();
         ImGui::Separator();
         ImGui::Spacing();

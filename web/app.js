@@ -8,6 +8,7 @@
 //   // rejects with Error(message) where message is exactly what the UI shows next to the file.
 //   window.alzscan.batchCsv()                          // the batch table as CSV text
 //   window.alzscan.selection()                         // {index, count}: the row the UI shows
+//   await window.alzscan.preprocess(bytes)             // Float32Array 1x1xHxW: the model's exact input
 //
 // Data flow per file: bytes -> WASM (shared/ decode + preprocess, display texture) -> Float32Array
 // 1x1xHxW -> worker (ORT Web) -> probabilities -> WASM (result panel, batch table) -> caller.
@@ -102,6 +103,14 @@ class CanvasApp {
     const preprocessMs = m._alzscan_app_item_preprocess_ms(this.app, id);
     m._alzscan_app_release_tensor(this.app, id);
     return { id, tensor, preprocessMs };
+  }
+  // preprocess_bytes() only: {tensor} or {error}; nothing is added to the batch.
+  preprocess(bytes) {
+    const m = this.m;
+    const ptr = this.withBytes(bytes, (b) => m._alzscan_app_preprocess(this.app, b, bytes.length));
+    if (!ptr) return { error: m.UTF8ToString(m._alzscan_app_item_error(this.app, 0)) };
+    const n = this.height * this.width;
+    return { tensor: m.HEAPF32.slice(ptr >> 2, (ptr >> 2) + n) };
   }
   setResult(id, probabilities, inferenceMs) {
     const m = this.m;
@@ -250,6 +259,8 @@ function createAlzscan() {
     if (modelError) throw new Error(modelError);
     const model = JSON.parse(modelJsonText);  // valid: WASM (shared/) just accepted it
     classes = model.classes;
+    canvasApp.height = model.input.height;
+    canvasApp.width = model.input.width;
 
     const threads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
     worker = new InferenceClient(new URL("inference_worker.js", location.href));
@@ -288,7 +299,10 @@ function createAlzscan() {
     return { ortVersion: info.ortVersion, threads: info.threads, crossOriginIsolated: self.crossOriginIsolated, classes: classes.slice() };
   }
 
-  start().then(resolveReady, (e) => {
+  start().then((info) => {
+    performance.mark("alzscan-ready");
+    resolveReady(info);
+  }, (e) => {
     console.warn(`alzscan: ${e.message}`);
     if (!canvasApp) showFatal(e.message);
     rejectReady(e);
@@ -299,6 +313,12 @@ function createAlzscan() {
     classify,
     batchCsv: () => (canvasApp ? canvasApp.batchCsv() : ""),
     selection: () => (canvasApp ? canvasApp.selection() : { index: -1, count: 0 }),
+    preprocess: async (input) => {
+      await ready;
+      const r = canvasApp.preprocess(await toBytes(input));
+      if (r.error) throw new Error(r.error);
+      return r.tensor;
+    },
   });
 }
 

@@ -23,14 +23,13 @@ export const CHROMIUM_FLAGS = [
   "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
 ];
 
-export function requireBuild() {
-  if (!fs.existsSync(path.join(WEB_OUT, "index.html")))
-    throw new Error(`${WEB_OUT}/index.html missing: build the web app first (make build, or set WEB_OUT)`);
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: run make setup (installs Debian's chromium)`);
+export function requireBuild(root = WEB_OUT) {
+  if (!fs.existsSync(path.join(root, "index.html")))
+    throw new Error(`${root}/index.html missing: build the web app first (make build, or set WEB_OUT)`);
 }
 
 export async function launchBrowser({ serviceWorkers = "allow" } = {}) {
-  requireBuild();
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: run make setup (installs Debian's chromium)`);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "alzscan-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -50,6 +49,7 @@ export async function launchBrowser({ serviceWorkers = "allow" } = {}) {
 
 // Server + browser + page with listeners attached before the first request.
 export async function openApp({ root = WEB_OUT, waitReady = true } = {}) {
+  requireBuild(root);
   const server = await startServer({ root, port: 0 });
   const browser = await launchBrowser();
   const page = browser.context.pages()[0] ?? (await browser.context.newPage());
