@@ -539,7 +539,7 @@ void draw_ui(App& app) {
     const float top_h = body_h - batch_h - gap;
     const float centre_x = left_w + 2 * gap;
     const float centre_w = std::max(200.0f, W - left_w - right_w - 4 * gap);
-    const float gallery_h = std::clamp(body_h * 0.50f, 220.0f, body_h - 200.0f);
+    const float gallery_h = std::clamp(body_h * 0.54f, 220.0f, body_h - 200.0f);
 
     handle_keys(app);
     draw_header(app, W, header_h);
