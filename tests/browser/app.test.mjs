@@ -250,6 +250,45 @@ test("keyboard navigation moves the selection through the batch", async () => {
   assert.equal((await page.evaluate(() => window.alzscan.selection())).index, count - 1);
 });
 
+test("\"Open files…\" opens the browser's file picker; the chosen files are classified", async (t) => {
+  if (!requireData(t)) return;
+  const page = h.page;
+  const before = (await page.evaluate(() => window.alzscan.selection())).count;
+  const files = slices.slice(0, 2).map((s) => s.path);
+  const box = await page.locator("#canvas").boundingBox();
+  // The button sits at the header's right: (width - 330 + 65, 33) in canvas pixels (wasm/app_ui.cpp).
+  const [chooser] = await Promise.all([
+    page.waitForEvent("filechooser", { timeout: 10_000 }),
+    page.mouse.click(box.x + box.width - 330 + 65, box.y + 33),
+  ]);
+  assert.equal(chooser.isMultiple(), true);
+  await chooser.setFiles(files);
+  await page.waitForFunction((n) => window.alzscan.selection().count === n, before + 2, { timeout: 20_000 });
+  const csv = await page.evaluate(() => window.alzscan.batchCsv());
+  for (const f of files) {
+    await page.waitForFunction((name) => window.alzscan.batchCsv().split("\n").some((l) => l.startsWith(name + ",") && l.includes(",done,")),
+      path.basename(f), { timeout: 20_000 });
+  }
+  assert.ok(csv.length > 0);
+});
+
+test("files dropped on the page are classified, bad ones get their message", async (t) => {
+  if (!requireData(t)) return;
+  const page = h.page;
+  const before = (await page.evaluate(() => window.alzscan.selection())).count;
+  await page.evaluate(async ({ good, goodName }) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([Uint8Array.from(atob(good), (c) => c.charCodeAt(0))], goodName, { type: "image/jpeg" }));
+    dt.items.add(new File([new Uint8Array(0)], "dropped_empty.png", { type: "image/png" }));
+    document.getElementById("canvas").dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, { good: fs.readFileSync(slices[2].path).toString("base64"), goodName: "dropped_" + path.basename(slices[2].path) });
+  await page.waitForFunction((n) => window.alzscan.selection().count === n, before + 2, { timeout: 20_000 });
+  await page.waitForFunction(() => window.alzscan.batchCsv().split("\n").some((l) => l.startsWith("dropped_") && l.includes(",done,")), null, { timeout: 20_000 });
+  const csv = await page.evaluate(() => window.alzscan.batchCsv());
+  const empty = csv.split("\n").find((l) => l.startsWith("dropped_empty.png,"));
+  assert.ok(empty && empty.includes(",error,") && /empty/.test(empty), `dropped empty file row: ${empty}`);
+});
+
 test("CSV export has one row per file with its class or its message", async () => {
   const csv = await h.page.evaluate(() => window.alzscan.batchCsv());
   const lines = csv.trim().split("\n");
@@ -267,6 +306,7 @@ test("CSV export has one row per file with its class or its message", async () =
 
 test("a screenshot of the canvas shows the ImGui UI (header, notice band, scan view, text)", async () => {
   // Select a classified real slice so every panel has content.
+  await h.page.mouse.move(700, 890);  // off every widget: no hover colours
   if (gallery.length) await h.classify(fs.readFileSync(gallery[0].path), path.basename(gallery[0].file), { trueLabel: gallery[0].label });
   await h.page.waitForTimeout(300);
   const shot = await h.page.locator("#canvas").screenshot();
