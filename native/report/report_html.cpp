@@ -144,6 +144,8 @@ const char* kTestColor = "#e15759";
 std::string per_run_curves(const RunData& run) {
     std::ostringstream o;
     o << "<div class=\"card\"><h3>" << html_escape(run.label()) << "</h3>";
+    const json& seed = member(member(run.config, "experiment"), "seed_conclusion");
+    if (seed.is_string()) o << "<p class=\"note\">The seed concluded: " << html_escape(seed.get<std::string>()) << "</p>";
     double selected = number_or_nan(run.final_metrics, "epoch");
     o << legend_html({{"train", kTrainColor, true}, {"val", kValColor, false}, {"test", kTestColor, false}});
     o << "<div class=\"grid g3\">";
@@ -211,7 +213,6 @@ std::string per_class_bars(const std::vector<RunData>& runs) {
         BarChart b;
         for (const std::string& c : classes) b.groups.push_back(short_class_name(c));
         b.y_label = key == std::string("f1") ? "F1" : key;
-        b.width = 420;
         for (size_t i = 0; i < runs.size(); ++i) {
             b.series_names.push_back(runs[i].label());
             b.colors.push_back(series_color(i));

@@ -31,8 +31,8 @@ struct LineChart {
     std::vector<Series> series;
     double marker_x = -1;       // a dotted vertical line at this x (the selected epoch); < 0: none
     bool unit_interval = false; // values are fractions: the axis stays within [0, 1]
-    int width = 420;
-    int height = 240;
+    int width = 360;            // about its on-screen size in a three-column grid: text stays legible
+    int height = 210;
 };
 std::string render_line_chart(const LineChart& chart);
 
@@ -42,8 +42,8 @@ struct BarChart {
     std::vector<std::string> colors;        // per series
     std::vector<std::vector<double>> values;  // [series][group], fractions in [0, 1]
     std::string y_label;
-    int width = 640;
-    int height = 260;
+    int width = 360;
+    int height = 230;
 };
 std::string render_bar_chart(const BarChart& chart);
 
