@@ -365,6 +365,15 @@ Expected<ImageInfo> probe_image(const uint8_t* data, size_t size, const DecodeLi
         return make_error("this JPEG uses lossless or arithmetic coding, which alzscan cannot read "
                           "(baseline and progressive JPEG are fine); save the slice as PNG instead");
 
+    if (f == Format::bmp && size >= 34 && le32(data + 14) >= 40) {
+        const uint32_t compression = le32(data + 30);
+        if (compression == 1 || compression == 2 || compression == 4 || compression == 5)
+            return make_error(std::string("this BMP is stored compressed (") +
+                              (compression <= 2 ? "RLE" : compression == 4 ? "JPEG" : "PNG") +
+                              " inside BMP), which alzscan cannot read; save the slice as PNG "
+                              "instead");
+    }
+
     int x = 0, y = 0, comp = 0;
     const int len = static_cast<int>(size);
     // stbi_info tries every format in turn, so its failure reason is always "unknown image

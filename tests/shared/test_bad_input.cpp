@@ -173,6 +173,14 @@ TEST(BadInput, CorruptPixelData) {
     EXPECT_HAS(decode_error(png_bad_first), "the PNG file is corrupt: its first chunk is not the IHDR header");
 }
 
+TEST(BadInput, CompressedBmpIsNamedUnsupported) {
+    auto bmp = encode_bmp_rgb(2, 2, std::vector<uint8_t>(12, 50));
+    bmp[30] = 1;  // biCompression = BI_RLE8
+    EXPECT_HAS(decode_error(bmp), "this BMP is stored compressed (RLE inside BMP)");
+    bmp[30] = 5;  // BI_PNG
+    EXPECT_HAS(decode_error(bmp), "(PNG inside BMP)");
+}
+
 TEST(BadInput, GifWithoutAnyFrame) {
     auto gif = encode_gif(2, 2, {0, 0, 0}, {});
     EXPECT_HAS(decode_error(gif), "the GIF file has no image in it");

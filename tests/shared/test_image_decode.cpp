@@ -64,6 +64,24 @@ TEST(DecodePng, Gray16RoundsToNearest8Bit) {
     EXPECT_EQ(info->channels, 1);
 }
 
+TEST(DecodePng, LowBitDepthGrayScalesToFullRange) {
+    // stb_image scales 1/2/4-bit gray by 255 / (2^d - 1): 1-bit -> 0/255, 4-bit -> v * 17.
+    // 10 px wide: the second byte of each 1-bit row is padding.
+    PngImage one{10, 1, 1, PngColor::gray, {1, 0, 1, 1, 0, 0, 0, 1, 1, 0}};
+    EXPECT_EQ(decode_ok(encode_png(one), 10, 1),
+              (std::vector<uint8_t>{255, 0, 255, 255, 0, 0, 0, 255, 255, 0}));
+    PngImage four{3, 2, 4, PngColor::gray, {0, 1, 15, 8, 2, 14}};
+    EXPECT_EQ(decode_ok(encode_png(four), 3, 2), (std::vector<uint8_t>{0, 17, 255, 136, 34, 238}));
+    PngImage two{4, 1, 2, PngColor::gray, {0, 1, 2, 3}};  // * 85
+    EXPECT_EQ(decode_ok(encode_png(two), 4, 1), (std::vector<uint8_t>{0, 85, 170, 255}));
+}
+
+TEST(DecodePng, FourBitPalette) {
+    PngImage p{3, 1, 4, PngColor::palette, {2, 0, 1}};
+    p.palette_rgb = {0, 0, 0, 255, 0, 0, 0, 255, 0};
+    EXPECT_EQ(decode_ok(encode_png(p), 3, 1), (std::vector<uint8_t>{150, 0, 76}));
+}
+
 TEST(DecodePng, GrayAlphaCompositesOverBlack) {
     // (100,255) -> 100; (100,0) -> 0; (255,128) -> 128; (7,200) -> 5.
     PngImage p{4, 1, 8, PngColor::gray_alpha, {100, 255, 100, 0, 255, 128, 7, 200}};

@@ -135,6 +135,27 @@ TEST(RealData, TruncatedRealJpegIsRejected) {
     ASSERT_TRUE(img.ok()) << img.error();
 }
 
+TEST(RealData, EveryCutOfSampledRealFilesIsTruncated) {
+    // Every 128th dataset file (50 files), cut at 8 points from the first scan byte to just
+    // before EOI: the structure walk must call each one truncated.
+    std::string error;
+    auto rows = read_manifest(kDataDir + "/MANIFEST.tsv", &error);
+    ASSERT_EQ(rows.size(), 6400u);
+    std::vector<uint8_t> bytes;
+    int checked = 0;
+    for (size_t i = 0; i < rows.size(); i += 128) {
+        ASSERT_TRUE(read_file(kDataDir + "/" + rows[i].relative_path, bytes));
+        for (int k = 1; k <= 8; ++k) {
+            const size_t keep = k == 8 ? bytes.size() - 1 : bytes.size() * size_t(k) / 8;
+            auto img = decode_gray(bytes.data(), keep);
+            ASSERT_FALSE(img.ok()) << rows[i].relative_path << " cut at " << keep;
+            EXPECT_HAS(img.error(), "the JPEG file is truncated");
+            ++checked;
+        }
+    }
+    EXPECT_EQ(checked, 400);
+}
+
 TEST(RealData, CorruptedRealJpegIsRejected) {
     auto jpg = first_real_jpeg();
     ASSERT_GT(jpg.size(), 1000u);

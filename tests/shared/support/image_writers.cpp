@@ -108,6 +108,19 @@ std::vector<uint8_t> encode_png(const PngImage& image) {
     size_t s = 0;
     for (int y = 0; y < image.height; ++y) {
         raw.push_back(0);
+        if (image.bit_depth < 8) {  // 1, 2, 4 bits: packed from the most significant bit
+            const int per_byte = 8 / image.bit_depth;
+            for (int x = 0; x < image.width * ch; x += per_byte) {
+                uint8_t packed = 0;
+                for (int k = 0; k < per_byte; ++k, ++s) {
+                    const uint16_t v = (x + k < image.width * ch && s < image.samples.size()) ? image.samples[s] : 0;
+                    packed |= uint8_t((v & ((1 << image.bit_depth) - 1)) << (8 - image.bit_depth * (k + 1)));
+                }
+                raw.push_back(packed);
+            }
+            s = size_t(y + 1) * image.width * ch;
+            continue;
+        }
         for (int x = 0; x < image.width * ch; ++x, ++s) {
             const uint16_t v = s < image.samples.size() ? image.samples[s] : 0;
             if (image.bit_depth == 16) raw.push_back(uint8_t(v >> 8));

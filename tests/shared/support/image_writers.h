@@ -24,7 +24,7 @@ struct PngImage {
         : width(w), height(h), bit_depth(depth), color(c), samples(std::move(s)) {}
     int width = 0;
     int height = 0;
-    int bit_depth = 8;                    // 8 or 16 (palette: 8)
+    int bit_depth = 8;                    // 1, 2, 4, 8 or 16 (palette: 1..8)
     PngColor color = PngColor::gray;
     std::vector<uint16_t> samples;        // row-major, channels interleaved (palette: indices)
     std::vector<uint8_t> palette_rgb;     // palette only: 3 bytes per entry
