@@ -35,6 +35,9 @@ using namespace alzscan::web;
 // Canvas size in CSS pixels, from the page (the canvas fills its container).
 EM_JS(int, js_canvas_css_width, (), { return Module.canvas.clientWidth | 0; });
 EM_JS(int, js_canvas_css_height, (), { return Module.canvas.clientHeight | 0; });
+// Not glfwSetWindowSize: Emscripten's GLFW turns a size equal to the screen's into a fullscreen
+// request (and no resize). Browser.setCanvasSize resizes and notifies GLFW's resize listener.
+EM_JS(void, js_set_canvas_size, (int w, int h), { Module.setCanvasSize(w, h); });
 
 namespace {
 
@@ -63,7 +66,7 @@ void frame(void* arg) {
     if (cw > 0 && ch > 0 && (cw != app.canvas_width || ch != app.canvas_height)) {
         app.canvas_width = cw;
         app.canvas_height = ch;
-        glfwSetWindowSize(app.window, cw, ch);
+        js_set_canvas_size(cw, ch);
         app.wake();
     }
     // Idle when nothing changed: SwiftShader / laptop GPUs should not spin at 60 fps.

@@ -117,33 +117,34 @@ void handle_keys(App& app) {
 
 void draw_header(App& app, float width, float height) {
     begin_panel("##header", ImVec2(0, 0), ImVec2(width, height), ImGuiWindowFlags_NoScrollbar);
+    const float buttons_w = 330;
     ImGui::SetCursorPos(ImVec2(16, 10));
-    ImGui::BeginGroup();
     if (app.font_result) ImGui::PushFont(app.font_result);
     ImGui::TextColored(kAccent, "alzscan");
     if (app.font_result) ImGui::PopFont();
-    ImGui::EndGroup();
-    ImGui::SameLine(0, 18);
-    ImGui::BeginGroup();
-    ImGui::Dummy(ImVec2(0, 2));
-    ImGui::TextColored(kInk, "Alzheimer's-stage classification of single brain-MRI slices");
-    ImGui::TextColored(kMuted, "Runs entirely in this browser: images are never uploaded.");
-    ImGui::EndGroup();
+    // The subtitle only where it fits beside the status and the buttons.
+    const float subtitle_w = ImGui::CalcTextSize("Alzheimer's-stage classification of single brain-MRI slices").x;
+    const float status_w = 120;
+    if (ImGui::GetItemRectMax().x + 18 + subtitle_w + status_w + buttons_w + 24 < width) {
+        ImGui::SameLine(0, 18);
+        ImGui::BeginGroup();
+        ImGui::Dummy(ImVec2(0, 2));
+        ImGui::TextColored(kInk, "Alzheimer's-stage classification of single brain-MRI slices");
+        ImGui::TextColored(kMuted, "Runs entirely in this browser: images are never uploaded.");
+        ImGui::EndGroup();
+    }
 
-    // Right side: status, then the actions.
-    const float buttons_w = 330;
-    ImGui::SameLine(std::max(ImGui::GetCursorPosX() + 20, width - buttons_w - 290));
-    ImGui::BeginGroup();
-    ImGui::Dummy(ImVec2(0, 2));
+    // Status pill left of the buttons; the runtime details are in its tooltip and the model panel.
+    ImGui::SetCursorPos(ImVec2(width - buttons_w - status_w, 22));
     ImVec4 colour = app.status == StatusKind::Ready ? kGood : app.status == StatusKind::Error ? kError : kMuted;
-    const char* word = app.status == StatusKind::Ready ? "Ready" : app.status == StatusKind::Error ? "Error" : "Loading";
+    const char* word = app.status == StatusKind::Ready ? "Ready" : app.status == StatusKind::Error ? "Error" : "Loading…";
     ImGui::TextColored(colour, "● %s", word);
-    if (!app.runtime_text.empty()) ImGui::TextColored(kMuted, "%s", app.runtime_text.c_str());
-    ImGui::EndGroup();
-    if (app.status == StatusKind::Error && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", app.status_text.c_str());
+    if (ImGui::IsItemHovered()) {
+        const std::string& tip = app.status == StatusKind::Error ? app.status_text : app.runtime_text;
+        if (!tip.empty()) ImGui::SetTooltip("%s", tip.c_str());
+    }
 
-    ImGui::SameLine(width - buttons_w);
-    ImGui::SetCursorPosY(16);
+    ImGui::SetCursorPos(ImVec2(width - buttons_w, 16));
     ImGui::PushStyleColor(ImGuiCol_Button, kAccent);
     ImGui::PushStyleColor(ImGuiCol_ButtonHovered, ImVec4(0.12f, 0.43f, 0.78f, 1));
     ImGui::PushStyleColor(ImGuiCol_ButtonActive, ImVec4(0.06f, 0.30f, 0.58f, 1));
@@ -167,6 +168,8 @@ void draw_notice(App& app, float y, float width, float height) {
     const char* text =
         "Research and education demo — not a medical device and not a diagnosis. Trained on one public "
         "dataset of OASIS-1-derived slices; accuracy is image-level, not patient-level.";
+    if (ImGui::CalcTextSize(text).x + 56 > width)
+        text = "Research and education demo — not a medical device and not a diagnosis.";
     float th = ImGui::GetTextLineHeight();
     dl->AddText(ImVec2(16, y + (height - th) * 0.5f), IM_COL32(102, 72, 0, 255), "⚠");
     dl->AddText(ImVec2(40, y + (height - th) * 0.5f), IM_COL32(82, 58, 0, 255), text);
@@ -175,7 +178,9 @@ void draw_notice(App& app, float y, float width, float height) {
 void draw_gallery(App& app, ImVec2 pos, ImVec2 size) {
     begin_panel("##samples", pos, size);
     heading(app, "Sample slices");
-    ImGui::TextColored(kMuted, "From the test split; true label below.");
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextColored(kMuted, "Held-out test slices; true label below.");
+    ImGui::PopTextWrapPos();
     ImGui::Spacing();
     if (app.gallery.empty()) {
         ImGui::PushTextWrapPos(0);
@@ -185,7 +190,7 @@ void draw_gallery(App& app, ImVec2 pos, ImVec2 size) {
         return;
     }
     const float avail = ImGui::GetContentRegionAvail().x;
-    const int columns = std::max(1, static_cast<int>((avail + 8) / 86));
+    const int columns = std::max(1, static_cast<int>((avail + 8) / 76));
     const float cell = std::min(150.0f, (avail - 8 * (columns - 1)) / columns);
     for (int i = 0; i < static_cast<int>(app.gallery.size()); ++i) {
         GalleryEntry& g = app.gallery[i];
@@ -233,10 +238,13 @@ void draw_model_panel(App& app, ImVec2 pos, ImVec2 size) {
         return;
     }
     const ModelInfo& m = app.model;
+    ImGui::PushTextWrapPos(0);
     ImGui::TextColored(kInk, "%s", m.name.c_str());
     ImGui::TextColored(kMuted, "Input %d×%d gray, %s resize", m.spec.width, m.spec.height, m.spec.resize.c_str());
     ImGui::TextColored(kMuted, "Normalise (p/255 − %.3g) / %.3g", m.spec.mean, m.spec.std);
     ImGui::TextColored(kMuted, "%d classes", static_cast<int>(m.spec.class_names.size()));
+    if (!app.runtime_text.empty()) ImGui::TextColored(kMuted, "%s", app.runtime_text.c_str());
+    ImGui::PopTextWrapPos();
     ImGui::Spacing();
     if (!m.test_metrics.empty()) {
         std::string split = m.split.empty() ? std::string("unnamed") : m.split;
