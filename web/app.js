@@ -262,7 +262,8 @@ function createAlzscan() {
     canvasApp.height = model.input.height;
     canvasApp.width = model.input.width;
 
-    const threads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+    // Threads need cross-origin isolation; one core stays free for the UI thread.
+    const threads = self.crossOriginIsolated ? Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 1) - 1)) : 1;
     worker = new InferenceClient(new URL("inference_worker.js", location.href));
     let info;
     try {
