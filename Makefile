@@ -71,5 +71,13 @@ experiments: native
 	$(ALZSCAN) experiments configs/experiments --split $(SPLIT) --profile $(PROFILE) \
 	  --data $(DATA) --out runs/ladder-$(SPLIT)-$(PROFILE)
 
+# Training images/s: alzscan vs the same model in PyTorch (bench/train_reference.py), one run,
+# small and efficientnet_b2, with the ratio (BENCHMARKS.md). BENCH_MODELS="small" for one model.
+bench-train: native
+	bash scripts/bench_train.sh $(ALZSCAN) $(DATA)
+
+# Every benchmark.
+bench: bench-train bench-web
+
 clean:
 	rm -rf $(BUILD) $(WASM_BUILD)

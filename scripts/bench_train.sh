@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# `make bench-train`: training images/s of alzscan (C++ LibTorch) and of the same model in PyTorch
+# (Debian's python3-torch, bench/train_reference.py: Dataset + DataLoader(num_workers=1)), side by
+# side in one run, on `small` and `efficientnet_b2`; prints each and the ratio alzscan / Python.
+#
+#   scripts/bench_train.sh [ALZSCAN_BINARY] [DATA_DIR]
+#   env: BENCH_MODELS="small efficientnet_b2"  SMALL_PER_CLASS=96  EFFNET_PER_CLASS=24
+#        BENCH_BATCH=32  BENCH_EPOCHS=2 (alzscan's last epoch is the one reported)
+#
+# Both sides: one compute thread, the same images (a subset tree of symlinks into DATA_DIR/train,
+# N per class), batch size, AdamW, --augment on, plain shuffling, 128x128. Python runs twice: as
+# shipped (glibc malloc defaults) and with the malloc tuning alzscan applies to itself
+# (MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_), so the ratio against the faster one is the fair one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ALZSCAN=${1:-build/native/alzscan}
+DATA=${2:-../shared/data/alzheimer_mri}
+PY=/usr/bin/python3
+MODELS=${BENCH_MODELS:-small efficientnet_b2}
+BATCH=${BENCH_BATCH:-32}
+EPOCHS=${BENCH_EPOCHS:-2}
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+CLASSES="Mild_Demented Moderate_Demented Non_Demented Very_Mild_Demented"
+
+die() { echo "bench-train: $*" >&2; exit 1; }
+[ -d "$DATA/train" ] || die "no dataset at $DATA/train (pass DATA_DIR, e.g. ../shared/data/alzheimer_mri)"
+$PY -c 'import torch, PIL' 2>/dev/null ||
+  die "$PY lacks torch or PIL (Debian: apt-get install python3-torch python3-pil, or run make setup)"
+have_alzscan=1
+if [ ! -x "$ALZSCAN" ]; then
+  echo "bench-train: $ALZSCAN not built: measuring the Python side only (run make native first)"
+  have_alzscan=0
+elif ! "$ALZSCAN" train --help >/dev/null 2>&1; then
+  echo "bench-train: '$ALZSCAN train' is not usable in this build: measuring the Python side only"
+  have_alzscan=0
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/alzscan-bench-train.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+data_abs=$(cd "$DATA" && pwd)
+
+make_subset() {  # make_subset DIR N: DIR/{train,test}/<class>/ with the first N (train) / 4 (test) files
+  local dir=$1 n=$2 c part k f files
+  for part in train test; do
+    k=$n; [ $part = test ] && k=4
+    for c in $CLASSES; do
+      mkdir -p "$dir/$part/$c"
+      mapfile -t files < <(find "$data_abs/$part/$c" -maxdepth 1 -type f -name '*.jpg' | sort)
+      [ ${#files[@]} -ge "$k" ] || die "$data_abs/$part/$c has ${#files[@]} images, the bench needs $k"
+      for f in "${files[@]:0:$k}"; do ln -s "$f" "$dir/$part/$c/"; done
+    done
+  done
+}
+
+json_field() { $PY -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+
+printf '\n%-16s %8s %8s %14s %14s %14s %9s\n' model images batch "alzscan img/s" "python img/s" "py+malloc img/s" ratio
+results=()
+for model in $MODELS; do
+  per_class=${SMALL_PER_CLASS:-96}
+  [ "$model" = efficientnet_b2 ] && per_class=${EFFNET_PER_CLASS:-24}
+  subset="$work/$model"
+  make_subset "$subset" "$per_class"
+  n_train=$((per_class * 4))
+  iters=$((n_train / BATCH))
+  py_args=(bench/train_reference.py --data "$subset" --model "$model" --batch-size "$BATCH"
+           --iters "$iters" --warmup-iters 2 --augment --json)
+  py_plain=$(env -u MALLOC_MMAP_THRESHOLD_ -u MALLOC_TRIM_THRESHOLD_ $PY "${py_args[@]}")
+  py_tuned=$(MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=2147483647 $PY "${py_args[@]}")
+  ips_plain=$(json_field "$py_plain" images_per_second)
+  ips_tuned=$(json_field "$py_tuned" images_per_second)
+  ips_cpp="n/a"; ratio="n/a"
+  if [ $have_alzscan = 1 ]; then
+    out="$work/run-$model"
+    "$ALZSCAN" train --data "$subset" --model "$model" --head linear --epochs "$EPOCHS" \
+      --batch-size "$BATCH" --opt adamw --lr 1e-3 --augment --threads 1 --seed 0 \
+      --val-fraction 0 --out "$out" > "$work/alzscan-$model.log" 2>&1 ||
+      { tail -5 "$work/alzscan-$model.log" >&2; die "alzscan train failed on $model (log above)"; }
+    ips_cpp=$($PY -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print(round([r for r in rows if "images_per_second" in r][-1]["images_per_second"], 2))' "$out/metrics.jsonl")
+    best_py=$($PY -c 'import sys; print(max(float(sys.argv[1]), float(sys.argv[2])))' "$ips_plain" "$ips_tuned")
+    ratio=$($PY -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.2f}x")' "$ips_cpp" "$best_py")
+  fi
+  printf '%-16s %8s %8s %14s %14s %14s %9s\n' "$model" "$n_train" "$BATCH" "$ips_cpp" "$ips_plain" "$ips_tuned" "$ratio"
+done
+echo
+echo "ratio = alzscan / the faster Python run; target >= 1.2x (issue 3). One thread each; this machine's"
+echo "2 vCPUs share one core's SIMD units, so other load on the machine lowers every column."
