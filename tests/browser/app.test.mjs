@@ -295,9 +295,30 @@ test("CSV export has one row per file with its class or its message", async () =
   const { count } = await h.page.evaluate(() => window.alzscan.selection());
   assert.match(lines[0], /^file,true_label,status,predicted,confidence,p_Mild_Demented,p_Moderate_Demented,p_Non_Demented,p_Very_Mild_Demented,preprocess_ms,inference_ms,error$/);
   assert.equal(lines.length - 1, count);
-  const header = corpus.find((c) => c.name === "header_60000x60000.png");
-  const row = lines.find((l) => l.startsWith(header.name + ","));
-  assert.ok(row && row.includes(",error,") && row.includes("60000"), `CSV row for ${header.name}: ${row}`);
+  // RFC 4180: messages hold commas and are quoted; every row parses to the header's 12 fields.
+  const parse = (line) => {
+    const fields = [];
+    let field = "", quoted = false;
+    for (let i = 0; i < line.length; ++i) {
+      const c = line[i];
+      if (quoted) {
+        if (c === '"' && line[i + 1] === '"') { field += '"'; ++i; } else if (c === '"') quoted = false; else field += c;
+      } else if (c === '"') quoted = true;
+      else if (c === ",") { fields.push(field); field = ""; } else field += c;
+    }
+    fields.push(field);
+    return fields;
+  };
+  const rows = lines.slice(1).map(parse);
+  for (const r of rows) assert.equal(r.length, 12, `CSV row does not parse to 12 fields: ${r.join(" | ")}`);
+  for (const item of corpus) {
+    const single = singleOutcomes.get(item.name);
+    const row = rows.find((r) => r[0] === item.name);
+    assert.ok(row, `no CSV row for ${item.name}`);
+    assert.equal(row[2], single.ok ? "done" : "error", item.name);
+    if (!single.ok) assert.equal(row[11], single.error, `${item.name}: CSV message differs from the UI's`);
+    else assert.equal(row[3], single.label, item.name);
+  }
   if (gallery.length) {
     const g = lines.find((l) => l.startsWith(path.basename(gallery[0].file) + ","));
     assert.ok(g && g.includes(",done,") && g.includes(gallery[0].label), `CSV row for a gallery sample: ${g}`);
