@@ -231,3 +231,18 @@ test('bad run directories: one-line errors naming the path and what is missing',
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('a ladder directory expands to its run directories, in experiment order', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'alzscan-report-ladder-'));
+  try {
+    const r = runAlzscan(['report', fixtures, '--out', tmp]);
+    assert.equal(r.status, 0, r.stderr);
+    const md = fs.readFileSync(path.join(tmp, 'summary.md'), 'utf8');
+    const comparison = md.split('\n## ')[1].split('\n').filter((l) => l.startsWith('| ')).slice(2);
+    // No experiment id sorts first (-1), then 0, then 2.
+    assert.deepEqual(comparison.map((l) => l.split(' | ')[0].slice(2)),
+      ['interrupted-small', label('exp0-baseline'), label('exp2-balanced')]);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
