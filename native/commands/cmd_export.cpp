@@ -1,13 +1,42 @@
-// Placeholder until `alzscan export` lands: says so plainly instead of pretending.
+// `alzscan export`: checkpoint -> DIR/model.onnx + DIR/model.json (see onnx_export.h).
 #include <cstdio>
+#include <exception>
+#include <string>
 
+#include "checkpoint.h"
+#include "cli_args.h"
 #include "commands/commands.h"
+#include "onnx_export.h"
 
 namespace alzscan::cmd {
 
-int export_model(int, char**) {
-    std::fprintf(stderr, "alzscan export: not implemented yet in this build\n");
-    return 1;
+int export_model(int argc, char** argv) {
+    CliArgs args("alzscan export", "write DIR/model.onnx and DIR/model.json (the browser's model) from a checkpoint");
+    args.option("checkpoint", "", "checkpoint written by `alzscan train` (last.pt/best.pt) or save_model_checkpoint",
+                /*required=*/true);
+    args.option("out", "", "output directory (created if missing)", /*required=*/true);
+    args.option("write-checkpoint", "",
+                "also write a weights-only copy of the exported model here (e.g. DIR/checkpoint.pt), so "
+                "`alzscan predict/eval` reproduce the browser's numbers");
+    if (int rc = args.parse(argc, argv); rc >= 0) return rc;
+    try {
+        LoadedModel m = load_model(args.get("checkpoint"));
+        ExportResult r = alzscan::export_model(m, args.get("out"));
+        if (args.is_set("write-checkpoint")) {
+            nlohmann::json extra = nlohmann::json::object();
+            if (m.meta.is_object() && m.meta.contains("training")) extra["training"] = m.meta["training"];
+            save_model_checkpoint(args.get("write-checkpoint"), m.net, m.spec, extra);
+        }
+        std::printf("exported %s + %s (%lld parameters) -> %s (%.2f MB, sha256 %s) and %s\n",
+                    m.model_config.arch.c_str(), m.model_config.head.c_str(),
+                    static_cast<long long>(r.model_json["model"]["parameters"].get<int64_t>()), r.onnx_path.c_str(),
+                    static_cast<double>(r.onnx_bytes) / 1e6, r.onnx_sha256.c_str(), r.json_path.c_str());
+        if (args.is_set("write-checkpoint")) std::printf("weights-only checkpoint -> %s\n", args.get("write-checkpoint").c_str());
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "alzscan export: %s\n", e.what());
+        return 1;
+    }
 }
 
 }  // namespace alzscan::cmd

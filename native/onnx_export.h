@@ -1,0 +1,59 @@
+// native/onnx_export.h: a Classifier -> ONNX (opset 17) + model.json, written with libonnx.
+//
+//   alzscan::LoadedModel m = alzscan::load_model("runs/default/best.pt");
+//   alzscan::ExportResult r = alzscan::export_model(m, "models/default");   // throws runtime_error
+//   // r.onnx_path = models/default/model.onnx, r.json_path = models/default/model.json
+//
+// Graph contract (what the browser and tests/node/parity.test.mjs rely on):
+//   input  "input"         float32 [N, 1, H, W]  (N dynamic, "N"; H, W from the spec)
+//   output "logits"        float32 [N, C]
+//   output "probabilities" float32 [N, C]        Softmax(logits, axis=1)
+// Inference semantics (eval mode): BatchNorm is folded into the preceding Conv / Gemm,
+// dropout and stochastic depth vanish, squeeze-excitation and the enhanced head's channel
+// attention stay as GlobalAveragePool / Conv / Gemm / Sigmoid / Mul nodes, SiLU is
+// x * Sigmoid(x) (opset 17 has no SiLU op).
+// The exporter walks the module tree by type (blocks.h, heads.h); any module, parameter or
+// buffer it did not translate is an error naming it, never a silently different graph.
+// onnx::checker and shape inference run before anything is written; files are written as
+// PATH.tmp and renamed.
+//
+// model.json (format "alzscan-model/1"):
+//   {"format": "alzscan-model/1",
+//    "input": {"name": "input", "layout": "NCHW", "channels": 1, "height": H, "width": W,
+//              "mean": m, "std": s, "resize": "area"},
+//    "outputs": {"logits": "logits", "probabilities": "probabilities"},
+//    "classes": [...],
+//    "model": {"arch", "head", "dropout", "stochastic_depth", "in_channels", "num_classes",
+//              "parameters", "opset": 17, "batchnorm_folded": true},
+//    "training": <the checkpoint meta's "training", or null>,
+//    "onnx_sha256": "<hex digest of model.onnx>", "onnx_bytes": n, "exported_by": "alzscan x.y.z"}
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "alzscan/preprocess_spec.h"
+#include "checkpoint.h"
+#include "models/model_zoo.h"
+
+namespace alzscan {
+
+// Serialized, checked and shape-inferred ONNX ModelProto of net (in eval semantics).
+// meta_props go into metadata_props as strings (classes and spec are always added).
+std::string build_onnx_bytes(Classifier& net, const PreprocessSpec& spec);
+
+struct ExportResult {
+    std::string onnx_path, json_path, onnx_sha256;
+    int64_t onnx_bytes = 0;
+    nlohmann::json model_json;
+};
+
+// Writes OUT_DIR/model.onnx and OUT_DIR/model.json (creating OUT_DIR).
+ExportResult export_model(const LoadedModel& model, const std::string& out_dir);
+
+// The model.json document for given ONNX bytes (exposed for tests).
+nlohmann::json make_model_json(const LoadedModel& model, const std::string& onnx_sha256, int64_t onnx_bytes);
+
+}  // namespace alzscan
