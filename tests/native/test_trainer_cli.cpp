@@ -1,0 +1,281 @@
+// The real `alzscan` binary as a subprocess: a run killed with SIGKILL (or stopped with SIGTERM)
+// mid-run and resumed ends with the same metrics as an uninterrupted run; predict --json and
+// eval agree with the run; CLI errors are one line with a non-zero exit.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "alzscan/preprocess.h"
+#include "checkpoint.h"
+#include "test_trainer_fixtures.h"
+
+using namespace trainer_test;
+using nlohmann::json;
+
+namespace {
+
+// Starts alzscan with args, stdout+stderr to log; returns the pid.
+pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        std::vector<char*> argv;
+        std::string bin = ALZSCAN_BIN;
+        argv.push_back(bin.data());
+        std::vector<std::string> copy = args;
+        for (std::string& a : copy) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        execv(bin.c_str(), argv.data());
+        _exit(127);
+    }
+    return pid;
+}
+
+int wait_status(pid_t pid) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return status;
+}
+
+int run(const std::vector<std::string>& args, const fs::path& log) {
+    int status = wait_status(spawn(args, log));
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string read_text(const fs::path& p) {
+    std::ifstream f(p);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+// metrics.jsonl without the wall-clock fields, which legitimately differ between runs.
+std::vector<json> metrics_without_timing(const fs::path& run_dir) {
+    std::vector<json> out;
+    std::istringstream in(read_text(run_dir / "metrics.jsonl"));
+    for (std::string line; std::getline(in, line);) {
+        if (line.empty()) continue;
+        json j = json::parse(line);
+        j.erase("seconds");
+        j.erase("images_per_second");
+        out.push_back(j);
+    }
+    return out;
+}
+
+void wait_for_file(const fs::path& p, pid_t pid) {
+    for (int i = 0; i < 6000 && !fs::exists(p); ++i) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) FAIL() << "alzscan exited before writing " << p;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
+class TrainerCli : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        root_ = new fs::path(make_temp_dir("cli"));
+        write_synthetic_dataset(*root_ / "data", {{"train", 40}, {"test", 8}}, 32);
+        // Every stochastic option on, so resume must restore sampler, augmentation, dropout
+        // (mlp head), EMA and optimizer state exactly.
+        args_ = new std::vector<std::string>{
+            "train", "--data", (*root_ / "data").string(), "--image-size", "32", "--epochs", "3",
+            "--batch-size", "16", "--val-fraction", "0.2", "--balanced-sampler", "--augment", "--ema",
+            "--ema-decay", "0.9", "--label-smoothing", "0.1", "--class-weights", "inverse", "--head", "mlp",
+            "--opt", "adamw", "--lr", "0.003", "--seed", "7", "--quiet"};
+        reference_ = new fs::path(*root_ / "reference");
+        reference_rc_ = run(with_out(*reference_), *root_ / "reference.log");
+    }
+    static void TearDownTestSuite() {
+        fs::remove_all(*root_);
+        delete root_;
+        delete args_;
+        delete reference_;
+    }
+    static std::vector<std::string> with_out(const fs::path& out, bool resume = false) {
+        std::vector<std::string> a = *args_;
+        a.push_back("--out");
+        a.push_back(out.string());
+        if (resume) a.push_back("--resume");
+        return a;
+    }
+    void SetUp() override {
+        ASSERT_EQ(reference_rc_, 0) << read_text(*root_ / "reference.log");
+    }
+
+    static fs::path* root_;
+    static std::vector<std::string>* args_;
+    static fs::path* reference_;
+    static int reference_rc_;
+};
+fs::path* TrainerCli::root_ = nullptr;
+std::vector<std::string>* TrainerCli::args_ = nullptr;
+fs::path* TrainerCli::reference_ = nullptr;
+int TrainerCli::reference_rc_ = -1;
+
+}  // namespace
+
+TEST_F(TrainerCli, RunDirectoryFollowsTheContract) {
+    const fs::path& ref = *reference_;
+    for (const char* f : {"config.json", "metrics.jsonl", "summary.csv", "best.pt", "last.pt"})
+        EXPECT_TRUE(fs::exists(ref / f)) << f;
+    json config = json::parse(read_text(ref / "config.json"));
+    EXPECT_EQ(config["name"], "reference");
+    EXPECT_EQ(config["model"]["head"], "mlp");
+    EXPECT_EQ(config["input"]["height"], 32);
+    EXPECT_EQ(config["classes"], json(std::vector<std::string>{"alpha", "beta", "delta", "gamma"}));
+    EXPECT_EQ(config["train"]["batch_size"], 16);
+    EXPECT_EQ(config["train"]["balanced_sampler"], true);
+    EXPECT_EQ(config["data"]["split"], "hf");
+    EXPECT_EQ(config["data"]["counts"]["val"]["alpha"], 8);
+    EXPECT_EQ(config["data"]["counts"]["train"]["beta"], 32);
+    EXPECT_EQ(config["data"]["counts"]["test"]["gamma"], 8);
+    EXPECT_EQ(config["data"]["digest"].get<std::string>().size(), 16u);
+    EXPECT_TRUE(config["profile"].is_null());
+
+    std::vector<json> lines = metrics_without_timing(ref);
+    ASSERT_EQ(lines.size(), 4u);
+    for (int e = 0; e < 3; ++e) {
+        EXPECT_EQ(lines[e]["epoch"], e + 1);
+        EXPECT_EQ(lines[e]["epochs"], 3);
+        for (const char* k : {"loss", "accuracy", "macro_f1"}) EXPECT_TRUE(lines[e]["train"][k].is_number()) << k;
+        for (const char* part : {"val", "test"})
+            for (const char* k : {"loss", "accuracy", "balanced_accuracy", "macro_f1", "ece", "confusion", "per_class"})
+                EXPECT_TRUE(lines[e][part].contains(k)) << part << "." << k;
+    }
+    const json& final_line = lines[3];
+    EXPECT_EQ(final_line["final"], true);
+    EXPECT_EQ(final_line["checkpoint"], "best");
+    // The selected epoch has the highest validation macro-F1 (earliest on ties).
+    int best = 1;
+    for (int e = 0; e < 3; ++e)
+        if (lines[e]["val"]["macro_f1"].get<double>() > lines[best - 1]["val"]["macro_f1"].get<double>()) best = e + 1;
+    EXPECT_EQ(final_line["epoch"], best);
+    EXPECT_EQ(final_line["test"], lines[best - 1]["test"]);
+    // The synthetic classes are separable: the model must have learnt something.
+    EXPECT_GT(final_line["val"]["accuracy"].get<double>(), 0.5);
+
+    std::string csv = read_text(ref / "summary.csv");
+    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4);   // header + 3 epochs
+}
+
+TEST_F(TrainerCli, SigkillMidRunThenResumeMatchesUninterruptedRun) {
+    const fs::path out = *root_ / "killed";
+    pid_t pid = spawn(with_out(out), *root_ / "killed.log");
+    wait_for_file(out / "last.pt", pid);   // epoch 1 done and saved
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));   // into epoch 2
+    kill(pid, SIGKILL);
+    int status = wait_status(pid);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed; " << read_text(*root_ / "killed.log");
+    EXPECT_LT(metrics_without_timing(out).size(), 4u);
+
+    ASSERT_EQ(run(with_out(out, true), *root_ / "resumed.log"), 0) << read_text(*root_ / "resumed.log");
+    EXPECT_NE(read_text(*root_ / "resumed.log").find("resuming"), std::string::npos);
+    EXPECT_EQ(metrics_without_timing(out), metrics_without_timing(*reference_));
+}
+
+TEST_F(TrainerCli, SigtermFinishesTheStepSavesAndResumesExactly) {
+    const fs::path out = *root_ / "stopped";
+    pid_t pid = spawn(with_out(out), *root_ / "stopped.log");
+    wait_for_file(out / "last.pt", pid);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    kill(pid, SIGTERM);
+    int status = wait_status(pid);
+    ASSERT_TRUE(WIFEXITED(status)) << read_text(*root_ / "stopped.log");
+    ASSERT_EQ(WEXITSTATUS(status), 130) << read_text(*root_ / "stopped.log");
+    EXPECT_NE(read_text(*root_ / "stopped.log").find("interrupted"), std::string::npos);
+    EXPECT_FALSE(fs::exists(out / "last.pt.tmp"));
+    // last.pt is an ordinary checkpoint too.
+    EXPECT_NO_THROW(alzscan::load_model((out / "last.pt").string()));
+
+    ASSERT_EQ(run(with_out(out, true), *root_ / "stopped_resumed.log"), 0) << read_text(*root_ / "stopped_resumed.log");
+    EXPECT_EQ(metrics_without_timing(out), metrics_without_timing(*reference_));
+}
+
+TEST_F(TrainerCli, PredictJsonFollowsTheContract) {
+    const fs::path ckpt = *reference_ / "best.pt";
+    const fs::path img = *root_ / "data" / "test" / "beta" / "img_003.bmp";
+    const fs::path missing = *root_ / "nope.png";
+    const fs::path log = *root_ / "predict.log";
+    int rc = run({"predict", "--checkpoint", ckpt.string(), "--json", img.string(), missing.string(), img.string()}, log);
+    EXPECT_EQ(rc, 1);   // one file failed
+    std::istringstream in(read_text(log));
+    std::vector<json> lines;
+    for (std::string l; std::getline(in, l);) lines.push_back(json::parse(l));
+    ASSERT_EQ(lines.size(), 3u);
+    EXPECT_EQ(lines[0]["file"], img.string());
+    EXPECT_EQ(lines[1]["file"], missing.string());
+    EXPECT_TRUE(lines[1]["error"].is_string());
+    EXPECT_EQ(lines[2], lines[0]);
+
+    // Second path: load the checkpoint in-process and run shared/ preprocess_bytes + forward.
+    alzscan::LoadedModel m = alzscan::load_model(ckpt.string());
+    std::ifstream f(img, std::ios::binary);
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    auto x = alzscan::preprocess_bytes(bytes.data(), bytes.size(), m.spec);
+    ASSERT_TRUE(x);
+    torch::NoGradGuard g;
+    torch::Tensor p = torch::softmax(m.net->forward(torch::from_blob(const_cast<float*>(x->data()), {1, 1, 32, 32})), 1);
+    std::vector<double> probs = lines[0]["probabilities"];
+    ASSERT_EQ(probs.size(), 4u);
+    double sum = 0;
+    for (int c = 0; c < 4; ++c) {
+        EXPECT_NEAR(probs[c], p[0][c].item<double>(), 1e-5);
+        sum += probs[c];
+    }
+    EXPECT_NEAR(sum, 1.0, 1e-6);
+    const int index = lines[0]["index"];
+    EXPECT_EQ(index, p.argmax(1).item<int64_t>());
+    EXPECT_EQ(lines[0]["classes"][index], lines[0]["label"]);
+}
+
+TEST_F(TrainerCli, EvalReproducesTheRunsTestMetrics) {
+    const fs::path out_json = *root_ / "eval.json";
+    const fs::path log = *root_ / "eval.log";
+    ASSERT_EQ(run({"eval", "--checkpoint", (*reference_ / "best.pt").string(), "--data", (*root_ / "data").string(),
+                   "--out", out_json.string()},
+                  log),
+              0)
+        << read_text(log);
+    json e = json::parse(read_text(out_json));
+    json final_line = metrics_without_timing(*reference_).back();
+    EXPECT_EQ(e["test"]["confusion"], final_line["test"]["confusion"]);
+    EXPECT_DOUBLE_EQ(e["test"]["macro_f1"].get<double>(), final_line["test"]["macro_f1"].get<double>());
+    EXPECT_NEAR(e["test"]["loss"].get<double>(), final_line["test"]["loss"].get<double>(), 1e-9);
+    std::string text = read_text(log);
+    EXPECT_NE(text.find("confusion"), std::string::npos);
+    EXPECT_NE(text.find("alpha"), std::string::npos);
+}
+
+TEST_F(TrainerCli, ErrorsAreOneLineWithNonZeroExit) {
+    const fs::path log = *root_ / "err.log";
+    EXPECT_EQ(run({"train", "--data", (*root_ / "missing").string(), "--out", (*root_ / "e1").string()}, log), 1);
+    std::string text = read_text(log);
+    EXPECT_NE(text.find((*root_ / "missing").string()), std::string::npos) << text;
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
+
+    // An existing run is never overwritten without --resume.
+    EXPECT_EQ(run(with_out(*reference_), log), 1);
+    EXPECT_NE(read_text(log).find("already holds a run"), std::string::npos) << read_text(log);
+
+    // --resume with different options is refused, naming the option.
+    std::vector<std::string> changed = with_out(*reference_, true);
+    changed.push_back("--lr");
+    changed.push_back("0.5");
+    EXPECT_EQ(run(changed, log), 1);
+    EXPECT_NE(read_text(log).find("lr=0.5"), std::string::npos) << read_text(log);
+
+    EXPECT_EQ(run({"train", "--opt", "lbfgs"}, log), 2);
+    EXPECT_NE(read_text(log).find("--opt lbfgs"), std::string::npos) << read_text(log);
+}

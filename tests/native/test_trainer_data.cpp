@@ -1,0 +1,202 @@
+// Dataset loading: layout, split files, stratified validation, unreadable images, every data
+// error as one line naming the path. Synthetic BMP trees written to a temp dir.
+#include <algorithm>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "alzscan/preprocess.h"
+#include "dataset.h"
+#include "test_trainer_fixtures.h"
+
+using namespace alzscan;
+using namespace trainer_test;
+
+namespace {
+
+DatasetOptions options_for(const fs::path& root) {
+    DatasetOptions opt;
+    opt.dir = root.string();
+    opt.spec.height = opt.spec.width = 16;
+    return opt;
+}
+
+// Runs load_dataset expecting a DatasetError whose one-line message contains every needle.
+void expect_error(const DatasetOptions& opt, const std::vector<std::string>& needles) {
+    try {
+        load_dataset(opt);
+        FAIL() << "load_dataset accepted a bad dataset";
+    } catch (const DatasetError& e) {
+        std::string msg = e.what();
+        EXPECT_EQ(msg.find('\n'), std::string::npos) << "not one line: " << msg;
+        for (const std::string& n : needles) EXPECT_NE(msg.find(n), std::string::npos) << "'" << n << "' not in: " << msg;
+    }
+}
+
+void write_text(const fs::path& p, const std::string& text) {
+    std::ofstream f(p, std::ios::binary);
+    f << text;
+}
+
+}  // namespace
+
+TEST(TrainerData, LoadsFoldersAndDecodesExactlyLikeShared) {
+    fs::path root = make_temp_dir("data_load");
+    write_synthetic_dataset(root, {{"train", 5}, {"test", 2}}, 32);
+    write_text(root / "train" / "alpha" / "notes.txt", "not an image, ignored like torchvision's ImageFolder");
+    DatasetOptions opt = options_for(root);
+    Dataset ds = load_dataset(opt);
+    EXPECT_EQ(ds.class_names, (std::vector<std::string>{"alpha", "beta", "delta", "gamma"}));   // sorted
+    EXPECT_EQ(ds.split_kind, "hf");
+    EXPECT_EQ(ds.train.size(), 20);
+    EXPECT_EQ(ds.test.size(), 8);
+    EXPECT_EQ(ds.val.size(), 0);
+    EXPECT_EQ(ds.train.class_counts, (std::vector<int64_t>{5, 5, 5, 5}));
+    EXPECT_EQ(ds.train.images.sizes(), (std::vector<int64_t>{20, 1, 16, 16}));
+    EXPECT_EQ(ds.train.images.dtype(), torch::kUInt8);
+    EXPECT_TRUE(ds.skipped.empty());
+
+    // The cached pixels are exactly shared/ prepare_image() of the file's bytes.
+    const std::string rel = ds.train.paths[7];
+    std::ifstream f(root / rel, std::ios::binary);
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    auto img = prepare_image(bytes.data(), bytes.size(), opt.spec);
+    ASSERT_TRUE(img) << img.error();
+    torch::Tensor row = ds.train.images[7].flatten().contiguous();
+    EXPECT_TRUE(std::equal(img->pixels.begin(), img->pixels.end(), row.data_ptr<uint8_t>()));
+    const std::string folder = fs::path(rel).parent_path().filename().string();
+    EXPECT_EQ(ds.class_names[ds.train.labels[7].item<int64_t>()], folder);
+
+    // The digest changes when a file changes size, and only then.
+    EXPECT_EQ(ds.digest.size(), 16u);
+    EXPECT_EQ(load_dataset(opt).digest, ds.digest);
+    write_bmp(root / "test" / "beta" / "img_000.bmp", 20, 20, std::vector<uint8_t>(400, 9));
+    EXPECT_NE(load_dataset(opt).digest, ds.digest);
+    fs::remove_all(root);
+}
+
+TEST(TrainerData, Fnv1a64MatchesPublishedVectors) {
+    // Test vectors of the FNV reference (isthe.com/chongo/tech/comp/fnv).
+    EXPECT_EQ(fnv1a64(""), 0xcbf29ce484222325ULL);
+    EXPECT_EQ(fnv1a64("a"), 0xaf63dc4c8601ec8cULL);
+    EXPECT_EQ(fnv1a64("foobar"), 0x85944171f73967e8ULL);
+}
+
+TEST(TrainerData, StratifiedSeededValidationComesFromTrainOnly) {
+    fs::path root = make_temp_dir("data_val");
+    write_synthetic_dataset(root, {{"train", 10}, {"test", 3}}, 16);
+    DatasetOptions opt = options_for(root);
+    opt.val_fraction = 0.2;
+    opt.seed = 3;
+    Dataset a = load_dataset(opt);
+    EXPECT_EQ(a.val.class_counts, (std::vector<int64_t>{2, 2, 2, 2}));     // round(0.2 * 10) per class
+    EXPECT_EQ(a.train.class_counts, (std::vector<int64_t>{8, 8, 8, 8}));
+    EXPECT_EQ(a.test.size(), 12);                                           // test untouched
+    for (const std::string& p : a.val.paths) EXPECT_EQ(p.rfind("train/", 0), 0u) << p;
+    Dataset b = load_dataset(opt);
+    EXPECT_EQ(a.val.paths, b.val.paths);                                    // same seed, same split
+    opt.seed = 4;
+    EXPECT_NE(load_dataset(opt).val.paths, a.val.paths);                    // another seed, another one
+    fs::remove_all(root);
+}
+
+TEST(TrainerData, SplitFileReassignsByRelativePath) {
+    fs::path root = make_temp_dir("data_splitfile");
+    write_synthetic_dataset(root, {{"train", 3}, {"test", 1}}, 16);
+    // Move every train/*/img_000 to test and every test image to train; one train image to val.
+    std::string tsv = "relative_path\tclass\tmy_split\n";
+    for (const std::string& c : class_names()) {
+        for (int k = 0; k < 3; ++k)
+            tsv += "train/" + c + "/img_00" + std::to_string(k) + ".bmp\t" + c + "\t" + (k == 0 ? "test" : (k == 1 && c == "alpha" ? "val" : "train")) + "\n";
+        tsv += "test/" + c + "/img_000.bmp\t" + c + "\ttrain\n";
+    }
+    write_text(root / "split.tsv", tsv);
+    DatasetOptions opt = options_for(root);
+    opt.split_file = (root / "split.tsv").string();
+    opt.split_column = "my_split";
+    Dataset ds = load_dataset(opt);
+    EXPECT_EQ(ds.split_kind, "custom");
+    EXPECT_EQ(ds.test.size(), 4);
+    EXPECT_EQ(ds.val.size(), 1);
+    EXPECT_EQ(ds.train.size(), 11);
+    for (const std::string& p : ds.test.paths) EXPECT_NE(p.find("/img_000.bmp"), std::string::npos);
+    for (const std::string& p : ds.test.paths) EXPECT_EQ(p.rfind("train/", 0), 0u);
+    EXPECT_EQ(ds.val.paths, (std::vector<std::string>{"train/alpha/img_001.bmp"}));
+    fs::remove_all(root);
+}
+
+TEST(TrainerData, LayoutErrorsNameThePathAndHint) {
+    fs::path root = make_temp_dir("data_errors");
+    DatasetOptions opt = options_for(root / "nowhere");
+    expect_error(opt, {(root / "nowhere").string(), "no such folder", "hint"});
+
+    write_synthetic_dataset(root, {{"train", 2}}, 16);
+    opt = options_for(root);
+    expect_error(opt, {(root / "test").string(), "no such folder"});
+
+    write_synthetic_dataset(root, {{"test", 1}}, 16);
+    fs::create_directories(root / "train" / "empty_class");
+    expect_error(opt, {(root / "train" / "empty_class").string(), "empty class folder", "hint"});
+    fs::remove_all(root / "train" / "empty_class");
+
+    fs::create_directories(root / "test" / "zeta");
+    write_bmp(root / "test" / "zeta" / "x.bmp", 8, 8, std::vector<uint8_t>(64, 1));
+    expect_error(opt, {(root / "test" / "zeta").string(), "unknown class 'zeta'"});
+    fs::remove_all(root / "test" / "zeta");
+
+    EXPECT_NO_THROW(load_dataset(opt));
+    fs::remove_all(root);
+}
+
+TEST(TrainerData, SplitFileErrors) {
+    fs::path root = make_temp_dir("data_split_errors");
+    write_synthetic_dataset(root, {{"train", 1}, {"test", 1}}, 16);
+    DatasetOptions opt = options_for(root);
+    opt.split_file = (root / "s.tsv").string();
+    opt.split_column = "split";
+    auto all_rows = [&](const std::string& cls_override) {
+        std::string t = "relative_path\tclass\tsplit\n";
+        for (const std::string& c : class_names())
+            for (const char* part : {"train", "test"})
+                t += std::string(part) + "/" + c + "/img_000.bmp\t" + (c == "beta" && !cls_override.empty() ? cls_override : c) + "\t" + part + "\n";
+        return t;
+    };
+    write_text(root / "s.tsv", all_rows(""));
+    EXPECT_NO_THROW(load_dataset(opt));
+
+    write_text(root / "s.tsv", all_rows("Omega_Demented"));
+    expect_error(opt, {opt.split_file, "unknown class 'Omega_Demented'"});
+
+    write_text(root / "s.tsv", all_rows("") + "train/alpha/missing.bmp\talpha\ttrain\n");
+    expect_error(opt, {opt.split_file, "train/alpha/missing.bmp", "not an image under"});
+
+    write_text(root / "s.tsv", "relative_path\tclass\tsplit\ntrain/alpha/img_000.bmp\talpha\ttrain\n");
+    expect_error(opt, {opt.split_file, "does not list"});
+
+    write_text(root / "s.tsv", all_rows(""));
+    opt.split_column = "nope";
+    expect_error(opt, {opt.split_file, "no column 'nope'"});
+
+    opt.split_column = "split";
+    std::string bad = all_rows("");
+    bad.replace(bad.find("\ttrain\n"), 7, "\tholdout\n");
+    write_text(root / "s.tsv", bad);
+    expect_error(opt, {"holdout", "not train, val or test"});
+    fs::remove_all(root);
+}
+
+TEST(TrainerData, CorruptImageSkippedOrFatalWithStrict) {
+    fs::path root = make_temp_dir("data_corrupt");
+    write_synthetic_dataset(root, {{"train", 3}, {"test", 1}}, 16);
+    const fs::path bad = root / "train" / "gamma" / "broken.png";
+    write_text(bad, "\x89PNG\r\n\x1a\n truncated");
+    DatasetOptions opt = options_for(root);
+    Dataset ds = load_dataset(opt);
+    ASSERT_EQ(ds.skipped.size(), 1u);
+    EXPECT_EQ(ds.skipped[0].rfind(bad.string() + ": ", 0), 0u) << ds.skipped[0];
+    EXPECT_EQ(ds.train.size(), 12);   // the 12 good ones
+    opt.strict = true;
+    expect_error(opt, {bad.string(), "--strict"});
+    fs::remove_all(root);
+}
