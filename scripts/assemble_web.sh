@@ -21,6 +21,9 @@ die() { echo "assemble_web: $*" >&2; exit 1; }
 [ -f "$ORT_DIST/ort.wasm.min.mjs" ] || die "$ORT_DIST/ort.wasm.min.mjs missing (run make setup: npm ci)"
 
 # Fresh output each time (stale assets would end up in the service worker's list).
+case "$(cd "$(dirname "$WEB_OUT")" 2>/dev/null && pwd)/$(basename "$WEB_OUT")" in
+  /|/.|"$PWD"|"$PWD/."|"$HOME") die "refusing to replace $WEB_OUT: give a build folder such as build/web" ;;
+esac
 rm -rf "$WEB_OUT"
 mkdir -p "$WEB_OUT"/{ort,model,fonts,gallery}
 

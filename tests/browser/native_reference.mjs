@@ -8,7 +8,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { ALZSCAN, REPO, WEB_OUT } from "./harness.mjs";
 
-export const MODEL_DIR = path.join(REPO, "models/default");
+// The shipped model; ALZSCAN_MODEL_DIR points elsewhere (the same variable assemble_web.sh reads).
+export const MODEL_DIR = path.resolve(process.env.ALZSCAN_MODEL_DIR ?? path.join(REPO, "models/default"));
 export const CHECKPOINT = path.join(MODEL_DIR, "checkpoint.pt");
 
 export function referenceProblem() {
