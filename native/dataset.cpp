@@ -132,21 +132,93 @@ void apply_split_file(const DatasetOptions& opt, const std::vector<std::string>&
                                opt.dir + "); hint: every image must have a row");
 }
 
-// Stratified, seeded: per class, shuffle its train entries and move the first k to val.
-void carve_validation(double fraction, uint64_t seed, int num_classes, std::vector<Entry>& entries) {
-    if (fraction <= 0) return;
+// Union-find over same-class pairs closer than rmse (2x2-averaged pixels): pseudo-subjects.
+std::vector<int64_t> pseudo_subject_groups(const std::vector<const uint8_t*>& images, const std::vector<int>& labels,
+                                           int height, int width, double rmse, int64_t& group_count) {
+    const int64_t n = static_cast<int64_t>(images.size());
+    const int64_t ph = height / 2, pw = width / 2, d = std::max<int64_t>(1, ph * pw);
+    torch::Tensor x = torch::empty({n, d}, torch::kFloat32);
+    float* xp = x.data_ptr<float>();
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t y = 0; y < ph; ++y)
+            for (int64_t c = 0; c < pw; ++c) {
+                const uint8_t* p = images[i] + (2 * y) * width + 2 * c;
+                xp[i * d + y * pw + c] = 0.25f * (static_cast<float>(p[0]) + p[1] + p[width] + p[width + 1]);
+            }
+    std::vector<int64_t> parent(n);
+    for (int64_t i = 0; i < n; ++i) parent[i] = i;
+    auto find = [&](int64_t a) {
+        while (parent[a] != a) a = parent[a] = parent[parent[a]];
+        return a;
+    };
+    const int num_classes = labels.empty() ? 0 : *std::max_element(labels.begin(), labels.end()) + 1;
+    const double limit = rmse * rmse * static_cast<double>(d);   // squared distance threshold
+    for (int c = 0; c < num_classes; ++c) {
+        std::vector<int64_t> idx;
+        for (int64_t i = 0; i < n; ++i)
+            if (labels[i] == c) idx.push_back(i);
+        if (idx.size() < 2) continue;
+        torch::Tensor xc = x.index_select(0, torch::tensor(idx, torch::kInt64)).to(torch::kFloat64);
+        torch::Tensor sq = (xc * xc).sum(1);
+        torch::Tensor dist = (sq.unsqueeze(1) + sq.unsqueeze(0) - 2 * xc.matmul(xc.t())).contiguous();
+        const double* dp = dist.data_ptr<double>();
+        const int64_t m = static_cast<int64_t>(idx.size());
+        for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = i + 1; j < m; ++j)
+                if (dp[i * m + j] < limit) {
+                    int64_t ra = find(idx[i]), rb = find(idx[j]);
+                    if (ra != rb) parent[ra] = rb;
+                }
+    }
+    std::vector<int64_t> group(n);
+    std::map<int64_t, int64_t> ids;
+    for (int64_t i = 0; i < n; ++i) {
+        auto it = ids.emplace(find(i), static_cast<int64_t>(ids.size())).first;
+        group[i] = it->second;
+    }
+    group_count = static_cast<int64_t>(ids.size());
+    return group;
+}
+
+// Picks validation members among the train candidates (see dataset.h). Returns a flag per candidate.
+std::vector<bool> choose_validation(const std::vector<int>& labels, const std::vector<int64_t>* groups,
+                                    double fraction, uint64_t seed, int num_classes) {
+    std::vector<bool> is_val(labels.size(), false);
+    if (fraction <= 0) return is_val;
     std::mt19937_64 rng(seed ^ 0x76616c5f73706c74ULL);   // "val_splt": independent of other streams
+    auto shuffle = [&](auto& v) {   // Fisher-Yates on raw draws: std::shuffle's algorithm is unspecified
+        for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng() % i]);
+    };
     for (int c = 0; c < num_classes; ++c) {
         std::vector<size_t> idx;
-        for (size_t i = 0; i < entries.size(); ++i)
-            if (entries[i].label == c && entries[i].split == "train") idx.push_back(i);
+        for (size_t i = 0; i < labels.size(); ++i)
+            if (labels[i] == c) idx.push_back(i);
         if (idx.size() < 2) continue;
-        // Fisher-Yates with our own uniform draw: std::shuffle's algorithm is unspecified.
-        for (size_t i = idx.size() - 1; i > 0; --i) std::swap(idx[i], idx[rng() % (i + 1)]);
-        size_t k = static_cast<size_t>(std::llround(fraction * static_cast<double>(idx.size())));
-        k = std::clamp<size_t>(k, 1, idx.size() - 1);
-        for (size_t i = 0; i < k; ++i) entries[idx[i]].split = "val";
+        size_t quota = static_cast<size_t>(std::llround(fraction * static_cast<double>(idx.size())));
+        quota = std::clamp<size_t>(quota, 1, idx.size() - 1);
+        std::vector<int64_t> class_groups;
+        if (groups) {
+            for (size_t i : idx) class_groups.push_back((*groups)[i]);
+            std::sort(class_groups.begin(), class_groups.end());
+            class_groups.erase(std::unique(class_groups.begin(), class_groups.end()), class_groups.end());
+        }
+        if (!groups || class_groups.size() < 5) {
+            shuffle(idx);
+            for (size_t i = 0; i < quota; ++i) is_val[idx[i]] = true;
+            continue;
+        }
+        shuffle(class_groups);
+        size_t taken = 0;
+        for (int64_t g : class_groups) {
+            if (taken >= quota) break;
+            for (size_t i : idx)
+                if ((*groups)[i] == g && taken < idx.size() - 1) {
+                    is_val[i] = true;
+                    ++taken;
+                }
+        }
     }
+    return is_val;
 }
 
 std::vector<uint8_t> read_bytes(const fs::path& path, std::string& error) {
@@ -223,33 +295,26 @@ Dataset load_dataset(const DatasetOptions& opt) {
     } else {
         ds.split_kind = "hf";
     }
-    carve_validation(opt.val_fraction, opt.seed, static_cast<int>(ds.class_names.size()), entries);
+    if (opt.val_mode != "random" && opt.val_mode != "grouped")
+        throw DatasetError("--val-mode " + opt.val_mode + ": expected random or grouped");
 
-    int64_t total = 0;
-    for (const Entry& e : entries)
-        total += (e.split == "test" ? opt.load_test : opt.load_train) ? 1 : 0;
-
+    // Decode every wanted image once.
     const int64_t H = opt.spec.height, W = opt.spec.width;
-    struct Pending {
-        std::vector<std::string> paths;
-        std::vector<uint8_t> pixels;
-        std::vector<int64_t> labels;
-    };
-    std::map<std::string, Pending> pending;
-    int64_t done = 0;
-    for (const Entry& e : entries) {
-        bool wanted = (e.split == "test") ? opt.load_test : opt.load_train;
-        if (!wanted) continue;
+    std::vector<size_t> decoded_entry;   // entry index per decoded image
+    std::vector<uint8_t> pixels;
+    int64_t total = 0, done = 0;
+    for (const Entry& e : entries) total += (e.split == "test" ? opt.load_test : opt.load_train) ? 1 : 0;
+    for (size_t k = 0; k < entries.size(); ++k) {
+        const Entry& e = entries[k];
+        if (!((e.split == "test") ? opt.load_test : opt.load_train)) continue;
         const fs::path full = root / e.relative_path;
         std::string error;
         std::vector<uint8_t> bytes = read_bytes(full, error);
         if (error.empty()) {
             auto img = prepare_image(bytes.data(), bytes.size(), opt.spec);
             if (img) {
-                Pending& p = pending[e.split];
-                p.paths.push_back(e.relative_path);
-                p.labels.push_back(e.label);
-                p.pixels.insert(p.pixels.end(), img->pixels.begin(), img->pixels.end());
+                decoded_entry.push_back(k);
+                pixels.insert(pixels.end(), img->pixels.begin(), img->pixels.end());
             } else {
                 error = img.error();
             }
@@ -262,15 +327,46 @@ Dataset load_dataset(const DatasetOptions& opt) {
         if (opt.on_progress) opt.on_progress(++done, total);
     }
 
+    // Carve validation from the decoded train images (never from test).
+    std::vector<size_t> candidates;   // positions in decoded_entry
+    std::vector<int> candidate_labels;
+    std::vector<const uint8_t*> candidate_pixels;
+    for (size_t d = 0; d < decoded_entry.size(); ++d)
+        if (entries[decoded_entry[d]].split == "train") {
+            candidates.push_back(d);
+            candidate_labels.push_back(entries[decoded_entry[d]].label);
+            candidate_pixels.push_back(pixels.data() + d * H * W);
+        }
+    if (opt.val_fraction > 0) {
+        std::vector<int64_t> groups;
+        if (opt.val_mode == "grouped")
+            groups = pseudo_subject_groups(candidate_pixels, candidate_labels, static_cast<int>(H), static_cast<int>(W),
+                                           opt.group_rmse, ds.train_groups);
+        std::vector<bool> is_val = choose_validation(candidate_labels, opt.val_mode == "grouped" ? &groups : nullptr,
+                                                     opt.val_fraction, opt.seed,
+                                                     static_cast<int>(ds.class_names.size()));
+        for (size_t i = 0; i < candidates.size(); ++i)
+            if (is_val[i]) entries[decoded_entry[candidates[i]]].split = "val";
+    }
+
     for (auto [name, split] : {std::pair<const char*, DatasetSplit*>{"train", &ds.train},
                                {"val", &ds.val}, {"test", &ds.test}}) {
-        Pending& p = pending[name];
-        const int64_t n = static_cast<int64_t>(p.paths.size());
-        split->paths = std::move(p.paths);
-        split->images = torch::from_blob(p.pixels.data(), {n, 1, H, W}, torch::kUInt8).clone();
-        split->labels = torch::from_blob(p.labels.data(), {n}, torch::kInt64).clone();
+        std::vector<size_t> members;
+        for (size_t d = 0; d < decoded_entry.size(); ++d)
+            if (entries[decoded_entry[d]].split == name) members.push_back(d);
+        const int64_t n = static_cast<int64_t>(members.size());
+        split->images = torch::empty({n, 1, H, W}, torch::kUInt8);
+        split->labels = torch::empty({n}, torch::kInt64);
         split->class_counts.assign(ds.class_names.size(), 0);
-        for (int64_t l : p.labels) ++split->class_counts[l];
+        uint8_t* dst = split->images.data_ptr<uint8_t>();
+        int64_t* lab = split->labels.data_ptr<int64_t>();
+        for (int64_t i = 0; i < n; ++i) {
+            const Entry& e = entries[decoded_entry[members[i]]];
+            std::copy(pixels.begin() + members[i] * H * W, pixels.begin() + (members[i] + 1) * H * W, dst + i * H * W);
+            lab[i] = e.label;
+            split->paths.push_back(e.relative_path);
+            ++split->class_counts[e.label];
+        }
     }
     return ds;
 }

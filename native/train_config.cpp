@@ -26,6 +26,7 @@ const std::vector<OptionDef>& option_table() {
         {"split-file", Kind::kString, "", "TSV reassigning train/test by relative_path (e.g. KAGGLE_SPLIT.tsv)"},
         {"split-column", Kind::kString, "", "column of --split-file holding train|test|val (e.g. kaggle_split)"},
         {"val-fraction", Kind::kDouble, "0.1", "stratified share of train held out for model selection"},
+        {"val-mode", Kind::kString, "grouped", "grouped (whole pseudo-subjects) | random (per image)"},
         {"strict", Kind::kFlag, "", "abort on the first unreadable image instead of skipping it"},
         {"image-size", Kind::kInt, "128", "input height and width in pixels"},
         {"model", Kind::kString, "small", "small | resnet50 | efficientnet_b2"},
@@ -180,6 +181,7 @@ TrainConfig resolve_train_config(const CliArgs& args) {
     c.split_file = r["split_file"];
     c.split_column = r["split_column"];
     c.val_fraction = r["val_fraction"];
+    c.val_mode = r["val_mode"];
     c.strict = r["strict"];
     c.image_size = r["image_size"];
     c.model.arch = r["model"];
@@ -222,6 +224,7 @@ TrainConfig resolve_train_config(const CliArgs& args) {
 
     require_one_of("opt", c.opt, {"sgd", "adam", "adamw"});
     require_one_of("sched", c.sched, {"none", "step", "cosine"});
+    require_one_of("val-mode", c.val_mode, {"grouped", "random"});
     require_one_of("device", c.device, {"auto", "cpu", "cuda"});
     require_one_of("class-weights", c.class_weights, {"none", "inverse", "frequency"});
     require(c.epochs >= 1, "--epochs " + std::to_string(c.epochs) + ": must be >= 1");

@@ -29,6 +29,7 @@ struct TrainConfig {
     // data
     std::string data_dir, split_file, split_column;
     double val_fraction = 0.1;
+    std::string val_mode = "grouped";   // grouped | random (see dataset.h)
     bool strict = false;
     int image_size = 128;
     // model

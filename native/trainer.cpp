@@ -269,6 +269,7 @@ int run_training(const TrainConfig& cfg_in) {
     dopt.split_file = cfg.split_file;
     dopt.split_column = cfg.split_column;
     dopt.val_fraction = cfg.val_fraction;
+    dopt.val_mode = cfg.val_mode;
     dopt.seed = cfg.seed;
     dopt.strict = cfg.strict;
     dopt.spec = spec;
@@ -283,10 +284,11 @@ int run_training(const TrainConfig& cfg_in) {
     const int num_classes = static_cast<int>(ds.class_names.size());
     for (const std::string& s : ds.skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
     if (ds.train.size() < 2) throw std::runtime_error(cfg.data_dir + ": fewer than 2 training images after the split");
-    std::printf("data %s: %s split, train %lld, val %lld, test %lld images, %zu skipped (digest %s)\n",
+    std::printf("data %s: %s split, train %lld, val %lld (%s), test %lld images, %zu skipped (digest %s)\n",
                 cfg.data_dir.c_str(), ds.split_kind.c_str(), static_cast<long long>(ds.train.size()),
-                static_cast<long long>(ds.val.size()), static_cast<long long>(ds.test.size()), ds.skipped.size(),
-                ds.digest.c_str());
+                static_cast<long long>(ds.val.size()),
+                cfg.val_mode == "grouped" ? (std::to_string(ds.train_groups) + " pseudo-subjects, whole ones held out").c_str() : "random images",
+                static_cast<long long>(ds.test.size()), ds.skipped.size(), ds.digest.c_str());
     if (ds.split_kind == "hf")
         std::printf("note: the HF split puts neighbouring slices of one subject in train and test; "
                     "use --split-file .../KAGGLE_SPLIT.tsv --split-column kaggle_split for honest numbers\n");
@@ -314,6 +316,7 @@ int run_training(const TrainConfig& cfg_in) {
     std::printf("model %s/%s: %lld parameters (%lld trainable), device %s, %d compute thread(s)\n",
                 cfg.model.arch.c_str(), cfg.model.head.c_str(), static_cast<long long>(count_parameters(*net)),
                 static_cast<long long>(count_parameters(*net, true)), device.str().c_str(), cfg.threads);
+    std::fflush(stdout);
 
     // ---- config.json (rewritten identically on resume).
     nlohmann::json spec_json = nlohmann::json::parse(preprocess_spec_to_json(spec));
@@ -327,7 +330,8 @@ int run_training(const TrainConfig& cfg_in) {
         {"data", {{"dir", cfg.data_dir}, {"split", split_name}, {"split_file", cfg.split_file},
                   {"split_column", cfg.split_column}, {"digest", ds.digest},
                   {"digest_method", "fnv1a64 over sorted 'relative_path\\tbytes\\n' lines"},
-                  {"counts", dataset_counts_json(ds)}, {"skipped", ds.skipped}}},
+                  {"counts", dataset_counts_json(ds)}, {"skipped", ds.skipped},
+                  {"val_mode", cfg.val_mode}, {"train_groups", ds.train_groups}}},
         {"profile", cfg.profile.empty() ? nlohmann::json(nullptr) : nlohmann::json(cfg.profile)},
         {"experiment", cfg.experiment},
         {"selection", "best validation macro-F1 (earliest epoch on ties)"}};

@@ -91,7 +91,7 @@ protected:
         // (mlp head), EMA and optimizer state exactly.
         args_ = new std::vector<std::string>{
             "train", "--data", (*root_ / "data").string(), "--image-size", "32", "--epochs", "3",
-            "--batch-size", "16", "--val-fraction", "0.2", "--balanced-sampler", "--augment", "--ema",
+            "--batch-size", "16", "--val-fraction", "0.2", "--val-mode", "random", "--balanced-sampler", "--augment", "--ema",
             "--ema-decay", "0.9", "--label-smoothing", "0.1", "--class-weights", "inverse", "--head", "mlp",
             "--opt", "adamw", "--lr", "0.003", "--seed", "7", "--quiet"};
         reference_ = new fs::path(*root_ / "reference");

@@ -2,6 +2,8 @@
 // error as one line naming the path. Synthetic BMP trees written to a temp dir.
 #include <algorithm>
 #include <fstream>
+#include <random>
+#include <set>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -98,6 +100,44 @@ TEST(TrainerData, StratifiedSeededValidationComesFromTrainOnly) {
     EXPECT_EQ(a.val.paths, b.val.paths);                                    // same seed, same split
     opt.seed = 4;
     EXPECT_NE(load_dataset(opt).val.paths, a.val.paths);                    // another seed, another one
+    fs::remove_all(root);
+}
+
+TEST(TrainerData, GroupedValidationHoldsOutWholePseudoSubjects) {
+    // Per class: 10 "subjects" of 3 near-identical slices (gray level 10 + 25 g, noise 0..2);
+    // subjects differ by >= 25 gray levels RMSE, slices of one subject by < 3.
+    fs::path root = make_temp_dir("data_grouped");
+    for (const std::string& c : class_names()) {
+        fs::create_directories(root / "train" / c);
+        fs::create_directories(root / "test" / c);
+        write_bmp(root / "test" / c / "t.bmp", 16, 16, std::vector<uint8_t>(256, 128));
+        std::mt19937 rng(7);
+        for (int g = 0; g < 10; ++g)
+            for (int k = 0; k < 3; ++k) {
+                std::vector<uint8_t> px(256);
+                for (auto& v : px) v = static_cast<uint8_t>(10 + 25 * g + rng() % 3);
+                write_bmp(root / "train" / c / ("s" + std::to_string(g) + "_" + std::to_string(k) + ".bmp"), 16, 16, px);
+            }
+    }
+    DatasetOptions opt = options_for(root);
+    opt.val_fraction = 0.2;   // quota 6 per class = 2 whole subjects
+    opt.val_mode = "grouped";
+    opt.seed = 5;
+    Dataset ds = load_dataset(opt);
+    EXPECT_EQ(ds.train_groups, 40);
+    EXPECT_EQ(ds.val.class_counts, (std::vector<int64_t>{6, 6, 6, 6}));
+    auto subject = [](const std::string& path) { return path.substr(0, path.rfind('_')); };
+    std::set<std::string> val_subjects, train_subjects;
+    for (const std::string& p : ds.val.paths) val_subjects.insert(subject(p));
+    for (const std::string& p : ds.train.paths) train_subjects.insert(subject(p));
+    EXPECT_EQ(val_subjects.size(), 8u);
+    for (const std::string& s : val_subjects) EXPECT_EQ(train_subjects.count(s), 0u) << s << " on both sides";
+    // Random mode, same data: per-image draws split subjects across train and val.
+    opt.val_mode = "random";
+    Dataset r = load_dataset(opt);
+    std::set<std::string> random_val;
+    for (const std::string& p : r.val.paths) random_val.insert(subject(p));
+    EXPECT_GT(random_val.size(), 8u);
     fs::remove_all(root);
 }
 
