@@ -192,7 +192,7 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_file(App* app, const char* name, const 
     app->selected_id = id;
     app->scroll_to_selected = true;
     app->view.reset();
-    app->wake();
+    app->wake(2);
     if (!app->model_ok) {
         item.fail(app->model_error.empty() ? "the model is not loaded yet: wait for \"Ready\" in the header"
                                            : "the model is not usable: " + app->model_error);
