@@ -464,6 +464,21 @@ nlohmann::json make_model_json(const LoadedModel& m, const std::string& onnx_sha
     return j;
 }
 
+nlohmann::json final_metrics_beside(const std::string& checkpoint_path) {
+    const fs::path ckpt(checkpoint_path);
+    if (ckpt.filename() != "best.pt") return nullptr;
+    std::ifstream in(ckpt.parent_path() / "metrics.jsonl");
+    nlohmann::json found = nullptr;
+    for (std::string line; std::getline(in, line);) {
+        const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+        if (j.is_object() && j.value("final", false) && j.value("checkpoint", "") == "best")
+            found = {{"epoch", j.value("epoch", nlohmann::json(nullptr))},
+                     {"val", j.value("val", nlohmann::json(nullptr))},
+                     {"test", j.value("test", nlohmann::json(nullptr))}};
+    }
+    return found;
+}
+
 ExportResult export_model(const LoadedModel& m, const std::string& out_dir) {
     Classifier net = m.net;
     net->eval();

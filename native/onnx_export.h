@@ -53,6 +53,11 @@ struct ExportResult {
 // Writes OUT_DIR/model.onnx and OUT_DIR/model.json (creating OUT_DIR).
 ExportResult export_model(const LoadedModel& model, const std::string& out_dir);
 
+// The selected checkpoint's metrics from the run directory it sits in: the `{"final": true,
+// "checkpoint": "best", ...}` line of metrics.jsonl beside a best.pt (the trainer's run
+// layout), as {"epoch", "val", "test"}; null when there is no such line or file.
+nlohmann::json final_metrics_beside(const std::string& checkpoint_path);
+
 // The model.json document for given ONNX bytes (exposed for tests).
 nlohmann::json make_model_json(const LoadedModel& model, const std::string& onnx_sha256, int64_t onnx_bytes);
 

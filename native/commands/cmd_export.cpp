@@ -21,6 +21,13 @@ int export_model(int argc, char** argv) {
     if (int rc = args.parse(argc, argv); rc >= 0) return rc;
     try {
         LoadedModel m = load_model(args.get("checkpoint"));
+        // A run's best.pt: its final val/test metrics (metrics.jsonl) travel into model.json.
+        const nlohmann::json final = final_metrics_beside(args.get("checkpoint"));
+        if (!final.is_null()) {
+            if (!m.meta.is_object()) m.meta = nlohmann::json::object();
+            if (!m.meta.contains("training") || !m.meta["training"].is_object()) m.meta["training"] = nlohmann::json::object();
+            m.meta["training"]["final"] = final;
+        }
         ExportResult r = alzscan::export_model(m, args.get("out"));
         if (args.is_set("write-checkpoint")) {
             nlohmann::json extra = nlohmann::json::object();

@@ -88,6 +88,28 @@ TEST(Export, WritesModelJsonPerTheContract) {
     fs::remove_all(dir);
 }
 
+TEST(Export, FinalMetricsComeFromTheRunBesideBestPt) {
+    const fs::path run = fs::temp_directory_path() / ("alzscan_run_" + std::to_string(::getpid()));
+    fs::create_directories(run);
+    std::ofstream(run / "metrics.jsonl")
+        << "{\"epoch\": 1, \"val\": {\"accuracy\": 0.5}}\n"
+        << "{\"final\": true, \"checkpoint\": \"best\", \"epoch\": 1, \"val\": {\"macro_f1\": 0.61},"
+           " \"test\": {\"macro_f1\": 0.58}}\n";
+    const nlohmann::json f = alzscan::final_metrics_beside((run / "best.pt").string());
+    EXPECT_EQ(f["epoch"], 1);
+    EXPECT_DOUBLE_EQ(f["test"]["macro_f1"].get<double>(), 0.58);
+    EXPECT_DOUBLE_EQ(f["val"]["macro_f1"].get<double>(), 0.61);
+    EXPECT_TRUE(alzscan::final_metrics_beside((run / "last.pt").string()).is_null());   // not the selected one
+    EXPECT_TRUE(alzscan::final_metrics_beside("/nonexistent/best.pt").is_null());
+    fs::remove_all(run);
+}
+
+TEST(Export, IsDeterministic) {
+    torch::manual_seed(5);
+    alzscan::LoadedModel m = random_model("efficientnet_b2", "enhanced");
+    EXPECT_EQ(alzscan::build_onnx_bytes(m.net, m.spec), alzscan::build_onnx_bytes(m.net, m.spec));
+}
+
 TEST(Export, UnknownModulesAndMismatchesAreNamedErrors) {
     alzscan::LoadedModel m = random_model("small", "linear");
     // A module the exporter has never heard of, added to the head: must not vanish silently.
