@@ -92,6 +92,10 @@ try {
     return out;
   }, { payload, warmup: args.warmup });
 
+  // Inference alone in the worker, back to back with no UI work in between.
+  const isolatedWeb = await page.evaluate(async ({ tensor, runs }) => window.alzscan.benchmarkInference(tensor, runs),
+    { tensor: browserRuns[0].tensor, runs: 50 });
+
   // Native: onnxruntime-node on the identical tensors, with as many threads as the page's ORT.
   const model = JSON.parse(fs.readFileSync(path.join(webOut, "model/model.json"), "utf8"));
   const { height: h, width: w, name: inputName = "input" } = model.input;
@@ -100,6 +104,12 @@ try {
   });
   for (let i = 0; i < args.warmup; ++i)
     await session.run({ [inputName]: new ort.Tensor("float32", new Float32Array(h * w), [1, 1, h, w]) });
+  const isolatedNative = [];
+  for (let i = 0; i < 50; ++i) {
+    const t0 = performance.now();
+    await session.run({ [inputName]: new ort.Tensor("float32", Float32Array.from(browserRuns[0].tensor), [1, 1, h, w]) });
+    isolatedNative.push(performance.now() - t0);
+  }
   const nativeMs = [];
   let maxDiff = 0;
   for (const run of browserRuns) {
@@ -142,7 +152,8 @@ try {
       per_image_median: browserPerImage,
       per_image_p90: p90(pick("total_ms")), drop_to_screen_median: median(pick("onScreen")), drop_to_screen_p90: p90(pick("onScreen")),
     },
-    native_ms: { onnxruntime_node_inference_median: nativeInference },
+    native_ms: { onnxruntime_node_inference_median: nativeInference, isolated_inference_median: median(isolatedNative) },
+    isolated_ms: { ort_web: median(isolatedWeb), onnxruntime_node: median(isolatedNative), ratio: median(isolatedWeb) / median(isolatedNative) },
     ratio: {
       inference_browser_over_native: median(pick("inference_ms")) / nativeInference,
       work_per_image_browser_over_native: browserWork / (nativeInference + preprocess),
@@ -165,6 +176,7 @@ console.log(`                        classify() end to end ${ms(result.browser_m
 console.log(`  drop -> on screen     ${ms(result.browser_ms.drop_to_screen_median)} median (p90 ${ms(result.browser_ms.drop_to_screen_p90)})`);
 console.log(`  onnxruntime-node      ${ms(result.native_ms.onnxruntime_node_inference_median)} median inference (${result.threads} thread${result.threads === 1 ? "" : "s"}, same tensors)`);
 console.log(`  ratio browser/native  inference ${result.ratio.inference_browser_over_native.toFixed(2)}x, work per image ${result.ratio.work_per_image_browser_over_native.toFixed(2)}x, end to end ${result.ratio.end_to_end_browser_over_native.toFixed(2)}x`);
+console.log(`  inference alone       ORT Web ${ms(result.isolated_ms.ort_web)} vs onnxruntime-node ${ms(result.isolated_ms.onnxruntime_node)} median of 50 back-to-back runs: ${result.isolated_ms.ratio.toFixed(2)}x`);
 console.log(`                        (native side = onnxruntime-node inference + the same WASM preprocess time: shared/ has no node binding)`);
 console.log(`  largest cold-load files (compressed): ${Object.entries(result.cold_load.largest_compressed).map(([f, v]) => `${f} ${mb(v.compressed)}`).join(", ")}`);
 console.log(`  max |Δp| browser vs onnxruntime-node on identical tensors: ${result.max_abs_probability_diff_browser_vs_native.toExponential(2)}`);

@@ -9,6 +9,7 @@
 //   window.alzscan.batchCsv()                          // the batch table as CSV text
 //   window.alzscan.selection()                         // {index, count}: the row the UI shows
 //   await window.alzscan.preprocess(bytes)             // Float32Array 1x1xHxW: the model's exact input
+//   await window.alzscan.benchmarkInference(tensor, n) // [ms] of n back-to-back ORT runs (make bench-web)
 //
 // Data flow per file: bytes -> WASM (shared/ decode + preprocess, display texture) -> Float32Array
 // 1x1xHxW -> worker (ORT Web) -> probabilities -> WASM (result panel, batch table) -> caller.
@@ -45,6 +46,12 @@ class InferenceClient {
   init(config) {
     this.worker.postMessage({ type: "init", ...config });
     return this.readyPromise;
+  }
+  bench(id, tensor, runs) {
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ type: "bench", id, tensor, runs });
+    });
   }
   run(id, tensor) {
     return new Promise((resolve, reject) => {
@@ -314,6 +321,8 @@ function createAlzscan() {
     classify,
     batchCsv: () => (canvasApp ? canvasApp.batchCsv() : ""),
     selection: () => (canvasApp ? canvasApp.selection() : { index: -1, count: 0 }),
+    // make bench-web: ORT Web inference alone, `runs` times on one preprocessed tensor -> [ms].
+    benchmarkInference: async (tensor, runs = 50) => (await ready, (await worker.bench(-1, Float32Array.from(tensor), runs)).times),
     preprocess: async (input) => {
       await ready;
       const r = canvasApp.preprocess(await toBytes(input));

@@ -6,6 +6,7 @@
 //   <- {type: "ready", ortVersion, threads, initMs} | {type: "init-error", message}
 //   -> {type: "run", id, tensor: Float32Array(1*1*H*W)}
 //   <- {type: "result", id, probabilities: Float32Array(classCount), inferenceMs} | {type: "run-error", id, message}
+//   -> {type: "bench", id, tensor, runs}  <- {type: "result", id, times: [ms...]}  (make bench-web)
 // Runs are served one at a time in arrival order.
 import * as ort from "./ort/ort.wasm.min.mjs";
 
@@ -77,12 +78,29 @@ async function run(msg) {
   return { probabilities, inferenceMs };
 }
 
+// For make bench-web: the same session.run, `runs` times back to back, no UI in between.
+async function bench(msg) {
+  if (!session) fail("the model is not loaded");
+  const { inputName, inputHeight: h, inputWidth: w } = config;
+  const times = [];
+  for (let i = 0; i < msg.runs; ++i) {
+    const t0 = performance.now();
+    await session.run({ [inputName]: new ort.Tensor("float32", msg.tensor, [1, 1, h, w]) });
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
 self.onmessage = (event) => {
   const msg = event.data;
   if (msg.type === "init") {
     queue = queue.then(() => init(msg)).then(
       (info) => self.postMessage({ type: "ready", ...info }),
       (e) => self.postMessage({ type: "init-error", message: e.message ?? String(e) }));
+  } else if (msg.type === "bench") {
+    queue = queue.then(() => bench(msg)).then(
+      (times) => self.postMessage({ type: "result", id: msg.id, times }),
+      (e) => self.postMessage({ type: "run-error", id: msg.id, message: e.message ?? String(e) }));
   } else if (msg.type === "run") {
     queue = queue.then(() => run(msg)).then(
       (r) => self.postMessage({ type: "result", id: msg.id, ...r }, [r.probabilities.buffer]),
