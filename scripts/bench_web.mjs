@@ -110,6 +110,18 @@ try {
     await session.run({ [inputName]: new ort.Tensor("float32", Float32Array.from(browserRuns[0].tensor), [1, 1, h, w]) });
     isolatedNative.push(performance.now() - t0);
   }
+  // The same ORT Web WASM build run by node (V8, no browser, no UI): separates the kernels' speed
+  // from the browser's.
+  const ortWeb = await import("../node_modules/onnxruntime-web/dist/ort.wasm.min.mjs");
+  ortWeb.env.wasm.numThreads = first.info.threads;
+  const webInNode = await ortWeb.InferenceSession.create(fs.readFileSync(path.join(webOut, "model/model.onnx")),
+    { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+  const webInNodeMs = [];
+  for (let i = 0; i < 55; ++i) {
+    const t0 = performance.now();
+    await webInNode.run({ [inputName]: new ortWeb.Tensor("float32", Float32Array.from(browserRuns[0].tensor), [1, 1, h, w]) });
+    if (i >= 5) webInNodeMs.push(performance.now() - t0);
+  }
   const nativeMs = [];
   let maxDiff = 0;
   for (const run of browserRuns) {
@@ -153,7 +165,8 @@ try {
       per_image_p90: p90(pick("total_ms")), drop_to_screen_median: median(pick("onScreen")), drop_to_screen_p90: p90(pick("onScreen")),
     },
     native_ms: { onnxruntime_node_inference_median: nativeInference, isolated_inference_median: median(isolatedNative) },
-    isolated_ms: { ort_web: median(isolatedWeb), onnxruntime_node: median(isolatedNative), ratio: median(isolatedWeb) / median(isolatedNative) },
+    isolated_ms: { ort_web: median(isolatedWeb), onnxruntime_node: median(isolatedNative), ratio: median(isolatedWeb) / median(isolatedNative),
+      ort_web_wasm_in_node: median(webInNodeMs) },
     ratio: {
       inference_browser_over_native: median(pick("inference_ms")) / nativeInference,
       work_per_image_browser_over_native: browserWork / (nativeInference + preprocess),
@@ -177,6 +190,7 @@ console.log(`  drop -> on screen     ${ms(result.browser_ms.drop_to_screen_media
 console.log(`  onnxruntime-node      ${ms(result.native_ms.onnxruntime_node_inference_median)} median inference (${result.threads} thread${result.threads === 1 ? "" : "s"}, same tensors)`);
 console.log(`  ratio browser/native  inference ${result.ratio.inference_browser_over_native.toFixed(2)}x, work per image ${result.ratio.work_per_image_browser_over_native.toFixed(2)}x, end to end ${result.ratio.end_to_end_browser_over_native.toFixed(2)}x`);
 console.log(`  inference alone       ORT Web ${ms(result.isolated_ms.ort_web)} vs onnxruntime-node ${ms(result.isolated_ms.onnxruntime_node)} median of 50 back-to-back runs: ${result.isolated_ms.ratio.toFixed(2)}x`);
+console.log(`                        the same ORT Web WASM run by node (no browser): ${ms(result.isolated_ms.ort_web_wasm_in_node)}`);
 console.log(`                        (native side = onnxruntime-node inference + the same WASM preprocess time: shared/ has no node binding)`);
 console.log(`  largest cold-load files (compressed): ${Object.entries(result.cold_load.largest_compressed).map(([f, v]) => `${f} ${mb(v.compressed)}`).join(", ")}`);
 console.log(`  max |Δp| browser vs onnxruntime-node on identical tensors: ${result.max_abs_probability_diff_browser_vs_native.toExponential(2)}`);
