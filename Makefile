@@ -79,14 +79,14 @@ bench-train: native
 # Every benchmark.
 bench: bench-train bench-web
 
-# The shipped default model: $(DEFAULT_RUN)/best.pt -> models/default/{model.onnx, model.json,
-# checkpoint.pt (weights-only copy of what was exported)}. `make train` produces the run.
-DEFAULT_RUN   ?= runs/default
-DEFAULT_MODEL ?= models/default
-export: native
-	@test -f $(DEFAULT_RUN)/best.pt || { echo "make export: $(DEFAULT_RUN)/best.pt not found (run make train first)"; exit 1; }
-	$(ALZSCAN) export --checkpoint $(DEFAULT_RUN)/best.pt --out $(DEFAULT_MODEL) \
-	  --write-checkpoint $(DEFAULT_MODEL)/checkpoint.pt
+# The default configuration (configs/default.json) on the honest Kaggle split -> runs/default.
+# An earlier run there is kept as runs/default.<time> (never overwritten). <= 15 minutes here.
+TRAIN_CONFIG ?= configs/default.json
+TRAIN_OUT    ?= runs/default
+train: native
+	@if [ -e $(TRAIN_OUT) ]; then mv $(TRAIN_OUT) $(TRAIN_OUT).$$(date +%Y%m%d-%H%M%S); fi
+	$(ALZSCAN) train --config $(TRAIN_CONFIG) --data $(DATA) \
+	  --split-file $(DATA)/KAGGLE_SPLIT.tsv --split-column kaggle_split --out $(TRAIN_OUT)
 
 clean:
 	rm -rf $(BUILD) $(WASM_BUILD)

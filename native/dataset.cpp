@@ -132,18 +132,24 @@ void apply_split_file(const DatasetOptions& opt, const std::vector<std::string>&
                                opt.dir + "); hint: every image must have a row");
 }
 
-// Union-find over same-class pairs closer than rmse (2x2-averaged pixels): pseudo-subjects.
+// Union-find over same-class pairs closer than rmse (at about 64x64): pseudo-subjects.
 std::vector<int64_t> pseudo_subject_groups(const std::vector<const uint8_t*>& images, const std::vector<int>& labels,
                                            int height, int width, double rmse, int64_t& group_count) {
+    // Compare at about 64x64: pool x pool means, pool = side / 64 (128 px: 2x2, exactly
+    // bench/alz_data.py's; 64 px: the area-resized pixels already are those 2x2 means).
     const int64_t n = static_cast<int64_t>(images.size());
-    const int64_t ph = height / 2, pw = width / 2, d = std::max<int64_t>(1, ph * pw);
-    torch::Tensor x = torch::empty({n, d}, torch::kFloat32);
+    const int64_t pool = std::max<int64_t>(1, std::min(height, width) / 64);
+    const int64_t ph = height / pool, pw = width / pool, d = std::max<int64_t>(1, ph * pw);
+    const float scale = 1.0f / static_cast<float>(pool * pool);
+    torch::Tensor x = torch::zeros({n, d}, torch::kFloat32);
     float* xp = x.data_ptr<float>();
     for (int64_t i = 0; i < n; ++i)
         for (int64_t y = 0; y < ph; ++y)
             for (int64_t c = 0; c < pw; ++c) {
-                const uint8_t* p = images[i] + (2 * y) * width + 2 * c;
-                xp[i * d + y * pw + c] = 0.25f * (static_cast<float>(p[0]) + p[1] + p[width] + p[width + 1]);
+                float sum = 0;
+                for (int64_t dy = 0; dy < pool; ++dy)
+                    for (int64_t dx = 0; dx < pool; ++dx) sum += images[i][(pool * y + dy) * width + pool * c + dx];
+                xp[i * d + y * pw + c] = sum * scale;
             }
     std::vector<int64_t> parent(n);
     for (int64_t i = 0; i < n; ++i) parent[i] = i;
