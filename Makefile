@@ -88,5 +88,14 @@ train: native
 	$(ALZSCAN) train --config $(TRAIN_CONFIG) --data $(DATA) \
 	  --split-file $(DATA)/KAGGLE_SPLIT.tsv --split-column kaggle_split --out $(TRAIN_OUT)
 
+# The shipped default model: $(DEFAULT_RUN)/best.pt -> models/default/{model.onnx, model.json,
+# checkpoint.pt (weights-only copy of what was exported)}. `make train` produces the run.
+DEFAULT_RUN   ?= runs/default
+DEFAULT_MODEL ?= models/default
+export: native
+	@test -f $(DEFAULT_RUN)/best.pt || { echo "make export: $(DEFAULT_RUN)/best.pt not found (run make train first)"; exit 1; }
+	$(ALZSCAN) export --checkpoint $(DEFAULT_RUN)/best.pt --out $(DEFAULT_MODEL) \
+	  --write-checkpoint $(DEFAULT_MODEL)/checkpoint.pt
+
 clean:
 	rm -rf $(BUILD) $(WASM_BUILD)
