@@ -325,6 +325,20 @@ test("CSV export has one row per file with its class or its message", async () =
   }
 });
 
+test("\"Export CSV\" downloads the batch table (a same-origin blob, no server round trip)", async () => {
+  const page = h.page;
+  const box = await page.locator("#canvas").boundingBox();
+  // Export CSV is the second header button: x = width - 330 + 130 + 8 + 55 (wasm/app_ui.cpp).
+  const [download] = await Promise.all([
+    page.waitForEvent("download", { timeout: 10_000 }),
+    page.mouse.click(box.x + box.width - 330 + 193, box.y + 33),
+  ]);
+  assert.equal(download.suggestedFilename(), "alzscan_batch.csv");
+  assert.ok(download.url().startsWith("blob:" + new URL(h.url).origin), download.url());
+  const saved = fs.readFileSync(await download.path(), "utf8");
+  assert.equal(saved, await page.evaluate(() => window.alzscan.batchCsv()));
+});
+
 test("a screenshot of the canvas shows the ImGui UI (header, notice band, scan view, text)", async () => {
   // Select a classified real slice so every panel has content.
   await h.page.mouse.move(700, 890);  // off every widget: no hover colours
