@@ -20,7 +20,7 @@ export const CHROMIUM = process.env.ALZSCAN_CHROMIUM ?? "/usr/bin/chromium";
 export const CHROMIUM_FLAGS = [
   "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
   "--disable-sync", "--no-first-run", "--disable-default-apps", "--disable-extensions",
-  "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+  "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--disable-dev-shm-usage",
 ];
 
 export function requireBuild(root = WEB_OUT) {
