@@ -179,7 +179,7 @@ void draw_gallery(App& app, ImVec2 pos, ImVec2 size) {
     begin_panel("##samples", pos, size);
     heading(app, "Sample slices");
     ImGui::PushTextWrapPos(0);
-    ImGui::TextColored(kMuted, "Held-out test slices; true label below.");
+    ImGui::TextColored(kMuted, "Held-out; true label below.");
     ImGui::PopTextWrapPos();
     ImGui::Spacing();
     if (app.gallery.empty()) {
@@ -213,6 +213,20 @@ void draw_gallery(App& app, ImVec2 pos, ImVec2 size) {
     ImGui::End();
 }
 
+bool is_headline_metric(const std::string& key) {
+    return key == "accuracy" || key == "balanced_accuracy" || key == "macro_f1" || key == "ece" || key == "count";
+}
+
+const char* metric_label(const std::string& key) {
+    static const std::pair<const char*, const char*> kLabels[] = {
+        {"accuracy", "Accuracy"}, {"balanced_accuracy", "Balanced accuracy"}, {"macro_f1", "Macro-F1"},
+        {"weighted_f1", "Weighted F1"}, {"macro_precision", "Macro precision"}, {"macro_recall", "Macro recall"},
+        {"ece", "Calibration error (ECE)"}, {"log_loss", "Log loss"}, {"loss", "Loss"}, {"count", "Test images"}};
+    for (const auto& [k, label] : kLabels)
+        if (key == k) return label;
+    return key.c_str();
+}
+
 std::string metric_value(const std::string& key, double v) {
     char buf[48];
     bool percent = v >= 0 && v <= 1 && key.find("loss") == std::string::npos && key != "ece" &&
@@ -242,8 +256,6 @@ void draw_model_panel(App& app, ImVec2 pos, ImVec2 size) {
     ImGui::TextColored(kInk, "%s", m.name.c_str());
     ImGui::TextColored(kMuted, "Input %d×%d gray, %s resize", m.spec.width, m.spec.height, m.spec.resize.c_str());
     ImGui::TextColored(kMuted, "Normalise (p/255 − %.3g) / %.3g", m.spec.mean, m.spec.std);
-    ImGui::TextColored(kMuted, "%d classes", static_cast<int>(m.spec.class_names.size()));
-    if (!app.runtime_text.empty()) ImGui::TextColored(kMuted, "%s", app.runtime_text.c_str());
     ImGui::PopTextWrapPos();
     ImGui::Spacing();
     if (!m.test_metrics.empty()) {
@@ -251,9 +263,10 @@ void draw_model_panel(App& app, ImVec2 pos, ImVec2 size) {
         ImGui::TextColored(kInk, "Test metrics, %s split", split.c_str());
         if (ImGui::BeginTable("##metrics", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp)) {
             for (const auto& [key, value] : m.test_metrics) {
+                if (!is_headline_metric(key)) continue;  // the rest are under "Details"
                 ImGui::TableNextRow();
                 ImGui::TableNextColumn();
-                ImGui::TextColored(kMuted, "%s", key.c_str());
+                ImGui::TextColored(kMuted, "%s", metric_label(key));
                 ImGui::TableNextColumn();
                 ImGui::TextColored(kInk, "%s", metric_value(key, value).c_str());
             }
@@ -266,6 +279,26 @@ void draw_model_panel(App& app, ImVec2 pos, ImVec2 size) {
         ImGui::TextColored(kMuted, "model.json lists no test metrics.");
     }
     if (!m.model_rows.empty() && ImGui::TreeNode("Details")) {
+        if (!m.test_recall.empty()) {
+            ImGui::Spacing();
+            ImGui::TextColored(kInk, "Recall per class (95 %% CI, n)");
+            if (ImGui::BeginTable("##recall", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp)) {
+                for (const auto& r : m.test_recall) {
+                    ImGui::TableNextRow();
+                    ImGui::TableNextColumn();
+                    ImGui::TextColored(kMuted, "%s", short_class(r.name).c_str());
+                    ImGui::TableNextColumn();
+                    ImGui::TextColored(kInk, "%.0f %%", r.recall * 100.0);
+                    ImGui::TableNextColumn();
+                    ImGui::TextColored(kMuted, "%.0f–%.0f, %lld", r.ci_low * 100.0, r.ci_high * 100.0, r.support);
+                }
+                ImGui::EndTable();
+            }
+        }
+
+        for (const auto& [key, value] : m.test_metrics)
+            if (!is_headline_metric(key))
+                ImGui::TextColored(kMuted, "test %s: %s", metric_label(key), metric_value(key, value).c_str());
         for (const auto& [k, v] : m.model_rows) ImGui::TextColored(kMuted, "%s: %s", k.c_str(), v.c_str());
         for (const auto& [k, v] : m.training_rows) ImGui::TextColored(kMuted, "%s: %s", k.c_str(), v.c_str());
         if (!m.onnx_sha256.empty()) ImGui::TextColored(kMuted, "onnx sha256: %.16s…", m.onnx_sha256.c_str());
@@ -401,6 +434,12 @@ void draw_result(App& app, ImVec2 pos, ImVec2 size) {
             ImGui::TextColored(match ? kGood : kError, "%s True label: %s", match ? "✓" : "✗",
                                pretty_class(item->true_label).c_str());
         }
+        // How often this class was recognised on the held-out test split (model.json).
+        for (const auto& r : app.model.test_recall) {
+            if (r.name != class_name(app, item->predicted) || r.support <= 0) continue;
+            ImGui::TextColored(kMuted, "On the test split the model recognised %.0f %% of %s slices (95 %% CI %.0f–%.0f %%, n = %lld).",
+                               r.recall * 100.0, pretty_class(r.name).c_str(), r.ci_low * 100.0, r.ci_high * 100.0, r.support);
+        }
         // Inputs unlike the training data still get an answer; say plainly when it means little.
         const PreprocessSpec& spec = app.model.spec;
         if (item->width > 0 && (item->width * 2 < spec.width || item->height * 2 < spec.height))
@@ -419,6 +458,7 @@ void draw_result(App& app, ImVec2 pos, ImVec2 size) {
         ImGui::Separator();
         ImGui::TextColored(kMuted, "Decode + preprocess (WASM)  %.2f ms", item->preprocess_ms);
         ImGui::TextColored(kMuted, "Inference (ONNX Runtime)  %.2f ms", item->inference_ms);
+        if (!app.runtime_text.empty()) ImGui::TextColored(kMuted, "%s, on this computer", app.runtime_text.c_str());
     }
     ImGui::PopTextWrapPos();
     ImGui::End();
@@ -547,7 +587,15 @@ void draw_ui(App& app) {
     const float top_h = body_h - batch_h - gap;
     const float centre_x = left_w + 2 * gap;
     const float centre_w = std::max(200.0f, W - left_w - right_w - 4 * gap);
-    const float gallery_h = std::clamp(body_h * 0.54f, 220.0f, body_h - 200.0f);
+    // The gallery panel is as tall as its thumbnails need (same column rule as draw_gallery).
+    const float line_h = ImGui::GetTextLineHeightWithSpacing();
+    const float gallery_inner = left_w - 2 * ImGui::GetStyle().WindowPadding.x;
+    const int gallery_columns = std::max(1, static_cast<int>((gallery_inner + 8) / 76));
+    const float gallery_cell = std::min(150.0f, (gallery_inner - 8 * (gallery_columns - 1)) / gallery_columns);
+    const int gallery_rows = app.gallery.empty() ? 2 : (static_cast<int>(app.gallery.size()) + gallery_columns - 1) / gallery_columns;
+    const float gallery_needed = 2 * ImGui::GetStyle().WindowPadding.y + 28 + line_h + 8 +
+                                 gallery_rows * (gallery_cell + 2 + line_h + ImGui::GetStyle().ItemSpacing.y);
+    const float gallery_h = std::clamp(gallery_needed, 160.0f, std::max(160.0f, body_h * 0.6f));
 
     handle_keys(app);
     draw_header(app, W, header_h);

@@ -1,6 +1,8 @@
 #include "model_info.h"
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -97,16 +99,43 @@ Expected<ModelInfo> parse_model_info(const std::string& json_text) {
     }
 
     if (const json* training = find_object(root, {"training"})) {
-        info.split = find_string(*training, {"split", "data.split"});
+        info.split = find_string(*training, {"split", "data.split", "options.split"});
         for (const auto& [key, value] : training->items()) {
             if (key == "split") continue;
             std::string text = scalar_text(value);
             if (!text.empty()) info.training_rows.emplace_back(key, text);
         }
-        if (const json* test = find_object(*training, {"test", "metrics.test", "test_metrics"})) {
+        if (const json* final = find_object(*training, {"final"}))
+            if (final->contains("epoch") && (*final)["epoch"].is_number())
+                info.training_rows.emplace_back("selected epoch", scalar_text((*final)["epoch"]));
+        if (const json* test = find_object(*training, {"final.test", "test", "metrics.test", "test_metrics"})) {
+            // Headline metrics first, in the order a reader expects; then anything else numeric.
+            static const char* const kOrder[] = {"accuracy", "balanced_accuracy", "macro_f1", "weighted_f1",
+                                                 "macro_precision", "macro_recall", "ece", "log_loss", "loss", "count"};
+            for (const char* key : kOrder)
+                if (test->contains(key) && (*test)[key].is_number() && std::isfinite((*test)[key].get<double>()))
+                    info.test_metrics.emplace_back(key, (*test)[key].get<double>());
             for (const auto& [key, value] : test->items()) {
-                if (value.is_number() && std::isfinite(value.get<double>()))
+                bool listed = std::find(std::begin(kOrder), std::end(kOrder), key) != std::end(kOrder);
+                if (!listed && value.is_number() && std::isfinite(value.get<double>()))
                     info.test_metrics.emplace_back(key, value.get<double>());
+            }
+            if (test->contains("per_class") && (*test)["per_class"].is_object()) {
+                const json& per = (*test)["per_class"];
+                for (const std::string& name : info.spec.class_names) {
+                    if (!per.contains(name) || !per[name].is_object()) continue;
+                    const json& c = per[name];
+                    ModelInfo::ClassRecall r;
+                    r.name = name;
+                    if (c.contains("recall") && c["recall"].is_number()) r.recall = c["recall"].get<double>();
+                    if (c.contains("support") && c["support"].is_number()) r.support = c["support"].get<long long>();
+                    if (c.contains("recall_ci") && c["recall_ci"].is_array() && c["recall_ci"].size() == 2 &&
+                        c["recall_ci"][0].is_number() && c["recall_ci"][1].is_number()) {
+                        r.ci_low = c["recall_ci"][0].get<double>();
+                        r.ci_high = c["recall_ci"][1].get<double>();
+                    }
+                    info.test_recall.push_back(r);
+                }
             }
         }
     }

@@ -6,7 +6,8 @@
 //
 // Contract (issue 4, owner: export helper): {"format": "alzscan-model/1", "input": {...},
 // "outputs": {"logits": NAME, "probabilities": NAME}, "classes": [...], "model": {...},
-// "training": {...}, "onnx_sha256": "..."}. "input"/"classes" are validated by shared/
+// "training": {...}, "onnx_sha256": "..."}. Test metrics are read from training.final.test (what
+// `alzscan export` copies from a run's metrics.jsonl), training.test or training.metrics.test. "input"/"classes" are validated by shared/
 // parse_preprocess_spec(); the rest here. The class count against the ONNX graph's output is
 // checked by the inference worker, which is the only side that sees the graph.
 #pragma once
@@ -34,6 +35,14 @@ struct ModelInfo {
     std::vector<std::pair<std::string, std::string>> model_rows;
     std::vector<std::pair<std::string, double>> test_metrics;
     std::vector<std::pair<std::string, std::string>> training_rows;  // epochs, seed, ...
+    // Per-class recall on the test split with its 95 % Wilson interval and support, in
+    // spec.class_names order (from shared/ metrics_to_json()'s "per_class"); empty when absent.
+    struct ClassRecall {
+        std::string name;
+        double recall = 0, ci_low = 0, ci_high = 0;
+        long long support = 0;
+    };
+    std::vector<ClassRecall> test_recall;
 };
 
 Expected<ModelInfo> parse_model_info(const std::string& json_text);
