@@ -1,13 +1,15 @@
-// model.json is validated on load: a wrong format or a class count that does not fit the ONNX
-// graph stops the app with a clear message (in window.alzscan.ready's rejection and the UI).
-// Each case serves a copy of WEB_OUT (symlinks) with one model.json edited.
+// Load conditions. model.json is validated on load: a wrong format or a class count that does not
+// fit the ONNX graph stops the app with a clear message (in window.alzscan.ready's rejection and the
+// UI); each case serves a copy of WEB_OUT (symlinks) with one model.json edited. And a server
+// without COOP/COEP (any static host) still works, on one ORT thread.
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { WEB_OUT, launchBrowser, requireBuild } from "./harness.mjs";
-import { startServer } from "../../web/server.mjs";
+import { CONTENT_TYPES, startServer } from "../../web/server.mjs";
 
 let browser;
 const roots = [];
@@ -71,4 +73,39 @@ test("an input spec shared/ rejects (std = 0) is refused with shared/'s message"
   const r = await readyOutcome(rootWithModelJson((m) => ({ ...m, input: { ...m.input, std: 0 } })));
   assert.equal(r.ok, false);
   assert.match(r.error, /std/);
+});
+
+test("served without COOP/COEP (not cross-origin isolated) it still classifies, on one thread", async () => {
+  const plain = http.createServer((req, res) => {
+    let p = new URL(req.url, "http://localhost").pathname;
+    if (p.endsWith("/")) p += "index.html";
+    const file = path.join(WEB_OUT, p);
+    if (!file.startsWith(WEB_OUT + path.sep) || !fs.existsSync(file)) {
+      res.writeHead(404);
+      return res.end();
+    }
+    res.writeHead(200, { "Content-Type": CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream" });
+    res.end(fs.readFileSync(file));
+  });
+  await new Promise((ok) => plain.listen(0, "127.0.0.1", ok));
+  const page = await browser.context.newPage();
+  try {
+    await page.goto(`http://127.0.0.1:${plain.address().port}/`);
+    await page.waitForFunction(() => window.alzscan !== undefined);
+    const info = await page.evaluate(() => window.alzscan.ready.then((i) => i, (e) => ({ error: e.message })));
+    assert.equal(info.error, undefined, info.error);
+    assert.equal(info.crossOriginIsolated, false);
+    assert.equal(info.threads, 1);
+    const gallery = JSON.parse(fs.readFileSync(path.join(WEB_OUT, "gallery/gallery.json"), "utf8"));
+    const sample = Array.isArray(gallery) ? fs.readFileSync(path.join(WEB_OUT, gallery[0].file)) : null;
+    if (sample) {
+      const r = await page.evaluate(async (b64) => (await window.alzscan.classify(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)))).probabilities,
+        sample.toString("base64"));
+      assert.equal(r.length, 4);
+    }
+  } finally {
+    await page.close();
+    plain.closeAllConnections();
+    plain.close();
+  }
 });
