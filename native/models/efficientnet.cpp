@@ -9,7 +9,10 @@ namespace tnn = torch::nn;
 
 namespace {
 constexpr double kWidth = 1.1, kDepth = 1.2;
-constexpr double kBnEps = 1e-3, kBnMomentum = 0.1;
+// torchvision's B0-B7 use plain nn.BatchNorm2d (EfficientNet.__init__: norm_layer defaults to
+// nn.BatchNorm2d; only the V2 family passes eps=1e-3), so eps 1e-5 and momentum 0.1 here:
+// ImageNet weights loaded with --init then compute what they compute in torchvision.
+constexpr double kBnEps = 1e-5, kBnMomentum = 0.1;
 }  // namespace
 
 std::vector<MBConvStage> efficientnet_b2_stages() {

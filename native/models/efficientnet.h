@@ -6,7 +6,8 @@
 //
 // Names as torchvision: features.0 (stem Conv2dNormActivation: features.0.0 conv,
 // features.0.1 bn), features.1..7 (stages; features.S.i.block.j = MBConv parts),
-// features.8 (1x1 conv to 1408). BatchNorm eps 1e-3, momentum 0.1, SiLU everywhere.
+// features.8 (1x1 conv to 1408). BatchNorm eps 1e-5, momentum 0.1 (torchvision's B-series use
+// nn.BatchNorm2d's defaults; eps 1e-3 is only its V2 family), SiLU everywhere.
 // Stochastic depth probability of block b (0-based over all 23 blocks) = sd_prob * b / 23.
 #pragma once
 
