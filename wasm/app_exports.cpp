@@ -239,6 +239,17 @@ EMSCRIPTEN_KEEPALIVE const float* alzscan_app_preprocess(App* app, const uint8_t
     return app->preprocess_tensor.data();
 }
 
+// A file the page refused before it reached shared/ (e.g. too large to copy into WASM memory):
+// a batch row with the page's message, so that it is shown like any other error.
+EMSCRIPTEN_KEEPALIVE int alzscan_app_add_failed(App* app, const char* name, const char* true_label, const char* message) {
+    ScanItem& item = app->batch.add(name ? name : "", true_label ? true_label : "");
+    item.fail(message ? message : "this file could not be read");
+    app->selected_id = item.id;
+    app->scroll_to_selected = true;
+    app->wake(2);
+    return item.id;
+}
+
 EMSCRIPTEN_KEEPALIVE const char* alzscan_app_item_error(App* app, int id) {
     if (id == 0) return keep(*app, app->preprocess_error);
     ScanItem* item = app->batch.find(id);

@@ -18,6 +18,9 @@ const MODEL_JSON_URL = "model/model.json";
 const MODEL_ONNX_URL = "model/model.onnx";
 const GALLERY_URL = "gallery/gallery.json";
 const FONT_URL = "fonts/DejaVuSans.ttf";
+// Larger files are refused before they are copied into WASM memory (8192x8192 RGBA PNG ~ 256 MB
+// is already beyond what shared/ decodes).
+const MAX_FILE_BYTES = 256e6;
 
 class InferenceClient {
   constructor(url) {
@@ -77,6 +80,7 @@ class CanvasApp {
   withBytes(bytes, fn) {
     const m = this.m;
     const ptr = m._malloc(Math.max(1, bytes.length));
+    if (!ptr) throw new Error(`out of WebAssembly memory for ${bytes.length} bytes: close other tabs or open fewer files at once`);
     m.HEAPU8.set(bytes, ptr);
     try { return fn(ptr); } finally { m._free(ptr); }
   }
@@ -118,6 +122,10 @@ class CanvasApp {
     if (!ptr) return { error: m.UTF8ToString(m._alzscan_app_item_error(this.app, 0)) };
     const n = this.height * this.width;
     return { tensor: m.HEAPF32.slice(ptr >> 2, (ptr >> 2) + n) };
+  }
+  addFailed(name, trueLabel, message) {
+    this.withString(name, (n) => this.withString(trueLabel, (l) => this.withString(message, (msg) =>
+      this.m._alzscan_app_add_failed(this.app, n, l, msg))));
   }
   setResult(id, probabilities, inferenceMs) {
     const m = this.m;
@@ -172,7 +180,19 @@ function createAlzscan() {
     const name = options.name ?? (input instanceof File ? input.name : "bytes");
     const trueLabel = options.trueLabel ?? "";
     const t0 = performance.now();
-    const item = canvasApp.addFile(name, trueLabel, bytes);
+    if (bytes.length > MAX_FILE_BYTES) {
+      const message = `the file is ${(bytes.length / 1e6).toFixed(0)} MB: over the ${MAX_FILE_BYTES / 1e6} MB alzscan reads; ` +
+        "export the slice as a PNG or JPEG of at most 8192x8192 pixels";
+      canvasApp.addFailed(name, trueLabel, message);
+      throw new Error(message);
+    }
+    let item;
+    try {
+      item = canvasApp.addFile(name, trueLabel, bytes);
+    } catch (e) {
+      canvasApp.addFailed(name, trueLabel, e.message);
+      throw e;
+    }
     if (item.error) throw new Error(item.error);
     let result;
     try {

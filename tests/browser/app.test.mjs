@@ -227,6 +227,24 @@ test("bad inputs mixed into a batch with real slices: same outcomes, the page ke
   assert.deepEqual(h.consoleErrors, [], "bad input must be reported in the UI, not as console errors");
 });
 
+test("a file over 256 MB is refused before it is copied into WASM, with its size in the message", async () => {
+  const r = await h.page.evaluate(async () => {
+    const big = new Uint8Array(257e6);
+    big.set([0x89, 0x50, 0x4e, 0x47]);
+    try {
+      await window.alzscan.classify(big, { name: "huge.png" });
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, error: e.message, row: window.alzscan.batchCsv().split("\n").find((l) => l.startsWith("huge.png,")) };
+    }
+  });
+  assert.equal(r.ok, false);
+  assert.match(r.error, /257 MB: over the 256 MB/);
+  assert.ok(r.row && r.row.includes(",error,"), `batch row: ${r.row}`);
+  const after = await h.classify(corpus.find((c) => c.name === "rgba.png").bytes, "after_huge.png");
+  assert.equal(after.ok, singleOutcomes.get("rgba.png").ok);
+});
+
 test("keyboard navigation moves the selection through the batch", async () => {
   const page = h.page;
   const press = async (key) => {
