@@ -175,7 +175,6 @@ int experiments(int argc, char** argv) {
     }
 
     auto ladder_start = std::chrono::steady_clock::now();
-    std::vector<std::string> finished_dirs;
     for (size_t i = 0; i < steps.size(); ++i) {
         const auto& s = steps[i];
         const std::string run_dir = (fs::path(out) / s.run_name).string();
@@ -188,10 +187,7 @@ int experiments(int argc, char** argv) {
         std::printf("[%zu/%zu] experiment %d · %s: %s\n", i + 1, steps.size(), s.id, s.title.c_str(),
                     state == experiments::RunState::kFinished ? "finished, skipped"
                     : state == experiments::RunState::kInterrupted ? "interrupted, resuming" : "training");
-        if (state == experiments::RunState::kFinished) {
-            finished_dirs.push_back(run_dir);
-            continue;
-        }
+        if (state == experiments::RunState::kFinished) continue;
         json cfg = s.train_config;
         cfg["out"] = run_dir;
         const std::string config_file = (fs::path(out) / "configs" / (s.run_name + ".json")).string();
@@ -220,12 +216,14 @@ int experiments(int argc, char** argv) {
             return 1;
         }
         std::printf("  done in %.1f min\n", minutes);
-        finished_dirs.push_back(run_dir);
     }
     if (dry_run) return 0;
 
+    // The report covers every finished experiment of the ladder, also those --only left out.
     std::vector<report::RunData> runs;
-    for (const std::string& dir : finished_dirs) {
+    for (const auto& s : ladder.value()) {
+        const std::string dir = (fs::path(out) / s.run_name).string();
+        if (experiments::run_state(dir) != experiments::RunState::kFinished) continue;
         auto run = report::load_run(dir);
         if (!run) {
             std::fprintf(stderr, "alzscan experiments: %s\n", run.error().c_str());
