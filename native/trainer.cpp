@@ -248,7 +248,8 @@ int run_training(const TrainConfig& cfg_in) {
         std::string diffs;
         for (auto it = cfg.resolved.begin(); it != cfg.resolved.end(); ++it) {
             const std::string& k = it.key();
-            if (k == "resume" || k == "quiet" || k == "threads" || k == "device") continue;
+            // A run may be moved and its data may live elsewhere (the digest is checked below).
+            if (k == "resume" || k == "quiet" || k == "threads" || k == "device" || k == "out" || k == "data") continue;
             if (!saved.contains(k) || saved[k] != it.value())
                 diffs += " " + k + "=" + it.value().dump() + " (run has " + (saved.contains(k) ? saved[k].dump() : "none") + ")";
         }
@@ -281,6 +282,10 @@ int run_training(const TrainConfig& cfg_in) {
     Dataset ds = load_dataset(dopt);
     if (bar) bar->finish();
     spec.class_names = ds.class_names;
+    if (cfg.resume && saved_meta["training"].value("data_digest", "") != ds.digest)
+        throw std::runtime_error(cfg.data_dir + ": dataset digest " + ds.digest + " differs from the run's " +
+                                 saved_meta["training"].value("data_digest", "") +
+                                 "; hint: resume on the same data (files added, removed or changed size)");
     const int num_classes = static_cast<int>(ds.class_names.size());
     for (const std::string& s : ds.skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
     if (ds.train.size() < 2) throw std::runtime_error(cfg.data_dir + ": fewer than 2 training images after the split");
@@ -413,7 +418,9 @@ int run_training(const TrainConfig& cfg_in) {
     } restore_signals;
 
     Classifier& eval_net = cfg.ema ? ema : net;
-    for (; pos.epoch < cfg.epochs; ++pos.epoch) {
+    // An early-stopped run stays stopped when resumed.
+    const bool already_stopped = cfg.patience > 0 && pos.epochs_without_improvement >= cfg.patience;
+    for (; pos.epoch < cfg.epochs && !already_stopped; ++pos.epoch) {
         const int64_t epoch = pos.epoch;
         const std::vector<int64_t> order = epoch_order(train_labels, num_classes, cfg.balanced_sampler, cfg.seed, epoch);
         auto batch_seed = [&](int64_t step) { return mix_seed(cfg.seed, kAugmentStream, epoch * kStepsPerEpochKey + step); };
@@ -531,9 +538,7 @@ int run_training(const TrainConfig& cfg_in) {
         pos.epoch_seconds = pos.train_seconds = 0;
         const bool stop_early = cfg.patience > 0 && pos.epochs_without_improvement >= cfg.patience;
         ++pos.epoch;
-        const std::vector<int64_t> next_order =
-            pos.epoch < cfg.epochs ? epoch_order(train_labels, num_classes, cfg.balanced_sampler, cfg.seed, pos.epoch) : order;
-        save_last(next_order);
+        save_last(epoch_order(train_labels, num_classes, cfg.balanced_sampler, cfg.seed, pos.epoch));
         --pos.epoch;   // the for loop increments it
         if (stop_early) {
             std::printf("early stop: validation macro-F1 did not improve for %lld epochs\n",

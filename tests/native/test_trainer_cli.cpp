@@ -203,6 +203,19 @@ TEST_F(TrainerCli, SigtermFinishesTheStepSavesAndResumesExactly) {
     EXPECT_EQ(metrics_without_timing(out), metrics_without_timing(*reference_));
 }
 
+TEST_F(TrainerCli, ResumingAFinishedRunTrainsNothingAndRewritesTheFinalLine) {
+    // Killed after the last epoch's last.pt but before the final line: resume only finishes.
+    const fs::path out = *root_ / "finished";
+    fs::copy(*reference_, out, fs::copy_options::recursive);
+    std::string text = read_text(out / "metrics.jsonl");
+    text.erase(text.rfind("{\"", text.size() - 2));
+    std::ofstream(out / "metrics.jsonl", std::ios::trunc) << text;
+    const fs::path log = *root_ / "finished.log";
+    ASSERT_EQ(run(with_out(out, true), log), 0) << read_text(log);
+    EXPECT_EQ(read_text(log).find("epoch 1/"), std::string::npos) << "retrained: " << read_text(log);
+    EXPECT_EQ(metrics_without_timing(out), metrics_without_timing(*reference_));
+}
+
 TEST_F(TrainerCli, PredictJsonFollowsTheContract) {
     const fs::path ckpt = *reference_ / "best.pt";
     const fs::path img = *root_ / "data" / "test" / "beta" / "img_003.bmp";
