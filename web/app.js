@@ -160,6 +160,11 @@ async function toBytes(input) {
   throw new TypeError("alzscan.classify: expected a File, Blob, ArrayBuffer or Uint8Array");
 }
 
+function announce(text) {
+  const region = document.getElementById("announce");
+  if (region) region.textContent = text;
+}
+
 function showFatal(message) {
   document.getElementById("fallback-message").textContent = message;
   document.getElementById("fallback").hidden = false;
@@ -193,7 +198,10 @@ function createAlzscan() {
       canvasApp.addFailed(name, trueLabel, e.message);
       throw e;
     }
-    if (item.error) throw new Error(item.error);
+    if (item.error) {
+      announce(`${name}: not classified. ${item.error}`);
+      throw new Error(item.error);
+    }
     let result;
     try {
       result = await worker.run(item.id, item.tensor);
@@ -205,6 +213,7 @@ function createAlzscan() {
     const probabilities = Array.from(result.probabilities);
     let index = 0;
     for (let i = 1; i < probabilities.length; ++i) if (probabilities[i] > probabilities[index]) index = i;
+    announce(`${name}: ${classes[index].replaceAll("_", " ")}, model confidence ${(probabilities[index] * 100).toFixed(1)} percent. Research demo, not a diagnosis.`);
     return {
       file: name,
       label: classes[index],

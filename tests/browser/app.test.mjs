@@ -125,6 +125,9 @@ async function buildCorpus(page) {
 }
 
 before(async () => {
+  if (!fs.existsSync(path.join(WEB_OUT, "model/model.json")))
+    throw new Error(`${WEB_OUT}/model/model.json missing: models/default (model.onnx, model.json, checkpoint.pt) was absent ` +
+      "when the web app was assembled; produce it (make train && make export) and rebuild (make web)");
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "alzscan-browser-"));
   h = await openApp();
   corpus = await buildCorpus(h.page);
