@@ -250,12 +250,14 @@ test("a file over 256 MB is refused before it is copied into WASM, with its size
 
 test("keyboard navigation moves the selection through the batch", async () => {
   const page = h.page;
+  // ImGui 1.86 samples key state once per frame: hold the key until the app has drawn two frames
+  // (a person's key press also lasts several frames), then release it the same way.
+  const twoFrames = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   const press = async (key) => {
-    // ImGui 1.86 samples key state once per frame: hold the key for a few frames like a person does.
     await page.keyboard.down(key);
-    await page.waitForTimeout(120);
+    await twoFrames();
     await page.keyboard.up(key);
-    await page.waitForTimeout(60);
+    await twoFrames();
   };
   await page.locator("#canvas").focus();
   const { count } = await page.evaluate(() => window.alzscan.selection());
