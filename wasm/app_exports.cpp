@@ -192,10 +192,12 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_file(App* app, const char* name, const 
     app->selected_id = id;
     app->scroll_to_selected = true;
     app->view.reset();
-    app->wake(2);
+    // No redraw yet on success: the result usually follows within milliseconds and one frame then
+    // shows both (the page wakes the UI itself if inference takes longer). Errors draw now.
     if (!app->model_ok) {
         item.fail(app->model_error.empty() ? "the model is not loaded yet: wait for \"Ready\" in the header"
                                            : "the model is not usable: " + app->model_error);
+        app->wake(2);
         return id;
     }
     const size_t n = static_cast<size_t>(std::max(size, 0));
@@ -204,6 +206,7 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_file(App* app, const char* name, const 
     double t1 = emscripten_get_now();
     if (!tensor) {
         item.fail(tensor.error());
+        app->wake(2);
         return id;
     }
     item.tensor = std::move(tensor).value();

@@ -203,11 +203,15 @@ function createAlzscan() {
       throw new Error(item.error);
     }
     let result;
+    // Show the "classifying…" row if the result is not there within 50 ms.
+    const slowTimer = setTimeout(() => canvasApp.wake(), 50);
     try {
       result = await worker.run(item.id, item.tensor);
     } catch (e) {
       canvasApp.setFailure(item.id, e.message);
       throw e;
+    } finally {
+      clearTimeout(slowTimer);
     }
     canvasApp.setResult(item.id, result.probabilities, result.inferenceMs);
     const probabilities = Array.from(result.probabilities);
