@@ -395,16 +395,25 @@ int run_training(const TrainConfig& cfg_in) {
         for (auto it = extra.begin(); it != extra.end(); ++it) training[it.key()] = it.value();
         return nlohmann::json{{"training", training}};
     };
-    auto save_last = [&](const std::vector<int64_t>& order) {
-        save_model_checkpoint(last_path.string(), net, spec, checkpoint_meta({{"position", position_to_json(pos)}}),
+    // last.pt: the live weights; best.pt: the evaluated ones (EMA with --ema). Both carry the
+    // optimizer, EMA, position and the next epoch's order, so either can continue training.
+    auto save_training_checkpoint = [&](const fs::path& path, Classifier& weights, const nlohmann::json& extra,
+                                        const std::vector<int64_t>& order) {
+        nlohmann::json meta = extra;
+        meta["position"] = position_to_json(pos);
+        save_model_checkpoint(path.string(), weights, spec, checkpoint_meta(meta),
                               [&](torch::serialize::OutputArchive& a) {
                                   torch::serialize::OutputArchive opt_archive;
                                   optimizer->save(opt_archive);
                                   a.write("optimizer", opt_archive);
                                   if (cfg.ema) a.write("ema_state_dict", c10::IValue(state_dict(*ema)));
+                                  if (&weights != &net) a.write("train_state_dict", c10::IValue(state_dict(*net)));
                                   a.write("epoch_order", torch::tensor(order, torch::kInt64));
                                   a.write("torch_rng", at::detail::getDefaultCPUGenerator().get_state());
                               });
+    };
+    auto save_last = [&](const std::vector<int64_t>& order) {
+        save_training_checkpoint(last_path, net, nlohmann::json::object(), order);
     };
 
     g_stop_signal.store(0);
@@ -446,8 +455,9 @@ int run_training(const TrainConfig& cfg_in) {
             optimizer->zero_grad();
             torch::Tensor logits = net->forward(x);
             torch::Tensor loss = training_loss(logits, y, weights, cfg.label_smoothing);
-            if (!std::isfinite(loss.item<double>()))
-                throw std::runtime_error("training diverged: loss is " + fmt("%g", loss.item<double>()) +
+            const double loss_value = loss.item<double>();
+            if (!std::isfinite(loss_value))
+                throw std::runtime_error("training diverged: loss is " + fmt("%g", loss_value) +
                                          " at epoch " + std::to_string(epoch + 1) + " step " + std::to_string(pos.step) +
                                          "; hint: lower --lr");
             loss.backward();
@@ -456,11 +466,12 @@ int run_training(const TrainConfig& cfg_in) {
             if (cfg.ema) update_ema(ema, net, cfg.ema_decay);
 
             const int64_t n = y.size(0);
-            pos.tally.loss_sum += loss.item<double>() * static_cast<double>(n);
+            pos.tally.loss_sum += loss_value * static_cast<double>(n);
             pos.tally.seen += n;
-            torch::Tensor pred = logits.detach().argmax(1).to(torch::kCPU);
-            torch::Tensor yc = batch.y;
-            for (int64_t i = 0; i < n; ++i) ++pos.tally.confusion[yc[i].item<int64_t>()][pred[i].item<int64_t>()];
+            torch::Tensor pred = logits.detach().argmax(1).to(torch::kCPU).contiguous();
+            const int64_t* pp = pred.data_ptr<int64_t>();
+            const int64_t* yp = batch.y.data_ptr<int64_t>();
+            for (int64_t i = 0; i < n; ++i) ++pos.tally.confusion[yp[i]][pp[i]];
             bar.update(pos.tally.seen, pos.tally.loss_sum / pos.tally.seen);
 
             if (g_stop_signal.load() != 0) {
@@ -511,9 +522,6 @@ int run_training(const TrainConfig& cfg_in) {
             pos.best_val = val_j;
             pos.best_test = test_j;
             pos.epochs_without_improvement = 0;
-            save_model_checkpoint(best_path.string(), eval_net, spec,
-                                  checkpoint_meta({{"epoch", epoch + 1}, {"selection", "val macro_f1"},
-                                                   {"val_macro_f1", score}, {"ema", cfg.ema}}));
         } else {
             ++pos.epochs_without_improvement;
         }
@@ -538,7 +546,14 @@ int run_training(const TrainConfig& cfg_in) {
         pos.epoch_seconds = pos.train_seconds = 0;
         const bool stop_early = cfg.patience > 0 && pos.epochs_without_improvement >= cfg.patience;
         ++pos.epoch;
-        save_last(epoch_order(train_labels, num_classes, cfg.balanced_sampler, cfg.seed, pos.epoch));
+        const std::vector<int64_t> next_order =
+            epoch_order(train_labels, num_classes, cfg.balanced_sampler, cfg.seed, pos.epoch);
+        if (improved)
+            save_training_checkpoint(best_path, eval_net,
+                                     {{"epoch", epoch + 1}, {"selection", "val macro_f1"}, {"val_macro_f1", score},
+                                      {"ema", cfg.ema}},
+                                     next_order);
+        save_last(next_order);
         --pos.epoch;   // the for loop increments it
         if (stop_early) {
             std::printf("early stop: validation macro-F1 did not improve for %lld epochs\n",

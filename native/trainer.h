@@ -21,9 +21,13 @@
 //                   "train": {loss, accuracy, macro_f1}, "val": {shared metrics + loss},
 //                   "test": {...}}, then {"final": true, "checkpoint": "best", "epoch", "val", "test"}
 //   summary.csv    one row per epoch
-//   best.pt        weights with the best VALIDATION macro-F1 (ties keep the earlier epoch)
-//   last.pt        weights + optimizer + EMA + position, written after every epoch and on
-//                  SIGINT/SIGTERM (which finish the current step first)
+//   best.pt        the evaluated weights (EMA with --ema) of the epoch with the best VALIDATION
+//                  macro-F1 (ties keep the earlier epoch; training macro-F1 when there is no val)
+//   last.pt        the live weights, written after every epoch and on SIGINT/SIGTERM (which
+//                  finish the current step first)
+//   Both also hold the optimizer, EMA weights, position (epoch, step, running tallies, best so
+//   far), the next epoch's sample order and the torch generator state; meta "training" has the
+//   resolved options, split, data digest and epoch.
 // Both .pt files are ordinary checkpoints: load_model() reads them.
 #pragma once
 
