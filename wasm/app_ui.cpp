@@ -149,7 +149,9 @@ void draw_header(App& app, float width, float height) {
     ImGui::PushStyleColor(ImGuiCol_ButtonHovered, ImVec4(0.12f, 0.43f, 0.78f, 1));
     ImGui::PushStyleColor(ImGuiCol_ButtonActive, ImVec4(0.06f, 0.30f, 0.58f, 1));
     ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 1, 1, 1));
+    ImGui::BeginDisabled(app.status != StatusKind::Ready);
     if (ImGui::Button("Open files…", ImVec2(130, 34))) js_open_file_picker();
+    ImGui::EndDisabled();
     ImGui::PopStyleColor(4);
     ImGui::SameLine();
     ImGui::BeginDisabled(app.batch.size() == 0);
@@ -241,12 +243,14 @@ std::string metric_value(const std::string& key, double v) {
 void draw_model_panel(App& app, ImVec2 pos, ImVec2 size) {
     begin_panel("##model", pos, size);
     heading(app, "Model");
-    if (!app.model_ok) {
+    if (!app.model_ok || app.status == StatusKind::Error) {
         ImGui::PushTextWrapPos(0);
-        if (app.model_error.empty())
-            ImGui::TextColored(kMuted, "Loading model.json…");
-        else
+        if (app.status == StatusKind::Error)
+            ImGui::TextColored(kError, "%s", app.status_text.c_str());
+        else if (!app.model_error.empty())
             ImGui::TextColored(kError, "%s", app.model_error.c_str());
+        else
+            ImGui::TextColored(kMuted, "Loading model.json…");
         ImGui::PopTextWrapPos();
         ImGui::End();
         return;
@@ -313,6 +317,15 @@ void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
     if (!item) {
         heading(app, "Scan");
         ImVec2 avail = ImGui::GetContentRegionAvail();
+        if (app.status == StatusKind::Error) {
+            ImGui::SetCursorPosY(ImGui::GetCursorPosY() + avail.y * 0.35f);
+            ImGui::PushTextWrapPos(0);
+            ImGui::TextColored(kError, "The app cannot classify yet:");
+            ImGui::TextColored(kInk, "%s", app.status_text.c_str());
+            ImGui::PopTextWrapPos();
+            ImGui::End();
+            return;
+        }
         const char* lines[] = {"Drop PNG or JPEG brain-MRI slices anywhere on this page,",
                                "or click “Open files…”, or pick a sample slice on the left."};
         float y = ImGui::GetCursorPosY() + avail.y * 0.4f;

@@ -148,7 +148,12 @@ async function fetchOk(url, what) {
   } catch (e) {
     throw new Error(`${what}: cannot fetch ${url} (${e.message})`);
   }
-  if (!response.ok) throw new Error(`${what}: HTTP ${response.status} for ${url} (is the model in this build? run \`make build\`)`);
+  if (!response.ok) {
+    const hint = response.status === 404 && what.startsWith("model")
+      ? "this build has no model: models/default was missing when it was built (make train && make export, then make web)"
+      : "check the build (make web) and the server";
+    throw new Error(`${what}: HTTP ${response.status} for ${url}; ${hint}`);
+  }
   return response;
 }
 
@@ -291,12 +296,11 @@ function createAlzscan() {
     try {
       modelJsonText = await modelJsonPromise;
     } catch (e) {
-      canvasApp.setModel("");
       canvasApp.setStatus(2, e.message);
       throw e;
     }
     const modelError = canvasApp.setModel(modelJsonText);
-    if (modelError) throw new Error(modelError);
+    if (modelError) throw new Error(modelError);  // the app already shows it
     const model = JSON.parse(modelJsonText);  // valid: WASM (shared/) just accepted it
     classes = model.classes;
     canvasApp.height = model.input.height;
