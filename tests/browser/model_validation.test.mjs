@@ -69,6 +69,12 @@ test("a class count that does not match the ONNX output is refused with both cou
   assert.match(r.error, /model\.json lists 3 classes but model\.onnx output "[^"]+" has 4/);
 });
 
+test("an input size that is not the ONNX graph's is refused with both shapes", async () => {
+  const r = await readyOutcome(rootWithModelJson((m) => ({ ...m, input: { ...m.input, height: m.input.height + 8, width: m.input.width + 8 } })));
+  assert.equal(r.ok, false);
+  assert.match(r.error, /model\.json: input is 1x\d+x\d+ but model\.onnx expects \[/);
+});
+
 test("an input spec shared/ rejects (std = 0) is refused with shared/'s message", async () => {
   const r = await readyOutcome(rootWithModelJson((m) => ({ ...m, input: { ...m.input, std: 0 } })));
   assert.equal(r.ok, false);
