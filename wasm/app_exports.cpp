@@ -129,6 +129,17 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_start(App* app) {
 
 EMSCRIPTEN_KEEPALIVE void alzscan_app_wake(App* app) { app->wake(); }
 
+// Mouse wheel in ImGui's units (+1 = one notch up/left), from the page. Emscripten 3.1.6's GLFW
+// passes raw DOM deltas (pixels, inverted sign) to the scroll callback, which would zoom and
+// scroll the wrong way 100x too fast; the page normalises and calls this instead.
+EMSCRIPTEN_KEEPALIVE void alzscan_app_scroll(App* app, float dx, float dy) {
+    if (!app->window) return;
+    ImGuiIO& io = ImGui::GetIO();
+    io.MouseWheelH += dx;
+    io.MouseWheel += dy;
+    app->wake();
+}
+
 // "" when model.json is valid for this app; otherwise the one-line reason (also shown in the UI).
 EMSCRIPTEN_KEEPALIVE const char* alzscan_app_set_model(App* app, const char* json_text) {
     auto info = parse_model_info(json_text ? json_text : "");
@@ -292,6 +303,10 @@ EMSCRIPTEN_KEEPALIVE void alzscan_app_set_failure(App* app, int id, const char* 
 }
 
 EMSCRIPTEN_KEEPALIVE int alzscan_app_item_count(App* app) { return app->batch.size(); }
+
+// Scan view zoom (1 = fit) and pan in CSS pixels, for automation and tests.
+EMSCRIPTEN_KEEPALIVE float alzscan_app_view_zoom(App* app) { return app->view.zoom; }
+EMSCRIPTEN_KEEPALIVE float alzscan_app_view_pan_x(App* app) { return app->view.pan_x; }
 
 // Position of the selected file in the batch table (0-based), -1 when none.
 EMSCRIPTEN_KEEPALIVE int alzscan_app_selected_index(App* app) {

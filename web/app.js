@@ -7,7 +7,7 @@
 //   //      timings: {preprocess_ms, inference_ms, total_ms}}
 //   // rejects with Error(message) where message is exactly what the UI shows next to the file.
 //   window.alzscan.batchCsv()                          // the batch table as CSV text
-//   window.alzscan.selection()                         // {index, count}: the row the UI shows
+//   window.alzscan.selection()                         // {index, count, zoom, panX}: what the UI shows
 //   await window.alzscan.preprocess(bytes)             // Float32Array 1x1xHxW: the model's exact input
 //   await window.alzscan.benchmarkInference(tensor, n) // [ms] of n back-to-back ORT runs (make bench-web)
 //
@@ -91,6 +91,7 @@ class CanvasApp {
   }
   start() { return this.m._alzscan_app_start(this.app); }
   wake() { this.m._alzscan_app_wake(this.app); }
+  scroll(dx, dy) { this.m._alzscan_app_scroll(this.app, dx, dy); }
   setModel(jsonText) {
     return this.withString(jsonText, (p) => this.m.UTF8ToString(this.m._alzscan_app_set_model(this.app, p)));
   }
@@ -137,7 +138,12 @@ class CanvasApp {
   setFailure(id, message) { this.withString(message, (p) => this.m._alzscan_app_set_failure(this.app, id, p)); }
   batchCsv() { return this.m.UTF8ToString(this.m._alzscan_app_batch_csv(this.app)); }
   selection() {
-    return { index: this.m._alzscan_app_selected_index(this.app), count: this.m._alzscan_app_item_count(this.app) };
+    return {
+      index: this.m._alzscan_app_selected_index(this.app),
+      count: this.m._alzscan_app_item_count(this.app),
+      zoom: this.m._alzscan_app_view_zoom(this.app),
+      panX: this.m._alzscan_app_view_pan_x(this.app),
+    };
   }
 }
 
@@ -277,8 +283,17 @@ function createAlzscan() {
     const font = await fontPromise;
     if (font) canvasApp.setFont(new Uint8Array(font));
     if (canvasApp.start() !== 0) throw new Error("WebGL2 is not available in this browser; alzscan needs it to draw its UI");
-    for (const type of ["mousemove", "mousedown", "mouseup", "wheel", "keydown", "keyup", "resize", "focus", "touchstart", "touchmove"])
+    for (const type of ["mousemove", "mousedown", "mouseup", "keydown", "keyup", "resize", "focus", "touchstart", "touchmove"])
       window.addEventListener(type, () => canvasApp.wake(), { passive: true, capture: true });
+    // Wheel: normalised to notches here (DOM pixels/lines/pages -> +1 per notch up) and kept from
+    // Emscripten's GLFW, which forwards raw, sign-inverted pixel deltas.
+    window.addEventListener("wheel", (e) => {
+      if (e.target !== canvas) return;
+      e.preventDefault();
+      e.stopPropagation();
+      const unit = e.deltaMode === 1 ? 1 / 3 : e.deltaMode === 2 ? 10 : 1 / 100;
+      canvasApp.scroll(-e.deltaX * unit, -e.deltaY * unit);
+    }, { passive: false, capture: true });
     canvas.focus();
 
     const galleryText = await galleryPromise;

@@ -273,6 +273,39 @@ test("keyboard navigation moves the selection through the batch", async () => {
   assert.equal((await page.evaluate(() => window.alzscan.selection())).index, count - 1);
 });
 
+test("the scan view zooms with the wheel and +/-, pans by dragging, and 0 fits again", async () => {
+  const page = h.page;
+  const twoFrames = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  const view = () => page.evaluate(() => window.alzscan.selection());
+  // Select a classified image (the last row of the batch is a real slice or a valid corpus file).
+  await h.classify(corpus.find((c) => c.name === "rgba.png").bytes, "zoom_me.png");
+  await twoFrames();
+  const box = await page.locator("#canvas").boundingBox();
+  const centre = { x: box.x + box.width * 0.45, y: box.y + box.height * 0.35 };  // inside the scan view
+  await page.mouse.move(centre.x, centre.y);
+  await twoFrames();
+  assert.equal((await view()).zoom, 1);
+  await page.mouse.wheel(0, -240);
+  await twoFrames();
+  const zoomed = (await view()).zoom;
+  assert.ok(zoomed > 1.05, `wheel up did not zoom in (zoom ${zoomed})`);
+  await page.mouse.down();
+  await twoFrames();
+  await page.mouse.move(centre.x + 80, centre.y, { steps: 4 });
+  await twoFrames();
+  await page.mouse.up();
+  await twoFrames();
+  assert.ok((await view()).panX > 20, `dragging did not pan (panX ${(await view()).panX})`);
+  for (const key of ["0", "Equal"]) {
+    await page.keyboard.down(key);
+    await twoFrames();
+    await page.keyboard.up(key);
+    await twoFrames();
+  }
+  const after = await view();
+  assert.ok(Math.abs(after.zoom - 1.25) < 1e-6 && after.panX === 0, `0 then + should give zoom 1.25, pan 0: ${JSON.stringify(after)}`);
+});
+
 test("\"Open files…\" opens the browser's file picker; the chosen files are classified", async (t) => {
   if (!requireData(t)) return;
   const page = h.page;
