@@ -157,3 +157,30 @@ TEST(ExperimentsCli, BadArguments) {
     EXPECT_EQ(only.code, 2);
     EXPECT_NE(only.output.find("--only: no experiment 12"), std::string::npos) << only.output;
 }
+
+// Every resolved config of the real ladder (both profiles) passes `alzscan train`'s option
+// checks: with --epochs 0 appended, the only complaint must be about --epochs (unknown keys and
+// bad values are reported before it), so nothing trains.
+TEST(ExperimentsCli, RealConfigsAreAcceptedByTheTrainer) {
+    fs::path dir = fs::temp_directory_path() / ("alzscan_ladder_configs_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    for (const char* profile : {"quick", "full"}) {
+        Result r = run("experiments " + std::string(ALZSCAN_EXPERIMENT_CONFIGS) + " --dry-run --split kaggle --profile " +
+                       profile + " --out " + (dir / "ladder").string());
+        ASSERT_EQ(r.code, 0) << r.output;
+        std::istringstream lines(r.output);
+        int checked = 0;
+        for (std::string line; std::getline(lines, line);) {
+            const std::string tag = "  config: ";
+            if (line.rfind(tag, 0) != 0) continue;
+            fs::path file = dir / (std::string(profile) + std::to_string(checked) + ".json");
+            std::ofstream(file) << line.substr(tag.size());
+            Result t = run("train --config " + file.string() + " --epochs 0");
+            EXPECT_EQ(t.code, 2) << file << ": " << t.output;
+            EXPECT_EQ(t.output, "alzscan train: --epochs 0: must be >= 1\n") << profile << " config " << checked;
+            ++checked;
+        }
+        EXPECT_EQ(checked, 9) << r.output;
+    }
+    fs::remove_all(dir);
+}
