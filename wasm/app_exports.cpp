@@ -38,6 +38,7 @@ EM_JS(int, js_canvas_css_height, (), { return Module.canvas.clientHeight | 0; })
 // Not glfwSetWindowSize: Emscripten's GLFW turns a size equal to the screen's into a fullscreen
 // request (and no resize). Browser.setCanvasSize resizes and notifies GLFW's resize listener.
 EM_JS(void, js_set_canvas_size, (int w, int h), { Module.setCanvasSize(w, h); });
+EM_JS(double, js_device_pixel_ratio, (), { return window.devicePixelRatio || 1; });
 
 namespace {
 
@@ -66,7 +67,7 @@ void frame(void* arg) {
     if (cw > 0 && ch > 0 && (cw != app.canvas_width || ch != app.canvas_height)) {
         app.canvas_width = cw;
         app.canvas_height = ch;
-        js_set_canvas_size(cw, ch);
+        js_set_canvas_size(static_cast<int>(cw * app.ui_scale), static_cast<int>(ch * app.ui_scale));
         app.wake();
     }
     // Idle when nothing changed: SwiftShader / laptop GPUs should not spin at 60 fps.
@@ -110,9 +111,11 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_start(App* app) {
     glfwWindowHint(GLFW_CLIENT_API, GLFW_OPENGL_ES_API);
     glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
     glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
+    app->ui_scale = static_cast<float>(std::clamp(js_device_pixel_ratio(), 1.0, 3.0));
     app->canvas_width = std::max(320, js_canvas_css_width());
     app->canvas_height = std::max(240, js_canvas_css_height());
-    app->window = glfwCreateWindow(app->canvas_width, app->canvas_height, "alzscan", nullptr, nullptr);
+    app->window = glfwCreateWindow(static_cast<int>(app->canvas_width * app->ui_scale),
+                                   static_cast<int>(app->canvas_height * app->ui_scale), "alzscan", nullptr, nullptr);
     if (!app->window) return 2;
     glfwMakeContextCurrent(app->window);
 

@@ -61,7 +61,8 @@ struct App {
     std::string scratch;       // backing store for strings returned to JS
     std::vector<float> preprocess_tensor;  // _alzscan_app_preprocess's result
     std::string preprocess_error;
-    int canvas_width = 0, canvas_height = 0;
+    int canvas_width = 0, canvas_height = 0;  // CSS pixels
+    float ui_scale = 1.0f;  // devicePixelRatio at start: the canvas and the UI are drawn in device pixels
 
     ScanItem* selected() { return batch.find(selected_id); }
     void wake(int frames = 4) { if (wake_frames < frames) wake_frames = frames; }

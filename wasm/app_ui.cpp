@@ -116,26 +116,27 @@ void handle_keys(App& app) {
 }
 
 void draw_header(App& app, float width, float height) {
+    const float k = app.ui_scale;
     begin_panel("##header", ImVec2(0, 0), ImVec2(width, height), ImGuiWindowFlags_NoScrollbar);
-    const float buttons_w = 330;
-    ImGui::SetCursorPos(ImVec2(16, 10));
+    const float buttons_w = 330 * k;
+    ImGui::SetCursorPos(ImVec2(16 * k, 10 * k));
     if (app.font_result) ImGui::PushFont(app.font_result);
     ImGui::TextColored(kAccent, "alzscan");
     if (app.font_result) ImGui::PopFont();
     // The subtitle only where it fits beside the status and the buttons.
     const float subtitle_w = ImGui::CalcTextSize("Alzheimer's-stage classification of single brain-MRI slices").x;
-    const float status_w = 120;
-    if (ImGui::GetItemRectMax().x + 18 + subtitle_w + status_w + buttons_w + 24 < width) {
-        ImGui::SameLine(0, 18);
+    const float status_w = 120 * k;
+    if (ImGui::GetItemRectMax().x + 18 * k + subtitle_w + status_w + buttons_w + 24 * k < width) {
+        ImGui::SameLine(0, 18 * k);
         ImGui::BeginGroup();
-        ImGui::Dummy(ImVec2(0, 2));
+        ImGui::Dummy(ImVec2(0, 2 * k));
         ImGui::TextColored(kInk, "Alzheimer's-stage classification of single brain-MRI slices");
         ImGui::TextColored(kMuted, "Runs entirely in this browser: images are never uploaded.");
         ImGui::EndGroup();
     }
 
     // Status pill left of the buttons; the runtime details are in its tooltip and the model panel.
-    ImGui::SetCursorPos(ImVec2(width - buttons_w - status_w, 22));
+    ImGui::SetCursorPos(ImVec2(width - buttons_w - status_w, 22 * k));
     ImVec4 colour = app.status == StatusKind::Ready ? kGood : app.status == StatusKind::Error ? kError : kMuted;
     const char* word = app.status == StatusKind::Ready ? "Ready" : app.status == StatusKind::Error ? "Error" : "Loading…";
     ImGui::TextColored(colour, "● %s", word);
@@ -144,37 +145,36 @@ void draw_header(App& app, float width, float height) {
         if (!tip.empty()) ImGui::SetTooltip("%s", tip.c_str());
     }
 
-    ImGui::SetCursorPos(ImVec2(width - buttons_w, 16));
+    ImGui::SetCursorPos(ImVec2(width - buttons_w, 16 * k));
     ImGui::PushStyleColor(ImGuiCol_Button, kAccent);
     ImGui::PushStyleColor(ImGuiCol_ButtonHovered, ImVec4(0.12f, 0.43f, 0.78f, 1));
     ImGui::PushStyleColor(ImGuiCol_ButtonActive, ImVec4(0.06f, 0.30f, 0.58f, 1));
     ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 1, 1, 1));
     ImGui::BeginDisabled(app.status != StatusKind::Ready);
-    if (ImGui::Button("Open files…", ImVec2(130, 34))) js_open_file_picker();
+    if (ImGui::Button("Open files…", ImVec2(130 * k, 34 * k))) js_open_file_picker();
     ImGui::EndDisabled();
     ImGui::PopStyleColor(4);
     ImGui::SameLine();
     ImGui::BeginDisabled(app.batch.size() == 0);
-    if (ImGui::Button("Export CSV", ImVec2(110, 34))) js_download_csv(app.batch.to_csv(app.model.spec.class_names).c_str());
+    if (ImGui::Button("Export CSV", ImVec2(110 * k, 34 * k))) js_download_csv(app.batch.to_csv(app.model.spec.class_names).c_str());
     ImGui::SameLine();
-    if (ImGui::Button("Clear", ImVec2(70, 34))) clear_batch(app);
+    if (ImGui::Button("Clear", ImVec2(70 * k, 34 * k))) clear_batch(app);
     ImGui::EndDisabled();
     ImGui::End();
 }
 
 void draw_notice(App& app, float y, float width, float height) {
-    (void)app;
     ImDrawList* dl = ImGui::GetForegroundDrawList();
     dl->AddRectFilled(ImVec2(0, y), ImVec2(width, y + height), kNoticeBg);
     dl->AddLine(ImVec2(0, y + height - 1), ImVec2(width, y + height - 1), kNoticeBorder);
     const char* text =
         "Research and education demo — not a medical device and not a diagnosis. Trained on one public "
         "dataset of OASIS-1-derived slices; accuracy is image-level, not patient-level.";
-    if (ImGui::CalcTextSize(text).x + 56 > width)
+    if (ImGui::CalcTextSize(text).x + 56 * app.ui_scale > width)
         text = "Research and education demo — not a medical device and not a diagnosis.";
     float th = ImGui::GetTextLineHeight();
-    dl->AddText(ImVec2(16, y + (height - th) * 0.5f), IM_COL32(102, 72, 0, 255), "⚠");
-    dl->AddText(ImVec2(40, y + (height - th) * 0.5f), IM_COL32(82, 58, 0, 255), text);
+    dl->AddText(ImVec2(16 * app.ui_scale, y + (height - th) * 0.5f), IM_COL32(102, 72, 0, 255), "⚠");
+    dl->AddText(ImVec2(40 * app.ui_scale, y + (height - th) * 0.5f), IM_COL32(82, 58, 0, 255), text);
 }
 
 void draw_gallery(App& app, ImVec2 pos, ImVec2 size) {
@@ -192,16 +192,18 @@ void draw_gallery(App& app, ImVec2 pos, ImVec2 size) {
         return;
     }
     const float avail = ImGui::GetContentRegionAvail().x;
-    const int columns = std::max(1, static_cast<int>((avail + 8) / 76));
-    const float cell = std::min(150.0f, (avail - 8 * (columns - 1)) / columns);
+    const float k = app.ui_scale;
+    const int columns = std::max(1, static_cast<int>((avail + 8 * k) / (76 * k)));
+    const float cell = std::min(150.0f * k, (avail - 8 * k * (columns - 1)) / columns);
     for (int i = 0; i < static_cast<int>(app.gallery.size()); ++i) {
         GalleryEntry& g = app.gallery[i];
-        if (i % columns != 0) ImGui::SameLine(0, 8);
+        if (i % columns != 0) ImGui::SameLine(0, 8 * k);
         ImGui::BeginGroup();
         ImGui::PushID(i);
         bool clicked;
         if (g.texture) {
-            clicked = ImGui::ImageButton(tex_id(g.texture), ImVec2(cell - 6, cell - 6), ImVec2(0, 0), ImVec2(1, 1), 3);
+            clicked = ImGui::ImageButton(tex_id(g.texture), ImVec2(cell - 6 * k, cell - 6 * k), ImVec2(0, 0), ImVec2(1, 1),
+                                         static_cast<int>(3 * k));
         } else {
             clicked = ImGui::Button("…", ImVec2(cell, cell));
         }
@@ -331,7 +333,7 @@ void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
         float y = ImGui::GetCursorPosY() + avail.y * 0.4f;
         for (const char* line : lines) {
             float tw = ImGui::CalcTextSize(line).x;
-            ImGui::SetCursorPos(ImVec2(std::max(8.0f, (size.x - tw) * 0.5f), y));
+            ImGui::SetCursorPos(ImVec2(std::max(8.0f * app.ui_scale, (size.x - tw) * 0.5f), y));
             ImGui::TextColored(kMuted, "%s", line);
             y += ImGui::GetTextLineHeightWithSpacing();
         }
@@ -346,18 +348,19 @@ void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
         ImGui::TextColored(kMuted, " ");
     ImVec2 origin = ImGui::GetCursorScreenPos();
     ImVec2 avail = ImGui::GetContentRegionAvail();
-    avail.y -= ImGui::GetTextLineHeightWithSpacing() + 4;
+    const float k = app.ui_scale;
+    avail.y -= ImGui::GetTextLineHeightWithSpacing() + 4 * k;
     if (avail.x < 10 || avail.y < 10) {
         ImGui::End();
         return;
     }
     ImDrawList* dl = ImGui::GetWindowDrawList();
-    dl->AddRectFilled(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), IM_COL32(16, 18, 22, 255), 4.0f);
+    dl->AddRectFilled(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), IM_COL32(16, 18, 22, 255), 4.0f * k);
 
     if (item->status == ScanStatus::Failed || !item->texture) {
-        ImGui::SetCursorScreenPos(ImVec2(origin.x + 20, origin.y + 20));
-        const float local_x = origin.x - ImGui::GetWindowPos().x + 20;
-        ImGui::PushTextWrapPos(local_x + avail.x - 40);
+        ImGui::SetCursorScreenPos(ImVec2(origin.x + 20 * k, origin.y + 20 * k));
+        const float local_x = origin.x - ImGui::GetWindowPos().x + 20 * k;
+        ImGui::PushTextWrapPos(local_x + avail.x - 40 * k);
         if (item->status == ScanStatus::Failed) {
             ImGui::TextColored(ImVec4(1.0f, 0.55f, 0.55f, 1), "This file could not be classified:");
             ImGui::SetCursorPosX(local_x);
@@ -366,7 +369,7 @@ void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
             ImGui::TextColored(ImVec4(0.8f, 0.8f, 0.8f, 1), "No preview for this file.");
         }
         ImGui::PopTextWrapPos();
-        ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + avail.y + 4));
+        ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + avail.y + 4 * k));
         ImGui::End();
         return;
     }
@@ -399,14 +402,14 @@ void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
     dl->AddImage(tex_id(item->texture), ImVec2(c.x - w * 0.5f, c.y - h * 0.5f), ImVec2(c.x + w * 0.5f, c.y + h * 0.5f));
     dl->PopClipRect();
     char zoom_text[32];
-    std::snprintf(zoom_text, sizeof zoom_text, "%.0f %%", scale * 100.0f);
-    dl->AddText(ImVec2(origin.x + 10, origin.y + 8), IM_COL32(230, 230, 230, 255), zoom_text);
-    ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + avail.y + 4));
+    std::snprintf(zoom_text, sizeof zoom_text, "%.0f %%", scale / k * 100.0f);  // in CSS pixels
+    dl->AddText(ImVec2(origin.x + 10 * k, origin.y + 8 * k), IM_COL32(230, 230, 230, 255), zoom_text);
+    ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + avail.y + 4 * k));
     ImGui::TextColored(kMuted, "Wheel: zoom · drag: pan · double-click or 0: fit · ↑/↓: previous/next file");
     ImGui::End();
 }
 
-void probability_bar(const char* label, float p, bool top, float width) {
+void probability_bar(const char* label, float p, bool top, float width, float k) {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     ImGui::TextColored(top ? kInk : kMuted, "%s", label);
     char value[16];
@@ -415,11 +418,11 @@ void probability_bar(const char* label, float p, bool top, float width) {
     ImGui::SameLine(width - vw);
     ImGui::TextColored(top ? kInk : kMuted, "%s", value);
     ImVec2 a = ImGui::GetCursorScreenPos();
-    const float bar_h = 10.0f;
-    dl->AddRectFilled(a, ImVec2(a.x + width, a.y + bar_h), kBarTrack, 3.0f);
+    const float bar_h = 10.0f * k;
+    dl->AddRectFilled(a, ImVec2(a.x + width, a.y + bar_h), kBarTrack, 3.0f * k);
     float fill = std::clamp(p, 0.0f, 1.0f) * width;
-    if (fill > 0.5f) dl->AddRectFilled(a, ImVec2(a.x + fill, a.y + bar_h), top ? kBarFillTop : kBarFill, 3.0f);
-    ImGui::Dummy(ImVec2(width, bar_h + 6));
+    if (fill > 0.5f) dl->AddRectFilled(a, ImVec2(a.x + fill, a.y + bar_h), top ? kBarFillTop : kBarFill, 3.0f * k);
+    ImGui::Dummy(ImVec2(width, bar_h + 6 * k));
 }
 
 void draw_result(App& app, ImVec2 pos, ImVec2 size) {
@@ -466,7 +469,7 @@ void draw_result(App& app, ImVec2 pos, ImVec2 size) {
         const float width = ImGui::GetContentRegionAvail().x;
         for (int c = 0; c < static_cast<int>(item->probabilities.size()); ++c) {
             std::string label = pretty_class(class_name(app, c));
-            probability_bar(label.c_str(), item->probabilities[c], c == item->predicted, width);
+            probability_bar(label.c_str(), item->probabilities[c], c == item->predicted, width, app.ui_scale);
         }
         ImGui::Separator();
         ImGui::TextColored(kMuted, "Decode + preprocess (WASM)  %.2f ms", item->preprocess_ms);
@@ -488,12 +491,13 @@ void draw_batch(App& app, ImVec2 pos, ImVec2 size) {
                                   ImGuiTableFlags_SizingStretchProp;
     if (ImGui::BeginTable("##batch_table", 7, flags, ImGui::GetContentRegionAvail())) {
         ImGui::TableSetupScrollFreeze(0, 1);
-        ImGui::TableSetupColumn("#", ImGuiTableColumnFlags_WidthFixed, 34);
+        const float k = app.ui_scale;
+        ImGui::TableSetupColumn("#", ImGuiTableColumnFlags_WidthFixed, 34 * k);
         ImGui::TableSetupColumn("File", ImGuiTableColumnFlags_WidthStretch, 2.2f);
         ImGui::TableSetupColumn("Predicted", ImGuiTableColumnFlags_WidthStretch, 1.6f);
-        ImGui::TableSetupColumn("Confidence", ImGuiTableColumnFlags_WidthFixed, 96);
+        ImGui::TableSetupColumn("Confidence", ImGuiTableColumnFlags_WidthFixed, 96 * k);
         ImGui::TableSetupColumn("True label", ImGuiTableColumnFlags_WidthStretch, 1.4f);
-        ImGui::TableSetupColumn("ms", ImGuiTableColumnFlags_WidthFixed, 64);
+        ImGui::TableSetupColumn("ms", ImGuiTableColumnFlags_WidthFixed, 64 * k);
         ImGui::TableSetupColumn("Message", ImGuiTableColumnFlags_WidthStretch, 3.0f);
         ImGui::TableHeadersRow();
         int row = 0;
@@ -551,14 +555,15 @@ void apply_style(App& app) {
         cfg.OversampleH = 2;
         auto* data = app.font_ttf.data();
         int size = static_cast<int>(app.font_ttf.size());
-        app.font_body = io.Fonts->AddFontFromMemoryTTF(data, size, 17.0f, &cfg, ranges);
-        app.font_heading = io.Fonts->AddFontFromMemoryTTF(data, size, 20.0f, &cfg, ranges);
-        app.font_result = io.Fonts->AddFontFromMemoryTTF(data, size, 28.0f, &cfg, ranges);
+        const float k = app.ui_scale;
+        app.font_body = io.Fonts->AddFontFromMemoryTTF(data, size, 17.0f * k, &cfg, ranges);
+        app.font_heading = io.Fonts->AddFontFromMemoryTTF(data, size, 20.0f * k, &cfg, ranges);
+        app.font_result = io.Fonts->AddFontFromMemoryTTF(data, size, 28.0f * k, &cfg, ranges);
     } else {
         ImFontConfig cfg;
         cfg.SizePixels = 13.0f;
         app.font_body = io.Fonts->AddFontDefault(&cfg);
-        io.FontGlobalScale = 1.25f;
+        io.FontGlobalScale = 1.25f * app.ui_scale;
     }
 
     ImGui::StyleColorsLight();
@@ -585,30 +590,32 @@ void apply_style(App& app) {
     c[ImGuiCol_HeaderActive] = ImVec4(0.74f, 0.83f, 0.96f, 1);
     c[ImGuiCol_TableHeaderBg] = ImVec4(0.94f, 0.95f, 0.97f, 1);
     c[ImGuiCol_TableRowBgAlt] = ImVec4(0.975f, 0.98f, 0.99f, 1);
+    s.ScaleAllSizes(app.ui_scale);  // paddings, spacings, roundings, scrollbar in device pixels
 }
 
 void draw_ui(App& app) {
     ImGuiIO& io = ImGui::GetIO();
     const float W = io.DisplaySize.x, H = io.DisplaySize.y;
-    const float gap = 8.0f;
-    const float header_h = 64.0f, notice_h = 32.0f;
+    const float k = app.ui_scale;  // device pixels per CSS pixel; every size below is CSS px * k
+    const float gap = 8.0f * k;
+    const float header_h = 64.0f * k, notice_h = 32.0f * k;
     const float body_y = header_h + notice_h + gap;
-    const float left_w = std::clamp(W * 0.21f, 250.0f, 330.0f);
-    const float right_w = std::clamp(W * 0.25f, 300.0f, 400.0f);
-    const float body_h = std::max(200.0f, H - body_y - gap);
-    const float batch_h = std::clamp(body_h * 0.34f, 160.0f, 300.0f);
+    const float left_w = std::clamp(W * 0.21f, 250.0f * k, 330.0f * k);
+    const float right_w = std::clamp(W * 0.25f, 300.0f * k, 400.0f * k);
+    const float body_h = std::max(200.0f * k, H - body_y - gap);
+    const float batch_h = std::clamp(body_h * 0.34f, 160.0f * k, 300.0f * k);
     const float top_h = body_h - batch_h - gap;
     const float centre_x = left_w + 2 * gap;
-    const float centre_w = std::max(200.0f, W - left_w - right_w - 4 * gap);
+    const float centre_w = std::max(200.0f * k, W - left_w - right_w - 4 * gap);
     // The gallery panel is as tall as its thumbnails need (same column rule as draw_gallery).
     const float line_h = ImGui::GetTextLineHeightWithSpacing();
     const float gallery_inner = left_w - 2 * ImGui::GetStyle().WindowPadding.x;
-    const int gallery_columns = std::max(1, static_cast<int>((gallery_inner + 8) / 76));
-    const float gallery_cell = std::min(150.0f, (gallery_inner - 8 * (gallery_columns - 1)) / gallery_columns);
+    const int gallery_columns = std::max(1, static_cast<int>((gallery_inner + 8 * k) / (76 * k)));
+    const float gallery_cell = std::min(150.0f * k, (gallery_inner - 8 * k * (gallery_columns - 1)) / gallery_columns);
     const int gallery_rows = app.gallery.empty() ? 2 : (static_cast<int>(app.gallery.size()) + gallery_columns - 1) / gallery_columns;
-    const float gallery_needed = 2 * ImGui::GetStyle().WindowPadding.y + 28 + line_h + 8 +
-                                 gallery_rows * (gallery_cell + 2 + line_h + ImGui::GetStyle().ItemSpacing.y);
-    const float gallery_h = std::clamp(gallery_needed, 160.0f, std::max(160.0f, body_h * 0.6f));
+    const float gallery_needed = 2 * ImGui::GetStyle().WindowPadding.y + 28 * k + line_h + 8 * k +
+                                 gallery_rows * (gallery_cell + 2 * k + line_h + ImGui::GetStyle().ItemSpacing.y);
+    const float gallery_h = std::clamp(gallery_needed, 160.0f * k, std::max(160.0f * k, body_h * 0.6f));
 
     handle_keys(app);
     draw_header(app, W, header_h);

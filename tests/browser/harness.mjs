@@ -28,7 +28,7 @@ export function requireBuild(root = WEB_OUT) {
     throw new Error(`${root}/index.html missing: build the web app first (make build, or set WEB_OUT)`);
 }
 
-export async function launchBrowser({ serviceWorkers = "allow" } = {}) {
+export async function launchBrowser({ serviceWorkers = "allow", deviceScaleFactor = 1 } = {}) {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: run make setup (installs Debian's chromium)`);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "alzscan-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
@@ -36,6 +36,7 @@ export async function launchBrowser({ serviceWorkers = "allow" } = {}) {
     headless: true,
     args: CHROMIUM_FLAGS,
     viewport: { width: 1440, height: 900 },
+    deviceScaleFactor,
     serviceWorkers,
   });
   return {

@@ -115,3 +115,32 @@ test("served without COOP/COEP (not cross-origin isolated) it still classifies, 
     plain.close();
   }
 });
+
+test("on a 2x (HiDPI) screen the canvas has device-pixel resolution and CSS-pixel clicks still hit", async () => {
+  const hidpi = await launchBrowser({ serviceWorkers: "block", deviceScaleFactor: 2 });
+  const server = await startServer({ root: WEB_OUT, port: 0 });
+  try {
+    const page = hidpi.context.pages()[0] ?? (await hidpi.context.newPage());
+    await page.goto(server.url);
+    await page.waitForFunction(() => window.alzscan !== undefined);
+    const ready = await page.evaluate(() => window.alzscan.ready.then(() => "ok", (e) => e.message));
+    assert.equal(ready, "ok");
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const size = await page.evaluate(() => {
+      const c = document.getElementById("canvas");
+      return { w: c.width, h: c.height, cssW: c.clientWidth, cssH: c.clientHeight };
+    });
+    assert.equal(size.w, size.cssW * 2, JSON.stringify(size));
+    assert.equal(size.h, size.cssH * 2, JSON.stringify(size));
+    // "Open files…" at its CSS position opens the picker (mouse coordinates are scaled correctly).
+    const box = await page.locator("#canvas").boundingBox();
+    const [chooser] = await Promise.all([
+      page.waitForEvent("filechooser", { timeout: 10_000 }),
+      page.mouse.click(box.x + box.width - 330 + 65, box.y + 33),
+    ]);
+    assert.equal(chooser.isMultiple(), true);
+  } finally {
+    await hidpi.close();
+    await server.close();
+  }
+});
