@@ -449,6 +449,18 @@ test("every request the page made stayed on its own origin", () => {
     assert.ok(h.requests.some((u) => u === origin + "/" + asset), `${asset} was not requested from the app itself`);
 });
 
+test("\"Clear\" empties the batch and the page keeps classifying", async () => {
+  const page = h.page;
+  const box = await page.locator("#canvas").boundingBox();
+  // Clear is the third header button: x = width - 330 + 130 + 8 + 110 + 8 + 35 (wasm/app_ui.cpp).
+  await page.mouse.click(box.x + box.width - 330 + 291, box.y + 33);
+  await page.waitForFunction(() => window.alzscan.selection().count === 0, null, { timeout: 10_000 });
+  assert.equal((await page.evaluate(() => window.alzscan.batchCsv())).trim().split("\n").length, 1, "CSV keeps only its header");
+  const again = await h.classify(corpus.find((c) => c.name === "rgba.png").bytes, "after_clear.png");
+  assert.equal(again.ok, singleOutcomes.get("rgba.png").ok);
+  assert.equal((await page.evaluate(() => window.alzscan.selection())).count, 1);
+});
+
 test("offline: with the server stopped, a reload still loads and classifies (service worker)", async () => {
   const page = h.page;
   const sw = fs.readFileSync(path.join(WEB_OUT, "sw.js"), "utf8");
