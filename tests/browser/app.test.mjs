@@ -96,6 +96,7 @@ async function buildCorpus(page) {
     add("truncated.jpg", jpeg.subarray(0, Math.floor(jpeg.length * 0.4)), /truncat|corrupt|incomplete|ends/i);
   }
   add("header_60000x60000.png", pngWithHeaderOnly(60000, 60000), /60000/);
+  add("png_pixels_missing.png", pngWithHeaderOnly(64, 64), /PNG/);  // honest header, pixel data cut short
   add("gray16.png", encodePng({ width: 96, height: 96, bitDepth: 16, colorType: 0, samples: phantom(96, 96, 1, 65535) }));
   add("rgba.png", encodePng({ width: 96, height: 96, colorType: 6, samples: phantom(96, 96, 4, 255, (v, c) => (c === 3 ? 0.6 + 0.4 * v : v)) }));
   add("cmyk.jpg", fs.readFileSync(path.join(FIXTURES, "cmyk.jpg")));
