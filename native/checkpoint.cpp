@@ -146,13 +146,13 @@ void save_model_checkpoint(const std::string& path, Classifier& net, const Prepr
     save_archive_atomically(archive, path);
 }
 
-torch::serialize::InputArchive open_checkpoint_archive(const std::string& path) {
+torch::serialize::InputArchive open_checkpoint_archive(const std::string& path, torch::Device device) {
     if (!file_exists(path))
         throw std::runtime_error(path + ": no such checkpoint file; hint: `alzscan train --out DIR` "
                                         "writes DIR/best.pt and DIR/last.pt");
     torch::serialize::InputArchive archive;
     try {
-        archive.load_from(path, torch::kCPU);
+        archive.load_from(path, device);
     } catch (const std::exception& e) {
         std::string what = e.what();
         what = what.substr(0, what.find('\n'));

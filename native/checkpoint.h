@@ -48,8 +48,10 @@ void save_model_checkpoint(const std::string& path, Classifier& net, const Prepr
                            const nlohmann::json& extra_meta = nlohmann::json::object(),
                            const ArchiveWriter& write_extra = nullptr);
 
-// Opens a checkpoint for reading the extra entries (resume). Throws runtime_error naming path.
-torch::serialize::InputArchive open_checkpoint_archive(const std::string& path);
+// Opens a checkpoint for reading the extra entries (resume), its tensors placed on `device`
+// (the optimizer state must live where the parameters do). Throws runtime_error naming path.
+torch::serialize::InputArchive open_checkpoint_archive(const std::string& path,
+                                                       torch::Device device = torch::kCPU);
 
 // Writes an OutputArchive atomically (PATH.tmp + fsync + rename). Throws runtime_error.
 void save_archive_atomically(torch::serialize::OutputArchive& archive, const std::string& path);

@@ -350,7 +350,7 @@ int run_training(const TrainConfig& cfg_in) {
     pos.tally.confusion.assign(num_classes, std::vector<int64_t>(num_classes, 0));
     if (cfg.resume) {
         pos = position_from_json(saved_meta.at("training").at("position"));
-        torch::serialize::InputArchive archive = open_checkpoint_archive(last_path.string());
+        torch::serialize::InputArchive archive = open_checkpoint_archive(last_path.string(), device);
         c10::IValue value;
         archive.read("state_dict", value);
         load_state_dict(*net, value.toGenericDict());
@@ -363,6 +363,7 @@ int run_training(const TrainConfig& cfg_in) {
         optimizer->load(opt_archive);
         torch::Tensor saved_order;
         archive.read("epoch_order", saved_order);
+        saved_order = saved_order.to(torch::kCPU).contiguous();
         std::vector<int64_t> rebuilt = epoch_order(train_labels, num_classes, cfg.balanced_sampler, cfg.seed, pos.epoch);
         if (saved_order.numel() != static_cast<int64_t>(rebuilt.size()) ||
             !std::equal(rebuilt.begin(), rebuilt.end(), saved_order.data_ptr<int64_t>()))
