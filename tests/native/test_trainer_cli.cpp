@@ -174,7 +174,9 @@ TEST_F(TrainerCli, SigkillMidRunThenResumeMatchesUninterruptedRun) {
     const fs::path out = *root_ / "killed";
     pid_t pid = spawn(with_out(out), *root_ / "killed.log");
     wait_for_file(out / "last.pt", pid);   // epoch 1 done and saved
-    std::this_thread::sleep_for(std::chrono::milliseconds(150));   // into epoch 2
+    // Into epoch 2 (epochs take ~0.5 s here); short enough that a much faster machine still
+    // has epochs 2 and 3 ahead of it.
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
     kill(pid, SIGKILL);
     int status = wait_status(pid);
     ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed; " << read_text(*root_ / "killed.log");
@@ -189,7 +191,7 @@ TEST_F(TrainerCli, SigtermFinishesTheStepSavesAndResumesExactly) {
     const fs::path out = *root_ / "stopped";
     pid_t pid = spawn(with_out(out), *root_ / "stopped.log");
     wait_for_file(out / "last.pt", pid);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
     kill(pid, SIGTERM);
     int status = wait_status(pid);
     ASSERT_TRUE(WIFEXITED(status)) << read_text(*root_ / "stopped.log");
