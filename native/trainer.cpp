@@ -579,10 +579,12 @@ int run_training(const TrainConfig& cfg_in) {
                 static_cast<long long>(pos.best_epoch), pos.best_score);
     if (ds.val.size() > 0)
         print_class_report(stdout, evaluate(best.net, ds.val, spec, device, cfg.eval_batch_size).metrics, ds.class_names,
-                           "validation (carved from train)");
+                           cfg.val_mode == "grouped" ? "validation (whole pseudo-subjects carved from train)"
+                                                     : "validation (random images carved from train)");
     if (ds.test.size() > 0)
         print_class_report(stdout, evaluate(best.net, ds.test, spec, device, cfg.eval_batch_size).metrics, ds.class_names,
-                           "test (" + split_name + " split)");
+                           "test (" + split_name + " split" +
+                               (split_name == "hf" ? ": neighbouring slices of one subject sit in train and test" : "") + ")");
     if (!ds.skipped.empty()) std::printf("skipped %zu unreadable images (listed in config.json)\n", ds.skipped.size());
     return 0;
 }
