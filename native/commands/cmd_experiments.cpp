@@ -107,7 +107,7 @@ int experiments(int argc, char** argv) {
                  "finished runs, resume an interrupted one, then write OUT/report/index.html");
     args.option("out", "", "ladder directory: one run directory per experiment + report/", /*required=*/true);
     args.option("split", "kaggle", "hf (the seed's split: leaks neighbouring slices) | kaggle (honest)");
-    args.option("profile", "quick", "quick (2-core CPU, <= 90 min for all nine) | full (the seed's settings, GPU)");
+    args.option("profile", "quick", "quick (2-core CPU, sized for <= 90 min: see docs/experiments.md) | full (the seed's settings, GPU)");
     args.option("data", "../shared/data/alzheimer_mri", "dataset root (ImageFolder + KAGGLE_SPLIT.tsv)");
     args.option("only", "", "comma-separated experiment ids to run (default: all)");
     args.option("set", "", "JSON object of train options applied on top of every config, e.g. '{\"epochs\": 1}'");
