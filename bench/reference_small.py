@@ -215,7 +215,26 @@ def count_parameters(net):
     return sum(p.numel() for p in net.parameters())
 
 
+def compare_with_checkpoint(arch, path):
+    """Names and shapes of an alzscan checkpoint's state_dict vs this mirror; returns problems."""
+    cpp = torch.jit.load(path).__getattr__("state_dict")  # native/checkpoint.h: "state_dict" entry
+    cpp = {k: tuple(v.shape) for k, v in cpp.items()}
+    py = {k: tuple(v.shape) for k, v in make_model(arch).state_dict().items()}
+    problems = [f"only in {path}: {k}" for k in sorted(set(cpp) - set(py))]
+    problems += [f"only in the Python {arch}: {k}" for k in sorted(set(py) - set(cpp))]
+    problems += [f"{k}: {cpp[k]} vs {py[k]}" for k in sorted(set(cpp) & set(py)) if cpp[k] != py[k]]
+    return len(py), problems
+
+
 if __name__ == "__main__":
+    import sys
+    if len(sys.argv) == 4 and sys.argv[1] == "--compare":  # --compare ARCH CHECKPOINT
+        n, problems = compare_with_checkpoint(sys.argv[2], sys.argv[3])
+        if problems:
+            print(f"NOT the same model as {sys.argv[3]}:", *problems[:20], sep="\n  ")
+            sys.exit(1)
+        print(f"same model: {n} state_dict tensors, names and shapes identical to {sys.argv[3]}")
+        sys.exit(0)
     for arch in ("small", "efficientnet_b2"):
         net = make_model(arch)
         print(arch, count_parameters(net), tuple(net(torch.zeros(2, 1, 128, 128)).shape))

@@ -79,6 +79,8 @@ for model in $MODELS; do
       --batch-size "$BATCH" --opt adamw --lr 1e-3 --augment --threads 1 --seed 0 \
       --val-fraction 0 --out "$out" > "$work/alzscan-$model.log" 2>&1 ||
       { tail -5 "$work/alzscan-$model.log" >&2; die "alzscan train failed on $model (log above)"; }
+    $PY bench/reference_small.py --compare "$model" "$out/last.pt" >&2 ||
+      die "bench/reference_small.py does not mirror alzscan's $model: the ratio would compare different models"
     ips_cpp=$($PY -c '
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
