@@ -186,9 +186,11 @@ std::vector<int64_t> pseudo_subject_groups(const std::vector<const uint8_t*>& im
     return group;
 }
 
-// Picks validation members among the train candidates (see dataset.h). Returns a flag per candidate.
+// Picks validation members among the train candidates (see dataset.h). Returns a flag per candidate;
+// classes carved otherwise than val_mode promises get a line in ds.val_notes.
 std::vector<bool> choose_validation(const std::vector<int>& labels, const std::vector<int64_t>* groups,
-                                    double fraction, uint64_t seed, int num_classes) {
+                                    double fraction, uint64_t seed, Dataset& ds) {
+    const int num_classes = static_cast<int>(ds.class_names.size());
     std::vector<bool> is_val(labels.size(), false);
     if (fraction <= 0) return is_val;
     std::mt19937_64 rng(seed ^ 0x76616c5f73706c74ULL);   // "val_splt": independent of other streams
@@ -199,7 +201,12 @@ std::vector<bool> choose_validation(const std::vector<int>& labels, const std::v
         std::vector<size_t> idx;
         for (size_t i = 0; i < labels.size(); ++i)
             if (labels[i] == c) idx.push_back(i);
-        if (idx.size() < 2) continue;
+        if (idx.size() < 2) {
+            ds.val_notes.push_back("class '" + ds.class_names[c] + "': " + std::to_string(idx.size()) +
+                                   " train image(s), none held out for validation (validation scores leave it out); "
+                                   "hint: add images of this class");
+            continue;
+        }
         size_t quota = static_cast<size_t>(std::llround(fraction * static_cast<double>(idx.size())));
         quota = std::clamp<size_t>(quota, 1, idx.size() - 1);
         std::vector<int64_t> class_groups;
@@ -209,6 +216,14 @@ std::vector<bool> choose_validation(const std::vector<int>& labels, const std::v
             class_groups.erase(std::unique(class_groups.begin(), class_groups.end()), class_groups.end());
         }
         if (!groups || class_groups.size() < 5) {
+            if (groups) {
+                ++ds.val_random_classes;
+                ds.val_notes.push_back(
+                    "class '" + ds.class_names[c] + "': " + std::to_string(idx.size()) + " train images in " +
+                    std::to_string(class_groups.size()) + " pseudo-subject(s), fewer than the 5 grouped validation needs: " +
+                    std::to_string(quota) + " image(s) held out at random instead, so near-twins of them may stay in "
+                    "train; hint: --val-mode random to ask for that, or more data for grouped validation");
+            }
             shuffle(idx);
             for (size_t i = 0; i < quota; ++i) is_val[idx[i]] = true;
             continue;
@@ -349,8 +364,7 @@ Dataset load_dataset(const DatasetOptions& opt) {
             groups = pseudo_subject_groups(candidate_pixels, candidate_labels, static_cast<int>(H), static_cast<int>(W),
                                            opt.group_rmse, ds.train_groups);
         std::vector<bool> is_val = choose_validation(candidate_labels, opt.val_mode == "grouped" ? &groups : nullptr,
-                                                     opt.val_fraction, opt.seed,
-                                                     static_cast<int>(ds.class_names.size()));
+                                                     opt.val_fraction, opt.seed, ds);
         for (size_t i = 0; i < candidates.size(); ++i)
             if (is_val[i]) entries[decoded_entry[candidates[i]]].split = "val";
     }

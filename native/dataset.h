@@ -32,6 +32,9 @@
 //              Kaggle split: val macro-F1 0.97 while test is 0.49). A class with fewer than 5
 //              groups (Moderate: about 2 subjects) falls back to "random". Same rule as
 //              bench/alz_data.py (Python's RNG differs, so the exact draw does too).
+//              Tiny data (a few images per class) thus still loads; each class that fell back
+//              gets a line in `val_notes` and is counted in `val_random_classes`.
+// A class with fewer than 2 train images holds none out (a line in `val_notes` too).
 //
 // Unreadable images are skipped and listed in `skipped` ("PATH: reason"), or with `strict`
 // the load throws on the first one.
@@ -92,6 +95,12 @@ struct Dataset {
     DatasetSplit train, val, test;
     std::vector<std::string> skipped; // "PATH: reason"
     int64_t train_groups = 0;         // grouped val_mode: pseudo-subjects among train+val
+    int64_t val_random_classes = 0;   // grouped val_mode: classes carved at random (< 5 pseudo-subjects)
+    // One line per class whose validation carve is not what val_mode promises, naming the class,
+    // its counts and a hint, e.g. "class 'beta': 3 train images in 2 pseudo-subject(s), fewer than
+    // the 5 grouped validation needs: 1 image(s) held out at random instead, ...; hint: --val-mode
+    // random ...". Empty when every class was carved as val_mode says.
+    std::vector<std::string> val_notes;
     std::string digest;               // FNV-1a 64, 16 hex digits
 };
 

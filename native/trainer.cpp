@@ -279,7 +279,13 @@ int run_training(const TrainConfig& cfg_in) {
         if (!bar) bar = std::make_unique<ProgressBar>("decoding images", total, interactive);
         bar->update(done);
     };
-    Dataset ds = load_dataset(dopt);
+    Dataset ds;
+    try {
+        ds = load_dataset(dopt);
+    } catch (...) {
+        if (bar) bar->finish();   // the error goes on a line of its own, not after the bar
+        throw;
+    }
     if (bar) bar->finish();
     spec.class_names = ds.class_names;
     if (cfg.resume && saved_meta["training"].value("data_digest", "") != ds.digest)
@@ -289,16 +295,33 @@ int run_training(const TrainConfig& cfg_in) {
     const int num_classes = static_cast<int>(ds.class_names.size());
     for (const std::string& s : ds.skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
     if (ds.train.size() < 2) throw std::runtime_error(cfg.data_dir + ": fewer than 2 training images after the split");
+    // How val was carved, in words (the data line and the final report say the same).
+    std::string val_carve = "random images";
+    if (ds.val.size() == 0) {
+        val_carve = "none";
+    } else if (cfg.val_mode == "grouped") {
+        const int64_t grouped_classes = num_classes - ds.val_random_classes;
+        if (ds.val_random_classes == 0)
+            val_carve = "whole pseudo-subjects";
+        else if (grouped_classes > 0)
+            val_carve = "whole pseudo-subjects; random images in " + std::to_string(ds.val_random_classes) + " of " +
+                        std::to_string(num_classes) + " classes (too few pseudo-subjects)";
+        else
+            val_carve = "random images (too few pseudo-subjects in every class)";
+    }
     std::printf("data %s: %s split, train %lld, val %lld (%s), test %lld images, %zu skipped (digest %s)\n",
                 cfg.data_dir.c_str(), ds.split_kind.c_str(), static_cast<long long>(ds.train.size()),
                 static_cast<long long>(ds.val.size()),
-                cfg.val_mode == "grouped" ? (std::to_string(ds.train_groups) + " pseudo-subjects, whole ones held out").c_str() : "random images",
+                cfg.val_mode == "grouped" ? (std::to_string(ds.train_groups) + " pseudo-subjects; held out: " + val_carve).c_str()
+                                          : val_carve.c_str(),
                 static_cast<long long>(ds.test.size()), ds.skipped.size(), ds.digest.c_str());
+    for (const std::string& note : ds.val_notes) std::printf("note: validation: %s\n", note.c_str());
     if (ds.split_kind == "hf")
         std::printf("note: the HF split puts neighbouring slices of one subject in train and test; "
                     "use --split-file .../KAGGLE_SPLIT.tsv --split-column kaggle_split for honest numbers\n");
     if (ds.val.size() == 0)
-        std::printf("note: no validation set (--val-fraction 0): best.pt is chosen on training macro-F1\n");
+        std::printf("note: no validation set (%s): best.pt is chosen on training macro-F1\n",
+                    cfg.val_fraction > 0 ? "no class has 2 train images to spare one" : "--val-fraction 0");
 
     // ---- model.
     cfg.model.num_classes = num_classes;
@@ -336,7 +359,8 @@ int run_training(const TrainConfig& cfg_in) {
                   {"split_column", cfg.split_column}, {"digest", ds.digest},
                   {"digest_method", "fnv1a64 over sorted 'relative_path\\tbytes\\n' lines"},
                   {"counts", dataset_counts_json(ds)}, {"skipped", ds.skipped},
-                  {"val_mode", cfg.val_mode}, {"train_groups", ds.train_groups}}},
+                  {"val_mode", cfg.val_mode}, {"train_groups", ds.train_groups},
+                  {"val_random_classes", ds.val_random_classes}, {"val_notes", ds.val_notes}}},
         {"profile", cfg.profile.empty() ? nlohmann::json(nullptr) : nlohmann::json(cfg.profile)},
         {"experiment", cfg.experiment},
         {"selection", "best validation macro-F1 (earliest epoch on ties)"}};
@@ -348,6 +372,7 @@ int run_training(const TrainConfig& cfg_in) {
     std::vector<int64_t> train_labels(ds.train.labels.data_ptr<int64_t>(), ds.train.labels.data_ptr<int64_t>() + n_train);
     TrainPosition pos;
     pos.tally.confusion.assign(num_classes, std::vector<int64_t>(num_classes, 0));
+    bool finished_before_resume = false;
     if (cfg.resume) {
         pos = position_from_json(saved_meta.at("training").at("position"));
         torch::serialize::InputArchive archive = open_checkpoint_archive(last_path.string(), device);
@@ -361,14 +386,20 @@ int run_training(const TrainConfig& cfg_in) {
         torch::serialize::InputArchive opt_archive;
         archive.read("optimizer", opt_archive);
         optimizer->load(opt_archive);
-        torch::Tensor saved_order;
-        archive.read("epoch_order", saved_order);
-        saved_order = saved_order.to(torch::kCPU).contiguous();
-        std::vector<int64_t> rebuilt = epoch_order(train_labels, num_classes, cfg.balanced_sampler, cfg.seed, pos.epoch);
-        if (saved_order.numel() != static_cast<int64_t>(rebuilt.size()) ||
-            !std::equal(rebuilt.begin(), rebuilt.end(), saved_order.data_ptr<int64_t>()))
-            throw std::runtime_error(last_path.string() + ": the saved epoch order differs from this build's sampler; "
-                                     "hint: resume with the alzscan that started the run");
+        // The order only matters when an epoch is left to train. A finished (or early-stopped)
+        // run only needs its final line, and builds before commit 735a659 saved the last epoch's
+        // order there rather than the next one's, so the check would refuse such runs.
+        finished_before_resume = pos.epoch >= cfg.epochs || (cfg.patience > 0 && pos.epochs_without_improvement >= cfg.patience);
+        if (!finished_before_resume) {
+            torch::Tensor saved_order;
+            archive.read("epoch_order", saved_order);
+            saved_order = saved_order.to(torch::kCPU).contiguous();
+            std::vector<int64_t> rebuilt = epoch_order(train_labels, num_classes, cfg.balanced_sampler, cfg.seed, pos.epoch);
+            if (saved_order.numel() != static_cast<int64_t>(rebuilt.size()) ||
+                !std::equal(rebuilt.begin(), rebuilt.end(), saved_order.data_ptr<int64_t>()))
+                throw std::runtime_error(last_path.string() + ": the saved epoch order differs from this build's sampler; "
+                                         "hint: resume with the alzscan that started the run");
+        }
         // Epoch lines written after last.pt (killed between the two) are recomputed.
         std::vector<std::string> kept;
         for (const std::string& l : read_lines(metrics_path)) {
@@ -383,9 +414,13 @@ int run_training(const TrainConfig& cfg_in) {
         }
         write_text_atomically(metrics_path, text);
         write_text_atomically(summary_path, csv);
-        std::printf("resuming %s at epoch %lld step %lld/%lld\n", out.string().c_str(),
-                    static_cast<long long>(pos.epoch + 1), static_cast<long long>(pos.step),
-                    static_cast<long long>(steps_per_epoch));
+        if (finished_before_resume)
+            std::printf("resuming %s: training ended after epoch %lld; writing the final line and report\n", out.string().c_str(),
+                        static_cast<long long>(pos.epoch));
+        else
+            std::printf("resuming %s at epoch %lld step %lld/%lld\n", out.string().c_str(),
+                        static_cast<long long>(pos.epoch + 1), static_cast<long long>(pos.step),
+                        static_cast<long long>(steps_per_epoch));
     } else {
         write_text_atomically(metrics_path, "");
         write_text_atomically(summary_path, std::string(kSummaryHeader) + "\n");
@@ -579,8 +614,7 @@ int run_training(const TrainConfig& cfg_in) {
                 static_cast<long long>(pos.best_epoch), pos.best_score);
     if (ds.val.size() > 0)
         print_class_report(stdout, evaluate(best.net, ds.val, spec, device, cfg.eval_batch_size).metrics, ds.class_names,
-                           cfg.val_mode == "grouped" ? "validation (whole pseudo-subjects carved from train)"
-                                                     : "validation (random images carved from train)");
+                           "validation (carved from train: " + val_carve + ")");
     if (ds.test.size() > 0)
         print_class_report(stdout, evaluate(best.net, ds.test, spec, device, cfg.eval_batch_size).metrics, ds.class_names,
                            "test (" + split_name + " split" +

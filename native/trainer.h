@@ -16,7 +16,8 @@
 // Run directory (the report reads it; see docs/architecture.md):
 //   config.json    {"name", "model", "input", "classes", "train": every resolved option,
 //                   "data": {"dir", "split", "split_file", "split_column", "digest", "counts",
-//                   "skipped"}, "profile", "experiment"}
+//                   "skipped", "val_mode", "train_groups", "val_random_classes", "val_notes"},
+//                   "profile", "experiment"}
 //   metrics.jsonl  one line per epoch {"epoch", "epochs", "lr", "seconds", "images_per_second",
 //                   "train": {loss, accuracy, macro_f1}, "val": {shared metrics + loss},
 //                   "test": {...}}, then {"final": true, "checkpoint": "best", "epoch", "val", "test"}

@@ -16,6 +16,8 @@
 
 #include "alzscan/preprocess.h"
 #include "checkpoint.h"
+#include "dataset.h"
+#include "sampler.h"
 #include "test_trainer_fixtures.h"
 
 using namespace trainer_test;
@@ -80,6 +82,35 @@ void wait_for_file(const fs::path& p, pid_t pid) {
         if (waitpid(pid, &status, WNOHANG) == pid) FAIL() << "alzscan exited before writing " << p;
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
+}
+
+// Rewrites a training checkpoint with another "epoch_order" and every other entry unchanged
+// (the optimizer's sub-archive goes through an AdamW, the optimizer the fixture trains with).
+void rewrite_epoch_order(const fs::path& ckpt, const std::vector<int64_t>& order) {
+    alzscan::LoadedModel m = alzscan::load_model(ckpt.string());
+    torch::serialize::InputArchive in = alzscan::open_checkpoint_archive(ckpt.string());
+    torch::serialize::OutputArchive out;
+    for (const char* key : {"alzscan_meta", "state_dict", "ema_state_dict", "train_state_dict", "torch_rng"}) {
+        c10::IValue v;
+        if (in.try_read(key, v)) out.write(key, v);
+    }
+    torch::serialize::InputArchive opt_in;
+    in.read("optimizer", opt_in);
+    torch::optim::AdamW opt(m.net->parameters(), torch::optim::AdamWOptions(1e-3));
+    opt.load(opt_in);
+    torch::serialize::OutputArchive opt_out;
+    opt.save(opt_out);
+    out.write("optimizer", opt_out);
+    out.write("epoch_order", torch::tensor(order, torch::kInt64));
+    alzscan::save_archive_atomically(out, ckpt.string());
+}
+
+std::vector<int64_t> saved_epoch_order(const fs::path& ckpt) {
+    torch::serialize::InputArchive in = alzscan::open_checkpoint_archive(ckpt.string());
+    torch::Tensor t;
+    in.read("epoch_order", t);
+    t = t.contiguous();
+    return std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
 }
 
 class TrainerCli : public ::testing::Test {
@@ -216,6 +247,74 @@ TEST_F(TrainerCli, ResumingAFinishedRunTrainsNothingAndRewritesTheFinalLine) {
     ASSERT_EQ(run(with_out(out, true), log), 0) << read_text(log);
     EXPECT_EQ(read_text(log).find("epoch 1/"), std::string::npos) << "retrained: " << read_text(log);
     EXPECT_EQ(metrics_without_timing(out), metrics_without_timing(*reference_));
+    EXPECT_EQ(read_text(out / "summary.csv"), read_text(*reference_ / "summary.csv"));
+}
+
+TEST_F(TrainerCli, ResumingAFinishedRunSavedByAnOlderBuildOnlyWritesTheFinalLine) {
+    // Builds before commit 735a659 saved, after the last epoch, that epoch's sample order in
+    // last.pt instead of the next one's. Such a run killed during the final evaluation (all
+    // epochs logged, no final line) must still resume: nothing is left to train, so the order
+    // does not matter; the final line and summary.csv come out as in the uninterrupted run.
+    const fs::path out = *root_ / "finished_old_build";
+    fs::copy(*reference_, out, fs::copy_options::recursive);
+    std::string text = read_text(out / "metrics.jsonl");
+    text.erase(text.rfind("{\"", text.size() - 2));
+    std::ofstream(out / "metrics.jsonl", std::ios::trunc) << text;
+
+    // The fixture's training labels, as the trainer loads them (--val-fraction 0.2, random, seed 7).
+    alzscan::DatasetOptions opt;
+    opt.dir = (*root_ / "data").string();
+    opt.val_fraction = 0.2;
+    opt.val_mode = "random";
+    opt.seed = 7;
+    opt.spec.height = opt.spec.width = 32;
+    opt.load_test = false;
+    alzscan::Dataset ds = alzscan::load_dataset(opt);
+    std::vector<int64_t> labels(ds.train.labels.data_ptr<int64_t>(), ds.train.labels.data_ptr<int64_t>() + ds.train.size());
+    // HEAD saves epoch index 3's order (the next one); the older build saved epoch index 2's.
+    ASSERT_EQ(saved_epoch_order(out / "last.pt"), alzscan::epoch_order(labels, 4, true, 7, 3));
+    const std::vector<int64_t> last_epochs_order = alzscan::epoch_order(labels, 4, true, 7, 2);
+    ASSERT_NE(last_epochs_order, alzscan::epoch_order(labels, 4, true, 7, 3));
+    rewrite_epoch_order(out / "last.pt", last_epochs_order);
+    ASSERT_EQ(saved_epoch_order(out / "last.pt"), last_epochs_order);
+
+    const fs::path log = *root_ / "finished_old_build.log";
+    ASSERT_EQ(run(with_out(out, true), log), 0) << read_text(log);
+    const std::string printed = read_text(log);
+    EXPECT_NE(printed.find("training ended after epoch 3"), std::string::npos) << printed;
+    EXPECT_EQ(printed.find("epoch 1/"), std::string::npos) << "retrained: " << printed;
+    EXPECT_NE(printed.find("selected checkpoint"), std::string::npos) << printed;
+    EXPECT_EQ(metrics_without_timing(out), metrics_without_timing(*reference_));
+    EXPECT_EQ(read_text(out / "summary.csv"), read_text(*reference_ / "summary.csv"));
+}
+
+TEST(TrainerCliTinyData, DefaultGroupedValidationFallsBackToRandomAndLogsIt) {
+    // 3 train images per class cannot form the 5 pseudo-subjects grouped validation needs. The
+    // default --val-mode grouped still trains; the console, the final report and config.json
+    // say per class that validation was carved at random, with the counts and the hint.
+    const fs::path root = make_temp_dir("cli_tiny");
+    write_synthetic_dataset(root / "data", {{"train", 3}, {"test", 2}}, 16);
+    const fs::path log = root / "tiny.log";
+    ASSERT_EQ(run({"train", "--data", (root / "data").string(), "--image-size", "16", "--epochs", "1", "--batch-size",
+                   "4", "--val-fraction", "0.34", "--quiet", "--out", (root / "run").string()},
+                  log),
+              0)
+        << read_text(log);
+    const std::string printed = read_text(log);
+    EXPECT_NE(printed.find("val 4 ("), std::string::npos) << printed;
+    EXPECT_NE(printed.find("held out: random images (too few pseudo-subjects in every class)"), std::string::npos) << printed;
+    for (const std::string& c : class_names())
+        EXPECT_NE(printed.find("note: validation: class '" + c + "': 3 train images in "), std::string::npos) << printed;
+    EXPECT_NE(printed.find("hint: --val-mode random"), std::string::npos) << printed;
+    EXPECT_NE(printed.find("validation (carved from train: random images (too few pseudo-subjects in every class)): 4 images"),
+              std::string::npos)
+        << printed;
+    json config = json::parse(read_text(root / "run" / "config.json"));
+    EXPECT_EQ(config["data"]["val_mode"], "grouped");
+    EXPECT_EQ(config["data"]["val_random_classes"], 4);
+    ASSERT_EQ(config["data"]["val_notes"].size(), 4u);
+    EXPECT_NE(config["data"]["val_notes"][0].get<std::string>().find("class 'alpha'"), std::string::npos);
+    fs::remove_all(root);
 }
 
 TEST_F(TrainerCli, PredictJsonFollowsTheContract) {

@@ -125,6 +125,8 @@ TEST(TrainerData, GroupedValidationHoldsOutWholePseudoSubjects) {
     opt.seed = 5;
     Dataset ds = load_dataset(opt);
     EXPECT_EQ(ds.train_groups, 40);
+    EXPECT_EQ(ds.val_random_classes, 0);
+    EXPECT_TRUE(ds.val_notes.empty());
     EXPECT_EQ(ds.val.class_counts, (std::vector<int64_t>{6, 6, 6, 6}));
     auto subject = [](const std::string& path) { return path.substr(0, path.rfind('_')); };
     std::set<std::string> val_subjects, train_subjects;
@@ -138,6 +140,43 @@ TEST(TrainerData, GroupedValidationHoldsOutWholePseudoSubjects) {
     std::set<std::string> random_val;
     for (const std::string& p : r.val.paths) random_val.insert(subject(p));
     EXPECT_GT(random_val.size(), 8u);
+    fs::remove_all(root);
+}
+
+TEST(TrainerData, GroupedValidationOnTinyDataFallsBackToRandomAndSaysSo) {
+    // 3 train images per class are at most 3 pseudo-subjects, fewer than the 5 grouped
+    // validation needs: the default --val-mode grouped must still load, carve round(0.34 * 3)
+    // = 1 image per class at random, and name each class, its counts and the hint.
+    // "alpha" keeps 1 image: nothing to hold out, which is said too.
+    fs::path root = make_temp_dir("data_grouped_tiny");
+    write_synthetic_dataset(root, {{"train", 3}, {"test", 2}}, 16);
+    fs::remove(root / "train" / "alpha" / "img_001.bmp");
+    fs::remove(root / "train" / "alpha" / "img_002.bmp");
+    DatasetOptions opt = options_for(root);
+    opt.val_fraction = 0.34;
+    opt.val_mode = "grouped";
+    opt.seed = 2;
+    Dataset ds = load_dataset(opt);
+    // classes sort as alpha, beta, delta, gamma
+    EXPECT_EQ(ds.val.class_counts, (std::vector<int64_t>{0, 1, 1, 1}));
+    EXPECT_EQ(ds.train.class_counts, (std::vector<int64_t>{1, 2, 2, 2}));
+    EXPECT_EQ(ds.val_random_classes, 3);
+    ASSERT_EQ(ds.val_notes.size(), 4u);
+    EXPECT_NE(ds.val_notes[0].find("class 'alpha': 1 train image(s), none held out"), std::string::npos) << ds.val_notes[0];
+    for (size_t c = 1; c < 4; ++c) {
+        const std::string& note = ds.val_notes[c];
+        EXPECT_EQ(note.find('\n'), std::string::npos) << note;
+        EXPECT_NE(note.find("class '" + ds.class_names[c] + "': 3 train images in "), std::string::npos) << note;
+        EXPECT_NE(note.find("1 image(s) held out at random"), std::string::npos) << note;
+        EXPECT_NE(note.find("--val-mode random"), std::string::npos) << note;
+    }
+    // Random mode on the same data: the same draw, and only the 1-image class is worth a note.
+    opt.val_mode = "random";
+    Dataset r = load_dataset(opt);
+    EXPECT_EQ(r.val.paths, ds.val.paths);
+    EXPECT_EQ(r.val_random_classes, 0);
+    ASSERT_EQ(r.val_notes.size(), 1u);
+    EXPECT_EQ(r.val_notes[0], ds.val_notes[0]);
     fs::remove_all(root);
 }
 
