@@ -1,0 +1,78 @@
+// The shipped model is what its card and sidecar say it is:
+//   - model.json's onnx_sha256 is the SHA-256 of model.onnx (computed here, independently);
+//   - `alzscan eval` on models/default/checkpoint.pt, Kaggle test split, reproduces every metric
+//     and per-class number printed in MODEL_CARD.md (to the 4 decimals the card shows) and its
+//     confusion matrix.
+// Env (set by `make test-node`): ALZSCAN = native binary, DATA = dataset root.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const MODEL_DIR = path.resolve('models/default');
+const DATA = process.env.DATA ?? path.resolve('../shared/data/alzheimer_mri');
+const HAVE_DATA = fs.existsSync(path.join(DATA, 'KAGGLE_SPLIT.tsv'));
+
+test('model.json onnx_sha256 is the SHA-256 of the shipped model.onnx', () => {
+  const onnx = fs.readFileSync(path.join(MODEL_DIR, 'model.onnx'));
+  const sidecar = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'model.json'), 'utf8'));
+  assert.equal(sidecar.format, 'alzscan-model/1');
+  assert.equal(crypto.createHash('sha256').update(onnx).digest('hex'), sidecar.onnx_sha256);
+  assert.ok(onnx.length <= 8 * 1024 * 1024, `model.onnx is ${onnx.length} bytes: over the 8 MB budget`);
+});
+
+// "| name | 0.1234 |" rows and "| class | P | R | lo–hi | F1 | support |" rows of the card's
+// Kaggle section (the text before the seed-spread section).
+function cardKaggleSection() {
+  const card = fs.readFileSync(path.join(MODEL_DIR, 'MODEL_CARD.md'), 'utf8');
+  const start = card.indexOf('## Metrics: Kaggle test split');
+  const end = card.indexOf('### Spread over seeds');
+  assert.ok(start >= 0 && end > start, 'MODEL_CARD.md lost its Kaggle metrics section');
+  return card.slice(start, end);
+}
+
+test('alzscan eval on models/default/checkpoint.pt reproduces MODEL_CARD.md (Kaggle test split)', (t) => {
+  if (!HAVE_DATA) {
+    const message = `DID NOT RUN: the dataset is missing at ${DATA} (set DATA=...)`;
+    if (process.env.CI === 'true') assert.fail(message);
+    t.skip(message);
+    return;
+  }
+  const ALZSCAN = process.env.ALZSCAN;
+  assert.ok(ALZSCAN, 'ALZSCAN is not set: run this through `make test-node`');
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'alzscan-card-')), 'eval.json');
+  execFileSync(ALZSCAN, ['eval', '--checkpoint', path.join(MODEL_DIR, 'checkpoint.pt'), '--data', DATA,
+    '--split-file', path.join(DATA, 'KAGGLE_SPLIT.tsv'), '--split-column', 'kaggle_split', '--out', out],
+  { stdio: ['ignore', 'ignore', 'inherit'] });
+  const evaluation = JSON.parse(fs.readFileSync(out, 'utf8'));
+  const measured = evaluation.test;
+  const classes = evaluation.classes;   // index order of the confusion matrix
+  const section = cardKaggleSection();
+  const fmt = (x) => x.toFixed(4);
+
+  let checked = 0;
+  for (const key of ['accuracy', 'balanced_accuracy', 'macro_f1', 'weighted_f1', 'macro_precision',
+    'macro_recall', 'ece', 'log_loss']) {
+    const row = section.match(new RegExp(`^\\| ${key} \\| ([0-9.]+) \\|$`, 'm'));
+    assert.ok(row, `MODEL_CARD.md has no "${key}" row`);
+    assert.equal(row[1], fmt(measured[key]), `${key}: card ${row[1]}, alzscan eval ${fmt(measured[key])}`);
+    checked++;
+  }
+  for (const name of classes) {
+    const c = measured.per_class[name];
+    const row = section.match(new RegExp(`^\\| ${name} \\| ([0-9.]+) \\| ([0-9.]+) \\| [0-9.–-]+ \\| ([0-9.]+) \\| ([0-9]+) \\|$`, 'm'));
+    assert.ok(row, `MODEL_CARD.md has no per-class row for ${name}`);
+    assert.deepEqual(row.slice(1), [fmt(c.precision), fmt(c.recall), fmt(c.f1), String(c.support)], name);
+    checked++;
+  }
+  measured.confusion.forEach((counts, i) => {
+    const row = section.match(new RegExp(`^\\| ${classes[i]} \\| ([0-9 |]+) \\|$`, 'm'));
+    assert.ok(row, `MODEL_CARD.md has no confusion row for ${classes[i]}`);
+    assert.deepEqual(row[1].split('|').map((v) => Number(v.trim())), counts, `confusion row ${classes[i]}`);
+    checked++;
+  });
+  assert.equal(checked, 8 + 4 + 4);
+});
