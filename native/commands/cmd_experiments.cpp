@@ -22,6 +22,7 @@
 #include "commands/commands.h"
 #include "experiments/ladder.h"
 #include "report/report.h"
+#include "report/text_file.h"
 
 namespace alzscan::cmd {
 
@@ -88,15 +89,6 @@ std::vector<int> parse_ids(const std::string& text, std::string& error) {
         ids.push_back(static_cast<int>(v));
     }
     return ids;
-}
-
-std::string utc_now() {
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-    return buf;
 }
 
 }  // namespace
@@ -233,7 +225,7 @@ int experiments(int argc, char** argv) {
     }
     report::ReportOptions options;
     options.title = "Experiment ladder · " + split + " split · " + profile + " profile";
-    options.generated_at = utc_now();
+    options.generated_at = report::utc_now_text();
     options.generator = std::string("alzscan ") + ALZSCAN_VERSION + " experiments";
     const std::string report_dir = (fs::path(out) / "report").string();
     std::string err = report::write_report(runs, report_dir, options);

@@ -7,6 +7,7 @@
 #include "cli_args.h"
 #include "commands/commands.h"
 #include "report/report.h"
+#include "report/text_file.h"
 
 namespace alzscan::cmd {
 
@@ -33,15 +34,6 @@ std::vector<std::string> expand(const std::string& arg) {
     if (children.empty()) return {arg};
     std::sort(children.begin(), children.end());
     return children;
-}
-
-std::string utc_now() {
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-    return buf;
 }
 
 }  // namespace
@@ -76,7 +68,7 @@ int report(int argc, char** argv) {
 
     report::ReportOptions options;
     options.title = args.get("title");
-    options.generated_at = utc_now();
+    options.generated_at = report::utc_now_text();
     options.generator = std::string("alzscan ") + ALZSCAN_VERSION + " report";
     std::string err = report::write_report(runs, args.get("out"), options);
     if (!err.empty()) {

@@ -1,4 +1,5 @@
 #include "experiments/ladder.h"
+#include "report/text_file.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -12,15 +13,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-bool read_text(const fs::path& path, std::string& out) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    out = ss.str();
-    return true;
-}
 
 // Train options of `j` (no "experiment", "profiles" or "_comment" keys).
 void merge_options(json& into, const json& from) {
@@ -59,7 +51,7 @@ Expected<std::vector<LadderStep>> load_ladder(const std::string& config_dir, con
     for (const fs::path& file : files) {
         const std::string path = file.string();
         std::string text;
-        if (!read_text(file, text)) return make_error(path + ": cannot be read");
+        if (!report::read_text_file(file, text)) return make_error(path + ": cannot be read");
         json j = json::parse(text, nullptr, false);
         if (j.is_discarded() || !j.is_object()) return make_error(path + ": not a JSON object");
         const json& exp = j.contains("experiment") ? j["experiment"] : json();

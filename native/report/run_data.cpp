@@ -1,4 +1,5 @@
 #include "report/run_data.h"
+#include "report/text_file.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -12,15 +13,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-bool read_text(const fs::path& path, std::string& out) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    out = ss.str();
-    return !in.bad();
-}
 
 std::string first_line(std::string s) {
     size_t nl = s.find('\n');
@@ -98,7 +90,7 @@ Expected<RunData> load_run(const std::string& dir) {
     if (!fs::exists(config_path, ec))
         return make_error(config_path.string() + ": missing (is " + dir +
                           " a run directory written by `alzscan train`?)");
-    if (!read_text(config_path, text)) return make_error(config_path.string() + ": cannot be read");
+    if (!read_text_file(config_path, text)) return make_error(config_path.string() + ": cannot be read");
     run.config = json::parse(text, nullptr, false);
     if (run.config.is_discarded() || !run.config.is_object())
         return make_error(config_path.string() + ": not a JSON object");
@@ -107,7 +99,7 @@ Expected<RunData> load_run(const std::string& dir) {
     if (!fs::exists(metrics_path, ec))
         return make_error(metrics_path.string() + ": missing (is " + dir +
                           " a run directory written by `alzscan train`?)");
-    if (!read_text(metrics_path, text)) return make_error(metrics_path.string() + ": cannot be read");
+    if (!read_text_file(metrics_path, text)) return make_error(metrics_path.string() + ": cannot be read");
     auto lines = parse_metrics_lines(text, metrics_path.string());
     if (!lines) return make_error(first_line(lines.error()));
 
