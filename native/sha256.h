@@ -7,12 +7,12 @@
 // exact file they describe.
 #pragma once
 
-#include <cstddef>
 #include <string>
+
+#include "alzscan/sha256.h"   // sha256_hex(data, size)
 
 namespace alzscan {
 
-std::string sha256_hex(const void* data, size_t size);
 std::string sha256_file(const std::string& path);
 
 }  // namespace alzscan

@@ -10,7 +10,7 @@
 #include "alzscan/preprocess.h"
 #include "data_manifest.h"
 #include "image_writers.h"
-#include "sha256.h"
+#include "fnv1a64.h"
 
 using namespace alzscan;
 using namespace alzscan::test;

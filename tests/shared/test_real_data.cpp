@@ -14,7 +14,7 @@
 #include "alzscan/image_decode.h"
 #include "alzscan/preprocess.h"
 #include "data_manifest.h"
-#include "sha256.h"
+#include "alzscan/sha256.h"
 
 #ifdef __EMSCRIPTEN__
 #include <emscripten.h>
