@@ -137,6 +137,27 @@ public:
     }
 
 private:
+    // ---- BatchNorm folding ------------------------------------------------------------------
+    // A BatchNorm (1d or 2d) in eval mode is y = x * scale + shift per channel, with
+    //   scale = gamma / sqrt(var + eps),  shift = beta - mean * scale   (double precision).
+    // The preceding Conv/Linear absorbs it: W' = W * scale, b' = b * scale + shift.
+    struct BnFold {
+        torch::Tensor scale, shift;
+    };
+    template <class BatchNormImpl>
+    BnFold take_bn(const std::string& bn_path, BatchNormImpl& bn) {
+        w_.visit(bn_path);
+        if (!bn.options.affine() || !bn.options.track_running_stats())
+            throw std::runtime_error("cannot export " + bn_path + ": BatchNorm needs affine + running stats");
+        torch::Tensor gamma = w_.take(bn_path + ".weight", bn.weight).to(torch::kDouble);
+        torch::Tensor beta = w_.take(bn_path + ".bias", bn.bias).to(torch::kDouble);
+        torch::Tensor mean = w_.take(bn_path + ".running_mean", bn.running_mean).to(torch::kDouble);
+        torch::Tensor var = w_.take(bn_path + ".running_var", bn.running_var).to(torch::kDouble);
+        w_.take(bn_path + ".num_batches_tracked", bn.num_batches_tracked);
+        torch::Tensor scale = gamma / torch::sqrt(var + bn.options.eps());
+        return {scale, beta - mean * scale};
+    }
+
     // ---- convolutions ----------------------------------------------------------------------
     // Conv2d (+ BatchNorm2d folded in) (+ activation). Folding in double precision:
     //   s = gamma / sqrt(var + eps);  W' = W * s;  b' = (b - mean) * s + beta.
@@ -152,17 +173,9 @@ private:
         torch::Tensor bias = conv.bias.defined() ? w_.take(conv_path + ".bias", conv.bias).to(torch::kDouble)
                                                  : torch::zeros({weight.size(0)}, torch::kDouble);
         if (bn) {
-            w_.visit(bn_path);
-            if (!bn->options.affine() || !bn->options.track_running_stats())
-                throw std::runtime_error("cannot export " + bn_path + ": BatchNorm needs affine + running stats");
-            torch::Tensor gamma = w_.take(bn_path + ".weight", bn->weight).to(torch::kDouble);
-            torch::Tensor beta = w_.take(bn_path + ".bias", bn->bias).to(torch::kDouble);
-            torch::Tensor mean = w_.take(bn_path + ".running_mean", bn->running_mean).to(torch::kDouble);
-            torch::Tensor var = w_.take(bn_path + ".running_var", bn->running_var).to(torch::kDouble);
-            w_.take(bn_path + ".num_batches_tracked", bn->num_batches_tracked);
-            torch::Tensor s = gamma / torch::sqrt(var + bn->options.eps());
-            weight = weight * s.view({-1, 1, 1, 1});
-            bias = (bias - mean) * s + beta;
+            const BnFold f = take_bn(bn_path, *bn);
+            weight = weight * f.scale.view({-1, 1, 1, 1});
+            bias = bias * f.scale + f.shift;
         }
         const std::string wname = w_.initializer(conv_path + (bn ? ".weight_bn_folded" : ".weight"), weight);
         const std::string bname = w_.initializer(conv_path + (bn ? ".bias_bn_folded" : ".bias"), bias);
@@ -288,18 +301,10 @@ private:
         torch::Tensor bias = fc.bias.defined() ? w_.take(path + ".bias", fc.bias).to(torch::kDouble)
                                                : torch::Tensor();
         if (bn) {
-            w_.visit(bn_path);
-            if (!bn->options.affine() || !bn->options.track_running_stats())
-                throw std::runtime_error("cannot export " + bn_path + ": BatchNorm needs affine + running stats");
-            torch::Tensor gamma = w_.take(bn_path + ".weight", bn->weight).to(torch::kDouble);
-            torch::Tensor beta = w_.take(bn_path + ".bias", bn->bias).to(torch::kDouble);
-            torch::Tensor mean = w_.take(bn_path + ".running_mean", bn->running_mean).to(torch::kDouble);
-            torch::Tensor var = w_.take(bn_path + ".running_var", bn->running_var).to(torch::kDouble);
-            w_.take(bn_path + ".num_batches_tracked", bn->num_batches_tracked);
-            torch::Tensor s = gamma / torch::sqrt(var + bn->options.eps());
-            weight = weight * s.view({-1, 1});
+            const BnFold f = take_bn(bn_path, *bn);
+            weight = weight * f.scale.view({-1, 1});
             if (!bias.defined()) bias = torch::zeros({weight.size(0)}, torch::kDouble);
-            bias = (bias - mean) * s + beta;
+            bias = bias * f.scale + f.shift;
         }
         std::vector<std::string> inputs = {x, w_.initializer(path + (bn ? ".weight_bn_folded" : ".weight"), weight)};
         if (bias.defined()) inputs.push_back(w_.initializer(path + (bn ? ".bias_bn_folded" : ".bias"), bias));
