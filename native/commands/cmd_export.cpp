@@ -6,7 +6,9 @@
 #include "checkpoint.h"
 #include "cli_args.h"
 #include "commands/commands.h"
+#if ALZSCAN_HAVE_ONNX
 #include "onnx_export.h"
+#endif
 
 namespace alzscan::cmd {
 
@@ -19,6 +21,12 @@ int export_model(int argc, char** argv) {
                 "also write a weights-only copy of the exported model here (e.g. DIR/checkpoint.pt), so "
                 "`alzscan predict/eval` reproduce the browser's numbers");
     if (int rc = args.parse(argc, argv); rc >= 0) return rc;
+#if !ALZSCAN_HAVE_ONNX
+    std::fprintf(stderr, "alzscan export: this alzscan was built with -DALZSCAN_ONNX=OFF (no libonnx here); "
+                         "hint: copy %s to a machine with libonnx-dev (make setup) and export there\n",
+                 args.get("checkpoint").c_str());
+    return 1;
+#else
     try {
         LoadedModel m = load_model(args.get("checkpoint"));
         // A run's best.pt: its final val/test metrics (metrics.jsonl) travel into model.json.
@@ -44,6 +52,7 @@ int export_model(int argc, char** argv) {
         std::fprintf(stderr, "alzscan export: %s\n", e.what());
         return 1;
     }
+#endif
 }
 
 }  // namespace alzscan::cmd
