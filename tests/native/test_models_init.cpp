@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kPython = "/usr/bin/python3";
+constexpr const char* kPython = ALZSCAN_PYTHON;   // python3-torch (tests/native/CMakeLists.txt)
 
 fs::path temp_dir() {
     fs::path d = fs::temp_directory_path() / ("alzscan_init_" + std::to_string(::getpid()));

@@ -44,7 +44,7 @@ TEST(ModelsReference, PythonMirrorLoadsByNameAndComputesTheSameLogits) {
           "    torch.save(dict(net.state_dict()), f'" << dir.string() << "/{arch}.pt')\n"
           "    torch.save({'input': x, 'output': y}, f'" << dir.string() << "/{arch}_io.pt')\n";
     py.close();
-    const std::string cmd = std::string("/usr/bin/python3 ") + (dir / "ref.py").string() + " " + ALZSCAN_SOURCE_DIR "/bench";
+    const std::string cmd = std::string(ALZSCAN_PYTHON " ") + (dir / "ref.py").string() + " " + ALZSCAN_SOURCE_DIR "/bench";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << "needs python3-torch (scripts/setup.sh) and bench/reference_small.py";
 
     for (const std::string arch : {"small", "efficientnet_b2"}) {
