@@ -289,6 +289,47 @@ TEST_F(TrainerCli, ResumingAFinishedRunSavedByAnOlderBuildOnlyWritesTheFinalLine
     EXPECT_EQ(read_text(out / "summary.csv"), read_text(*reference_ / "summary.csv"));
 }
 
+// --patience N: the run ends after the first epoch that closes N epochs in a row without a new best
+// validation macro-F1. The expected stop is replayed from metrics.jsonl's own val scores; a learning
+// rate of 1e-7 makes the scores stall, so the rule has to fire (checked), and a resume trains nothing.
+TEST_F(TrainerCli, PatienceStopsWhenValidationStopsImprovingAndResumeKeepsItStopped) {
+    const int epochs = 8, patience = 2;
+    const fs::path out = *root_ / "patience";
+    const std::vector<std::string> args = {"train", "--device", "cpu", "--data", (*root_ / "data").string(),
+                                           "--image-size", "32", "--epochs", std::to_string(epochs), "--batch-size",
+                                           "16", "--val-fraction", "0.2", "--val-mode", "random", "--opt", "sgd",
+                                           "--momentum", "0", "--weight-decay", "0", "--lr", "1e-7", "--patience",
+                                           std::to_string(patience), "--seed", "3", "--quiet", "--out", out.string()};
+    ASSERT_EQ(run(args, *root_ / "patience.log"), 0) << read_text(*root_ / "patience.log");
+    std::vector<json> lines = metrics_without_timing(out);
+    ASSERT_FALSE(lines.empty());
+    ASSERT_TRUE(lines.back().value("final", false));
+    lines.pop_back();
+
+    double best = -1;
+    int since = 0, expected = epochs;
+    for (size_t i = 0; i < lines.size(); ++i) {
+        const double f1 = lines[i]["val"]["macro_f1"].get<double>();
+        if (f1 > best) {
+            best = f1;
+            since = 0;
+        } else if (++since >= patience) {
+            expected = static_cast<int>(i) + 1;
+            break;
+        }
+    }
+    EXPECT_EQ(static_cast<int>(lines.size()), expected);
+    EXPECT_LT(expected, epochs) << "the scores kept improving: the trigger was not exercised";
+    EXPECT_NE(read_text(*root_ / "patience.log").find("early stop"), std::string::npos);
+
+    std::vector<std::string> resume = args;
+    resume.push_back("--resume");
+    ASSERT_EQ(run(resume, *root_ / "patience_resume.log"), 0) << read_text(*root_ / "patience_resume.log");
+    std::vector<json> after = metrics_without_timing(out);
+    after.pop_back();
+    EXPECT_EQ(after.size(), lines.size()) << read_text(*root_ / "patience_resume.log");
+}
+
 TEST(TrainerCliTinyData, DefaultGroupedValidationFallsBackToRandomAndLogsIt) {
     // 3 train images per class cannot form the 5 pseudo-subjects grouped validation needs. The
     // default --val-mode grouped still trains; the console, the final report and config.json
