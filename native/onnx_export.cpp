@@ -19,6 +19,7 @@
 #include "models/resnet.h"
 #include "models/small.h"
 #include "sha256.h"
+#include "weight_quantization.h"
 
 namespace alzscan {
 
@@ -33,7 +34,7 @@ constexpr int64_t kIrVersion = 8;
 // Builds one GraphProto while recording which modules and state entries it translated.
 class GraphWriter {
 public:
-    GraphWriter(onnx::GraphProto* graph, Classifier& net) : graph_(graph) {
+    GraphWriter(onnx::GraphProto* graph, Classifier& net, WeightFormat weights) : graph_(graph), weights_(weights) {
         for (const auto& p : net->named_parameters()) state_[p.key()] = false;
         for (const auto& b : net->named_buffers()) state_[b.key()] = false;
         for (const auto& m : net->named_modules()) modules_[m.key()] = m.value()->name();
@@ -67,6 +68,25 @@ public:
         return name;
     }
 
+    // A Conv/Gemm weight [C_out, ...]: a float initializer, or (WeightFormat::kInt8) int8 values and
+    // per-channel scales behind a DequantizeLinear node whose output carries the name.
+    std::string weight(const std::string& name, const torch::Tensor& t) {
+        if (weights_ == WeightFormat::kFloat32) return initializer(name, t);
+        const QuantizedWeight qw = quantize_per_channel_int8(t);
+        onnx::TensorProto* q = graph_->add_initializer();
+        q->set_name(name + ".int8");
+        q->set_data_type(onnx::TensorProto_DataType_INT8);
+        for (int64_t d : qw.q.sizes()) q->add_dims(d);
+        q->set_raw_data(qw.q.data_ptr(), static_cast<size_t>(qw.q.numel()));
+        const std::string scale = initializer(name + ".scale", qw.scale);
+        onnx::NodeProto* n = node("DequantizeLinear", {q->name(), scale}, name, name);
+        onnx::AttributeProto* axis = n->add_attribute();
+        axis->set_name("axis");
+        axis->set_type(onnx::AttributeProto_AttributeType_INT);
+        axis->set_i(0);
+        return name;
+    }
+
     onnx::NodeProto* node(const std::string& op, const std::vector<std::string>& inputs, const std::string& output,
                           const std::string& name_hint) {
         onnx::NodeProto* n = graph_->add_node();
@@ -95,6 +115,7 @@ public:
 
 private:
     onnx::GraphProto* graph_;
+    WeightFormat weights_;
     std::map<std::string, bool> state_;
     std::map<std::string, std::string> modules_;
     std::set<std::string> visited_;
@@ -117,7 +138,7 @@ void add_int(onnx::NodeProto* n, const std::string& name, int64_t v) {
 
 class Exporter {
 public:
-    Exporter(onnx::GraphProto* graph, Classifier& net) : w_(graph, net), net_(net) {}
+    Exporter(onnx::GraphProto* graph, Classifier& net, WeightFormat weights) : w_(graph, net, weights), net_(net) {}
 
     std::string run(const std::string& input) {
         w_.visit("");
@@ -177,7 +198,7 @@ private:
             weight = weight * f.scale.view({-1, 1, 1, 1});
             bias = bias * f.scale + f.shift;
         }
-        const std::string wname = w_.initializer(conv_path + (bn ? ".weight_bn_folded" : ".weight"), weight);
+        const std::string wname = w_.weight(conv_path + (bn ? ".weight_bn_folded" : ".weight"), weight);
         const std::string bname = w_.initializer(conv_path + (bn ? ".bias_bn_folded" : ".bias"), bias);
         onnx::NodeProto* n = w_.node("Conv", {x, wname, bname}, w_.value(conv_path), conv_path);
         const auto& k = *o.kernel_size();
@@ -306,7 +327,7 @@ private:
             if (!bias.defined()) bias = torch::zeros({weight.size(0)}, torch::kDouble);
             bias = bias * f.scale + f.shift;
         }
-        std::vector<std::string> inputs = {x, w_.initializer(path + (bn ? ".weight_bn_folded" : ".weight"), weight)};
+        std::vector<std::string> inputs = {x, w_.weight(path + (bn ? ".weight_bn_folded" : ".weight"), weight)};
         if (bias.defined()) inputs.push_back(w_.initializer(path + (bn ? ".bias_bn_folded" : ".bias"), bias));
         onnx::NodeProto* n = w_.node("Gemm", inputs, w_.value(path), path);
         add_int(n, "transB", 1);
@@ -392,7 +413,7 @@ void write_atomically(const fs::path& path, const std::string& bytes) {
 
 }  // namespace
 
-std::string build_onnx_bytes(Classifier& net, const PreprocessSpec& spec) {
+std::string build_onnx_bytes(Classifier& net, const PreprocessSpec& spec, WeightFormat weights) {
     if (spec.channels != net->config().in_channels)
         throw std::runtime_error("spec has " + std::to_string(spec.channels) + " channels but the model takes " +
                                  std::to_string(net->config().in_channels));
@@ -414,7 +435,7 @@ std::string build_onnx_bytes(Classifier& net, const PreprocessSpec& spec) {
     graph->set_name("alzscan_" + net->config().arch + "_" + net->config().head);
     set_tensor_type(graph->add_input(), spec.input_name, {-1, spec.channels, spec.height, spec.width});
 
-    Exporter exporter(graph, net);
+    Exporter exporter(graph, net, weights);
     const std::string logits = exporter.run(spec.input_name);
     const int64_t classes = net->config().num_classes;
     graph->mutable_node(graph->node_size() - 1)->set_output(0, "logits");
@@ -434,6 +455,7 @@ std::string build_onnx_bytes(Classifier& net, const PreprocessSpec& spec) {
     add_meta(model, "input", spec_json["input"].dump());
     add_meta(model, "arch", net->config().arch);
     add_meta(model, "head", net->config().head);
+    add_meta(model, "weights", weight_format_name(weights));
 
     try {
         onnx::checker::check_model(model);
@@ -449,13 +471,25 @@ std::string build_onnx_bytes(Classifier& net, const PreprocessSpec& spec) {
     return bytes;
 }
 
-nlohmann::json make_model_json(const LoadedModel& m, const std::string& onnx_sha256, int64_t onnx_bytes) {
+std::string weight_format_name(WeightFormat weights) {
+    return weights == WeightFormat::kInt8 ? "int8" : "float32";
+}
+
+WeightFormat parse_weight_format(const std::string& name) {
+    if (name == "float32") return WeightFormat::kFloat32;
+    if (name == "int8") return WeightFormat::kInt8;
+    throw std::invalid_argument("--weights " + name + ": expected float32 or int8");
+}
+
+nlohmann::json make_model_json(const LoadedModel& m, const std::string& onnx_sha256, int64_t onnx_bytes,
+                               WeightFormat weights) {
     const nlohmann::json spec_json = nlohmann::json::parse(preprocess_spec_to_json(m.spec));
     nlohmann::json model = model_config_to_json(m.model_config);
     Classifier net = m.net;   // a shared handle; counting does not modify it
     model["parameters"] = count_parameters(*net);
     model["opset"] = kOpset;
     model["batchnorm_folded"] = true;
+    model["weights"] = weight_format_name(weights);
     nlohmann::json j;
     j["format"] = "alzscan-model/1";
     j["input"] = spec_json["input"];
@@ -484,10 +518,10 @@ nlohmann::json final_metrics_beside(const std::string& checkpoint_path) {
     return found;
 }
 
-ExportResult export_model(const LoadedModel& m, const std::string& out_dir) {
+ExportResult export_model(const LoadedModel& m, const std::string& out_dir, WeightFormat weights) {
     Classifier net = m.net;
     net->eval();
-    const std::string bytes = build_onnx_bytes(net, m.spec);
+    const std::string bytes = build_onnx_bytes(net, m.spec, weights);
     std::error_code ec;
     fs::create_directories(out_dir, ec);
     if (ec) throw std::runtime_error(out_dir + ": cannot create the output directory: " + ec.message());
@@ -496,7 +530,7 @@ ExportResult export_model(const LoadedModel& m, const std::string& out_dir) {
     r.json_path = (fs::path(out_dir) / "model.json").string();
     r.onnx_sha256 = sha256_hex(bytes.data(), bytes.size());
     r.onnx_bytes = static_cast<int64_t>(bytes.size());
-    r.model_json = make_model_json(m, r.onnx_sha256, r.onnx_bytes);
+    r.model_json = make_model_json(m, r.onnx_sha256, r.onnx_bytes, weights);
     write_atomically(r.onnx_path, bytes);
     write_atomically(r.json_path, r.model_json.dump(2) + "\n");
     return r;

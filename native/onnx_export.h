@@ -14,6 +14,8 @@
 // x * Sigmoid(x) (opset 17 has no SiLU op).
 // The exporter walks the module tree by type (blocks.h, heads.h); any module, parameter or
 // buffer it did not translate is an error naming it, never a silently different graph.
+// WeightFormat::kInt8 stores every Conv/Gemm weight (after folding) as int8 + one float scale per
+// output channel behind a DequantizeLinear node (weight_quantization.h); biases stay float.
 // onnx::checker and shape inference run before anything is written; files are written as
 // PATH.tmp and renamed.
 //
@@ -24,7 +26,7 @@
 //    "outputs": {"logits": "logits", "probabilities": "probabilities"},
 //    "classes": [...],
 //    "model": {"arch", "head", "dropout", "stochastic_depth", "in_channels", "num_classes",
-//              "parameters", "opset": 17, "batchnorm_folded": true},
+//              "parameters", "opset": 17, "batchnorm_folded": true, "weights": "float32" | "int8"},
 //    "training": <the checkpoint meta's "training", or null>,
 //    "onnx_sha256": "<hex digest of model.onnx>", "onnx_bytes": n, "exported_by": "alzscan x.y.z"}
 #pragma once
@@ -40,9 +42,14 @@
 
 namespace alzscan {
 
+enum class WeightFormat { kFloat32, kInt8 };
+std::string weight_format_name(WeightFormat weights);        // "float32" | "int8"
+WeightFormat parse_weight_format(const std::string& name);   // throws invalid_argument
+
 // Serialized, checked and shape-inferred ONNX ModelProto of net (in eval semantics).
 // meta_props go into metadata_props as strings (classes and spec are always added).
-std::string build_onnx_bytes(Classifier& net, const PreprocessSpec& spec);
+std::string build_onnx_bytes(Classifier& net, const PreprocessSpec& spec,
+                             WeightFormat weights = WeightFormat::kFloat32);
 
 struct ExportResult {
     std::string onnx_path, json_path, onnx_sha256;
@@ -51,7 +58,8 @@ struct ExportResult {
 };
 
 // Writes OUT_DIR/model.onnx and OUT_DIR/model.json (creating OUT_DIR).
-ExportResult export_model(const LoadedModel& model, const std::string& out_dir);
+ExportResult export_model(const LoadedModel& model, const std::string& out_dir,
+                          WeightFormat weights = WeightFormat::kFloat32);
 
 // The selected checkpoint's metrics from the run directory it sits in: the `{"final": true,
 // "checkpoint": "best", ...}` line of metrics.jsonl beside a best.pt (the trainer's run
@@ -59,6 +67,7 @@ ExportResult export_model(const LoadedModel& model, const std::string& out_dir);
 nlohmann::json final_metrics_beside(const std::string& checkpoint_path);
 
 // The model.json document for given ONNX bytes (exposed for tests).
-nlohmann::json make_model_json(const LoadedModel& model, const std::string& onnx_sha256, int64_t onnx_bytes);
+nlohmann::json make_model_json(const LoadedModel& model, const std::string& onnx_sha256, int64_t onnx_bytes,
+                               WeightFormat weights = WeightFormat::kFloat32);
 
 }  // namespace alzscan

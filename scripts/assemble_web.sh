@@ -43,8 +43,27 @@ else
   echo "assemble_web: WARNING: $MODEL_DIR/model.{onnx,json} missing: the page will say so (make train && make export)" >&2
 fi
 
-[ -f "$FONT" ] && cp "$FONT" "$WEB_OUT/fonts/" ||
+# The font, cut down to the glyph ranges the app asks ImGui for (wasm/app_ui.cpp's ranges[], read
+# from there so the two cannot drift): 760 KB -> ~40 KB, a third of the cold-load budget otherwise.
+if [ ! -f "$FONT" ]; then
   echo "assemble_web: note: $FONT missing (apt-get install fonts-dejavu-core); ImGui's built-in font is used" >&2
+elif ! command -v pyftsubset >/dev/null; then
+  echo "assemble_web: note: pyftsubset missing (make setup installs fonttools); shipping the whole font" >&2
+  cp "$FONT" "$WEB_OUT/fonts/"
+else
+  unicodes=$(/usr/bin/python3 - wasm/app_ui.cpp <<'PY'
+import re, sys
+src = open(sys.argv[1]).read()
+m = re.search(r"ranges\[\]\s*=\s*\{([^}]*)\}", src)
+if not m:
+    sys.exit("assemble_web: no glyph ranges[] in " + sys.argv[1])
+v = [int(x, 16) for x in re.findall(r"0x([0-9A-Fa-f]+)", m.group(1))]
+print(",".join("U+%04X-%04X" % (a, b) for a, b in zip(v[::2], v[1::2])))
+PY
+)
+  pyftsubset "$FONT" --unicodes="$unicodes" --no-hinting --layout-features='' --drop-tables+=GSUB,GPOS,kern \
+    --output-file="$WEB_OUT/fonts/$(basename "$FONT")"
+fi
 
 # Gallery: 2 slices per class that are test images in BOTH the HF and the Kaggle split, so that
 # no model trained on either split has seen them.

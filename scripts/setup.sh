@@ -9,7 +9,7 @@ DEB_PACKAGES=(
   libtorch-dev libonnx-dev libprotobuf-dev protobuf-compiler
   libgtest-dev googletest nlohmann-json3-dev libstb-dev libopenblas0
   emscripten libimgui-dev
-  chromium fonts-dejavu-core python3-torch python3-numpy python3-pil
+  chromium fonts-dejavu-core fonttools python3-torch python3-numpy python3-pil
 )
 
 need_apt=()

@@ -9,6 +9,8 @@
 #if ALZSCAN_HAVE_ONNX
 #include "onnx_export.h"
 #endif
+#include "report/text_file.h"
+#include "weight_quantization.h"
 
 namespace alzscan::cmd {
 
@@ -17,6 +19,12 @@ int export_model(int argc, char** argv) {
     args.option("checkpoint", "", "checkpoint written by `alzscan train` (last.pt/best.pt) or save_model_checkpoint",
                 /*required=*/true);
     args.option("out", "", "output directory (created if missing)", /*required=*/true);
+    args.option("weights", "float32",
+                "float32 | int8: int8 stores Conv/Gemm weights as int8 + a scale per output channel (4x smaller "
+                "file; the torch model is quantized the same way first, so --write-checkpoint matches the ONNX)");
+    args.option("eval-json", "",
+                "an `alzscan eval --out` file measured on the exported weights (the --write-checkpoint copy): its "
+                "test metrics replace the training run's in model.json, which describe the float32 weights");
     args.option("write-checkpoint", "",
                 "also write a weights-only copy of the exported model here (e.g. DIR/checkpoint.pt), so "
                 "`alzscan predict/eval` reproduce the browser's numbers");
@@ -28,7 +36,13 @@ int export_model(int argc, char** argv) {
     return 1;
 #else
     try {
+        const WeightFormat weights = parse_weight_format(args.get("weights"));
         LoadedModel m = load_model(args.get("checkpoint"));
+        if (weights == WeightFormat::kInt8) {
+            const int64_t n = quantize_weights_int8(*m.net);
+            std::printf("int8 weights: %lld Conv/Linear weight tensors quantized per output channel\n",
+                        static_cast<long long>(n));
+        }
         // A run's best.pt: its final val/test metrics (metrics.jsonl) travel into model.json.
         const nlohmann::json final = final_metrics_beside(args.get("checkpoint"));
         if (!final.is_null()) {
@@ -36,7 +50,26 @@ int export_model(int argc, char** argv) {
             if (!m.meta.contains("training") || !m.meta["training"].is_object()) m.meta["training"] = nlohmann::json::object();
             m.meta["training"]["final"] = final;
         }
-        ExportResult r = alzscan::export_model(m, args.get("out"));
+        if (args.is_set("eval-json")) {
+            const std::string path = args.get("eval-json");
+            std::string text;
+            if (!report::read_text_file(path, text))
+                throw std::runtime_error(path + ": cannot be read (check the --eval-json path)");
+            const nlohmann::json eval = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+            if (!eval.is_object() || !eval.contains("test") || !eval["test"].is_object())
+                throw std::runtime_error(path + ": not an `alzscan eval --out` file (no \"test\" object); "
+                                         "hint: alzscan eval --checkpoint <the --write-checkpoint file> ... --out " + path);
+            if (!m.meta.is_object()) m.meta = nlohmann::json::object();
+            nlohmann::json& training = m.meta["training"];
+            if (!training.is_object()) training = nlohmann::json::object();
+            nlohmann::json final_metrics = training.value("final", nlohmann::json::object());
+            if (!final_metrics.is_object()) final_metrics = nlohmann::json::object();
+            final_metrics["test"] = eval["test"];
+            final_metrics.erase("val");   // measured on the float32 weights during training
+            final_metrics["measured_by"] = "alzscan eval on the exported (" + args.get("weights") + ") weights";
+            training["final"] = final_metrics;
+        }
+        ExportResult r = alzscan::export_model(m, args.get("out"), weights);
         if (args.is_set("write-checkpoint")) {
             nlohmann::json extra = nlohmann::json::object();
             if (m.meta.is_object() && m.meta.contains("training")) extra["training"] = m.meta["training"];
