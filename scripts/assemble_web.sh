@@ -61,7 +61,7 @@ v = [int(x, 16) for x in re.findall(r"0x([0-9A-Fa-f]+)", m.group(1))]
 print(",".join("U+%04X-%04X" % (a, b) for a, b in zip(v[::2], v[1::2])))
 PY
 )
-  pyftsubset "$FONT" --unicodes="$unicodes" --no-hinting --layout-features='' --drop-tables+=GSUB,GPOS,kern \
+  pyftsubset "$FONT" --unicodes="$unicodes" --no-hinting --layout-features='' --drop-tables+=GSUB,GPOS,kern,FFTM \
     --output-file="$WEB_OUT/fonts/$(basename "$FONT")"
 fi
 
