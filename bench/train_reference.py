@@ -85,6 +85,8 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
+                   help="bf16: torch.autocast('cpu', bfloat16) around the forward pass, as alzscan --precision bf16")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -106,7 +108,9 @@ def main():
     for it, (x, y) in enumerate(loader):
         if it == a.warmup_iters:
             t0 = time.perf_counter()
-        loss = F.cross_entropy(net(x), y)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.precision == "bf16"):
+            logits = net(x)
+        loss = F.cross_entropy(logits.float(), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -120,7 +124,7 @@ def main():
               "batch_size": a.batch_size, "iterations": a.iters, "images": seen,
               "seconds": round(seconds, 3), "images_per_second": round(seen / seconds, 2),
               "first_loss": round(losses[0], 4), "last_loss": round(losses[-1], 4),
-              "torch": torch.__version__, "threads": a.threads}
+              "torch": torch.__version__, "threads": a.threads, "precision": a.precision}
     if a.json:
         print(json.dumps(result))
     else:

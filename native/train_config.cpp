@@ -58,6 +58,9 @@ const std::vector<OptionDef>& option_table() {
         {"ema", Kind::kFlag, "", "evaluate and save an exponential moving average of the weights"},
         {"ema-decay", Kind::kDouble, "0.999", "EMA decay per step"},
         {"clip-grad", Kind::kDouble, "0", "clip the gradient norm to this value; 0: off"},
+        {"precision", Kind::kString, "fp32",
+         "fp32 | bf16: bf16 autocasts the training forward pass (~2x on CPUs with AVX512-BF16/AMX, and on "
+         "GPUs); weights, optimizer, loss and evaluation stay float32"},
         {"patience", Kind::kInt, "0", "stop after N epochs without validation improvement; 0: off"},
         {"seed", Kind::kInt, "1", "seed for sampler, augmentation, init and the validation split"},
         {"threads", Kind::kInt, "1", "compute threads (a second thread always prepares batches)"},
@@ -213,6 +216,7 @@ TrainConfig resolve_train_config(const CliArgs& args) {
     c.ema = r["ema"];
     c.ema_decay = r["ema_decay"];
     c.clip_grad = r["clip_grad"];
+    c.precision = r["precision"];
     c.patience = r["patience"];
     c.seed = static_cast<uint64_t>(r["seed"].get<int64_t>());
     c.threads = r["threads"];
@@ -226,6 +230,7 @@ TrainConfig resolve_train_config(const CliArgs& args) {
     require_one_of("sched", c.sched, {"none", "step", "cosine"});
     require_one_of("val-mode", c.val_mode, {"grouped", "random"});
     require_one_of("device", c.device, {"auto", "cpu", "cuda"});
+    require_one_of("precision", c.precision, {"fp32", "bf16"});
     require_one_of("class-weights", c.class_weights, {"none", "inverse", "frequency"});
     require(c.epochs >= 1, "--epochs " + std::to_string(c.epochs) + ": must be >= 1");
     require(c.batch_size >= 1, "--batch-size " + std::to_string(c.batch_size) + ": must be >= 1");

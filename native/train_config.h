@@ -50,6 +50,7 @@ struct TrainConfig {
     bool ema = false;
     double ema_decay = 0.999;
     double clip_grad = 0;   // max gradient norm; 0: off
+    std::string precision = "fp32";   // fp32 | bf16 (autocast of the training forward pass only)
     int64_t patience = 0;   // epochs without val improvement before stopping; 0: off
     // run
     uint64_t seed = 1;

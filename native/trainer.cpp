@@ -16,6 +16,7 @@
 
 #include "alzscan/metrics.h"
 #include "augment.h"
+#include "autocast_scope.h"
 #include "checkpoint.h"
 #include "dataset.h"
 #include "evaluate.h"
@@ -489,7 +490,12 @@ int run_training(const TrainConfig& cfg_in) {
             torch::manual_seed(mix_seed(cfg.seed, kTorchStepStream, epoch * kStepsPerEpochKey + pos.step));
             torch::Tensor x = batch.x.to(device), y = batch.y.to(device);
             optimizer->zero_grad();
-            torch::Tensor logits = net->forward(x);
+            torch::Tensor logits;
+            {
+                AutocastScope bf16(cfg.precision == "bf16", device);
+                logits = net->forward(x);
+            }
+            logits = logits.to(torch::kFloat);
             torch::Tensor loss = training_loss(logits, y, weights, cfg.label_smoothing);
             const double loss_value = loss.item<double>();
             if (!std::isfinite(loss_value))
