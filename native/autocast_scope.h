@@ -16,13 +16,20 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+// LibTorch 2.4 replaced the per-device autocast calls by ones taking the device type.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#define ALZSCAN_AUTOCAST_BY_DEVICE_TYPE 1
+#else
+#define ALZSCAN_AUTOCAST_BY_DEVICE_TYPE 0
+#endif
+
 namespace alzscan {
 
 class AutocastScope {
 public:
     AutocastScope(bool enabled, torch::Device device) : enabled_(enabled), type_(device.type()) {
         if (!enabled_) return;
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#if ALZSCAN_AUTOCAST_BY_DEVICE_TYPE
         previous_ = at::autocast::is_autocast_enabled(type_);
         at::autocast::set_autocast_dtype(type_, at::kBFloat16);
         at::autocast::set_autocast_enabled(type_, true);
@@ -40,7 +47,7 @@ public:
     }
     ~AutocastScope() {
         if (!enabled_) return;
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#if ALZSCAN_AUTOCAST_BY_DEVICE_TYPE
         at::autocast::set_autocast_enabled(type_, previous_);
 #else
         if (type_ == torch::kCUDA)

@@ -31,6 +31,20 @@ namespace fs = std::filesystem;
 constexpr int64_t kOpset = 17;
 constexpr int64_t kIrVersion = 8;
 
+void add_ints(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& v) {
+    onnx::AttributeProto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto_AttributeType_INTS);
+    for (int64_t x : v) a->add_ints(x);
+}
+
+void add_int(onnx::NodeProto* n, const std::string& name, int64_t v) {
+    onnx::AttributeProto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto_AttributeType_INT);
+    a->set_i(v);
+}
+
 // Builds one GraphProto while recording which modules and state entries it translated.
 class GraphWriter {
 public:
@@ -79,11 +93,7 @@ public:
         for (int64_t d : qw.q.sizes()) q->add_dims(d);
         q->set_raw_data(qw.q.data_ptr(), static_cast<size_t>(qw.q.numel()));
         const std::string scale = initializer(name + ".scale", qw.scale);
-        onnx::NodeProto* n = node("DequantizeLinear", {q->name(), scale}, name, name);
-        onnx::AttributeProto* axis = n->add_attribute();
-        axis->set_name("axis");
-        axis->set_type(onnx::AttributeProto_AttributeType_INT);
-        axis->set_i(0);
+        add_int(node("DequantizeLinear", {q->name(), scale}, name, name), "axis", 0);
         return name;
     }
 
@@ -121,20 +131,6 @@ private:
     std::set<std::string> visited_;
     int64_t counter_ = 0;
 };
-
-void add_ints(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& v) {
-    onnx::AttributeProto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto_AttributeType_INTS);
-    for (int64_t x : v) a->add_ints(x);
-}
-
-void add_int(onnx::NodeProto* n, const std::string& name, int64_t v) {
-    onnx::AttributeProto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto_AttributeType_INT);
-    a->set_i(v);
-}
 
 class Exporter {
 public:

@@ -43,13 +43,16 @@ int export_model(int argc, char** argv) {
             std::printf("int8 weights: %lld Conv/Linear weight tensors quantized per output channel\n",
                         static_cast<long long>(n));
         }
+        // m.meta["training"], made an object if it is missing: model.json's "training".
+        auto training_meta = [&m]() -> nlohmann::json& {
+            if (!m.meta.is_object()) m.meta = nlohmann::json::object();
+            nlohmann::json& training = m.meta["training"];
+            if (!training.is_object()) training = nlohmann::json::object();
+            return training;
+        };
         // A run's best.pt: its final val/test metrics (metrics.jsonl) travel into model.json.
         const nlohmann::json final = final_metrics_beside(args.get("checkpoint"));
-        if (!final.is_null()) {
-            if (!m.meta.is_object()) m.meta = nlohmann::json::object();
-            if (!m.meta.contains("training") || !m.meta["training"].is_object()) m.meta["training"] = nlohmann::json::object();
-            m.meta["training"]["final"] = final;
-        }
+        if (!final.is_null()) training_meta()["final"] = final;
         if (args.is_set("eval-json")) {
             const std::string path = args.get("eval-json");
             std::string text;
@@ -59,15 +62,11 @@ int export_model(int argc, char** argv) {
             if (!eval.is_object() || !eval.contains("test") || !eval["test"].is_object())
                 throw std::runtime_error(path + ": not an `alzscan eval --out` file (no \"test\" object); "
                                          "hint: alzscan eval --checkpoint <the --write-checkpoint file> ... --out " + path);
-            if (!m.meta.is_object()) m.meta = nlohmann::json::object();
-            nlohmann::json& training = m.meta["training"];
-            if (!training.is_object()) training = nlohmann::json::object();
-            nlohmann::json final_metrics = training.value("final", nlohmann::json::object());
+            nlohmann::json& final_metrics = training_meta()["final"];
             if (!final_metrics.is_object()) final_metrics = nlohmann::json::object();
             final_metrics["test"] = eval["test"];
             final_metrics.erase("val");   // measured on the float32 weights during training
             final_metrics["measured_by"] = "alzscan eval on the exported (" + args.get("weights") + ") weights";
-            training["final"] = final_metrics;
         }
         ExportResult r = alzscan::export_model(m, args.get("out"), weights);
         if (args.is_set("write-checkpoint")) {

@@ -129,6 +129,13 @@ protected:
         reference_ = new fs::path(*root_ / "reference");
         reference_rc_ = run(with_out(*reference_), *root_ / "reference.log");
     }
+    // The reference run as if killed after its last epoch, before the final line was written.
+    static void copy_reference_without_final_line(const fs::path& out) {
+        fs::copy(*reference_, out, fs::copy_options::recursive);
+        std::string text = read_text(out / "metrics.jsonl");
+        text.erase(text.rfind("{\"", text.size() - 2));
+        std::ofstream(out / "metrics.jsonl", std::ios::trunc) << text;
+    }
     static void TearDownTestSuite() {
         fs::remove_all(*root_);
         delete root_;
@@ -240,10 +247,7 @@ TEST_F(TrainerCli, SigtermFinishesTheStepSavesAndResumesExactly) {
 TEST_F(TrainerCli, ResumingAFinishedRunTrainsNothingAndRewritesTheFinalLine) {
     // Killed after the last epoch's last.pt but before the final line: resume only finishes.
     const fs::path out = *root_ / "finished";
-    fs::copy(*reference_, out, fs::copy_options::recursive);
-    std::string text = read_text(out / "metrics.jsonl");
-    text.erase(text.rfind("{\"", text.size() - 2));
-    std::ofstream(out / "metrics.jsonl", std::ios::trunc) << text;
+    copy_reference_without_final_line(out);
     const fs::path log = *root_ / "finished.log";
     ASSERT_EQ(run(with_out(out, true), log), 0) << read_text(log);
     EXPECT_EQ(read_text(log).find("epoch 1/"), std::string::npos) << "retrained: " << read_text(log);
@@ -257,10 +261,7 @@ TEST_F(TrainerCli, ResumingAFinishedRunSavedByAnOlderBuildOnlyWritesTheFinalLine
     // epochs logged, no final line) must still resume: nothing is left to train, so the order
     // does not matter; the final line and summary.csv come out as in the uninterrupted run.
     const fs::path out = *root_ / "finished_old_build";
-    fs::copy(*reference_, out, fs::copy_options::recursive);
-    std::string text = read_text(out / "metrics.jsonl");
-    text.erase(text.rfind("{\"", text.size() - 2));
-    std::ofstream(out / "metrics.jsonl", std::ios::trunc) << text;
+    copy_reference_without_final_line(out);
 
     // The fixture's training labels, as the trainer loads them (--val-fraction 0.2, random, seed 7).
     alzscan::DatasetOptions opt;
