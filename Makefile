@@ -19,7 +19,7 @@ SETUP_STAMP := $(BUILD)/.setup-done
 ALZSCAN     := $(BUILD)/native/alzscan
 
 .PHONY: all setup build native wasm web test test-native test-wasm test-parity test-node test-browser \
-        demo train export bench bench-train bench-web experiments clean
+        demo train export bench bench-train bench-web bench-kernels experiments clean
 
 all: build
 
@@ -76,8 +76,13 @@ experiments: native
 bench-train: native
 	bash scripts/bench_train.sh $(ALZSCAN) $(DATA)
 
+# Why the browser is slower per image: the shipped model.onnx in onnxruntime-node vs ORT Web's WASM
+# build (run by node), batch 1/8/32, and ORT Web's per-node profile (BENCHMARKS.md). No browser needed.
+bench-kernels: $(SETUP_STAMP)
+	node scripts/bench_ort_kernels.mjs $(DEFAULT_MODEL)/model.onnx
+
 # Every benchmark.
-bench: bench-train bench-web
+bench: bench-train bench-web bench-kernels
 
 # The default configuration (configs/default.json) on the honest Kaggle split -> runs/default.
 # An earlier run there is kept as runs/default.<time> (never overwritten). <= 15 minutes here.

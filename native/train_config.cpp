@@ -63,6 +63,8 @@ const std::vector<OptionDef>& option_table() {
          "slower for efficientnet_b2); weights, optimizer, loss and evaluation stay float32"},
         {"patience", Kind::kInt, "0", "stop after N epochs without validation improvement; 0: off"},
         {"seed", Kind::kInt, "1", "seed for sampler, augmentation, init and the validation split"},
+        {"val-seed", Kind::kInt, "0",
+         "seed of the validation split alone; 0: --seed (fix it to compare or ensemble seeds on one validation set)"},
         {"threads", Kind::kInt, "1", "compute threads (a second thread always prepares batches)"},
         {"device", Kind::kString, "auto", "auto | cpu | cuda"},
         {"out", Kind::kString, "runs/default", "run directory"},
@@ -219,6 +221,9 @@ TrainConfig resolve_train_config(const CliArgs& args) {
     c.precision = r["precision"];
     c.patience = r["patience"];
     c.seed = static_cast<uint64_t>(r["seed"].get<int64_t>());
+    const int64_t val_seed = r["val_seed"];
+    require(val_seed >= 0, "--val-seed " + std::to_string(val_seed) + ": must be >= 0 (0: the validation split follows --seed)");
+    c.val_seed = static_cast<uint64_t>(val_seed);
     c.threads = r["threads"];
     c.device = r["device"];
     c.out = r["out"];

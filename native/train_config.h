@@ -54,6 +54,7 @@ struct TrainConfig {
     int64_t patience = 0;   // epochs without val improvement before stopping; 0: off
     // run
     uint64_t seed = 1;
+    uint64_t val_seed = 0;   // 0: the validation split follows `seed`
     int threads = 1;
     std::string device = "auto";
     std::string out = "runs/default";

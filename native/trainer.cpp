@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <csignal>
@@ -28,6 +29,11 @@ namespace fs = std::filesystem;
 
 namespace alzscan {
 namespace {
+
+std::vector<std::string> sorted_copy(std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+}
 
 // Set by SIGINT/SIGTERM; the loop finishes its step, saves last.pt and exits. A second signal
 // falls back to the default action (immediate exit) because the handler resets itself.
@@ -272,7 +278,7 @@ int run_training(const TrainConfig& cfg_in) {
     dopt.split_column = cfg.split_column;
     dopt.val_fraction = cfg.val_fraction;
     dopt.val_mode = cfg.val_mode;
-    dopt.seed = cfg.seed;
+    dopt.seed = cfg.val_seed != 0 ? cfg.val_seed : cfg.seed;
     dopt.strict = cfg.strict;
     dopt.spec = spec;
     std::unique_ptr<ProgressBar> bar;
@@ -361,7 +367,8 @@ int run_training(const TrainConfig& cfg_in) {
                   {"digest_method", "fnv1a64 over sorted 'relative_path\\tbytes\\n' lines"},
                   {"counts", dataset_counts_json(ds)}, {"skipped", ds.skipped},
                   {"val_mode", cfg.val_mode}, {"train_groups", ds.train_groups},
-                  {"val_random_classes", ds.val_random_classes}, {"val_notes", ds.val_notes}}},
+                  {"val_random_classes", ds.val_random_classes}, {"val_notes", ds.val_notes},
+                  {"val_files", sorted_copy(ds.val.paths)}}},
         {"profile", cfg.profile.empty() ? nlohmann::json(nullptr) : nlohmann::json(cfg.profile)},
         {"experiment", cfg.experiment},
         {"selection", "best validation macro-F1 (earliest epoch on ties)"}};

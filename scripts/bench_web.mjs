@@ -6,7 +6,7 @@
 //     the worker), classify() end to end, and drop -> result on screen (next animation frame)
 //   - the same inference natively with onnxruntime-node on the identical tensors, and the ratios
 //
-//   node scripts/bench_web.mjs --web-out build/web --data ../shared/data/alzheimer_mri [--images 40]
+//   node scripts/bench_web.mjs --web-out build/web --data ../shared/data/alzheimer_mri [--images 40] [--threads N]
 // Writes the numbers as JSON next to WEB_OUT (bench-web.json) and prints a table.
 import fs from "node:fs";
 import os from "node:os";
@@ -15,14 +15,15 @@ import ort from "onnxruntime-node";
 import { launchBrowser } from "../tests/browser/harness.mjs";
 import { startServer } from "../web/server.mjs";
 
-const args = { webOut: "build/web", data: "../shared/data/alzheimer_mri", images: 40, warmup: 5 };
+const args = { webOut: "build/web", data: "../shared/data/alzheimer_mri", images: 40, warmup: 5, threads: 0 };
 for (let i = 2; i < process.argv.length; ++i) {
   const a = process.argv[i];
   if (a === "--web-out") args.webOut = process.argv[++i];
   else if (a === "--data") args.data = process.argv[++i];
   else if (a === "--images") args.images = Number(process.argv[++i]);
+  else if (a === "--threads") args.threads = Number(process.argv[++i]);
   else {
-    console.error(`bench_web: unknown option ${a} (--web-out DIR --data DIR --images N)`);
+    console.error(`bench_web: unknown option ${a} (--web-out DIR --data DIR --images N --threads N)`);
     process.exit(2);
   }
 }
@@ -53,7 +54,8 @@ const requested = new Set();
 browser.context.on("request", (r) => requested.add(r.url()));
 let result;
 try {
-  await page.goto(server.url);
+  // --threads N: the page's ?threads=N override (0: the app's own choice); native uses the same.
+  await page.goto(args.threads > 0 ? `${server.url}?threads=${args.threads}` : server.url);
   await page.waitForFunction(() => window.alzscan !== undefined);
   const first = await page.evaluate(async (b64) => {
     const info = await window.alzscan.ready;
@@ -99,8 +101,10 @@ try {
   // Native: onnxruntime-node on the identical tensors, with as many threads as the page's ORT.
   const model = JSON.parse(fs.readFileSync(path.join(webOut, "model/model.json"), "utf8"));
   const { height: h, width: w, name: inputName = "input" } = model.input;
+  // Session options as in web/inference_worker.js (int8 weights dequantized once, at load).
   const session = await ort.InferenceSession.create(path.join(webOut, "model/model.onnx"), {
     intraOpNumThreads: first.info.threads, interOpNumThreads: 1, graphOptimizationLevel: "all",
+    extra: { session: { disable_quant_qdq: "1" } },
   });
   for (let i = 0; i < args.warmup; ++i)
     await session.run({ [inputName]: new ort.Tensor("float32", new Float32Array(h * w), [1, 1, h, w]) });
@@ -111,11 +115,11 @@ try {
     isolatedNative.push(performance.now() - t0);
   }
   // The same ORT Web WASM build run by node (V8, no browser, no UI): separates the kernels' speed
-  // from the browser's.
+  // from the browser's. One thread: ORT Web's thread pool cannot start its workers under node.
   const ortWeb = await import("../node_modules/onnxruntime-web/dist/ort.wasm.min.mjs");
-  ortWeb.env.wasm.numThreads = first.info.threads;
+  ortWeb.env.wasm.numThreads = 1;
   const webInNode = await ortWeb.InferenceSession.create(fs.readFileSync(path.join(webOut, "model/model.onnx")),
-    { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+    { executionProviders: ["wasm"], graphOptimizationLevel: "all", extra: { session: { disable_quant_qdq: "1" } } });
   const webInNodeMs = [];
   for (let i = 0; i < 55; ++i) {
     const t0 = performance.now();
@@ -190,7 +194,7 @@ console.log(`  drop -> on screen     ${ms(result.browser_ms.drop_to_screen_media
 console.log(`  onnxruntime-node      ${ms(result.native_ms.onnxruntime_node_inference_median)} median inference (${result.threads} thread${result.threads === 1 ? "" : "s"}, same tensors)`);
 console.log(`  ratio browser/native  inference ${result.ratio.inference_browser_over_native.toFixed(2)}x, work per image ${result.ratio.work_per_image_browser_over_native.toFixed(2)}x, end to end ${result.ratio.end_to_end_browser_over_native.toFixed(2)}x`);
 console.log(`  inference alone       ORT Web ${ms(result.isolated_ms.ort_web)} vs onnxruntime-node ${ms(result.isolated_ms.onnxruntime_node)} median of 50 back-to-back runs: ${result.isolated_ms.ratio.toFixed(2)}x`);
-console.log(`                        the same ORT Web WASM run by node (no browser): ${ms(result.isolated_ms.ort_web_wasm_in_node)}`);
+console.log(`                        the same ORT Web WASM run by node (no browser, 1 thread): ${ms(result.isolated_ms.ort_web_wasm_in_node)}`);
 console.log(`                        (native side = onnxruntime-node inference + the same WASM preprocess time: shared/ has no node binding)`);
 console.log(`  largest cold-load files (compressed): ${Object.entries(result.cold_load.largest_compressed).map(([f, v]) => `${f} ${mb(v.compressed)}`).join(", ")}`);
 console.log(`  max |Δp| browser vs onnxruntime-node on identical tensors: ${result.max_abs_probability_diff_browser_vs_native.toExponential(2)}`);

@@ -22,6 +22,18 @@ const FONT_URL = "fonts/DejaVuSans.ttf";
 // is already beyond what shared/ decodes).
 const MAX_FILE_BYTES = 256e6;
 
+// ORT Web threads need cross-origin isolation. One core stays free for the UI thread: on the
+// 2-vCPU machine of BENCHMARKS.md, 2 threads make back-to-back inference 1.7x faster but the
+// app's classify() slower (8.3 vs 7.3 ms), because the canvas draws in between.
+// `?threads=N` overrides it (1..hardwareConcurrency) for measurements (make bench-web --threads).
+function inferenceThreads() {
+  if (!self.crossOriginIsolated) return 1;
+  const cores = Math.max(1, navigator.hardwareConcurrency || 1);
+  const asked = Number(new URLSearchParams(location.search).get("threads"));
+  if (Number.isInteger(asked) && asked >= 1) return Math.min(asked, cores);
+  return Math.max(1, Math.min(4, cores - 1));
+}
+
 class InferenceClient {
   constructor(url) {
     this.worker = new Worker(url, { type: "module" });
@@ -321,8 +333,7 @@ function createAlzscan() {
     canvasApp.height = model.input.height;
     canvasApp.width = model.input.width;
 
-    // Threads need cross-origin isolation; one core stays free for the UI thread.
-    const threads = self.crossOriginIsolated ? Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 1) - 1)) : 1;
+    const threads = inferenceThreads();
     worker = new InferenceClient(new URL("inference_worker.js", location.href));
     let info;
     try {

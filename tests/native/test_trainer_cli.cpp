@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -136,6 +137,17 @@ protected:
         text.erase(text.rfind("{\"", text.size() - 2));
         std::ofstream(out / "metrics.jsonl", std::ios::trunc) << text;
     }
+    // The reference run's data options (train + val only), for loading what it trained on.
+    static alzscan::DatasetOptions reference_dataset_options() {
+        alzscan::DatasetOptions opt;
+        opt.dir = (*root_ / "data").string();
+        opt.val_fraction = 0.2;
+        opt.val_mode = "random";
+        opt.seed = 7;
+        opt.spec.height = opt.spec.width = 32;
+        opt.load_test = false;
+        return opt;
+    }
     static void TearDownTestSuite() {
         fs::remove_all(*root_);
         delete root_;
@@ -209,6 +221,36 @@ TEST_F(TrainerCli, RunDirectoryFollowsTheContract) {
     EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4);   // header + 3 epochs
 }
 
+// The held-out images are listed in config.json (what a second program needs to score the same
+// validation set), and --val-seed fixes that set while --seed changes everything else: runs of
+// different seeds can then be compared, or ensembled, on one validation set.
+TEST_F(TrainerCli, ValidationFilesAreListedAndValSeedFixesThem) {
+    auto val_files = [](const fs::path& run_dir) {
+        return json::parse(read_text(run_dir / "config.json"))["data"]["val_files"].get<std::vector<std::string>>();
+    };
+    // Independent expectation: the dataset loader itself with the reference's options (seed 7).
+    std::vector<std::string> expected = alzscan::load_dataset(reference_dataset_options()).val.paths;
+    std::sort(expected.begin(), expected.end());
+    ASSERT_EQ(expected.size(), 32u);   // 8 of 40 per class
+    EXPECT_EQ(val_files(*reference_), expected);
+
+    auto one_epoch = [&](const std::string& name, bool fix_val) {
+        std::vector<std::string> a = with_out(*root_ / name);
+        for (size_t i = 0; i + 1 < a.size(); ++i) {
+            if (a[i] == "--epochs") a[i + 1] = "1";
+            if (a[i] == "--seed") a[i + 1] = "8";
+        }
+        if (fix_val) a.insert(a.end(), {"--val-seed", "7"});
+        EXPECT_EQ(run(a, *root_ / (name + ".log")), 0) << read_text(*root_ / (name + ".log"));
+        return val_files(*root_ / name);
+    };
+    const std::vector<std::string> other_seed = one_epoch("seed8", false);
+    const std::vector<std::string> fixed_val = one_epoch("seed8_val7", true);
+    EXPECT_NE(other_seed, expected) << "--seed 8 should carve another validation set";
+    EXPECT_EQ(fixed_val, expected);
+    EXPECT_EQ(json::parse(read_text(*root_ / "seed8_val7" / "config.json"))["train"]["val_seed"], 7);
+}
+
 TEST_F(TrainerCli, SigkillMidRunThenResumeMatchesUninterruptedRun) {
     const fs::path out = *root_ / "killed";
     pid_t pid = spawn(with_out(out), *root_ / "killed.log");
@@ -264,14 +306,7 @@ TEST_F(TrainerCli, ResumingAFinishedRunSavedByAnOlderBuildOnlyWritesTheFinalLine
     copy_reference_without_final_line(out);
 
     // The fixture's training labels, as the trainer loads them (--val-fraction 0.2, random, seed 7).
-    alzscan::DatasetOptions opt;
-    opt.dir = (*root_ / "data").string();
-    opt.val_fraction = 0.2;
-    opt.val_mode = "random";
-    opt.seed = 7;
-    opt.spec.height = opt.spec.width = 32;
-    opt.load_test = false;
-    alzscan::Dataset ds = alzscan::load_dataset(opt);
+    alzscan::Dataset ds = alzscan::load_dataset(reference_dataset_options());
     std::vector<int64_t> labels(ds.train.labels.data_ptr<int64_t>(), ds.train.labels.data_ptr<int64_t>() + ds.train.size());
     // HEAD saves epoch index 3's order (the next one); the older build saved epoch index 2's.
     ASSERT_EQ(saved_epoch_order(out / "last.pt"), alzscan::epoch_order(labels, 4, true, 7, 3));

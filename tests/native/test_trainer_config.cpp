@@ -81,5 +81,6 @@ TEST(TrainerConfig, BadValuesAreOneLineErrorsNamingTheKey) {
     expect_error({"--val-fraction", "0.95"}, "--val-fraction");
     expect_error({"--split-file", "x.tsv"}, "needs --split-column");
     expect_error({"--lr", "abc"}, "--lr abc: expected a number");
+    expect_error({"--val-seed", "-1"}, "--val-seed -1: must be >= 0");
     trainer_test::fs::remove_all(dir);
 }
