@@ -56,7 +56,7 @@ class SlicesDataset(Dataset):
         return (x[0] - self.mean) / self.std, self.labels[i]
 
 
-def read_image_folder(root, part="train", limit_per_class=0):
+def read_image_folder(root, part="train", limit_per_class=0, size=128):
     images, labels = [], []
     for c, name in enumerate(CLASSES):
         d = os.path.join(root, part, name)
@@ -66,7 +66,7 @@ def read_image_folder(root, part="train", limit_per_class=0):
         if limit_per_class:
             files = files[:limit_per_class]
         for f in files:
-            images.append(decode_gray(os.path.join(d, f)))
+            images.append(decode_gray(os.path.join(d, f), size))
             labels.append(c)
     return np.stack(images), np.array(labels, dtype=np.int64)
 
@@ -82,6 +82,7 @@ def main():
     p.add_argument("--augment", action="store_true")
     p.add_argument("--balanced-sampler", action="store_true")
     p.add_argument("--limit-per-class", type=int, default=0, help="read at most N images per class")
+    p.add_argument("--image-size", type=int, default=128, help="square input side (area resize at decode, as alzscan)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
@@ -90,7 +91,7 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    images, labels = read_image_folder(a.data, "train", a.limit_per_class)
+    images, labels = read_image_folder(a.data, "train", a.limit_per_class, a.image_size)
     ds = SlicesDataset(images, labels, a.augment)
     need = (a.iters + a.warmup_iters) * a.batch_size
     if a.balanced_sampler:
@@ -124,7 +125,8 @@ def main():
               "batch_size": a.batch_size, "iterations": a.iters, "images": seen,
               "seconds": round(seconds, 3), "images_per_second": round(seen / seconds, 2),
               "first_loss": round(losses[0], 4), "last_loss": round(losses[-1], 4),
-              "torch": torch.__version__, "threads": a.threads, "precision": a.precision}
+              "torch": torch.__version__, "threads": a.threads, "precision": a.precision,
+              "image_size": a.image_size}
     if a.json:
         print(json.dumps(result))
     else:

@@ -7,9 +7,10 @@
 #   env: BENCH_MODELS="small efficientnet_b2"  SMALL_PER_CLASS=96  EFFNET_PER_CLASS=24
 #        BENCH_BATCH=32  BENCH_EPOCHS=2 (alzscan's last epoch is the one reported)
 #        BENCH_PRECISION="fp32 bf16" (both sides autocast the forward pass to bfloat16 for bf16)
+#        BENCH_SIZES="128 64" (input side; 64 is the default recipe's, configs/default.json)
 #
 # Both sides: one compute thread, the same images (a subset tree of symlinks into DATA_DIR/train,
-# the first N per class; Moderate has 49), batch size, AdamW, --augment on, plain shuffling, 128x128,
+# the first N per class; Moderate has 49), batch size, AdamW, --augment on, plain shuffling, input size,
 # no validation split. alzscan: images/s of its last epoch from metrics.jsonl (the first epoch warms
 # up); Python: images/s after 2 untimed iterations. Python runs twice: as shipped (glibc malloc
 # defaults) and with the malloc tuning alzscan applies to itself (MALLOC_MMAP_THRESHOLD_,
@@ -22,6 +23,7 @@ DATA=${2:-../shared/data/alzheimer_mri}
 PY=/usr/bin/python3
 MODELS=${BENCH_MODELS:-small efficientnet_b2}
 PRECISIONS=${BENCH_PRECISION:-fp32 bf16}
+SIZES=${BENCH_SIZES:-128 64}
 BATCH=${BENCH_BATCH:-32}
 EPOCHS=${BENCH_EPOCHS:-2}
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
@@ -59,18 +61,19 @@ make_subset() {  # make_subset DIR N: DIR/{train,test}/<class>/ with the first N
 
 json_field() { $PY -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 
-printf '\n%-16s %-9s %8s %8s %14s %14s %14s %9s\n' model precision images batch "alzscan img/s" "python img/s" "py+malloc img/s" ratio
-results=()
-declare -A cpp_ips py_ips   # [model/precision] -> images/s (alzscan; the faster Python run)
+printf '\n%-16s %-9s %5s %8s %6s %14s %14s %14s %9s\n' model precision size images batch "alzscan img/s" "python img/s" "py+malloc img/s" ratio
+declare -A cpp_ips py_ips   # [model/precision/size] -> images/s (alzscan; the faster Python run)
 for model in $MODELS; do
   per_class=${SMALL_PER_CLASS:-96}
   [ "$model" = efficientnet_b2 ] && per_class=${EFFNET_PER_CLASS:-24}
   subset="$work/$model"
   make_subset "$subset" "$per_class"
- for precision in $PRECISIONS; do
   n_train=$(find "$subset/train" -name '*.jpg' | wc -l)
   iters=$((n_train / BATCH))
-  py_args=(bench/train_reference.py --data "$subset" --model "$model" --batch-size "$BATCH"
+ for size in $SIZES; do
+ for precision in $PRECISIONS; do
+  key=$model/$precision/$size
+  py_args=(bench/train_reference.py --data "$subset" --model "$model" --batch-size "$BATCH" --image-size "$size"
            --iters "$iters" --warmup-iters 2 --augment --precision "$precision" --json)
   py_plain=$(env -u MALLOC_MMAP_THRESHOLD_ -u MALLOC_TRIM_THRESHOLD_ $PY "${py_args[@]}")
   py_tuned=$(MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=2147483647 $PY "${py_args[@]}")
@@ -78,11 +81,11 @@ for model in $MODELS; do
   ips_tuned=$(json_field "$py_tuned" images_per_second)
   ips_cpp="n/a"; ratio="n/a"
   if [ $have_alzscan = 1 ]; then
-    out="$work/run-$model-$precision"
+    out="$work/run-$model-$precision-$size"
     "$ALZSCAN" train --data "$subset" --model "$model" --head linear --epochs "$EPOCHS" --precision "$precision" \
-      --batch-size "$BATCH" --opt adamw --lr 1e-3 --augment --threads 1 --seed 0 \
-      --val-fraction 0 --out "$out" > "$work/alzscan-$model-$precision.log" 2>&1 ||
-      { tail -5 "$work/alzscan-$model-$precision.log" >&2; die "alzscan train failed on $model (log above)"; }
+      --image-size "$size" --batch-size "$BATCH" --opt adamw --lr 1e-3 --augment --threads 1 --seed 0 \
+      --val-fraction 0 --out "$out" > "$out.log" 2>&1 ||
+      { tail -5 "$out.log" >&2; die "alzscan train failed on $model at $size px (log above)"; }
     $PY bench/reference_small.py --compare "$model" "$out/last.pt" >&2 ||
       die "bench/reference_small.py does not mirror alzscan's $model: the ratio would compare different models"
     ips_cpp=$($PY -c '
@@ -92,17 +95,20 @@ print(round([r for r in rows if "images_per_second" in r][-1]["images_per_second
     best_py=$($PY -c 'import sys; print(max(float(sys.argv[1]), float(sys.argv[2])))' "$ips_plain" "$ips_tuned")
     ratio=$($PY -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.2f}x")' "$ips_cpp" "$best_py")
   fi
-  cpp_ips[$model/$precision]=$ips_cpp
-  py_ips[$model/$precision]=$($PY -c 'import sys; print(max(float(sys.argv[1]), float(sys.argv[2])))' "$ips_plain" "$ips_tuned")
-  printf '%-16s %-9s %8s %8s %14s %14s %14s %9s\n' "$model" "$precision" "$n_train" "$BATCH" "$ips_cpp" "$ips_plain" "$ips_tuned" "$ratio"
+  cpp_ips[$key]=$ips_cpp
+  py_ips[$key]=$($PY -c 'import sys; print(max(float(sys.argv[1]), float(sys.argv[2])))' "$ips_plain" "$ips_tuned")
+  printf '%-16s %-9s %5s %8s %6s %14s %14s %14s %9s\n' "$model" "$precision" "$size" "$n_train" "$BATCH" "$ips_cpp" "$ips_plain" "$ips_tuned" "$ratio"
+ done
  done
 done
 for model in $MODELS; do
-  a=${cpp_ips[$model/bf16]:-}; b=${py_ips[$model/fp32]:-}; c=${cpp_ips[$model/fp32]:-}
-  if [ -n "$a" ] && [ -n "$b" ] && [ "$a" != n/a ]; then
+ for size in $SIZES; do
+  a=${cpp_ips[$model/bf16/$size]:-}; b=${py_ips[$model/fp32/$size]:-}; c=${cpp_ips[$model/fp32/$size]:-}
+  if [ -n "$a" ] && [ -n "$b" ] && [ -n "$c" ] && [ "$a" != n/a ]; then
     $PY -c 'import sys; a, b, c, m = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
-print(f"{m}: alzscan --precision bf16 = {a / c:.2f}x alzscan fp32, {a / b:.2f}x Python fp32 (different arithmetic: not the same-model ratio)")' "$a" "$b" "$c" "$model"
+print(f"{m}: alzscan --precision bf16 = {a / c:.2f}x alzscan fp32, {a / b:.2f}x Python fp32 (different arithmetic: not the same-model ratio)")' "$a" "$b" "$c" "$model at ${size} px"
   fi
+ done
 done
 echo
 echo "ratio = alzscan / the faster Python run at the same precision; target >= 1.2x (issue 3). One thread each; this machine's"
