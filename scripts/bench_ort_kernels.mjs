@@ -27,7 +27,7 @@ if (process.argv[2] === "--profile-child") {   // internal: node bench_ort_kerne
   const prof = await ortWeb.InferenceSession.create(new Uint8Array(fs.readFileSync(model)),
     { executionProviders: ["wasm"], graphOptimizationLevel: "all", enableProfiling: true, extra: { session: { disable_quant_qdq: "1" } } });
   const x = new ortWeb.Tensor("float32", new Float32Array(h * w).map((_, i) => Math.sin(i * 0.37)), [1, 1, h, w]);
-  for (let i = 0; i < 60; ++i) await prof.run({ [prof.inputNames[0]]: x });
+  for (let i = 0; i < 110; ++i) await prof.run({ [prof.inputNames[0]]: x });
   prof.endProfiling();
   process.exit(0);
 }
@@ -82,7 +82,7 @@ for (const model of args.models) {
   const native = {};
   for (const threads of [1, 2])
     native[threads] = await ortNode.InferenceSession.create(model, { intraOpNumThreads: threads, interOpNumThreads: 1,
-      graphOptimizationLevel: "all", extra: { session: FOLD } });
+      graphOptimizationLevel: "all", extra: { session: { ...FOLD, "intra_op.allow_spinning": "0" } } });
   const web = await ortWeb.InferenceSession.create(new Uint8Array(bytes), { executionProviders: ["wasm"], graphOptimizationLevel: "all", extra: { session: FOLD } });
   const [h, w] = inputHW(web);
   for (const batch of [1, 8, 32]) {
@@ -95,6 +95,7 @@ for (const model of args.models) {
       native_1: n1, native_2: n2, web_1: wb, ratio_1: wb / n1 });
   }
 
+  for (const session of [...Object.values(native), web]) await session.release();
   // ORT Web's profiler prints its JSON trace straight to stdout from inside the WASM module, so the
   // profiled session runs in a child process (this script with --profile-child) and is parsed here.
   const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--profile-child", model, String(h), String(w)],
