@@ -1,7 +1,7 @@
 // Load conditions. model.json is validated on load: a wrong format or a class count that does not
 // fit the ONNX graph stops the app with a clear message (in window.alzscan.ready's rejection and the
 // UI); each case serves a copy of WEB_OUT (symlinks) with one model.json edited. And a server
-// without COOP/COEP (any static host) still works, on one ORT thread.
+// without COOP/COEP (any static host) still works, on one ORT thread; ?threads=N sets the thread count.
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import http from "node:http";
@@ -10,6 +10,7 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { WEB_OUT, launchBrowser, requireBuild } from "./harness.mjs";
 import { CONTENT_TYPES, startServer } from "../../web/server.mjs";
+import { encodePng, phantom } from "./synthetic_images.mjs";
 
 let browser;
 const roots = [];
@@ -143,4 +144,36 @@ test("on a 2x (HiDPI) screen the canvas has device-pixel resolution and CSS-pixe
     await hidpi.close();
     await server.close();
   }
+});
+
+test("?threads=N sets ORT Web's threads (clamped to the cores), and 2 threads give 1 thread's probabilities", async () => {
+  const server = await startServer({ root: WEB_OUT, port: 0 });
+  // A synthetic slice (no dataset needed): the same bytes through 1 and 2 ORT threads.
+  const sample = encodePng({ width: 128, height: 128, samples: phantom(128, 128, 1, 255) }).toString("base64");
+  const outcomes = {};
+  try {
+    for (const query of ["?threads=1", "?threads=2", "?threads=64"]) {
+      const page = await browser.context.newPage();
+      try {
+        await page.goto(server.url + query);
+        await page.waitForFunction(() => window.alzscan !== undefined);
+        outcomes[query] = await page.evaluate(async (b64) => {
+          const info = await window.alzscan.ready;
+          const probabilities = (await window.alzscan.classify(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)))).probabilities;
+          return { info, cores: navigator.hardwareConcurrency, probabilities };
+        }, sample);
+      } finally {
+        await page.close();
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  const cores = outcomes["?threads=1"].cores;
+  assert.equal(outcomes["?threads=1"].info.crossOriginIsolated, true);
+  assert.equal(outcomes["?threads=1"].info.threads, 1);
+  assert.equal(outcomes["?threads=2"].info.threads, Math.min(2, cores));
+  assert.equal(outcomes["?threads=64"].info.threads, cores);
+  const one = outcomes["?threads=1"].probabilities, two = outcomes["?threads=2"].probabilities;
+  for (let k = 0; k < one.length; ++k) assert.ok(Math.abs(one[k] - two[k]) <= 1e-6, `class ${k}: ${one[k]} vs ${two[k]}`);
 });
