@@ -3,7 +3,7 @@
 // without a browser. The same ONNX file, side by side in one run:
 //   - onnxruntime-node (native MLAS) with 1 and 2 intra-op threads
 //   - ORT Web's WASM build (ort.wasm.min.mjs, the one the page ships) run by node, 1 thread
-// with the page's session options (web/inference_worker.js: int8 weights dequantized once at load)
+// with the page's session config (web/ort_session_config.mjs: int8 weights dequantized once at load)
 // at batch 1, 8 and 32 (ms per image), then ORT Web's own profile: time per ONNX node type and
 // the convolutions' multiply-add rate.
 //
@@ -15,6 +15,7 @@ import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import ortNode from "onnxruntime-node";
+import { ortSessionConfig } from "../web/ort_session_config.mjs";
 
 const webDist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../node_modules/onnxruntime-web/dist");
 const ortWeb = await import(path.join(webDist, "ort.wasm.min.mjs"));
@@ -25,14 +26,13 @@ ortWeb.env.logLevel = "error";
 if (process.argv[2] === "--profile-child") {   // internal: node bench_ort_kernels.mjs --profile-child MODEL H W
   const [model, h, w] = [process.argv[3], Number(process.argv[4]), Number(process.argv[5])];
   const prof = await ortWeb.InferenceSession.create(new Uint8Array(fs.readFileSync(model)),
-    { executionProviders: ["wasm"], graphOptimizationLevel: "all", enableProfiling: true, extra: { session: { disable_quant_qdq: "1" } } });
+    { executionProviders: ["wasm"], graphOptimizationLevel: "all", enableProfiling: true, extra: { session: ortSessionConfig() } });
   const x = new ortWeb.Tensor("float32", new Float32Array(h * w).map((_, i) => Math.sin(i * 0.37)), [1, 1, h, w]);
   for (let i = 0; i < 110; ++i) await prof.run({ [prof.inputNames[0]]: x });
   prof.endProfiling();
   process.exit(0);
 }
 
-const FOLD = { disable_quant_qdq: "1" };   // session config entries, as in web/inference_worker.js
 const args = { runs: 200, models: [] };
 for (let i = 2; i < process.argv.length; ++i) {
   const a = process.argv[i];
@@ -82,8 +82,8 @@ for (const model of args.models) {
   const native = {};
   for (const threads of [1, 2])
     native[threads] = await ortNode.InferenceSession.create(model, { intraOpNumThreads: threads, interOpNumThreads: 1,
-      graphOptimizationLevel: "all", extra: { session: { ...FOLD, "intra_op.allow_spinning": "0" } } });
-  const web = await ortWeb.InferenceSession.create(new Uint8Array(bytes), { executionProviders: ["wasm"], graphOptimizationLevel: "all", extra: { session: FOLD } });
+      graphOptimizationLevel: "all", extra: { session: { ...ortSessionConfig(), "intra_op.allow_spinning": "0" } } });
+  const web = await ortWeb.InferenceSession.create(new Uint8Array(bytes), { executionProviders: ["wasm"], graphOptimizationLevel: "all", extra: { session: ortSessionConfig() } });
   const [h, w] = inputHW(web);
   for (const batch of [1, 8, 32]) {
     const runs = Math.max(10, Math.round(args.runs / batch));

@@ -13,6 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import ort from "onnxruntime-node";
 import { launchBrowser } from "../tests/browser/harness.mjs";
+import { ortSessionConfig } from "../web/ort_session_config.mjs";
 import { startServer } from "../web/server.mjs";
 
 const args = { webOut: "build/web", data: "../shared/data/alzheimer_mri", images: 40, warmup: 5, threads: 0 };
@@ -101,10 +102,10 @@ try {
   // Native: onnxruntime-node on the identical tensors, with as many threads as the page's ORT.
   const model = JSON.parse(fs.readFileSync(path.join(webOut, "model/model.json"), "utf8"));
   const { height: h, width: w, name: inputName = "input" } = model.input;
-  // Session options as in web/inference_worker.js (int8 weights dequantized once, at load).
+  // The page's session config (web/ort_session_config.mjs: int8 weights dequantized once, at load).
   const session = await ort.InferenceSession.create(path.join(webOut, "model/model.onnx"), {
     intraOpNumThreads: first.info.threads, interOpNumThreads: 1, graphOptimizationLevel: "all",
-    extra: { session: { disable_quant_qdq: "1" } },
+    extra: { session: ortSessionConfig() },
   });
   for (let i = 0; i < args.warmup; ++i)
     await session.run({ [inputName]: new ort.Tensor("float32", new Float32Array(h * w), [1, 1, h, w]) });
@@ -119,7 +120,7 @@ try {
   const ortWeb = await import("../node_modules/onnxruntime-web/dist/ort.wasm.min.mjs");
   ortWeb.env.wasm.numThreads = 1;
   const webInNode = await ortWeb.InferenceSession.create(fs.readFileSync(path.join(webOut, "model/model.onnx")),
-    { executionProviders: ["wasm"], graphOptimizationLevel: "all", extra: { session: { disable_quant_qdq: "1" } } });
+    { executionProviders: ["wasm"], graphOptimizationLevel: "all", extra: { session: ortSessionConfig() } });
   const webInNodeMs = [];
   for (let i = 0; i < 55; ++i) {
     const t0 = performance.now();

@@ -9,12 +9,7 @@
 //   -> {type: "bench", id, tensor, runs}  <- {type: "result", id, times: [ms...]}  (make bench-web)
 // Runs are served one at a time in arrival order.
 import * as ort from "./ort/ort.wasm.min.mjs";
-
-// disable_quant_qdq: ORT keeps DequantizeLinear nodes unfolded for its QDQ fusions, which need
-// quantized activations; an int8-weights model has none, so without this every run dequantizes all
-// weights again (0.21 of 4.15 ms here). With it the constant folder does that once, at load.
-const SESSION_OPTIONS = { executionProviders: ["wasm"], graphOptimizationLevel: "all",
-  extra: { session: { disable_quant_qdq: "1" } } };
+import { ortSessionConfig } from "./ort_session_config.mjs";
 
 let session = null;
 let config = null;
@@ -37,7 +32,8 @@ async function init(msg) {
   if (!response.ok) fail(`model.onnx: HTTP ${response.status} for ${msg.modelUrl} (run \`make export\` or check the build)`);
   const bytes = new Uint8Array(await response.arrayBuffer());
   try {
-    session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
+    session = await ort.InferenceSession.create(bytes,
+      { executionProviders: ["wasm"], graphOptimizationLevel: "all", extra: { session: ortSessionConfig() } });
   } catch (e) {
     fail(`model.onnx: ONNX Runtime cannot load it: ${e.message ?? e}`);
   }
