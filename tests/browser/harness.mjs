@@ -86,8 +86,12 @@ export async function openApp({ root = WEB_OUT, waitReady = true } = {}) {
   browser.context.on("request", (r) => h.requests.push(r.url()));
   await page.goto(server.url);
   if (waitReady) {
-    const r = await h.ready();
-    if (!r.ok) throw new Error(`app not ready: ${r.error}\n${h.consoleAll.join("\n")}`);
+    const r = await h.ready().catch((e) => ({ ok: false, error: e.message }));
+    if (!r.ok) {
+      // Close browser and server first: left open, they keep the test file's process alive.
+      await h.close();
+      throw new Error(`app not ready: ${r.error}\n${h.consoleAll.join("\n")}`);
+    }
     h.info = r.info;
   }
   return h;
