@@ -15,7 +15,10 @@ import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import ortNode from "onnxruntime-node";
-import { ortSessionConfig } from "../web/ort_session_config.mjs";
+import { ortSessionConfig, webSessionOptions } from "../web/ort_session_config.mjs";
+
+// Deterministic input values in [-1, 1] (the model's normalised range).
+const syntheticInput = (n) => new Float32Array(n).map((_, i) => Math.sin(i * 0.37));
 
 const webDist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../node_modules/onnxruntime-web/dist");
 const ortWeb = await import(path.join(webDist, "ort.wasm.min.mjs"));
@@ -26,8 +29,8 @@ ortWeb.env.logLevel = "error";
 if (process.argv[2] === "--profile-child") {   // internal: node bench_ort_kernels.mjs --profile-child MODEL H W
   const [model, h, w] = [process.argv[3], Number(process.argv[4]), Number(process.argv[5])];
   const prof = await ortWeb.InferenceSession.create(new Uint8Array(fs.readFileSync(model)),
-    { executionProviders: ["wasm"], graphOptimizationLevel: "all", enableProfiling: true, extra: { session: ortSessionConfig() } });
-  const x = new ortWeb.Tensor("float32", new Float32Array(h * w).map((_, i) => Math.sin(i * 0.37)), [1, 1, h, w]);
+    { ...webSessionOptions(), enableProfiling: true });
+  const x = new ortWeb.Tensor("float32", syntheticInput(h * w), [1, 1, h, w]);
   for (let i = 0; i < 110; ++i) await prof.run({ [prof.inputNames[0]]: x });
   prof.endProfiling();
   process.exit(0);
@@ -57,8 +60,7 @@ const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.
 
 async function timePerImage(ort, session, shape, runs) {
   const [n, , h, w] = shape;
-  const x = new Float32Array(n * h * w).map((_, i) => Math.sin(i * 0.37));
-  const feeds = { [session.inputNames[0]]: new ort.Tensor("float32", x, shape) };
+  const feeds = { [session.inputNames[0]]: new ort.Tensor("float32", syntheticInput(n * h * w), shape) };
   for (let i = 0; i < 10; ++i) await session.run(feeds);
   const times = [];
   for (let i = 0; i < runs; ++i) {
@@ -83,7 +85,7 @@ for (const model of args.models) {
   for (const threads of [1, 2])
     native[threads] = await ortNode.InferenceSession.create(model, { intraOpNumThreads: threads, interOpNumThreads: 1,
       graphOptimizationLevel: "all", extra: { session: { ...ortSessionConfig(), "intra_op.allow_spinning": "0" } } });
-  const web = await ortWeb.InferenceSession.create(new Uint8Array(bytes), { executionProviders: ["wasm"], graphOptimizationLevel: "all", extra: { session: ortSessionConfig() } });
+  const web = await ortWeb.InferenceSession.create(new Uint8Array(bytes), webSessionOptions());
   const [h, w] = inputHW(web);
   for (const batch of [1, 8, 32]) {
     const runs = Math.max(10, Math.round(args.runs / batch));

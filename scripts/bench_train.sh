@@ -79,6 +79,7 @@ for model in $MODELS; do
   py_tuned=$(MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=2147483647 $PY "${py_args[@]}")
   ips_plain=$(json_field "$py_plain" images_per_second)
   ips_tuned=$(json_field "$py_tuned" images_per_second)
+  best_py=$($PY -c 'import sys; print(max(float(sys.argv[1]), float(sys.argv[2])))' "$ips_plain" "$ips_tuned")
   ips_cpp="n/a"; ratio="n/a"
   if [ $have_alzscan = 1 ]; then
     out="$work/run-$model-$precision-$size"
@@ -92,11 +93,10 @@ for model in $MODELS; do
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 print(round([r for r in rows if "images_per_second" in r][-1]["images_per_second"], 2))' "$out/metrics.jsonl")
-    best_py=$($PY -c 'import sys; print(max(float(sys.argv[1]), float(sys.argv[2])))' "$ips_plain" "$ips_tuned")
     ratio=$($PY -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.2f}x")' "$ips_cpp" "$best_py")
   fi
   cpp_ips[$key]=$ips_cpp
-  py_ips[$key]=$($PY -c 'import sys; print(max(float(sys.argv[1]), float(sys.argv[2])))' "$ips_plain" "$ips_tuned")
+  py_ips[$key]=$best_py
   printf '%-16s %-9s %5s %8s %6s %14s %14s %14s %9s\n' "$model" "$precision" "$size" "$n_train" "$BATCH" "$ips_cpp" "$ips_plain" "$ips_tuned" "$ratio"
  done
  done

@@ -13,7 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import ort from "onnxruntime-node";
 import { launchBrowser } from "../tests/browser/harness.mjs";
-import { ortSessionConfig } from "../web/ort_session_config.mjs";
+import { ortSessionConfig, webSessionOptions } from "../web/ort_session_config.mjs";
 import { startServer } from "../web/server.mjs";
 
 const args = { webOut: "build/web", data: "../shared/data/alzheimer_mri", images: 40, warmup: 5, threads: 0 };
@@ -120,7 +120,7 @@ try {
   const ortWeb = await import("../node_modules/onnxruntime-web/dist/ort.wasm.min.mjs");
   ortWeb.env.wasm.numThreads = 1;
   const webInNode = await ortWeb.InferenceSession.create(fs.readFileSync(path.join(webOut, "model/model.onnx")),
-    { executionProviders: ["wasm"], graphOptimizationLevel: "all", extra: { session: ortSessionConfig() } });
+    webSessionOptions());
   const webInNodeMs = [];
   for (let i = 0; i < 55; ++i) {
     const t0 = performance.now();

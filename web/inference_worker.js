@@ -9,7 +9,7 @@
 //   -> {type: "bench", id, tensor, runs}  <- {type: "result", id, times: [ms...]}  (make bench-web)
 // Runs are served one at a time in arrival order.
 import * as ort from "./ort/ort.wasm.min.mjs";
-import { ortSessionConfig } from "./ort_session_config.mjs";
+import { webSessionOptions } from "./ort_session_config.mjs";
 
 let session = null;
 let config = null;
@@ -32,8 +32,7 @@ async function init(msg) {
   if (!response.ok) fail(`model.onnx: HTTP ${response.status} for ${msg.modelUrl} (run \`make export\` or check the build)`);
   const bytes = new Uint8Array(await response.arrayBuffer());
   try {
-    session = await ort.InferenceSession.create(bytes,
-      { executionProviders: ["wasm"], graphOptimizationLevel: "all", extra: { session: ortSessionConfig() } });
+    session = await ort.InferenceSession.create(bytes, webSessionOptions());
   } catch (e) {
     fail(`model.onnx: ONNX Runtime cannot load it: ${e.message ?? e}`);
   }
