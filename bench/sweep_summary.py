@@ -1,0 +1,69 @@
+"""Summarise alzscan run directories (metrics.jsonl) as one markdown table row per run.
+
+    python3 bench/sweep_summary.py runs/sweep-*            # or a folder holding run folders
+
+Per run: epochs done / planned, the epoch with the best validation macro-F1 (what `best.pt`
+holds), validation and Kaggle-test macro-F1 / balanced accuracy at that epoch, Moderate recall,
+the mean validation macro-F1 of the last three epochs (steadier than one epoch), test macro-F1 of
+the last epoch, and the median training images/s. Reads only what alzscan wrote; selection never
+looks at test. Standard library only, so it runs with any python3.
+"""
+import json
+import os
+import statistics
+import sys
+
+
+def epochs_of(run_dir):
+    path = os.path.join(run_dir, "metrics.jsonl")
+    if not os.path.isfile(path):
+        return None, []
+    rows = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                rows.append(json.loads(line))
+    planned = None
+    config = os.path.join(run_dir, "config.json")
+    if os.path.isfile(config):
+        with open(config) as f:
+            planned = json.load(f).get("train", {}).get("epochs")
+    return planned, [r for r in rows if not r.get("final") and "epoch" in r]
+
+
+def row(run_dir):
+    planned, epochs = epochs_of(run_dir)
+    name = os.path.basename(os.path.normpath(run_dir))
+    if not epochs:
+        return f"| {name} | no epoch finished | | | | | | | |"
+    best = max(epochs, key=lambda r: r["val"]["macro_f1"])
+    last3 = statistics.mean(r["val"]["macro_f1"] for r in epochs[-3:])
+    rate = statistics.median(r.get("images_per_second", 0.0) for r in epochs)
+    moderate = best["test"]["per_class"]["Moderate_Demented"]
+    return (f"| {name} | {len(epochs)}/{planned or '?'} | {best['epoch']} | "
+            f"{best['val']['macro_f1']:.3f} / {best['val']['balanced_accuracy']:.3f} | "
+            f"{best['test']['macro_f1']:.3f} / {best['test']['balanced_accuracy']:.3f} | "
+            f"{round(moderate['recall'] * moderate['support'])}/{moderate['support']} | "
+            f"{last3:.3f} | {epochs[-1]['test']['macro_f1']:.3f} | {rate:.0f} |")
+
+
+def main(paths):
+    dirs = []
+    for p in paths:
+        if os.path.isfile(os.path.join(p, "metrics.jsonl")) or os.path.isfile(os.path.join(p, "config.json")):
+            dirs.append(p)
+        elif os.path.isdir(p):
+            dirs += sorted(os.path.join(p, d) for d in os.listdir(p) if os.path.isdir(os.path.join(p, d)))
+    if not dirs:
+        sys.exit("sweep_summary: no run folders in " + " ".join(paths) + "; hint: pass runs/NAME or a folder of runs")
+    print("| run | epochs | sel. epoch | val macro-F1 / bal. acc | test macro-F1 / bal. acc | "
+          "test Moderate | val F1 last 3 | test F1 last | img/s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for d in dirs:
+        if os.path.isfile(os.path.join(d, "metrics.jsonl")) or os.path.isfile(os.path.join(d, "config.json")):
+            print(row(d))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or ["runs"])
