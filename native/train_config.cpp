@@ -62,6 +62,8 @@ const std::vector<OptionDef>& option_table() {
          "fp32 | bf16: bf16 autocasts the training forward pass (1.7x for `small` on an AVX512-BF16 CPU, "
          "slower for efficientnet_b2); weights, optimizer, loss and evaluation stay float32"},
         {"patience", Kind::kInt, "0", "stop after N epochs without validation improvement; 0: off"},
+        {"select-window", Kind::kInt, "1",
+         "best.pt = last epoch of the N-epoch window with the highest mean validation macro-F1; 1: each epoch alone"},
         {"seed", Kind::kInt, "1", "seed for sampler, augmentation, init and the validation split"},
         {"val-seed", Kind::kInt, "0",
          "seed of the validation split alone; 0: --seed (fix it to compare or ensemble seeds on one validation set)"},
@@ -220,6 +222,9 @@ TrainConfig resolve_train_config(const CliArgs& args) {
     c.clip_grad = r["clip_grad"];
     c.precision = r["precision"];
     c.patience = r["patience"];
+    c.select_window = r["select_window"];
+    require(c.select_window >= 1, "--select-window " + std::to_string(c.select_window) +
+                                      ": must be >= 1 (1: select on each epoch's own validation score)");
     c.seed = static_cast<uint64_t>(r["seed"].get<int64_t>());
     const int64_t val_seed = r["val_seed"];
     require(val_seed >= 0, "--val-seed " + std::to_string(val_seed) + ": must be >= 0 (0: the validation split follows --seed)");

@@ -52,6 +52,9 @@ struct TrainConfig {
     double clip_grad = 0;   // max gradient norm; 0: off
     std::string precision = "fp32";   // fp32 | bf16 (autocast of the training forward pass only)
     int64_t patience = 0;   // epochs without val improvement before stopping; 0: off
+    // best.pt = the epoch ending the N-epoch window with the highest mean validation macro-F1; one
+    // epoch's score is noisy (5 Moderate images in the default validation set), a window less so.
+    int64_t select_window = 1;
     // run
     uint64_t seed = 1;
     uint64_t val_seed = 0;   // 0: the validation split follows `seed`

@@ -109,13 +109,15 @@ struct TrainPosition {
     double best_score = -1;
     nlohmann::json best_val, best_test;
     int64_t epochs_without_improvement = 0;
+    std::vector<double> val_scores;   // every finished epoch's selection score, for --select-window
 };
 
 nlohmann::json position_to_json(const TrainPosition& p) {
     return {{"epoch", p.epoch}, {"step", p.step}, {"tally", p.tally.to_json()},
             {"epoch_seconds", p.epoch_seconds}, {"train_seconds", p.train_seconds},
             {"best_epoch", p.best_epoch}, {"best_score", p.best_score}, {"best_val", p.best_val},
-            {"best_test", p.best_test}, {"epochs_without_improvement", p.epochs_without_improvement}};
+            {"best_test", p.best_test}, {"epochs_without_improvement", p.epochs_without_improvement},
+            {"val_scores", p.val_scores}};
 }
 
 TrainPosition position_from_json(const nlohmann::json& j) {
@@ -130,6 +132,8 @@ TrainPosition position_from_json(const nlohmann::json& j) {
     p.best_val = j.at("best_val");
     p.best_test = j.at("best_test");
     p.epochs_without_improvement = j.at("epochs_without_improvement");
+    // Runs saved before --select-window existed selected on single epochs and kept no history.
+    p.val_scores = j.value("val_scores", std::vector<double>{});
     return p;
 }
 
@@ -257,6 +261,9 @@ int run_training(const TrainConfig& cfg_in) {
             const std::string& k = it.key();
             // A run may be moved and its data may live elsewhere (the digest is checked below).
             if (k == "resume" || k == "quiet" || k == "threads" || k == "device" || k == "out" || k == "data") continue;
+            // Options added after a run was saved: the run used what their neutral value does.
+            if (!saved.contains(k) && ((k == "select_window" && it.value() == 1) || (k == "val_seed" && it.value() == 0)))
+                continue;
             if (!saved.contains(k) || saved[k] != it.value())
                 diffs += " " + k + "=" + it.value().dump() + " (run has " + (saved.contains(k) ? saved[k].dump() : "none") + ")";
         }
@@ -371,7 +378,9 @@ int run_training(const TrainConfig& cfg_in) {
                   {"val_files", sorted_copy(ds.val.paths)}}},
         {"profile", cfg.profile.empty() ? nlohmann::json(nullptr) : nlohmann::json(cfg.profile)},
         {"experiment", cfg.experiment},
-        {"selection", "best validation macro-F1 (earliest epoch on ties)"}};
+        {"selection", cfg.select_window > 1 ? "best mean validation macro-F1 over " + std::to_string(cfg.select_window) +
+                                                  " consecutive epochs; the window's last epoch (earliest on ties)"
+                                            : std::string("best validation macro-F1 (earliest epoch on ties)")}};
     write_text_atomically(out / "config.json", config.dump(2) + "\n");
 
     // ---- position: fresh, or restored from last.pt.
@@ -563,8 +572,18 @@ int run_training(const TrainConfig& cfg_in) {
         append_line(metrics_path, line.dump());
         append_line(summary_path, summary_row(line));
 
-        const double score = ds.val.size() > 0 ? val_r.metrics.macro_f1 : train_j["macro_f1"].get<double>();
-        const bool improved = score > pos.best_score;
+        const double epoch_score = ds.val.size() > 0 ? val_r.metrics.macro_f1 : train_j["macro_f1"].get<double>();
+        pos.val_scores.push_back(epoch_score);
+        // A window counts once it is full (or covers every epoch of a run shorter than it).
+        const int64_t window = std::min<int64_t>(cfg.select_window, cfg.epochs);
+        const int64_t have = static_cast<int64_t>(pos.val_scores.size());
+        double score = -1;
+        if (have >= window) {
+            score = 0;
+            for (int64_t i = have - window; i < have; ++i) score += pos.val_scores[i];
+            score /= static_cast<double>(window);
+        }
+        const bool improved = have >= window && score > pos.best_score;
         if (improved) {
             pos.best_score = score;
             pos.best_epoch = epoch + 1;
@@ -599,8 +618,8 @@ int run_training(const TrainConfig& cfg_in) {
             epoch_order(train_labels, num_classes, cfg.balanced_sampler, cfg.seed, pos.epoch);
         if (improved)
             save_training_checkpoint(best_path, eval_net,
-                                     {{"epoch", epoch + 1}, {"selection", "val macro_f1"}, {"val_macro_f1", score},
-                                      {"ema", cfg.ema}},
+                                     {{"epoch", epoch + 1}, {"selection", "val macro_f1"}, {"val_macro_f1", epoch_score},
+                                      {"select_window", window}, {"selection_score", score}, {"ema", cfg.ema}},
                                      next_order);
         save_last(next_order);
         --pos.epoch;   // the for loop increments it
@@ -618,13 +637,21 @@ int run_training(const TrainConfig& cfg_in) {
     }
 
     // ---- the selected checkpoint.
+    const int64_t window = std::min<int64_t>(cfg.select_window, cfg.epochs);
     nlohmann::json final_line = {{"final", true}, {"checkpoint", "best"}, {"epoch", pos.best_epoch},
+                                 {"select_window", window}, {"selection_score", pos.best_score},
                                  {"val", pos.best_val}, {"test", pos.best_test}};
     append_line(metrics_path, final_line.dump());
     LoadedModel best = load_model(best_path.string());
     best.net->to(device);
-    std::printf("\nselected checkpoint: %s (epoch %lld, best validation macro-F1 %.4f)\n", best_path.string().c_str(),
-                static_cast<long long>(pos.best_epoch), pos.best_score);
+    if (window > 1)
+        std::printf("\nselected checkpoint: %s (epoch %lld, best mean validation macro-F1 of epochs %lld-%lld: %.4f)\n",
+                    best_path.string().c_str(), static_cast<long long>(pos.best_epoch),
+                    static_cast<long long>(pos.best_epoch - window + 1), static_cast<long long>(pos.best_epoch),
+                    pos.best_score);
+    else
+        std::printf("\nselected checkpoint: %s (epoch %lld, best validation macro-F1 %.4f)\n", best_path.string().c_str(),
+                    static_cast<long long>(pos.best_epoch), pos.best_score);
     if (ds.val.size() > 0)
         print_class_report(stdout, evaluate(best.net, ds.val, spec, device, cfg.eval_batch_size).metrics, ds.class_names,
                            "validation (carved from train: " + val_carve + ")");

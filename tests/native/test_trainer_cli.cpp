@@ -120,13 +120,14 @@ protected:
         root_ = new fs::path(make_temp_dir("cli"));
         write_synthetic_dataset(*root_ / "data", {{"train", 40}, {"test", 8}}, 32);
         // Every stochastic option on, so resume must restore sampler, augmentation, dropout
-        // (mlp head), EMA and optimizer state exactly. On the CPU: CUDA kernels are not bit-exact
+        // (mlp head), EMA and optimizer state exactly, and the validation history that
+        // --select-window 2 selects on. On the CPU: CUDA kernels are not bit-exact
         // run to run (measured on an H100: two uninterrupted runs already differ at 1e-3 in loss).
         args_ = new std::vector<std::string>{
             "train", "--device", "cpu", "--data", (*root_ / "data").string(), "--image-size", "32", "--epochs", "3",
             "--batch-size", "16", "--val-fraction", "0.2", "--val-mode", "random", "--balanced-sampler", "--augment", "--ema",
             "--ema-decay", "0.9", "--label-smoothing", "0.1", "--class-weights", "inverse", "--head", "mlp",
-            "--opt", "adamw", "--lr", "0.003", "--seed", "7", "--quiet"};
+            "--opt", "adamw", "--lr", "0.003", "--seed", "7", "--select-window", "2", "--quiet"};
         reference_ = new fs::path(*root_ / "reference");
         reference_rc_ = run(with_out(*reference_), *root_ / "reference.log");
     }
@@ -208,11 +209,16 @@ TEST_F(TrainerCli, RunDirectoryFollowsTheContract) {
     const json& final_line = lines[3];
     EXPECT_EQ(final_line["final"], true);
     EXPECT_EQ(final_line["checkpoint"], "best");
-    // The selected epoch has the highest validation macro-F1 (earliest on ties).
-    int best = 1;
-    for (int e = 0; e < 3; ++e)
-        if (lines[e]["val"]["macro_f1"].get<double>() > lines[best - 1]["val"]["macro_f1"].get<double>()) best = e + 1;
+    // --select-window 2: the selected epoch ends the two-epoch window with the highest mean
+    // validation macro-F1 (earliest on ties); epoch 1 ends no full window.
+    auto window_mean = [&](int last) {
+        return (lines[last - 2]["val"]["macro_f1"].get<double>() + lines[last - 1]["val"]["macro_f1"].get<double>()) / 2;
+    };
+    const int best = window_mean(3) > window_mean(2) ? 3 : 2;
     EXPECT_EQ(final_line["epoch"], best);
+    EXPECT_EQ(final_line["select_window"], 2);
+    EXPECT_NEAR(final_line["selection_score"].get<double>(), window_mean(best), 1e-12);
+    EXPECT_EQ(config["train"]["select_window"], 2);
     EXPECT_EQ(final_line["test"], lines[best - 1]["test"]);
     // The synthetic classes are separable: the model must have learnt something.
     EXPECT_GT(final_line["val"]["accuracy"].get<double>(), 0.5);

@@ -82,5 +82,6 @@ TEST(TrainerConfig, BadValuesAreOneLineErrorsNamingTheKey) {
     expect_error({"--split-file", "x.tsv"}, "needs --split-column");
     expect_error({"--lr", "abc"}, "--lr abc: expected a number");
     expect_error({"--val-seed", "-1"}, "--val-seed -1: must be >= 0");
+    expect_error({"--select-window", "0"}, "--select-window 0: must be >= 1");
     trainer_test::fs::remove_all(dir);
 }
