@@ -482,6 +482,8 @@ int run_training(const TrainConfig& cfg_in) {
     Classifier& eval_net = cfg.ema ? ema : net;
     // An early-stopped run stays stopped when resumed.
     const bool already_stopped = cfg.patience > 0 && pos.epochs_without_improvement >= cfg.patience;
+    // A selection window counts once it is full (or covers every epoch of a run shorter than it).
+    const int64_t window = std::min<int64_t>(cfg.select_window, cfg.epochs);
     for (; pos.epoch < cfg.epochs && !already_stopped; ++pos.epoch) {
         const int64_t epoch = pos.epoch;
         const std::vector<int64_t> order = epoch_order(train_labels, num_classes, cfg.balanced_sampler, cfg.seed, epoch);
@@ -574,8 +576,6 @@ int run_training(const TrainConfig& cfg_in) {
 
         const double epoch_score = ds.val.size() > 0 ? val_r.metrics.macro_f1 : train_j["macro_f1"].get<double>();
         pos.val_scores.push_back(epoch_score);
-        // A window counts once it is full (or covers every epoch of a run shorter than it).
-        const int64_t window = std::min<int64_t>(cfg.select_window, cfg.epochs);
         const int64_t have = static_cast<int64_t>(pos.val_scores.size());
         double score = -1;
         if (have >= window) {
@@ -637,7 +637,6 @@ int run_training(const TrainConfig& cfg_in) {
     }
 
     // ---- the selected checkpoint.
-    const int64_t window = std::min<int64_t>(cfg.select_window, cfg.epochs);
     nlohmann::json final_line = {{"final", true}, {"checkpoint", "best"}, {"epoch", pos.best_epoch},
                                  {"select_window", window}, {"selection_score", pos.best_score},
                                  {"val", pos.best_val}, {"test", pos.best_test}};
