@@ -80,7 +80,7 @@ else
     pids+=($!)
   done <"$sweep_tsv"
   for p in "${pids[@]}"; do wait "$p"; echo "run rc $?"; done
-  python3 bench/sweep_summary.py "$runs" | grep -v '| logs |' >"$out/sweep.md"
+  python3 bench/sweep_summary.py "$runs" >"$out/sweep.md"
   cat "$out/sweep.md"
 fi
 
