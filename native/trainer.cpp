@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <numeric>
 #include <random>
 #include <sstream>
 
@@ -576,14 +577,10 @@ int run_training(const TrainConfig& cfg_in) {
 
         const double epoch_score = ds.val.size() > 0 ? val_r.metrics.macro_f1 : train_j["macro_f1"].get<double>();
         pos.val_scores.push_back(epoch_score);
-        const int64_t have = static_cast<int64_t>(pos.val_scores.size());
-        double score = -1;
-        if (have >= window) {
-            score = 0;
-            for (int64_t i = have - window; i < have; ++i) score += pos.val_scores[i];
-            score /= static_cast<double>(window);
-        }
-        const bool improved = have >= window && score > pos.best_score;
+        const bool window_full = static_cast<int64_t>(pos.val_scores.size()) >= window;
+        const double score =
+            window_full ? std::accumulate(pos.val_scores.end() - window, pos.val_scores.end(), 0.0) / window : -1;
+        const bool improved = window_full && score > pos.best_score;
         if (improved) {
             pos.best_score = score;
             pos.best_epoch = epoch + 1;
@@ -643,14 +640,12 @@ int run_training(const TrainConfig& cfg_in) {
     append_line(metrics_path, final_line.dump());
     LoadedModel best = load_model(best_path.string());
     best.net->to(device);
-    if (window > 1)
-        std::printf("\nselected checkpoint: %s (epoch %lld, best mean validation macro-F1 of epochs %lld-%lld: %.4f)\n",
-                    best_path.string().c_str(), static_cast<long long>(pos.best_epoch),
-                    static_cast<long long>(pos.best_epoch - window + 1), static_cast<long long>(pos.best_epoch),
-                    pos.best_score);
-    else
-        std::printf("\nselected checkpoint: %s (epoch %lld, best validation macro-F1 %.4f)\n", best_path.string().c_str(),
-                    static_cast<long long>(pos.best_epoch), pos.best_score);
+    const std::string selected_by =
+        window > 1 ? "best mean validation macro-F1 of epochs " + std::to_string(pos.best_epoch - window + 1) + "-" +
+                         std::to_string(pos.best_epoch) + ":"
+                   : "best validation macro-F1";
+    std::printf("\nselected checkpoint: %s (epoch %lld, %s %.4f)\n", best_path.string().c_str(),
+                static_cast<long long>(pos.best_epoch), selected_by.c_str(), pos.best_score);
     if (ds.val.size() > 0)
         print_class_report(stdout, evaluate(best.net, ds.val, spec, device, cfg.eval_batch_size).metrics, ds.class_names,
                            "validation (carved from train: " + val_carve + ")");
