@@ -88,6 +88,9 @@ def main():
     p.add_argument("--json", action="store_true")
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
                    help="bf16: torch.autocast('cpu', bfloat16) around the forward pass, as alzscan --precision bf16")
+    p.add_argument("--channels-last", action="store_true",
+                   help="model and batches in torch.channels_last (NHWC), as alzscan keeps them; "
+                        "not idiomatic (off by default), measured to show where alzscan's speed comes from")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -103,12 +106,16 @@ def main():
     loader = DataLoader(ds, batch_size=a.batch_size, sampler=sampler, num_workers=1,
                         drop_last=True, persistent_workers=False, prefetch_factor=4)
     net = make_model(a.model)
+    if a.channels_last:
+        net = net.to(memory_format=torch.channels_last)
     net.train()
     opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=0.05)
     seen, t0, losses = 0, None, []
     for it, (x, y) in enumerate(loader):
         if it == a.warmup_iters:
             t0 = time.perf_counter()
+        if a.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.precision == "bf16"):
             logits = net(x)
         loss = F.cross_entropy(logits.float(), y)
@@ -126,7 +133,7 @@ def main():
               "seconds": round(seconds, 3), "images_per_second": round(seen / seconds, 2),
               "first_loss": round(losses[0], 4), "last_loss": round(losses[-1], 4),
               "torch": torch.__version__, "threads": a.threads, "precision": a.precision,
-              "image_size": a.image_size}
+              "image_size": a.image_size, "channels_last": a.channels_last}
     if a.json:
         print(json.dumps(result))
     else:

@@ -137,7 +137,9 @@ void save_model_checkpoint(const std::string& path, Classifier& net, const Prepr
         for (auto it = extra_meta.begin(); it != extra_meta.end(); ++it) meta[it.key()] = it.value();
 
     c10::Dict<std::string, at::Tensor> state;
-    for (auto& [name, tensor] : named_state(*net)) state.insert(name, tensor.detach().to(torch::kCPU));
+    // Contiguous on disk whatever the in-memory layout (channels-last weights, model_zoo.h), so
+    // other readers (torch.load, the exporter) see plain NCHW tensors.
+    for (auto& [name, tensor] : named_state(*net)) state.insert(name, tensor.detach().to(torch::kCPU).contiguous());
 
     torch::serialize::OutputArchive archive;
     archive.write("alzscan_meta", c10::IValue(meta.dump()));

@@ -29,7 +29,7 @@ ConvNormActImpl::ConvNormActImpl(const ConvNormActOptions& o) : options(o) {
 torch::Tensor ConvNormActImpl::forward(torch::Tensor x) {
     x = bn->forward(conv->forward(x));
     switch (options.act()) {
-        case Act::relu: return torch::relu(x);
+        case Act::relu: return torch::relu_(x);   // x is BN's output: see BasicBlock
         case Act::silu: return torch::silu(x);
         case Act::none: break;
     }
@@ -45,10 +45,13 @@ BasicBlockImpl::BasicBlockImpl(int64_t in, int64_t out, int64_t stride) {
         downsample = register_module("downsample", ConvNormAct(ConvNormActOptions(in, out, 1).stride(stride)));
 }
 
+// In-place ReLU and residual add (as torchvision's inplace=True): they overwrite batch-norm outputs,
+// which no backward pass reads (BN's backward reads its input, ReLU's its result), and save one
+// tensor write per activation.
 torch::Tensor BasicBlockImpl::forward(torch::Tensor x) {
-    torch::Tensor y = torch::relu(bn1->forward(conv1->forward(x)));
+    torch::Tensor y = bn1->forward(conv1->forward(x)).relu_();
     y = bn2->forward(conv2->forward(y));
-    return torch::relu(y + (downsample ? downsample->forward(x) : x));
+    return y.add_(downsample ? downsample->forward(x) : x).relu_();
 }
 
 BottleneckImpl::BottleneckImpl(int64_t in, int64_t width, int64_t stride) {
@@ -64,10 +67,10 @@ BottleneckImpl::BottleneckImpl(int64_t in, int64_t width, int64_t stride) {
 }
 
 torch::Tensor BottleneckImpl::forward(torch::Tensor x) {
-    torch::Tensor y = torch::relu(bn1->forward(conv1->forward(x)));
-    y = torch::relu(bn2->forward(conv2->forward(y)));
+    torch::Tensor y = bn1->forward(conv1->forward(x)).relu_();
+    y = bn2->forward(conv2->forward(y)).relu_();
     y = bn3->forward(conv3->forward(y));
-    return torch::relu(y + (downsample ? downsample->forward(x) : x));
+    return y.add_(downsample ? downsample->forward(x) : x).relu_();   // in place: see BasicBlock
 }
 
 SqueezeExcitationImpl::SqueezeExcitationImpl(int64_t channels, int64_t squeeze_channels) {

@@ -34,7 +34,8 @@ class ClassifierImpl : public torch::nn::Module {
 public:
     explicit ClassifierImpl(const ModelConfig& config);
 
-    // N,C_in,H,W float32 -> N,num_classes logits.
+    // N,C_in,H,W float32 (any strides) -> N,num_classes logits. 4-D weights and activations are
+    // kept channels-last inside (speed; values are unaffected).
     torch::Tensor forward(torch::Tensor x);
     // Last convolutional feature maps (N,C,h,w), before pooling: for Grad-CAM later.
     torch::Tensor feature_maps(torch::Tensor x);

@@ -28,7 +28,7 @@ ResNet50Impl::ResNet50Impl(int64_t in_channels) {
 }
 
 torch::Tensor ResNet50Impl::feature_maps(torch::Tensor x) {
-    x = torch::relu(bn1->forward(conv1->forward(x)));
+    x = bn1->forward(conv1->forward(x)).relu_();
     x = torch::max_pool2d(x, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
     for (auto& layer : layers)
         for (auto& block : layer) x = block->forward(x);

@@ -164,6 +164,43 @@ TEST(Models, EfficientNetBatchNormAndStochasticDepth) {
     EXPECT_TRUE(torch::equal(alzscan::stochastic_depth_row(x, 0.25, /*training=*/false), x));
 }
 
+// Weights and activations are channels-last for speed (model_zoo.h), including the layers where
+// contiguous() would silently keep NCHW (one input channel per group: stem, depthwise; 1x1 kernels),
+// and the logits equal an all-NCHW run of the same weights (different oneDNN kernels).
+TEST(Models, ChannelsLastThroughoutWithNchwValues) {
+    for (const std::string arch : {"small", "efficientnet_b2"}) {
+        SCOPED_TRACE(arch);
+        ModelConfig c;
+        c.arch = arch;
+        torch::manual_seed(3);
+        alzscan::Classifier net = alzscan::make_model(c);
+        alzscan::Classifier nchw = alzscan::make_model(c);
+        net->eval();
+        nchw->eval();
+        torch::NoGradGuard no_grad;
+        auto src = net->named_parameters();
+        int64_t four_d = 0;
+        for (auto& p : nchw->named_parameters()) {
+            if (p.value().dim() != 4) {
+                p.value().copy_(src[p.key()]);
+                continue;
+            }
+            ++four_d;
+            EXPECT_EQ(src[p.key()].suggest_memory_format(), torch::MemoryFormat::ChannelsLast) << p.key();
+            const torch::Tensor w = src[p.key()];   // contiguous() would keep the stem's strides
+            p.value().set_data(w.to(w.options(), /*non_blocking=*/false, /*copy=*/true, torch::MemoryFormat::Contiguous));
+            ASSERT_EQ(p.value().suggest_memory_format(), torch::MemoryFormat::Contiguous) << p.key();
+        }
+        EXPECT_GT(four_d, 10);
+        torch::Tensor x = torch::randn({2, 1, 64, 64});
+        torch::Tensor maps = net->feature_maps(x);
+        EXPECT_TRUE(maps.is_contiguous(torch::MemoryFormat::ChannelsLast));
+        EXPECT_FALSE(maps.is_contiguous());
+        torch::Tensor a = net->forward(x), b = nchw->forward(x);
+        EXPECT_TRUE(torch::allclose(a, b, 1e-4, 1e-5)) << (a - b).abs().max().item<double>();
+    }
+}
+
 TEST(Models, FreezeBackboneFreezesTheFirstNParameterTensors) {
     ModelConfig c;
     c.arch = "efficientnet_b2";

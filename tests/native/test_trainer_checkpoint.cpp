@@ -61,6 +61,16 @@ TEST(TrainerCheckpoint, RoundTripGivesIdenticalOutputs) {
     EXPECT_EQ(loaded.meta["format"], kCheckpointFormat);
     torch::Tensor after = loaded.net->forward(x);
     EXPECT_TRUE(torch::equal(before, after));
+    // On disk every tensor is plain contiguous, though the model holds channels-last weights.
+    c10::IValue state;
+    ASSERT_TRUE(open_checkpoint_archive(path).try_read("state_dict", state));
+    int64_t four_d = 0;
+    for (const auto& item : state.toGenericDict()) {
+        const torch::Tensor t = item.value().toTensor();
+        EXPECT_TRUE(t.is_contiguous()) << item.key().toStringRef();
+        four_d += t.dim() == 4;
+    }
+    EXPECT_GT(four_d, 5);
     fs::remove_all(dir);
 }
 
