@@ -55,6 +55,8 @@ const std::vector<OptionDef>& option_table() {
         {"aug-hflip", Kind::kDouble, "0.5", "augment: horizontal flip probability"},
         {"aug-brightness", Kind::kDouble, "0.2", "augment: brightness jitter"},
         {"aug-contrast", Kind::kDouble, "0.2", "augment: contrast jitter"},
+        {"mixup-alpha", Kind::kDouble, "0", "MixUp with lambda ~ Beta(a, a) on each batch; 0: off"},
+        {"cutmix-alpha", Kind::kDouble, "0", "CutMix with lambda ~ Beta(a, a); with --mixup-alpha too, one of the two per batch; 0: off"},
         {"ema", Kind::kFlag, "", "evaluate and save an exponential moving average of the weights"},
         {"ema-decay", Kind::kDouble, "0.999", "EMA decay per step"},
         {"clip-grad", Kind::kDouble, "0", "clip the gradient norm to this value; 0: off"},
@@ -217,6 +219,8 @@ TrainConfig resolve_train_config(const CliArgs& args) {
     c.augment.hflip = r["aug_hflip"];
     c.augment.brightness = r["aug_brightness"];
     c.augment.contrast = r["aug_contrast"];
+    c.mixup_alpha = r["mixup_alpha"];
+    c.cutmix_alpha = r["cutmix_alpha"];
     c.ema = r["ema"];
     c.ema_decay = r["ema_decay"];
     c.clip_grad = r["clip_grad"];
@@ -250,6 +254,8 @@ TrainConfig resolve_train_config(const CliArgs& args) {
     require(c.image_size >= 8 && c.image_size <= 1024, "--image-size " + std::to_string(c.image_size) + ": must be in 8..1024");
     require(c.threads >= 1, "--threads " + std::to_string(c.threads) + ": must be >= 1");
     require(c.label_smoothing >= 0 && c.label_smoothing < 1, "--label-smoothing: must be in [0, 1)");
+    require(c.mixup_alpha >= 0, "--mixup-alpha " + r["mixup_alpha"].dump() + ": must be >= 0 (0: off)");
+    require(c.cutmix_alpha >= 0, "--cutmix-alpha " + r["cutmix_alpha"].dump() + ": must be >= 0 (0: off)");
     require(c.ema_decay > 0 && c.ema_decay < 1, "--ema-decay: must be in (0, 1)");
     require(c.warmup_epochs >= 0, "--warmup-epochs: must be >= 0");
     require(c.lr_step_size >= 1, "--lr-step-size: must be >= 1");

@@ -44,6 +44,8 @@ struct TrainConfig {
     int64_t lr_step_size = 5;
     double lr_gamma = 0.1;
     double label_smoothing = 0;
+    double mixup_alpha = 0;    // batch_mixing.h; 0: off
+    double cutmix_alpha = 0;
     bool balanced_sampler = false;
     std::string class_weights = "none";
     AugmentOptions augment;

@@ -19,6 +19,7 @@
 #include "alzscan/metrics.h"
 #include "augment.h"
 #include "autocast_scope.h"
+#include "batch_mixing.h"
 #include "checkpoint.h"
 #include "dataset.h"
 #include "evaluate.h"
@@ -263,7 +264,9 @@ int run_training(const TrainConfig& cfg_in) {
             // A run may be moved and its data may live elsewhere (the digest is checked below).
             if (k == "resume" || k == "quiet" || k == "threads" || k == "device" || k == "out" || k == "data") continue;
             // Options added after a run was saved: the run used what their neutral value does.
-            if (!saved.contains(k) && ((k == "select_window" && it.value() == 1) || (k == "val_seed" && it.value() == 0)))
+            static const nlohmann::json kNeutralOfLaterOptions = {
+                {"select_window", 1}, {"val_seed", 0}, {"mixup_alpha", 0.0}, {"cutmix_alpha", 0.0}};
+            if (!saved.contains(k) && kNeutralOfLaterOptions.contains(k) && kNeutralOfLaterOptions[k] == it.value())
                 continue;
             if (!saved.contains(k) || saved[k] != it.value())
                 diffs += " " + k + "=" + it.value().dump() + " (run has " + (saved.contains(k) ? saved[k].dump() : "none") + ")";
@@ -512,13 +515,16 @@ int run_training(const TrainConfig& cfg_in) {
             // each parameter its fresh gradient instead of adding it to zeros (same values, one pass less).
             for (auto& group : optimizer->param_groups())
                 for (auto& p : group.params()) p.mutable_grad().reset();
+            const MixedBatch mixed = mix_batch(x, y, cfg.mixup_alpha, cfg.cutmix_alpha);
             torch::Tensor logits;
             {
                 AutocastScope bf16(cfg.precision == "bf16", device);
-                logits = net->forward(x);
+                logits = net->forward(mixed.x);
             }
             logits = logits.to(torch::kFloat);
-            torch::Tensor loss = training_loss(logits, y, weights, cfg.label_smoothing);
+            torch::Tensor loss = mixed_loss(mixed, [&](const torch::Tensor& labels) {
+                return training_loss(logits, labels, weights, cfg.label_smoothing);
+            });
             const double loss_value = loss.item<double>();
             if (!std::isfinite(loss_value))
                 throw std::runtime_error("training diverged: loss is " + fmt("%g", loss_value) +

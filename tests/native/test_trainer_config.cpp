@@ -83,5 +83,7 @@ TEST(TrainerConfig, BadValuesAreOneLineErrorsNamingTheKey) {
     expect_error({"--lr", "abc"}, "--lr abc: expected a number");
     expect_error({"--val-seed", "-1"}, "--val-seed -1: must be >= 0");
     expect_error({"--select-window", "0"}, "--select-window 0: must be >= 1");
+    expect_error({"--mixup-alpha", "-0.5"}, "--mixup-alpha -0.5: must be >= 0");
+    expect_error({"--cutmix-alpha", "-1"}, "--cutmix-alpha -1.0: must be >= 0");
     trainer_test::fs::remove_all(dir);
 }
