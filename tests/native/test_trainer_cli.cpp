@@ -87,13 +87,25 @@ void wait_for_file(const fs::path& p, pid_t pid) {
 
 // Rewrites a training checkpoint with another "epoch_order" and every other entry unchanged
 // (the optimizer's sub-archive goes through an AdamW, the optimizer the fixture trains with).
-void rewrite_epoch_order(const fs::path& ckpt, const std::vector<int64_t>& order) {
+// Rewrites last.pt as an older build would have saved it: `order` as the epoch order, and without
+// the training options in `options_added_later` (those builds did not know them).
+void rewrite_as_older_build(const fs::path& ckpt, const std::vector<int64_t>& order,
+                            const std::vector<std::string>& options_added_later) {
     alzscan::LoadedModel m = alzscan::load_model(ckpt.string());
     torch::serialize::InputArchive in = alzscan::open_checkpoint_archive(ckpt.string());
     torch::serialize::OutputArchive out;
     for (const char* key : {"alzscan_meta", "state_dict", "ema_state_dict", "train_state_dict", "torch_rng"}) {
         c10::IValue v;
-        if (in.try_read(key, v)) out.write(key, v);
+        if (!in.try_read(key, v)) continue;
+        if (std::string(key) == "alzscan_meta") {
+            json meta = json::parse(v.toStringRef());
+            for (const std::string& option : options_added_later) {
+                EXPECT_TRUE(meta["training"]["options"].contains(option)) << option;
+                meta["training"]["options"].erase(option);
+            }
+            v = c10::IValue(meta.dump());
+        }
+        out.write(key, v);
     }
     torch::serialize::InputArchive opt_in;
     in.read("optimizer", opt_in);
@@ -308,6 +320,7 @@ TEST_F(TrainerCli, ResumingAFinishedRunSavedByAnOlderBuildOnlyWritesTheFinalLine
     // last.pt instead of the next one's. Such a run killed during the final evaluation (all
     // epochs logged, no final line) must still resume: nothing is left to train, so the order
     // does not matter; the final line and summary.csv come out as in the uninterrupted run.
+    // Those builds also lacked --mixup-alpha / --cutmix-alpha: their absence reads as "off".
     const fs::path out = *root_ / "finished_old_build";
     copy_reference_without_final_line(out);
 
@@ -318,7 +331,7 @@ TEST_F(TrainerCli, ResumingAFinishedRunSavedByAnOlderBuildOnlyWritesTheFinalLine
     ASSERT_EQ(saved_epoch_order(out / "last.pt"), alzscan::epoch_order(labels, 4, true, 7, 3));
     const std::vector<int64_t> last_epochs_order = alzscan::epoch_order(labels, 4, true, 7, 2);
     ASSERT_NE(last_epochs_order, alzscan::epoch_order(labels, 4, true, 7, 3));
-    rewrite_epoch_order(out / "last.pt", last_epochs_order);
+    rewrite_as_older_build(out / "last.pt", last_epochs_order, {"mixup_alpha", "cutmix_alpha"});
     ASSERT_EQ(saved_epoch_order(out / "last.pt"), last_epochs_order);
 
     const fs::path log = *root_ / "finished_old_build.log";
