@@ -5,15 +5,17 @@
 #
 #   scripts/bench_train.sh [ALZSCAN_BINARY] [DATA_DIR]
 #   env: BENCH_MODELS="small efficientnet_b2"  SMALL_PER_CLASS=96  EFFNET_PER_CLASS=24
-#        BENCH_BATCH=32  BENCH_EPOCHS=2 (alzscan's last epoch is the one reported)
+#        BENCH_BATCH=32  BENCH_EPOCHS=4 (alzscan: median images/s of epochs 2..N; Python times as many
+#        iterations as epochs 2..N hold, after 2 untimed ones)
 #        BENCH_PRECISION="fp32 bf16" (both sides autocast the forward pass to bfloat16 for bf16)
 #        BENCH_SIZES="128 64" (input side; 64 is the default recipe's, configs/default.json)
 #        BENCH_THREADS="1 2" (compute threads of both sides; configs/default.json uses 2)
 #
-# Both sides: the same compute threads (torch.set_num_threads / --threads), the same images (a subset tree of symlinks into DATA_DIR/train,
-# the first N per class; Moderate has 49), batch size, AdamW, --augment on, plain shuffling, input size,
-# no validation split. alzscan: images/s of its last epoch from metrics.jsonl (the first epoch warms
-# up); Python: images/s after 2 untimed iterations. Python runs twice: as shipped (glibc malloc
+# Both sides: the same compute threads (torch.set_num_threads / --threads), the same images (a subset
+# tree of symlinks into DATA_DIR/train, the first N per class; Moderate has 49), batch size, AdamW,
+# --augment on, plain shuffling, input size, no validation split. alzscan: the median images/s of
+# epochs 2..N from metrics.jsonl (the first epoch warms up); Python: images/s over the same number of
+# steps after 2 untimed iterations. Python runs twice: as shipped (glibc malloc
 # defaults) and with the malloc tuning alzscan applies to itself (MALLOC_MMAP_THRESHOLD_,
 # MALLOC_TRIM_THRESHOLD_), and the ratio is taken against the faster of the two. A third Python run
 # adds --channels-last (model and batches NHWC, as alzscan keeps them): not idiomatic, so not in the
@@ -29,11 +31,12 @@ PRECISIONS=${BENCH_PRECISION:-fp32 bf16}
 SIZES=${BENCH_SIZES:-128 64}
 THREADS=${BENCH_THREADS:-1 2}
 BATCH=${BENCH_BATCH:-32}
-EPOCHS=${BENCH_EPOCHS:-2}
+EPOCHS=${BENCH_EPOCHS:-4}
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 CLASSES="Mild_Demented Moderate_Demented Non_Demented Very_Mild_Demented"
 
 die() { echo "bench-train: $*" >&2; exit 1; }
+[ "$EPOCHS" -ge 2 ] || die "BENCH_EPOCHS=$EPOCHS: need >= 2 (the first epoch warms up)"
 [ -d "$DATA/train" ] || die "no dataset at $DATA/train (pass DATA_DIR, e.g. ../shared/data/alzheimer_mri)"
 $PY -c 'import torch, PIL' 2>/dev/null ||
   die "$PY lacks torch or PIL (Debian: apt-get install python3-torch python3-pil, or run make setup)"
@@ -73,7 +76,7 @@ for model in $MODELS; do
   subset="$work/$model"
   make_subset "$subset" "$per_class"
   n_train=$(find "$subset/train" -name '*.jpg' | wc -l)
-  iters=$((n_train / BATCH))
+  iters=$(( (n_train / BATCH) * (EPOCHS - 1) ))
  for threads in $THREADS; do
  for size in $SIZES; do
  for precision in $PRECISIONS; do
@@ -99,7 +102,8 @@ for model in $MODELS; do
     ips_cpp=$($PY -c '
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-print(round([r for r in rows if "images_per_second" in r][-1]["images_per_second"], 2))' "$out/metrics.jsonl")
+import statistics
+print(round(statistics.median([r["images_per_second"] for r in rows if "images_per_second" in r][1:]), 2))' "$out/metrics.jsonl")
     ratio=$($PY -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.2f}x")' "$ips_cpp" "$best_py")
     ratio_nhwc=$($PY -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.2f}x")' "$ips_cpp" "$ips_nhwc")
   fi
