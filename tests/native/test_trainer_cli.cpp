@@ -131,15 +131,16 @@ protected:
     static void SetUpTestSuite() {
         root_ = new fs::path(make_temp_dir("cli"));
         write_synthetic_dataset(*root_ / "data", {{"train", 40}, {"test", 8}}, 32);
-        // Every stochastic option on, so resume must restore sampler, augmentation, dropout
-        // (mlp head), EMA and optimizer state exactly, and the validation history that
-        // --select-window 2 selects on. On the CPU: CUDA kernels are not bit-exact
+        // Every stochastic option on, so resume must restore sampler, augmentation, MixUp/CutMix
+        // draws, dropout (mlp head), EMA and optimizer state exactly, and the validation history
+        // that --select-window 2 selects on. On the CPU: CUDA kernels are not bit-exact
         // run to run (measured on an H100: two uninterrupted runs already differ at 1e-3 in loss).
         args_ = new std::vector<std::string>{
             "train", "--device", "cpu", "--data", (*root_ / "data").string(), "--image-size", "32", "--epochs", "3",
             "--batch-size", "16", "--val-fraction", "0.2", "--val-mode", "random", "--balanced-sampler", "--augment", "--ema",
             "--ema-decay", "0.9", "--label-smoothing", "0.1", "--class-weights", "inverse", "--head", "mlp",
-            "--opt", "adamw", "--lr", "0.003", "--seed", "7", "--select-window", "2", "--quiet"};
+            "--opt", "adamw", "--lr", "0.003", "--seed", "7", "--select-window", "2", "--mixup-alpha", "0.4",
+            "--cutmix-alpha", "1.0", "--quiet"};
         reference_ = new fs::path(*root_ / "reference");
         reference_rc_ = run(with_out(*reference_), *root_ / "reference.log");
     }
@@ -231,6 +232,8 @@ TEST_F(TrainerCli, RunDirectoryFollowsTheContract) {
     EXPECT_EQ(final_line["select_window"], 2);
     EXPECT_NEAR(final_line["selection_score"].get<double>(), window_mean(best), 1e-12);
     EXPECT_EQ(config["train"]["select_window"], 2);
+    EXPECT_EQ(config["train"]["mixup_alpha"], 0.4);
+    EXPECT_EQ(config["train"]["cutmix_alpha"], 1.0);
     EXPECT_EQ(final_line["test"], lines[best - 1]["test"]);
     // The synthetic classes are separable: the model must have learnt something.
     EXPECT_GT(final_line["val"]["accuracy"].get<double>(), 0.5);
@@ -320,7 +323,8 @@ TEST_F(TrainerCli, ResumingAFinishedRunSavedByAnOlderBuildOnlyWritesTheFinalLine
     // last.pt instead of the next one's. Such a run killed during the final evaluation (all
     // epochs logged, no final line) must still resume: nothing is left to train, so the order
     // does not matter; the final line and summary.csv come out as in the uninterrupted run.
-    // Those builds also lacked --mixup-alpha / --cutmix-alpha: their absence reads as "off".
+    // Those builds also lacked --mixup-alpha / --cutmix-alpha: their absence reads as "off", so the
+    // resume below passes them off (the reference run mixed; nothing is left to train either way).
     const fs::path out = *root_ / "finished_old_build";
     copy_reference_without_final_line(out);
 
@@ -334,8 +338,18 @@ TEST_F(TrainerCli, ResumingAFinishedRunSavedByAnOlderBuildOnlyWritesTheFinalLine
     rewrite_as_older_build(out / "last.pt", last_epochs_order, {"mixup_alpha", "cutmix_alpha"});
     ASSERT_EQ(saved_epoch_order(out / "last.pt"), last_epochs_order);
 
+    // Asking that run to mix is a different run: refused, naming the option.
+    const fs::path refused = *root_ / "finished_old_build_refused.log";
+    ASSERT_EQ(run(with_out(out, true), refused), 1) << read_text(refused);
+    EXPECT_NE(read_text(refused).find("mixup_alpha=0.4 (run has none)"), std::string::npos) << read_text(refused);
+    std::vector<std::string> resume = with_out(out, true);
+    for (const std::string flag : {"--mixup-alpha", "--cutmix-alpha"}) {
+        auto it = std::find(resume.begin(), resume.end(), flag);
+        ASSERT_NE(it, resume.end()) << flag;
+        resume.erase(it, it + 2);
+    }
     const fs::path log = *root_ / "finished_old_build.log";
-    ASSERT_EQ(run(with_out(out, true), log), 0) << read_text(log);
+    ASSERT_EQ(run(resume, log), 0) << read_text(log);
     const std::string printed = read_text(log);
     EXPECT_NE(printed.find("training ended after epoch 3"), std::string::npos) << printed;
     EXPECT_EQ(printed.find("epoch 1/"), std::string::npos) << "retrained: " << printed;
