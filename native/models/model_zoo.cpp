@@ -32,9 +32,10 @@ ClassifierImpl::ClassifierImpl(const ModelConfig& config) : config_(config) {
     feature_channels_ = backbone_->num_features();
     head_ = register_module("head", make_head(config.head, feature_channels_, config.num_classes, config.dropout));
     // Channels-last (NHWC) weights and activations: oneDNN's convolutions and LibTorch's batch
-    // norm then run without layout reorders, 1.2-1.4x faster training on CPU in LibTorch 1.13
-    // (BENCHMARKS.md). Same values, same model; only the strides differ, and checkpoints are
-    // written contiguous (checkpoint.cpp). set_data keeps each Parameter object, as Module::to does.
+    // norm then run without layout reorders: training on CPU (LibTorch 1.13) ~1.15x faster for
+    // `small`, 1.4-1.7x for efficientnet_b2 (BENCHMARKS.md, decision 0007). Same values, same
+    // model; only the strides differ, and checkpoints are written contiguous (checkpoint.cpp).
+    // set_data keeps each Parameter object, as Module::to does.
     // Tensor::to, not contiguous(): a weight with one input channel per group (stem, depthwise)
     // or a 1x1 kernel is already "channels-last contiguous", so contiguous() keeps its NCHW
     // strides and LibTorch then picks NCHW kernels for it and every layer after it; to() restrides
