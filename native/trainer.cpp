@@ -258,14 +258,14 @@ int run_training(const TrainConfig& cfg_in) {
             throw std::runtime_error(last_path.string() + ": nothing to resume; hint: drop --resume to start a new run");
         saved_meta = load_model(last_path.string()).meta;
         const nlohmann::json& saved = saved_meta.at("training").at("options");
+        const nlohmann::json kNeutralOfLaterOptions = {
+            {"select_window", 1}, {"val_seed", 0}, {"mixup_alpha", 0.0}, {"cutmix_alpha", 0.0}};
         std::string diffs;
         for (auto it = cfg.resolved.begin(); it != cfg.resolved.end(); ++it) {
             const std::string& k = it.key();
             // A run may be moved and its data may live elsewhere (the digest is checked below).
             if (k == "resume" || k == "quiet" || k == "threads" || k == "device" || k == "out" || k == "data") continue;
             // Options added after a run was saved: the run used what their neutral value does.
-            static const nlohmann::json kNeutralOfLaterOptions = {
-                {"select_window", 1}, {"val_seed", 0}, {"mixup_alpha", 0.0}, {"cutmix_alpha", 0.0}};
             if (!saved.contains(k) && kNeutralOfLaterOptions.contains(k) && kNeutralOfLaterOptions[k] == it.value())
                 continue;
             if (!saved.contains(k) || saved[k] != it.value())

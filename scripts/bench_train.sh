@@ -67,9 +67,10 @@ make_subset() {  # make_subset DIR N: DIR/{train,test}/<class>/ with the first N
 }
 
 json_field() { $PY -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+ratio_of() { $PY -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.2f}x")' "$1" "$2"; }
 
 printf '\n%-16s %-9s %5s %3s %8s %6s %14s %14s %14s %9s %14s %9s\n' model precision size thr images batch "alzscan img/s" "python img/s" "py+malloc img/s" ratio "py NHWC img/s" "vs NHWC"
-declare -A cpp_ips py_ips   # [model/precision/size] -> images/s (alzscan; the faster Python run)
+declare -A cpp_ips py_ips   # [model/precision/size/threads] -> images/s (alzscan; the faster Python run)
 for model in $MODELS; do
   per_class=${SMALL_PER_CLASS:-96}
   [ "$model" = efficientnet_b2 ] && per_class=${EFFNET_PER_CLASS:-24}
@@ -100,12 +101,11 @@ for model in $MODELS; do
     $PY bench/reference_small.py --compare "$model" "$out/last.pt" >&2 ||
       die "bench/reference_small.py does not mirror alzscan's $model: the ratio would compare different models"
     ips_cpp=$($PY -c '
-import json, sys
+import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-import statistics
 print(round(statistics.median([r["images_per_second"] for r in rows if "images_per_second" in r][1:]), 2))' "$out/metrics.jsonl")
-    ratio=$($PY -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.2f}x")' "$ips_cpp" "$best_py")
-    ratio_nhwc=$($PY -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.2f}x")' "$ips_cpp" "$ips_nhwc")
+    ratio=$(ratio_of "$ips_cpp" "$best_py")
+    ratio_nhwc=$(ratio_of "$ips_cpp" "$ips_nhwc")
   fi
   cpp_ips[$key]=$ips_cpp
   py_ips[$key]=$best_py
