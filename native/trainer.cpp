@@ -237,10 +237,21 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& cfg, 
 
 torch::Tensor training_loss(const torch::Tensor& logits, const torch::Tensor& labels,
                             const std::vector<double>& class_weights, double label_smoothing) {
-    auto options = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(label_smoothing);
-    if (!class_weights.empty())
-        options.weight(torch::tensor(class_weights, torch::kFloat64).to(logits.device(), torch::kFloat32));
-    return torch::nn::functional::cross_entropy(logits, labels, options);
+    if (class_weights.empty() || label_smoothing == 0) {
+        auto options = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(label_smoothing);
+        if (!class_weights.empty())
+            options.weight(torch::tensor(class_weights, torch::kFloat64).to(logits.device(), torch::kFloat32));
+        return torch::nn::functional::cross_entropy(logits, labels, options);
+    }
+    // Weights and smoothing together: torch weights the smoothing term's classes by their own
+    // weights (pytorch#104776), so with inverse weights (Moderate ~23x Non here) every slice is
+    // pulled towards Moderate and training collapses. Here a class weight weights the sample, as
+    // it does without smoothing: w_y * [(1 - eps) * -log p_y + eps * mean_c -log p_c] / sum w_y.
+    const torch::Tensor log_p = torch::log_softmax(logits, 1);
+    const torch::Tensor w = torch::tensor(class_weights, torch::kFloat64).to(logits.device(), log_p.scalar_type()).index_select(0, labels);
+    const torch::Tensor per_sample = -(1 - label_smoothing) * log_p.gather(1, labels.unsqueeze(1)).squeeze(1) -
+                                     label_smoothing * log_p.mean(1);
+    return (w * per_sample).sum() / w.sum();
 }
 
 int run_training(const TrainConfig& cfg_in) {

@@ -53,7 +53,9 @@ double learning_rate_at(const TrainConfig& cfg, int64_t step, int64_t steps_per_
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& cfg, Classifier& net);
 
 // Cross entropy with optional per-class weights (empty: none) and label smoothing; mean over
-// the batch (weighted mean when weights are given, as torch does).
+// the batch (weighted mean when weights are given, as torch does). A class weight weights the
+// whole smoothed loss of each sample of that class (docs/decisions/0008), which is torch's
+// cross_entropy whenever weights or smoothing are off.
 torch::Tensor training_loss(const torch::Tensor& logits, const torch::Tensor& labels,
                             const std::vector<double>& class_weights, double label_smoothing);
 

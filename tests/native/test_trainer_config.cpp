@@ -87,3 +87,23 @@ TEST(TrainerConfig, BadValuesAreOneLineErrorsNamingTheKey) {
     expect_error({"--cutmix-alpha", "-1"}, "--cutmix-alpha -1.0: must be >= 0");
     trainer_test::fs::remove_all(dir);
 }
+
+// The shipped recipes parse, and each says what the docs claim it is: configs/default.json is chosen
+// for new subjects (whole pseudo-subjects held out, augmentation), configs/hf.json for the seed's
+// leaky split (a random validation slice like HF-test itself, every training slice fitted).
+TEST(TrainerConfig, ShippedRecipesResolveAsDocumented) {
+    const std::string configs = std::string(ALZSCAN_SOURCE_DIR) + "/configs/";
+    TrainConfig kaggle = resolve({"--config", configs + "default.json"});
+    EXPECT_EQ(kaggle.val_mode, "grouped");
+    EXPECT_TRUE(kaggle.augment.enabled);
+    EXPECT_EQ(kaggle.image_size, 64);
+    EXPECT_TRUE(kaggle.balanced_sampler);
+
+    TrainConfig hf = resolve({"--config", configs + "hf.json"});
+    EXPECT_EQ(hf.val_mode, "random");
+    EXPECT_FALSE(hf.augment.enabled);
+    EXPECT_DOUBLE_EQ(hf.label_smoothing, 0.0);
+    EXPECT_EQ(hf.split_file, "");   // the data's own folder layout is the HF split
+    EXPECT_EQ(hf.model.arch, kaggle.model.arch);
+    EXPECT_EQ(hf.image_size, kaggle.image_size);   // one input size for the browser's model contract
+}

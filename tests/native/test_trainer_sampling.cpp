@@ -74,6 +74,29 @@ TEST(TrainerSampler, WeightedLossMatchesHandComputation) {
     const double eps = 0.2, u = (-std::log(0.25) - std::log(0.75)) / 2;
     EXPECT_NEAR(training_loss(logits.to(torch::kFloat32), y, {}, eps).item<double>(),
                 (1 - eps) * (l0 + l1) / 2 + eps * u, 1e-6);
+    // Both: each sample's smoothed loss weighted by its own class's weight.
+    EXPECT_NEAR(training_loss(logits.to(torch::kFloat32), y, {2.0, 1.0}, eps).item<double>(),
+                (2 * ((1 - eps) * l0 + eps * u) + 1 * ((1 - eps) * l1 + eps * u)) / 3, 1e-6);
+}
+
+TEST(TrainerSampler, ClassWeightsDoNotMoveTheSmoothedTarget) {
+    // With smoothing eps over K classes, each sample's loss is minimal where softmax(logits) equals
+    // its smoothed target q = (1 - eps) one_hot + eps / K, whatever the class weights (here 25:1,
+    // like inverse weights on this dataset): the gradient there is zero. torch's cross_entropy
+    // with weight= and label_smoothing= together does not have this property (pytorch#104776).
+    const double eps = 0.1;
+    const int64_t k = 4;
+    torch::Tensor y = torch::tensor({1, 2}, torch::kInt64);
+    torch::Tensor q = torch::full({2, k}, eps / k, torch::kFloat64);
+    q.index_put_({0, 1}, 1 - eps + eps / k);
+    q.index_put_({1, 2}, 1 - eps + eps / k);
+    torch::Tensor logits = q.log().to(torch::kFloat32).requires_grad_(true);
+    training_loss(logits, y, {1.0, 25.0, 1.0, 1.0}, eps).backward();
+    EXPECT_LT(logits.grad().abs().max().item<double>(), 1e-6) << logits.grad();
+    // Away from q the weights do scale the pull: the weighted sample gets 25x the gradient.
+    torch::Tensor flat = torch::zeros({2, k}, torch::kFloat32).requires_grad_(true);
+    training_loss(flat, y, {1.0, 25.0, 1.0, 1.0}, eps).backward();
+    EXPECT_NEAR(flat.grad()[0].abs().sum().item<double>() / flat.grad()[1].abs().sum().item<double>(), 25.0, 1e-4);
 }
 
 TEST(TrainerSchedule, WarmupCosineAndStepByHand) {
