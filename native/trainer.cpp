@@ -237,10 +237,13 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& cfg, 
 
 torch::Tensor training_loss(const torch::Tensor& logits, const torch::Tensor& labels,
                             const std::vector<double>& class_weights, double label_smoothing) {
-    if (class_weights.empty() || label_smoothing == 0) {
+    torch::Tensor weight;   // per class, or undefined
+    if (!class_weights.empty())
+        weight = torch::tensor(class_weights, torch::kFloat64).to(logits.device(), logits.scalar_type());
+    if (!weight.defined() || label_smoothing == 0) {
+        // torch's own function: the same numbers as earlier runs and as Python's nn.CrossEntropyLoss.
         auto options = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(label_smoothing);
-        if (!class_weights.empty())
-            options.weight(torch::tensor(class_weights, torch::kFloat64).to(logits.device(), torch::kFloat32));
+        if (weight.defined()) options.weight(weight);
         return torch::nn::functional::cross_entropy(logits, labels, options);
     }
     // Weights and smoothing together: torch weights the smoothing term's classes by their own
@@ -248,7 +251,7 @@ torch::Tensor training_loss(const torch::Tensor& logits, const torch::Tensor& la
     // pulled towards Moderate and training collapses. Here a class weight weights the sample, as
     // it does without smoothing: w_y * [(1 - eps) * -log p_y + eps * mean_c -log p_c] / sum w_y.
     const torch::Tensor log_p = torch::log_softmax(logits, 1);
-    const torch::Tensor w = torch::tensor(class_weights, torch::kFloat64).to(logits.device(), log_p.scalar_type()).index_select(0, labels);
+    const torch::Tensor w = weight.index_select(0, labels);
     const torch::Tensor per_sample = -(1 - label_smoothing) * log_p.gather(1, labels.unsqueeze(1)).squeeze(1) -
                                      label_smoothing * log_p.mean(1);
     return (w * per_sample).sum() / w.sum();
