@@ -85,10 +85,10 @@ void wait_for_file(const fs::path& p, pid_t pid) {
     }
 }
 
-// Rewrites a training checkpoint with another "epoch_order" and every other entry unchanged
-// (the optimizer's sub-archive goes through an AdamW, the optimizer the fixture trains with).
 // Rewrites last.pt as an older build would have saved it: `order` as the epoch order, and without
-// the training options in `options_added_later` (those builds did not know them).
+// the training options in `options_added_later` (those builds did not know them); every other
+// entry unchanged (the optimizer's sub-archive goes through an AdamW, the optimizer the fixture
+// trains with).
 void rewrite_as_older_build(const fs::path& ckpt, const std::vector<int64_t>& order,
                             const std::vector<std::string>& options_added_later) {
     alzscan::LoadedModel m = alzscan::load_model(ckpt.string());
