@@ -217,7 +217,7 @@ def count_parameters(net):
 
 def compare_with_checkpoint(arch, path):
     """Names and shapes of an alzscan checkpoint's state_dict vs this mirror; returns problems."""
-    cpp = torch.jit.load(path).__getattr__("state_dict")  # native/checkpoint.h: "state_dict" entry
+    cpp = torch.jit.load(path).__getattr__("state_dict")  # native/models/checkpoint.h: "state_dict" entry
     cpp = {k: tuple(v.shape) for k, v in cpp.items()}
     py = {k: tuple(v.shape) for k, v in make_model(arch).state_dict().items()}
     problems = [f"only in {path}: {k}" for k in sorted(set(cpp) - set(py))]
