@@ -1,4 +1,4 @@
-// native/cli_args.h: a small declarative option parser shared by every command.
+// native/cli/cli_args.h: a small declarative option parser shared by every command.
 //
 //   alzscan::CliArgs args("alzscan predict", "classify image files with a checkpoint");
 //   args.option("checkpoint", "", "checkpoint file written by `alzscan train`", /*required=*/true);

@@ -2,32 +2,30 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include "checkpoint.h"
-#include "cli_args.h"
+#include "models/checkpoint.h"
+#include "cli/common_options.h"
 #include "commands/commands.h"
-#include "dataset.h"
-#include "evaluate.h"
-#include "progress.h"
+#include "data/dataset.h"
+#include "train/evaluate.h"
+#include "train/progress.h"
+#include "rundir/files.h"
 
 namespace alzscan::cmd {
 
 int eval(int argc, char** argv) {
     CliArgs args("alzscan eval", "evaluate a checkpoint on a dataset split: per-class metrics, confusion matrix");
     args.option("checkpoint", "", "checkpoint (best.pt, last.pt, models/default/checkpoint.pt)", true);
-    args.option("data", "../shared/data/alzheimer_mri", "ImageFolder root DIR/{train,test}/<class>/*");
-    args.option("split-file", "", "TSV reassigning train/test by relative_path (e.g. KAGGLE_SPLIT.tsv)");
-    args.option("split-column", "", "column of --split-file (e.g. kaggle_split)");
+    add_data_options(args);
     args.option("split", "test", "which split to evaluate: test | train");
     args.option("out", "", "also write the metrics as JSON to this file");
     args.option("batch-size", "128", "images per forward pass");
-    args.option("device", "auto", "auto | cpu | cuda");
-    args.option("threads", "1", "compute threads");
+    add_device_option(args);
+    add_threads_option(args);
     args.flag("strict", "abort on the first unreadable image instead of skipping it");
     if (int rc = args.parse(argc, argv); rc >= 0) return rc;
     const std::string which = args.get("split");
@@ -79,14 +77,7 @@ int eval(int argc, char** argv) {
                           {"skipped", ds.skipped}}},
                 {"split", which},
                 {which, eval_json(r, ds.class_names)}};
-            const std::string path = args.get("out"), tmp = path + ".tmp";
-            {
-                std::ofstream f(tmp);
-                f << out.dump(2) << "\n";
-                if (!f) throw std::runtime_error(tmp + ": cannot write; hint: does the folder exist?");
-            }
-            if (std::rename(tmp.c_str(), path.c_str()) != 0)
-                throw std::runtime_error(path + ": cannot rename " + tmp + " over it");
+            write_file_atomically(args.get("out"), out.dump(2) + "\n");
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "alzscan eval: %s\n", e.what());

@@ -3,14 +3,14 @@
 #include <exception>
 #include <string>
 
-#include "checkpoint.h"
-#include "cli_args.h"
+#include "models/checkpoint.h"
+#include "cli/cli_args.h"
 #include "commands/commands.h"
 #if ALZSCAN_HAVE_ONNX
-#include "onnx_export.h"
+#include "export/onnx_export.h"
 #endif
-#include "report/text_file.h"
-#include "weight_quantization.h"
+#include "rundir/files.h"
+#include "export/weight_quantization.h"
 
 namespace alzscan::cmd {
 
@@ -56,7 +56,7 @@ int export_model(int argc, char** argv) {
         if (args.is_set("eval-json")) {
             const std::string path = args.get("eval-json");
             std::string text;
-            if (!report::read_text_file(path, text))
+            if (!read_text_file(path, text))
                 throw std::runtime_error(path + ": cannot be read (check the --eval-json path)");
             const nlohmann::json eval = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
             if (!eval.is_object() || !eval.contains("test") || !eval["test"].is_object())

@@ -11,10 +11,10 @@
 #include <torch/torch.h>
 
 #include "alzscan/preprocess.h"
-#include "checkpoint.h"
-#include "cli_args.h"
+#include "models/checkpoint.h"
+#include "cli/common_options.h"
 #include "commands/commands.h"
-#include "evaluate.h"
+#include "train/evaluate.h"
 
 namespace alzscan::cmd {
 namespace {
@@ -45,7 +45,7 @@ int predict(int argc, char** argv) {
     CliArgs args("alzscan predict", "classify image files with a checkpoint (prints class and probabilities)");
     args.option("checkpoint", "", "checkpoint written by `alzscan train` (best.pt, last.pt) or models/default/checkpoint.pt", true);
     args.flag("json", "one JSON object per file and line: file, label, index, probabilities, classes");
-    args.option("device", "cpu", "auto | cpu | cuda");
+    add_device_option(args, "cpu");
     args.positional("FILE", "image files (PNG, JPEG, BMP, GIF)", 1);
     if (int rc = args.parse(argc, argv); rc >= 0) return rc;
     const bool json = args.is_set("json");

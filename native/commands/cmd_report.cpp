@@ -4,10 +4,9 @@
 #include <ctime>
 #include <filesystem>
 
-#include "cli_args.h"
+#include "cli/cli_args.h"
 #include "commands/commands.h"
 #include "report/report.h"
-#include "report/text_file.h"
 
 namespace alzscan::cmd {
 

@@ -2,17 +2,17 @@
 #include <cstdio>
 #include <exception>
 
-#include "cli_args.h"
+#include "cli/cli_args.h"
 #include "commands/commands.h"
-#include "train_config.h"
-#include "trainer.h"
+#include "train/train_config.h"
+#include "train/trainer.h"
 
 namespace alzscan::cmd {
 
 int train(int argc, char** argv) {
     CliArgs args("alzscan train",
                  "train a classifier on an ImageFolder dataset; writes config.json, metrics.jsonl, summary.csv,\n"
-                 "best.pt (best validation macro-F1) and last.pt to --out. Ctrl-C saves last.pt; --resume continues.\n"
+                 "best.pt (chosen on validation, --select-window) and last.pt to --out. Ctrl-C saves last.pt; --resume continues.\n"
                  "Honest numbers: --split-file ../shared/data/alzheimer_mri/KAGGLE_SPLIT.tsv --split-column kaggle_split");
     add_train_options(args);
     if (int rc = args.parse(argc, argv); rc >= 0) return rc;

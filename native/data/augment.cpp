@@ -1,4 +1,4 @@
-#include "augment.h"
+#include "data/augment.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-// native/augment.h: seeded training augmentation on cached uint8 slices (owner: trainer).
+// native/data/augment.h: seeded training augmentation on cached uint8 slices.
 //
 //   alzscan::AugmentOptions aug;  aug.enabled = true;
 //   std::mt19937_64 rng(batch_seed);

@@ -1,4 +1,4 @@
-#include "batch_mixing.h"
+#include "data/batch_mixing.h"
 
 #include <algorithm>
 #include <cmath>

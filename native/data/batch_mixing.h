@@ -1,4 +1,4 @@
-// native/batch_mixing.h: MixUp and CutMix on a training batch (owner: trainer).
+// native/data/batch_mixing.h: MixUp and CutMix on a training batch.
 //
 //   torch::manual_seed(step_seed);                      // draws come from LibTorch's CPU generator
 //   alzscan::MixedBatch m = alzscan::mix_batch(x, y, /*mixup_alpha=*/0.2, /*cutmix_alpha=*/1.0);

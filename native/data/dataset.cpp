@@ -1,5 +1,5 @@
 // ImageFolder scanning, split-file reassignment, stratified validation carve, one-time decode.
-#include "dataset.h"
+#include "data/dataset.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,4 @@
-// native/dataset.h: an ImageFolder tree decoded once into memory (owner: trainer).
+// native/data/dataset.h: an ImageFolder tree decoded once into memory.
 //
 //   alzscan::DatasetOptions opt;
 //   opt.dir = "../shared/data/alzheimer_mri";

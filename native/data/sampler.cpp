@@ -1,11 +1,11 @@
-#include "sampler.h"
+#include "data/sampler.h"
 
 #include <algorithm>
 #include <numeric>
 #include <random>
 #include <stdexcept>
 
-#include "augment.h"
+#include "data/augment.h"
 
 namespace alzscan {
 

@@ -1,4 +1,4 @@
-// native/sampler.h: the order in which an epoch visits the training images (owner: trainer).
+// native/data/sampler.h: the order in which an epoch visits the training images.
 //
 //   std::vector<int64_t> order = alzscan::epoch_order(labels, 4, /*balanced=*/true, seed, epoch);
 //   auto w = alzscan::class_weights(train_counts, "inverse");   // for the loss

@@ -1,11 +1,10 @@
 #include "experiments/ladder.h"
-#include "report/text_file.h"
+#include "rundir/files.h"
+#include "rundir/run_dir.h"
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 namespace alzscan::experiments {
 
@@ -51,7 +50,7 @@ Expected<std::vector<LadderStep>> load_ladder(const std::string& config_dir, con
     for (const fs::path& file : files) {
         const std::string path = file.string();
         std::string text;
-        if (!report::read_text_file(file, text)) return make_error(path + ": cannot be read");
+        if (!read_text_file(file, text)) return make_error(path + ": cannot be read");
         json j = json::parse(text, nullptr, false);
         if (j.is_discarded() || !j.is_object()) return make_error(path + ": not a JSON object");
         const json& exp = j.contains("experiment") ? j["experiment"] : json();
@@ -94,15 +93,10 @@ Expected<std::vector<LadderStep>> load_ladder(const std::string& config_dir, con
 }
 
 RunState run_state(const std::string& run_dir) {
+    const RunDir run(run_dir);
+    if (!find_final_line(run).is_null()) return RunState::kFinished;
     std::error_code ec;
-    fs::path dir(run_dir);
-    std::ifstream in(dir / "metrics.jsonl");
-    std::string line;
-    while (in && std::getline(in, line)) {
-        json j = json::parse(line, nullptr, false);
-        if (!j.is_discarded() && j.is_object() && j.value("final", false) == true) return RunState::kFinished;
-    }
-    if (fs::exists(dir / "last.pt", ec)) return RunState::kInterrupted;
+    if (fs::exists(run.last, ec)) return RunState::kInterrupted;
     return RunState::kNew;
 }
 
@@ -117,13 +111,9 @@ const char* run_state_name(RunState state) {
 
 std::string check_run_matches(const std::string& run_dir, const std::string& split,
                               const std::string& profile) {
-    fs::path config = fs::path(run_dir) / "config.json";
-    std::ifstream in(config);
-    if (!in) return "";
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    json j = json::parse(ss.str(), nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return "";
+    auto config = read_run_config(RunDir(run_dir));
+    if (!config) return "";   // nothing readable to compare: the child train says what is wrong
+    const json& j = config.value();
     std::string have_split, have_profile;
     if (j.contains("data") && j["data"].is_object() && j["data"].contains("split") && j["data"]["split"].is_string())
         have_split = j["data"]["split"].get<std::string>();

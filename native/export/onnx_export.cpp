@@ -1,9 +1,8 @@
 // ONNX export: walks the Classifier by module type and emits opset-17 nodes (see onnx_export.h).
-#include "onnx_export.h"
+#include "export/onnx_export.h"
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -13,13 +12,15 @@
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
+#include "export/sha256.h"
+#include "export/weight_quantization.h"
 #include "models/blocks.h"
 #include "models/efficientnet.h"
 #include "models/heads.h"
 #include "models/resnet.h"
 #include "models/small.h"
-#include "sha256.h"
-#include "weight_quantization.h"
+#include "rundir/files.h"
+#include "rundir/run_dir.h"
 
 namespace alzscan {
 
@@ -393,20 +394,6 @@ void add_meta(onnx::ModelProto& model, const std::string& key, const std::string
     p->set_value(value);
 }
 
-void write_atomically(const fs::path& path, const std::string& bytes) {
-    const fs::path tmp = path.string() + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw std::runtime_error(tmp.string() + ": cannot write (check the --out directory)");
-        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        out.flush();
-        if (!out) throw std::runtime_error(tmp.string() + ": write failed (disk full?)");
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) throw std::runtime_error(path.string() + ": cannot rename from .tmp: " + ec.message());
-}
-
 }  // namespace
 
 std::string build_onnx_bytes(Classifier& net, const PreprocessSpec& spec, WeightFormat weights) {
@@ -502,16 +489,11 @@ nlohmann::json make_model_json(const LoadedModel& m, const std::string& onnx_sha
 nlohmann::json final_metrics_beside(const std::string& checkpoint_path) {
     const fs::path ckpt(checkpoint_path);
     if (ckpt.filename() != "best.pt") return nullptr;
-    std::ifstream in(ckpt.parent_path() / "metrics.jsonl");
-    nlohmann::json found = nullptr;
-    for (std::string line; std::getline(in, line);) {
-        const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-        if (j.is_object() && j.value("final", false) && j.value("checkpoint", "") == "best")
-            found = {{"epoch", j.value("epoch", nlohmann::json(nullptr))},
-                     {"val", j.value("val", nlohmann::json(nullptr))},
-                     {"test", j.value("test", nlohmann::json(nullptr))}};
-    }
-    return found;
+    const nlohmann::json j = find_final_line(RunDir(ckpt.parent_path().string()));
+    if (j.is_null() || j.value("checkpoint", "") != "best") return nullptr;
+    return {{"epoch", j.value("epoch", nlohmann::json(nullptr))},
+            {"val", j.value("val", nlohmann::json(nullptr))},
+            {"test", j.value("test", nlohmann::json(nullptr))}};
 }
 
 ExportResult export_model(const LoadedModel& m, const std::string& out_dir, WeightFormat weights) {
@@ -527,8 +509,8 @@ ExportResult export_model(const LoadedModel& m, const std::string& out_dir, Weig
     r.onnx_sha256 = sha256_hex(bytes.data(), bytes.size());
     r.onnx_bytes = static_cast<int64_t>(bytes.size());
     r.model_json = make_model_json(m, r.onnx_sha256, r.onnx_bytes, weights);
-    write_atomically(r.onnx_path, bytes);
-    write_atomically(r.json_path, r.model_json.dump(2) + "\n");
+    write_file_atomically(r.onnx_path, bytes);
+    write_file_atomically(r.json_path, r.model_json.dump(2) + "\n");
     return r;
 }
 

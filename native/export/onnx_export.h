@@ -1,4 +1,4 @@
-// native/onnx_export.h: a Classifier -> ONNX (opset 17) + model.json, written with libonnx.
+// native/export/onnx_export.h: a Classifier -> ONNX (opset 17) + model.json, written with libonnx.
 //
 //   alzscan::LoadedModel m = alzscan::load_model("runs/default/best.pt");
 //   alzscan::ExportResult r = alzscan::export_model(m, "models/default");   // throws runtime_error
@@ -37,7 +37,7 @@
 #include <nlohmann/json.hpp>
 
 #include "alzscan/preprocess_spec.h"
-#include "checkpoint.h"
+#include "models/checkpoint.h"
 #include "models/model_zoo.h"
 
 namespace alzscan {

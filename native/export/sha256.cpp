@@ -1,4 +1,4 @@
-#include "sha256.h"
+#include "export/sha256.h"
 
 #include <fstream>
 #include <iterator>

@@ -1,4 +1,4 @@
-// native/sha256.h: SHA-256 (FIPS 180-4) of bytes or a file, as 64 lowercase hex digits.
+// native/export/sha256.h: SHA-256 (FIPS 180-4) of bytes or a file, as 64 lowercase hex digits.
 //
 //   std::string h = alzscan::sha256_hex(bytes.data(), bytes.size());
 //   std::string f = alzscan::sha256_file("models/default/model.onnx");  // throws runtime_error

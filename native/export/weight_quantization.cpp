@@ -1,5 +1,5 @@
 // int8 per-output-channel weight quantization (see weight_quantization.h).
-#include "weight_quantization.h"
+#include "export/weight_quantization.h"
 
 #include <stdexcept>
 #include <string>

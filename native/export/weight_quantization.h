@@ -1,4 +1,4 @@
-// native/weight_quantization.h: int8 weights, symmetric, one scale per output channel.
+// native/export/weight_quantization.h: int8 weights, symmetric, one scale per output channel.
 //
 //   alzscan::QuantizedWeight q = alzscan::quantize_per_channel_int8(conv->weight);
 //   torch::Tensor w = alzscan::dequantize(q);            // what ONNX DequantizeLinear computes

@@ -2,21 +2,17 @@
 // The state dict is stored as one Dict[str, Tensor] (not as nested module archives) so that a
 // load can compare every name and shape against make_model(config) and report all mismatches
 // at once instead of failing on the first.
-#include "checkpoint.h"
+#include "models/checkpoint.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 
 #include <torch/torch.h>
+
+#include "rundir/files.h"
 
 namespace alzscan {
 namespace {
@@ -87,45 +83,25 @@ ModelConfig model_config_from_json(const nlohmann::json& j) {
 }
 
 void save_archive_atomically(torch::serialize::OutputArchive& archive, const std::string& path) {
-    const std::string tmp = path + ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0)
-        throw std::runtime_error(tmp + ": cannot create (" + std::strerror(errno) +
-                                 "); hint: does the directory exist and is it writable?");
-    bool write_failed = false;
-    try {
-        archive.save_to([&](const void* data, size_t size) -> size_t {
-            const char* p = static_cast<const char*>(data);
-            size_t left = size;
-            while (left > 0) {
-                ssize_t n = ::write(fd, p, left);
-                if (n < 0) {
-                    if (errno == EINTR) continue;
-                    write_failed = true;
+    write_file_atomically(path, [&](const ByteSink& sink) {
+        // LibTorch's zip writer is C underneath: a failed write is reported to it as a short
+        // write (it then throws), never as an exception through its frames.
+        std::string sink_error;
+        try {
+            archive.save_to([&](const void* data, size_t size) -> size_t {
+                try {
+                    sink(data, size);
+                } catch (const std::exception& e) {
+                    sink_error = e.what();
                     return 0;
                 }
-                p += n;
-                left -= static_cast<size_t>(n);
-            }
-            return size;
-        });
-    } catch (const std::exception& e) {
-        ::close(fd);
-        std::remove(tmp.c_str());
-        throw std::runtime_error(tmp + ": write failed (" + e.what() + ")");
-    }
-    if (write_failed || ::fsync(fd) != 0) {
-        std::string why = std::strerror(errno);
-        ::close(fd);
-        std::remove(tmp.c_str());
-        throw std::runtime_error(tmp + ": write failed (" + why + "); hint: is the disk full?");
-    }
-    ::close(fd);
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::string why = std::strerror(errno);
-        std::remove(tmp.c_str());
-        throw std::runtime_error(path + ": cannot rename " + tmp + " over it (" + why + ")");
-    }
+                return size;
+            });
+        } catch (...) {
+            if (!sink_error.empty()) throw std::runtime_error(sink_error);
+            throw;
+        }
+    });
 }
 
 void save_model_checkpoint(const std::string& path, Classifier& net, const PreprocessSpec& spec,

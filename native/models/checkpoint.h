@@ -1,4 +1,4 @@
-// native/checkpoint.h: checkpoints on disk (owner: trainer).
+// native/models/checkpoint.h: checkpoints on disk.
 //
 //   alzscan::LoadedModel m = alzscan::load_model("runs/default/best.pt");  // throws runtime_error
 //   m.net->eval();

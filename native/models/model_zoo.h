@@ -1,4 +1,4 @@
-// native/models/model_zoo.h: every classifier the trainer can build (owner: models + export).
+// native/models/model_zoo.h: every classifier the trainer can build.
 //
 //   alzscan::ModelConfig cfg;
 //   cfg.arch = "efficientnet_b2"; cfg.head = "enhanced";

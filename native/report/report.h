@@ -13,7 +13,7 @@
 //                   Tables carry id="table-<id>" (ids from report_tables.h), one <tr> per row,
 //                   cells exactly the Table cells' text.
 //   OUT/summary.md  the same tables in GitHub Markdown.
-// Both files are written to a temporary name and renamed into place.
+// Both files are written atomically (rundir/files.h).
 #pragma once
 
 #include <string>
@@ -32,11 +32,11 @@ struct ReportOptions {
 std::string render_html(const std::vector<RunData>& runs, const ReportOptions& options);
 std::string render_markdown(const std::vector<RunData>& runs, const ReportOptions& options);
 
-// Writes `text` to PATH.tmp, then renames it over PATH. Returns "" or a one-line error.
-std::string write_file_atomically(const std::string& path, const std::string& text);
-
 // Creates out_dir when needed and writes index.html and summary.md. Returns "" or an error.
 std::string write_report(const std::vector<RunData>& runs, const std::string& out_dir,
                          const ReportOptions& options);
+
+// The current time as "%Y-%m-%d %H:%M UTC", for the report's "generated at" line.
+std::string utc_now_text();
 
 }  // namespace alzscan::report

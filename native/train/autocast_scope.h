@@ -1,4 +1,4 @@
-// native/autocast_scope.h: bfloat16 autocast for one forward pass, on CPU or CUDA.
+// native/train/autocast_scope.h: bfloat16 autocast for one forward pass, on CPU or CUDA.
 //
 //   {
 //       alzscan::AutocastScope bf16(cfg.precision == "bf16", device);

@@ -1,4 +1,4 @@
-#include "evaluate.h"
+#include "train/evaluate.h"
 
 #include "alzscan/gray_image.h"
 #include "alzscan/preprocess.h"

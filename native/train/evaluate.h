@@ -1,4 +1,4 @@
-// native/evaluate.h: a model over a decoded split -> shared/ metrics + mean loss (owner: trainer).
+// native/train/evaluate.h: a model over a decoded split -> shared/ metrics + mean loss.
 //
 //   alzscan::EvalResult r = alzscan::evaluate(net, ds.test, spec, device, 128);
 //   nlohmann::json j = alzscan::eval_json(r, ds.class_names);   // metrics_to_json + "loss"
@@ -17,7 +17,7 @@
 
 #include "alzscan/metrics.h"
 #include "alzscan/preprocess_spec.h"
-#include "dataset.h"
+#include "data/dataset.h"
 #include "models/model_zoo.h"
 
 namespace alzscan {

@@ -1,4 +1,4 @@
-#include "progress.h"
+#include "train/progress.h"
 
 #include <algorithm>
 

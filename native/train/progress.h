@@ -1,4 +1,4 @@
-// native/progress.h: console output of train/eval (owner: trainer).
+// native/train/progress.h: console output of train/eval.
 //
 //   alzscan::ProgressBar bar("epoch 3/20", total_images, /*enabled=*/isatty(2));
 //   bar.update(done_images, running_loss);       // redraws at most 10 times a second, on stderr

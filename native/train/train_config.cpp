@@ -1,10 +1,13 @@
-#include "train_config.h"
+#include "train/train_config.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <stdexcept>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace alzscan {
@@ -12,71 +15,111 @@ namespace {
 
 enum class Kind { kString, kInt, kDouble, kFlag };
 
+// One train option: its name, help, and the TrainConfig member it sets. The member's initial
+// value (train_config.h) is the option's default.
 struct OptionDef {
     const char* name;
-    Kind kind;
-    const char* default_value;
     const char* help;
+    Kind kind;
+    std::function<nlohmann::json(const TrainConfig&)> get;
+    std::function<void(TrainConfig&, const nlohmann::json&)> set;
 };
+
+template <typename T> constexpr Kind kind_of() {
+    if constexpr (std::is_same_v<T, std::string>) return Kind::kString;
+    else if constexpr (std::is_same_v<T, bool>) return Kind::kFlag;
+    else if constexpr (std::is_integral_v<T>) return Kind::kInt;
+    else return Kind::kDouble;
+}
+
+// `member` maps a TrainConfig to the field, e.g. [](TrainConfig& c) -> auto& { return c.epochs; }.
+template <typename Member> OptionDef def(const char* name, const char* help, Member member) {
+    using T = std::decay_t<decltype(member(std::declval<TrainConfig&>()))>;
+    OptionDef d{name, help, kind_of<T>(), nullptr, nullptr};
+    d.get = [member](const TrainConfig& c) {
+        const T& v = member(const_cast<TrainConfig&>(c));
+        if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) return nlohmann::json(static_cast<int64_t>(v));
+        else return nlohmann::json(v);
+    };
+    d.set = [member](TrainConfig& c, const nlohmann::json& v) {
+        if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) member(c) = static_cast<T>(v.get<int64_t>());
+        else member(c) = v.get<T>();
+    };
+    return d;
+}
+
+#define ALZSCAN_FIELD(path) [](TrainConfig& c) -> auto& { return c.path; }
 
 // The one table of train options: flag names after torchvision's reference train.py.
 const std::vector<OptionDef>& option_table() {
     static const std::vector<OptionDef> table = {
-        {"data", Kind::kString, "../shared/data/alzheimer_mri", "ImageFolder root DIR/{train,test}/<class>/*"},
-        {"split-file", Kind::kString, "", "TSV reassigning train/test by relative_path (e.g. KAGGLE_SPLIT.tsv)"},
-        {"split-column", Kind::kString, "", "column of --split-file holding train|test|val (e.g. kaggle_split)"},
-        {"val-fraction", Kind::kDouble, "0.1", "stratified share of train held out for model selection"},
-        {"val-mode", Kind::kString, "grouped", "grouped (whole pseudo-subjects) | random (per image)"},
-        {"strict", Kind::kFlag, "", "abort on the first unreadable image instead of skipping it"},
-        {"image-size", Kind::kInt, "128", "input height and width in pixels"},
-        {"model", Kind::kString, "small", "small | resnet50 | efficientnet_b2"},
-        {"head", Kind::kString, "linear", "linear | mlp | advanced | enhanced"},
-        {"dropout", Kind::kDouble, "-1", "head dropout; < 0: the head's default"},
-        {"stochastic-depth", Kind::kDouble, "0.2", "efficientnet stochastic depth probability"},
-        {"freeze", Kind::kInt, "0", "freeze the first N backbone parameter tensors"},
-        {"init", Kind::kString, "", "torchvision-named state dict (torch.save zip) to start from"},
-        {"epochs", Kind::kInt, "10", "training epochs"},
-        {"batch-size", Kind::kInt, "32", "images per optimisation step"},
-        {"eval-batch-size", Kind::kInt, "128", "images per forward pass when evaluating"},
-        {"lr", Kind::kDouble, "0.001", "peak learning rate"},
-        {"opt", Kind::kString, "adamw", "sgd | adam | adamw"},
-        {"momentum", Kind::kDouble, "0.9", "SGD momentum"},
-        {"weight-decay", Kind::kDouble, "0.0001", "weight decay (decoupled for adamw)"},
-        {"sched", Kind::kString, "cosine", "none | step | cosine (per step, after warmup)"},
-        {"warmup-epochs", Kind::kDouble, "1", "linear warmup from 0 over this many epochs"},
-        {"lr-step-size", Kind::kInt, "5", "step schedule: epochs between decays"},
-        {"lr-gamma", Kind::kDouble, "0.1", "step schedule: decay factor"},
-        {"label-smoothing", Kind::kDouble, "0", "cross-entropy label smoothing"},
-        {"balanced-sampler", Kind::kFlag, "", "draw with replacement, weight 1/class count"},
-        {"class-weights", Kind::kString, "none", "none | inverse (N/(C n_c)) | frequency (n_c/N, the seed's)"},
-        {"augment", Kind::kFlag, "", "random crop, hflip, rotation, brightness/contrast jitter"},
-        {"aug-crop-scale", Kind::kDouble, "0.9", "augment: smallest crop side fraction"},
-        {"aug-rotation", Kind::kDouble, "10", "augment: max rotation in degrees"},
-        {"aug-hflip", Kind::kDouble, "0.5", "augment: horizontal flip probability"},
-        {"aug-brightness", Kind::kDouble, "0.2", "augment: brightness jitter"},
-        {"aug-contrast", Kind::kDouble, "0.2", "augment: contrast jitter"},
-        {"mixup-alpha", Kind::kDouble, "0", "MixUp with lambda ~ Beta(a, a) on each batch; 0: off"},
-        {"cutmix-alpha", Kind::kDouble, "0", "CutMix with lambda ~ Beta(a, a); with --mixup-alpha too, one of the two per batch; 0: off"},
-        {"ema", Kind::kFlag, "", "evaluate and save an exponential moving average of the weights"},
-        {"ema-decay", Kind::kDouble, "0.999", "EMA decay per step"},
-        {"clip-grad", Kind::kDouble, "0", "clip the gradient norm to this value; 0: off"},
-        {"precision", Kind::kString, "fp32",
-         "fp32 | bf16: bf16 autocasts the training forward pass (1.7x for `small` on an AVX512-BF16 CPU, "
-         "slower for efficientnet_b2); weights, optimizer, loss and evaluation stay float32"},
-        {"patience", Kind::kInt, "0", "stop after N epochs without validation improvement; 0: off"},
-        {"select-window", Kind::kInt, "1",
-         "best.pt = last epoch of the N-epoch window with the highest mean validation macro-F1; 1: each epoch alone"},
-        {"seed", Kind::kInt, "1", "seed for sampler, augmentation, init and the validation split"},
-        {"val-seed", Kind::kInt, "0",
-         "seed of the validation split alone; 0: --seed (fix it to compare or ensemble seeds on one validation set)"},
-        {"threads", Kind::kInt, "1", "compute threads (a second thread always prepares batches)"},
-        {"device", Kind::kString, "auto", "auto | cpu | cuda"},
-        {"out", Kind::kString, "runs/default", "run directory"},
-        {"resume", Kind::kFlag, "", "continue the run in --out from its last.pt"},
-        {"quiet", Kind::kFlag, "", "no progress bar"},
-        {"profile", Kind::kString, "", "label stored in config.json (quick | full)"},
+        def(kDataOption.name, kDataOption.help, ALZSCAN_FIELD(data_dir)),
+        def(kSplitFileOption.name, kSplitFileOption.help, ALZSCAN_FIELD(split_file)),
+        def(kSplitColumnOption.name, kSplitColumnOption.help, ALZSCAN_FIELD(split_column)),
+        def("val-fraction", "stratified share of train held out for model selection", ALZSCAN_FIELD(val_fraction)),
+        def("val-mode", "grouped (whole pseudo-subjects) | random (per image)", ALZSCAN_FIELD(val_mode)),
+        def("strict", "abort on the first unreadable image instead of skipping it", ALZSCAN_FIELD(strict)),
+        def("image-size", "input height and width in pixels", ALZSCAN_FIELD(image_size)),
+        def("model", "small | resnet50 | efficientnet_b2", ALZSCAN_FIELD(model.arch)),
+        def("head", "linear | mlp | advanced | enhanced", ALZSCAN_FIELD(model.head)),
+        def("dropout", "head dropout; < 0: the head's default", ALZSCAN_FIELD(model.dropout)),
+        def("stochastic-depth", "efficientnet stochastic depth probability", ALZSCAN_FIELD(model.stochastic_depth)),
+        def("freeze", "freeze the first N backbone parameter tensors", ALZSCAN_FIELD(freeze)),
+        def("init", "torchvision-named state dict (torch.save zip) to start from", ALZSCAN_FIELD(init)),
+        def("epochs", "training epochs", ALZSCAN_FIELD(epochs)),
+        def("batch-size", "images per optimisation step", ALZSCAN_FIELD(batch_size)),
+        def("eval-batch-size", "images per forward pass when evaluating", ALZSCAN_FIELD(eval_batch_size)),
+        def("lr", "peak learning rate", ALZSCAN_FIELD(lr)),
+        def("opt", "sgd | adam | adamw", ALZSCAN_FIELD(opt)),
+        def("momentum", "SGD momentum", ALZSCAN_FIELD(momentum)),
+        def("weight-decay", "weight decay (decoupled for adamw)", ALZSCAN_FIELD(weight_decay)),
+        def("sched", "none | step | cosine (per step, after warmup)", ALZSCAN_FIELD(sched)),
+        def("warmup-epochs", "linear warmup from 0 over this many epochs", ALZSCAN_FIELD(warmup_epochs)),
+        def("lr-step-size", "step schedule: epochs between decays", ALZSCAN_FIELD(lr_step_size)),
+        def("lr-gamma", "step schedule: decay factor", ALZSCAN_FIELD(lr_gamma)),
+        def("label-smoothing", "cross-entropy label smoothing", ALZSCAN_FIELD(label_smoothing)),
+        def("balanced-sampler", "draw with replacement, weight 1/class count", ALZSCAN_FIELD(balanced_sampler)),
+        def("class-weights", "none | inverse (N/(C n_c)) | frequency (n_c/N, the seed's)", ALZSCAN_FIELD(class_weights)),
+        def("augment", "random crop, hflip, rotation, brightness/contrast jitter", ALZSCAN_FIELD(augment.enabled)),
+        def("aug-crop-scale", "augment: smallest crop side fraction", ALZSCAN_FIELD(augment.crop_scale)),
+        def("aug-rotation", "augment: max rotation in degrees", ALZSCAN_FIELD(augment.rotation)),
+        def("aug-hflip", "augment: horizontal flip probability", ALZSCAN_FIELD(augment.hflip)),
+        def("aug-brightness", "augment: brightness jitter", ALZSCAN_FIELD(augment.brightness)),
+        def("aug-contrast", "augment: contrast jitter", ALZSCAN_FIELD(augment.contrast)),
+        def("mixup-alpha", "MixUp with lambda ~ Beta(a, a) on each batch; 0: off", ALZSCAN_FIELD(mixup_alpha)),
+        def("cutmix-alpha", "CutMix with lambda ~ Beta(a, a); with --mixup-alpha too, one of the two per batch; 0: off",
+            ALZSCAN_FIELD(cutmix_alpha)),
+        def("ema", "evaluate and save an exponential moving average of the weights", ALZSCAN_FIELD(ema)),
+        def("ema-decay", "EMA decay per step", ALZSCAN_FIELD(ema_decay)),
+        def("clip-grad", "clip the gradient norm to this value; 0: off", ALZSCAN_FIELD(clip_grad)),
+        def("precision",
+            "fp32 | bf16: bf16 autocasts the training forward pass (faster for `small` on an AVX512-BF16 CPU, "
+            "slower for efficientnet_b2); weights, optimizer, loss and evaluation stay float32",
+            ALZSCAN_FIELD(precision)),
+        def("patience", "stop after N epochs without validation improvement; 0: off", ALZSCAN_FIELD(patience)),
+        def("select-window",
+            "best.pt = last epoch of the N-epoch window with the highest mean validation macro-F1; 1: each epoch alone",
+            ALZSCAN_FIELD(select_window)),
+        def("seed", "seed for sampler, augmentation, init and the validation split", ALZSCAN_FIELD(seed)),
+        def("val-seed",
+            "seed of the validation split alone; 0: --seed (fix it to compare or ensemble seeds on one validation set)",
+            ALZSCAN_FIELD(val_seed)),
+        def(kThreadsOption.name, "compute threads (a second thread always prepares batches)", ALZSCAN_FIELD(threads)),
+        def(kDeviceOption.name, kDeviceOption.help, ALZSCAN_FIELD(device)),
+        def("out", "run directory", ALZSCAN_FIELD(out)),
+        def("resume", "continue the run in --out from its last.pt", ALZSCAN_FIELD(resume)),
+        def("quiet", "no progress bar", ALZSCAN_FIELD(quiet)),
+        def("profile", "label stored in config.json (quick | full)", ALZSCAN_FIELD(profile)),
     };
     return table;
+}
+
+#undef ALZSCAN_FIELD
+
+// The default of an option, as --help prints it.
+std::string default_text(const OptionDef& d) {
+    const nlohmann::json v = d.get(TrainConfig{});
+    return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
 std::string underscore(std::string s) {
@@ -135,111 +178,49 @@ void require(bool ok, const std::string& message) {
     if (!ok) throw std::invalid_argument(message);
 }
 
-}  // namespace
-
-void add_train_options(CliArgs& args) {
-    args.option("config", "", "JSON file of option values (flags override it), e.g. configs/default.json");
-    for (const OptionDef& d : option_table()) {
-        if (d.kind == Kind::kFlag)
-            args.flag(d.name, d.help);
-        else
-            args.option(d.name, d.default_value, d.help);
+// --config FILE: a JSON object of known option names (either spelling) plus pass-through keys.
+nlohmann::json read_config_file(const std::string& config_path) {
+    if (config_path.empty()) return nlohmann::json::object();
+    std::ifstream in(config_path);
+    if (!in) throw std::invalid_argument(config_path + ": cannot open --config file");
+    nlohmann::json file;
+    try {
+        file = nlohmann::json::parse(in);
+    } catch (const std::exception& e) {
+        throw std::invalid_argument(config_path + ": not valid JSON (" + std::string(e.what()) + ")");
     }
+    if (!file.is_object()) throw std::invalid_argument(config_path + ": must hold a JSON object");
+    for (auto it = file.begin(); it != file.end(); ++it) {
+        const std::string key = underscore(it.key());
+        if (key == "experiment" || key == "comment" || key == "_comment") continue;
+        bool known = false;
+        for (const OptionDef& d : option_table()) known = known || underscore(d.name) == key;
+        if (!known) throw std::invalid_argument(config_path + ": unknown option \"" + it.key() + "\" (see alzscan train --help)");
+    }
+    return file;
 }
 
-TrainConfig resolve_train_config(const CliArgs& args) {
-    nlohmann::json file = nlohmann::json::object();
-    const std::string config_path = args.get("config");
-    TrainConfig c;
-    if (!config_path.empty()) {
-        std::ifstream in(config_path);
-        if (!in) throw std::invalid_argument(config_path + ": cannot open --config file");
-        try {
-            file = nlohmann::json::parse(in);
-        } catch (const std::exception& e) {
-            throw std::invalid_argument(config_path + ": not valid JSON (" + std::string(e.what()) + ")");
-        }
-        if (!file.is_object()) throw std::invalid_argument(config_path + ": must hold a JSON object");
-        for (auto it = file.begin(); it != file.end(); ++it) {
-            const std::string key = underscore(it.key());
-            if (key == "experiment" || key == "comment" || key == "_comment") continue;
-            bool known = false;
-            for (const OptionDef& d : option_table()) known = known || underscore(d.name) == key;
-            if (!known) throw std::invalid_argument(config_path + ": unknown option \"" + it.key() + "\" (see alzscan train --help)");
-        }
-        if (file.contains("experiment")) c.experiment = file["experiment"];
-    }
-
+// Every option's value, underscore names: the flag, else the file, else the default.
+nlohmann::json resolve_values(const CliArgs& args, const nlohmann::json& file, const std::string& config_path) {
+    const TrainConfig defaults;
     nlohmann::json r = nlohmann::json::object();
     for (const OptionDef& d : option_table()) {
         const std::string key = underscore(d.name);
-        nlohmann::json value;
-        if (args.is_set(d.name)) {
-            value = parse_cli_value(d, args.get(d.name));
-        } else if (file.contains(key) || file.contains(d.name)) {
-            value = check_file_value(d, file.contains(key) ? file[key] : file[d.name], config_path);
-        } else if (d.kind == Kind::kFlag) {
-            value = false;
-        } else {
-            value = parse_cli_value(d, d.default_value);
-        }
-        r[key] = value;
+        if (args.is_set(d.name))
+            r[key] = parse_cli_value(d, args.get(d.name));
+        else if (file.contains(key) || file.contains(d.name))
+            r[key] = check_file_value(d, file.contains(key) ? file[key] : file[d.name], config_path);
+        else
+            r[key] = d.get(defaults);
     }
+    return r;
+}
 
-    c.data_dir = r["data"];
-    c.split_file = r["split_file"];
-    c.split_column = r["split_column"];
-    c.val_fraction = r["val_fraction"];
-    c.val_mode = r["val_mode"];
-    c.strict = r["strict"];
-    c.image_size = r["image_size"];
-    c.model.arch = r["model"];
-    c.model.head = r["head"];
-    c.model.dropout = r["dropout"];
-    c.model.stochastic_depth = r["stochastic_depth"];
-    c.freeze = r["freeze"];
-    c.init = r["init"];
-    c.epochs = r["epochs"];
-    c.batch_size = r["batch_size"];
-    c.eval_batch_size = r["eval_batch_size"];
-    c.lr = r["lr"];
-    c.opt = r["opt"];
-    c.momentum = r["momentum"];
-    c.weight_decay = r["weight_decay"];
-    c.sched = r["sched"];
-    c.warmup_epochs = r["warmup_epochs"];
-    c.lr_step_size = r["lr_step_size"];
-    c.lr_gamma = r["lr_gamma"];
-    c.label_smoothing = r["label_smoothing"];
-    c.balanced_sampler = r["balanced_sampler"];
-    c.class_weights = r["class_weights"];
-    c.augment.enabled = r["augment"];
-    c.augment.crop_scale = r["aug_crop_scale"];
-    c.augment.rotation = r["aug_rotation"];
-    c.augment.hflip = r["aug_hflip"];
-    c.augment.brightness = r["aug_brightness"];
-    c.augment.contrast = r["aug_contrast"];
-    c.mixup_alpha = r["mixup_alpha"];
-    c.cutmix_alpha = r["cutmix_alpha"];
-    c.ema = r["ema"];
-    c.ema_decay = r["ema_decay"];
-    c.clip_grad = r["clip_grad"];
-    c.precision = r["precision"];
-    c.patience = r["patience"];
-    c.select_window = r["select_window"];
+void check_values(const TrainConfig& c, const nlohmann::json& r) {
     require(c.select_window >= 1, "--select-window " + std::to_string(c.select_window) +
                                       ": must be >= 1 (1: select on each epoch's own validation score)");
-    c.seed = static_cast<uint64_t>(r["seed"].get<int64_t>());
     const int64_t val_seed = r["val_seed"];
     require(val_seed >= 0, "--val-seed " + std::to_string(val_seed) + ": must be >= 0 (0: the validation split follows --seed)");
-    c.val_seed = static_cast<uint64_t>(val_seed);
-    c.threads = r["threads"];
-    c.device = r["device"];
-    c.out = r["out"];
-    c.resume = r["resume"];
-    c.quiet = r["quiet"];
-    c.profile = r["profile"];
-
     require_one_of("opt", c.opt, {"sgd", "adam", "adamw"});
     require_one_of("sched", c.sched, {"none", "step", "cosine"});
     require_one_of("val-mode", c.val_mode, {"grouped", "random"});
@@ -265,6 +246,28 @@ TrainConfig resolve_train_config(const CliArgs& args) {
             "--split-column " + c.split_column + " given without --split-file");
     require(c.split_file.empty() || !c.split_column.empty(),
             "--split-file " + c.split_file + " needs --split-column NAME (e.g. kaggle_split)");
+}
+
+}  // namespace
+
+void add_train_options(CliArgs& args) {
+    args.option("config", "", "JSON file of option values (flags override it), e.g. configs/default.json");
+    for (const OptionDef& d : option_table()) {
+        if (d.kind == Kind::kFlag)
+            args.flag(d.name, d.help);
+        else
+            args.option(d.name, default_text(d), d.help);
+    }
+}
+
+TrainConfig resolve_train_config(const CliArgs& args) {
+    const std::string config_path = args.get("config");
+    const nlohmann::json file = read_config_file(config_path);
+    TrainConfig c;
+    if (file.contains("experiment")) c.experiment = file["experiment"];
+    const nlohmann::json r = resolve_values(args, file, config_path);
+    for (const OptionDef& d : option_table()) d.set(c, r[underscore(d.name)]);
+    check_values(c, r);
     c.resolved = r;
     return c;
 }

@@ -1,4 +1,4 @@
-// native/train_config.h: every `alzscan train` option, resolved from defaults < --config < flags.
+// native/train/train_config.h: every `alzscan train` option, resolved from defaults < --config < flags.
 //
 //   alzscan::CliArgs args("alzscan train", "...");
 //   alzscan::add_train_options(args);
@@ -6,6 +6,8 @@
 //   alzscan::TrainConfig cfg = alzscan::resolve_train_config(args);   // throws std::invalid_argument
 //   cfg.resolved   // {"epochs": 12, "batch_size": 32, ...}: every option, underscore names
 //
+// Each option is one row of the table in train_config.cpp (name, help, the member it sets); the
+// members' initial values below are the defaults, so `alzscan train --help` prints them.
 // --config FILE is a JSON object whose keys are option names (either "batch-size" or
 // "batch_size"), e.g. configs/default.json; flags given on the command line override it. Two
 // extra top-level keys pass through to the run's config.json: "profile" (string) and
@@ -19,17 +21,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include "augment.h"
-#include "cli_args.h"
+#include "cli/cli_args.h"
+#include "cli/common_options.h"
+#include "data/augment.h"
 #include "models/model_zoo.h"
 
 namespace alzscan {
 
 struct TrainConfig {
     // data
-    std::string data_dir, split_file, split_column;
+    std::string data_dir = kDefaultDataDir, split_file, split_column;
     double val_fraction = 0.1;
-    std::string val_mode = "grouped";   // grouped | random (see dataset.h)
+    std::string val_mode = "grouped";   // grouped | random (see data/dataset.h)
     bool strict = false;
     int image_size = 128;
     // model
@@ -60,7 +63,7 @@ struct TrainConfig {
     // run
     uint64_t seed = 1;
     uint64_t val_seed = 0;   // 0: the validation split follows `seed`
-    int threads = 1;
+    int threads = 1;   // compute threads; configs/default.json uses 2
     std::string device = "auto";
     std::string out = "runs/default";
     bool resume = false;

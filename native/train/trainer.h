@@ -1,35 +1,31 @@
-// native/trainer.h: `alzscan train`'s loop (owner: trainer).
+// native/train/trainer.h: `alzscan train`'s loop.
 //
 //   alzscan::TrainConfig cfg = alzscan::resolve_train_config(args);
 //   int rc = alzscan::run_training(cfg);   // 0 done, 1 error, 130 interrupted (last.pt saved)
 //
-// Threads: torch runs on cfg.threads compute threads (1 by default: the two vCPUs here share one
-// core's SIMD units); a second thread builds (augments + normalises) the next batch meanwhile.
+// Steps (trainer.cpp): check the run directory (never overwrite a run, never resume a different
+// one) -> decode the data once -> build model, EMA and optimizer -> config.json -> the position,
+// fresh or restored from last.pt -> per epoch: train_one_epoch, then end_of_epoch (evaluate,
+// log, select, save) -> the final line and report.
+//
+// Threads: torch runs on cfg.threads compute threads (configs/default.json: 2); a second thread
+// builds (augments + normalises) the next batch meanwhile.
 //
 // Determinism: every random stream is a pure function of (seed, purpose, epoch, step):
-// model init, the epoch's sample order (sampler.h), each batch's augmentation, and the torch
+// model init, the epoch's sample order (data/sampler.h), each batch's augmentation, and the torch
 // generator (dropout, stochastic depth) reseeded before each step. A checkpoint therefore only
 // needs the position (epoch, step), and resuming reproduces an uninterrupted run bit for bit
 // on the same machine and build. last.pt still stores the epoch's order and the torch
 // generator state, and resume checks the order against a rebuilt one.
 //
-// Run directory (the report reads it; see docs/architecture.md):
-//   config.json    {"name", "model", "input", "classes", "train": every resolved option,
-//                   "data": {"dir", "split", "split_file", "split_column", "digest", "counts",
-//                   "skipped", "val_mode", "train_groups", "val_random_classes", "val_notes"},
-//                   "profile", "experiment"}
-//   metrics.jsonl  one line per epoch {"epoch", "epochs", "lr", "seconds", "images_per_second",
-//                   "train": {loss, accuracy, macro_f1}, "val": {shared metrics + loss},
-//                   "test": {...}}, then {"final": true, "checkpoint": "best", "epoch", "val", "test"}
-//   summary.csv    one row per epoch
-//   best.pt        the evaluated weights (EMA with --ema) of the epoch with the best VALIDATION
-//                  macro-F1 (ties keep the earlier epoch; training macro-F1 when there is no val)
-//   last.pt        the live weights, written after every epoch and on SIGINT/SIGTERM (which
-//                  finish the current step first)
-//   Both also hold the optimizer, EMA weights, position (epoch, step, running tallies, best so
-//   far), the next epoch's sample order and the torch generator state; meta "training" has the
-//   resolved options, split, data digest and epoch.
-// Both .pt files are ordinary checkpoints: load_model() reads them.
+// Writes the run directory of rundir/run_dir.h (config.json, metrics.jsonl, summary.csv) and
+//   best.pt   the evaluated weights (EMA with --ema) of the epoch ending the --select-window
+//             epochs with the highest mean validation macro-F1 (ties keep the earlier epoch;
+//             training macro-F1 when there is no validation set)
+//   last.pt   the live weights, written after every epoch and on SIGINT/SIGTERM (which finish
+//             the current step first)
+// Both are training checkpoints (train/training_state.h: optimizer, EMA, position, the next
+// epoch's order, generator state) and ordinary model checkpoints: load_model() reads them.
 #pragma once
 
 #include <cstdint>
@@ -38,7 +34,7 @@
 #include <torch/torch.h>
 
 #include "models/model_zoo.h"
-#include "train_config.h"
+#include "train/train_config.h"
 
 namespace alzscan {
 

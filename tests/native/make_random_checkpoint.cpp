@@ -12,8 +12,8 @@
 
 #include <torch/torch.h>
 
-#include "checkpoint.h"
-#include "cli_args.h"
+#include "models/checkpoint.h"
+#include "cli/cli_args.h"
 #include "models/model_zoo.h"
 
 int main(int argc, char** argv) {

@@ -4,7 +4,7 @@
 
 #include <torch/torch.h>
 
-#include "autocast_scope.h"
+#include "train/autocast_scope.h"
 
 using alzscan::AutocastScope;
 

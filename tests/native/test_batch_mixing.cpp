@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "batch_mixing.h"
+#include "data/batch_mixing.h"
 
 using namespace alzscan;
 

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <string>
 
-#include "onnx_export.h"
-#include "sha256.h"
+#include "export/onnx_export.h"
+#include "export/sha256.h"
 
 namespace fs = std::filesystem;
 

@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "checkpoint.h"
+#include "models/checkpoint.h"
 
 namespace fs = std::filesystem;
 using namespace alzscan;

@@ -16,9 +16,9 @@
 #include <nlohmann/json.hpp>
 
 #include "alzscan/preprocess.h"
-#include "checkpoint.h"
-#include "dataset.h"
-#include "sampler.h"
+#include "models/checkpoint.h"
+#include "data/dataset.h"
+#include "data/sampler.h"
 #include "test_trainer_fixtures.h"
 
 using namespace trainer_test;

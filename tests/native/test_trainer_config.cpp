@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "test_trainer_fixtures.h"
-#include "train_config.h"
+#include "train/train_config.h"
 
 using namespace alzscan;
 

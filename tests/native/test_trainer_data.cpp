@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "alzscan/preprocess.h"
-#include "dataset.h"
+#include "data/dataset.h"
 #include "test_trainer_fixtures.h"
 
 using namespace alzscan;

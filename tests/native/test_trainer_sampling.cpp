@@ -9,10 +9,10 @@
 
 #include "alzscan/gray_image.h"
 #include "alzscan/preprocess.h"
-#include "augment.h"
-#include "sampler.h"
-#include "train_config.h"
-#include "trainer.h"
+#include "data/augment.h"
+#include "data/sampler.h"
+#include "train/train_config.h"
+#include "train/trainer.h"
 
 using namespace alzscan;
 

@@ -5,7 +5,7 @@
 
 #include <torch/torch.h>
 
-#include "weight_quantization.h"
+#include "export/weight_quantization.h"
 
 using namespace alzscan;
 
