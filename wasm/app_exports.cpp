@@ -1,15 +1,17 @@
 // wasm/app_exports.cpp: the C surface the page (web/app.js) drives, and the frame loop.
 //
+//   const { StatusKind, StartResult } = JSON.parse(M.UTF8ToString(M._alzscan_app_constants()));
 //   const app = M._alzscan_app_create();
 //   M._alzscan_app_set_font(app, ptr, n);            // optional, before start; ownership passes
-//   M._alzscan_app_start(app);                        // GLFW window on Module.canvas + ImGui
+//   M._alzscan_app_start(app);                        // StartResult.Ok: GLFW window on Module.canvas + ImGui
 //   M._alzscan_app_set_model(app, jsonPtr);           // -> "" or the model.json error
 //   const id = M._alzscan_app_add_file(app, namePtr, labelPtr, bytesPtr, n);
 //   M._alzscan_app_item_error(app, id)                // "" or shared/'s message, verbatim
 //   M._alzscan_app_item_tensor(app, id) / _length     // 1,1,H,W float32 for the worker
 //   M._alzscan_app_set_result(app, id, probsPtr, 4, inferenceMs) | _set_failure(app, id, msg)
 //
-// Strings returned to JS stay valid until the next call that returns a string.
+// Every export is marked EMSCRIPTEN_KEEPALIVE, which is what exports it (wasm/CMakeLists.txt lists
+// none of them). Strings returned to JS stay valid until the next call that returns a string.
 #include <emscripten.h>
 #include <emscripten/html5.h>
 #include <GLES3/gl3.h>
@@ -97,6 +99,12 @@ const char* keep(App& app, std::string text) {
 
 extern "C" {
 
+// The named numbers of app_constants.h as JSON (a static string: valid as long as the module).
+EMSCRIPTEN_KEEPALIVE const char* alzscan_app_constants() {
+    static const std::string text = app_constants_json();
+    return text.c_str();
+}
+
 EMSCRIPTEN_KEEPALIVE App* alzscan_app_create() { return new App(); }
 
 // Takes ownership of a malloc'd TrueType font (read by the page); freed here.
@@ -105,9 +113,9 @@ EMSCRIPTEN_KEEPALIVE void alzscan_app_set_font(App* app, uint8_t* data, int size
     std::free(data);
 }
 
-// 0 on success; the page shows a plain-HTML error otherwise (no canvas UI without WebGL2).
+// StartResult::Ok on success; the page shows a plain-HTML error otherwise (no canvas UI without WebGL2).
 EMSCRIPTEN_KEEPALIVE int alzscan_app_start(App* app) {
-    if (!glfwInit()) return 1;
+    if (!glfwInit()) return static_cast<int>(StartResult::NoGlfw);
     glfwWindowHint(GLFW_CLIENT_API, GLFW_OPENGL_ES_API);
     glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
     glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
@@ -116,7 +124,7 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_start(App* app) {
     app->canvas_height = std::max(240, js_canvas_css_height());
     app->window = glfwCreateWindow(static_cast<int>(app->canvas_width * app->ui_scale),
                                    static_cast<int>(app->canvas_height * app->ui_scale), "alzscan", nullptr, nullptr);
-    if (!app->window) return 2;
+    if (!app->window) return static_cast<int>(StartResult::NoWindow);
     glfwMakeContextCurrent(app->window);
 
     IMGUI_CHECKVERSION();
@@ -127,7 +135,7 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_start(App* app) {
     ImGui_ImplGlfw_InitForOpenGL(app->window, true);
     ImGui_ImplOpenGL3_Init("#version 300 es");
     emscripten_set_main_loop_arg(frame, app, 0, false);
-    return 0;
+    return static_cast<int>(StartResult::Ok);
 }
 
 EMSCRIPTEN_KEEPALIVE void alzscan_app_wake(App* app) { app->wake(); }
@@ -160,9 +168,9 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_set_model(App* app, const char* jso
     return keep(*app, "");
 }
 
-// kind: 0 loading, 1 ready, 2 error. The text is shown in the header.
+// kind: a StatusKind (out-of-range values are clamped to the nearest). The text is shown in the header.
 EMSCRIPTEN_KEEPALIVE void alzscan_app_set_status(App* app, int kind, const char* text, const char* runtime) {
-    app->status = static_cast<StatusKind>(std::clamp(kind, 0, 2));
+    app->status = static_cast<StatusKind>(std::clamp(kind, 0, kStatusKindCount - 1));
     app->status_text = text ? text : "";
     if (runtime) app->runtime_text = runtime;
     app->wake();
@@ -239,7 +247,7 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_file(App* app, const char* name, const 
 
 // preprocess_bytes() alone, outside the batch (no UI change): for the benchmark and for embedders
 // that run their own model. Returns the tensor (valid until the next call) or null; then
-// _alzscan_app_item_error(app, 0) holds the message.
+// _alzscan_app_preprocess_error(app) holds the message.
 EMSCRIPTEN_KEEPALIVE const float* alzscan_app_preprocess(App* app, const uint8_t* data, int size) {
     if (!app->model_ok) {
         app->preprocess_error = "the model is not loaded yet";
@@ -256,6 +264,9 @@ EMSCRIPTEN_KEEPALIVE const float* alzscan_app_preprocess(App* app, const uint8_t
     return app->preprocess_tensor.data();
 }
 
+// The last _alzscan_app_preprocess call's error; "" after a success.
+EMSCRIPTEN_KEEPALIVE const char* alzscan_app_preprocess_error(App* app) { return keep(*app, app->preprocess_error); }
+
 // A file the page refused before it reached shared/ (e.g. too large to copy into WASM memory):
 // a batch row with the page's message, so that it is shown like any other error.
 EMSCRIPTEN_KEEPALIVE int alzscan_app_add_failed(App* app, const char* name, const char* true_label, const char* message) {
@@ -268,7 +279,6 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_failed(App* app, const char* name, cons
 }
 
 EMSCRIPTEN_KEEPALIVE const char* alzscan_app_item_error(App* app, int id) {
-    if (id == 0) return keep(*app, app->preprocess_error);
     ScanItem* item = app->batch.find(id);
     return keep(*app, item ? item->error : "no such item");
 }

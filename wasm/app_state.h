@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "app_constants.h"
 #include "model_info.h"
 #include "scan_batch.h"
 
@@ -19,8 +20,6 @@ namespace alzscan::web {
 // A display copy is at most this long on its long side (the 60000 px cases never get here:
 // shared/ refuses them from the header).
 inline constexpr int kDisplayMaxSide = 1024;
-
-enum class StatusKind { Loading = 0, Ready = 1, Error = 2 };
 
 struct GalleryEntry {
     std::string file;   // URL relative to the page

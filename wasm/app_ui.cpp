@@ -17,6 +17,7 @@
 #include "app_state.h"
 #include "gl_texture.h"
 #include "imgui.h"
+#include "imgui_scope.h"
 
 // Host hooks: the page's JS does what WASM cannot (file picker, fetch, downloads).
 EM_JS(void, js_open_file_picker, (), { Module.alzscanHost.openFilePicker(); });
@@ -72,10 +73,41 @@ void heading(App& app, const char* text) {
     if (app.font_heading) ImGui::PopFont();
 }
 
-bool begin_panel(const char* name, ImVec2 pos, ImVec2 size, ImGuiWindowFlags extra = 0) {
+// A fixed panel without a title bar; it ends (ImGui::End) with the returned scope.
+ImGuiWindowScope begin_panel(const char* name, ImVec2 pos, ImVec2 size, ImGuiWindowFlags extra = 0) {
     ImGui::SetNextWindowPos(pos);
     ImGui::SetNextWindowSize(size);
-    return ImGui::Begin(name, nullptr, kPanelFlags | ImGuiWindowFlags_NoTitleBar | extra);
+    return ImGuiWindowScope(name, kPanelFlags | ImGuiWindowFlags_NoTitleBar | extra);
+}
+
+// The sample thumbnails: rows of `columns` square cells `spacing` apart, at least 76 px per column
+// and at most 150 px a cell. draw_gallery lays them out with it and draw_ui sizes the panel by it.
+struct GalleryGrid {
+    int columns = 1;
+    float cell = 0;
+    float spacing = 0;
+    int rows(int count) const { return (count + columns - 1) / columns; }
+};
+
+GalleryGrid gallery_grid(float width, float k) {
+    GalleryGrid grid;
+    grid.spacing = 8 * k;
+    grid.columns = std::max(1, static_cast<int>((width + 8 * k) / (76 * k)));
+    grid.cell = std::min(150.0f * k, (width - 8 * k * (grid.columns - 1)) / grid.columns);
+    return grid;
+}
+
+// The gallery panel is as tall as its thumbnails need (draw_gallery's grid): at least 160 px, at
+// most 60 % of the body.
+float gallery_panel_height(const App& app, float panel_width, float body_h) {
+    const float k = app.ui_scale;
+    const ImGuiStyle& style = ImGui::GetStyle();
+    const float line_h = ImGui::GetTextLineHeightWithSpacing();
+    const GalleryGrid grid = gallery_grid(panel_width - 2 * style.WindowPadding.x, k);
+    const int rows = app.gallery.empty() ? 2 : grid.rows(static_cast<int>(app.gallery.size()));
+    const float needed = 2 * style.WindowPadding.y + 28 * k + line_h + 8 * k +
+                         rows * (grid.cell + 2 * k + line_h + style.ItemSpacing.y);
+    return std::clamp(needed, 160.0f * k, std::max(160.0f * k, body_h * 0.6f));
 }
 
 void select_relative(App& app, int delta) {
@@ -117,7 +149,7 @@ void handle_keys(App& app) {
 
 void draw_header(App& app, float width, float height) {
     const float k = app.ui_scale;
-    begin_panel("##header", ImVec2(0, 0), ImVec2(width, height), ImGuiWindowFlags_NoScrollbar);
+    const auto panel = begin_panel("##header", ImVec2(0, 0), ImVec2(width, height), ImGuiWindowFlags_NoScrollbar);
     const float buttons_w = 330 * k;
     ImGui::SetCursorPos(ImVec2(16 * k, 10 * k));
     if (app.font_result) ImGui::PushFont(app.font_result);
@@ -160,7 +192,6 @@ void draw_header(App& app, float width, float height) {
     ImGui::SameLine();
     if (ImGui::Button("Clear", ImVec2(70 * k, 34 * k))) clear_batch(app);
     ImGui::EndDisabled();
-    ImGui::End();
 }
 
 void draw_notice(App& app, float y, float width, float height) {
@@ -178,7 +209,7 @@ void draw_notice(App& app, float y, float width, float height) {
 }
 
 void draw_gallery(App& app, ImVec2 pos, ImVec2 size) {
-    begin_panel("##samples", pos, size);
+    const auto panel = begin_panel("##samples", pos, size);
     heading(app, "Sample slices");
     ImGui::PushTextWrapPos(0);
     ImGui::TextColored(kMuted, "Held-out; true label below.");
@@ -188,16 +219,14 @@ void draw_gallery(App& app, ImVec2 pos, ImVec2 size) {
         ImGui::PushTextWrapPos(0);
         ImGui::TextColored(kMuted, "%s", app.gallery_note.c_str());
         ImGui::PopTextWrapPos();
-        ImGui::End();
         return;
     }
-    const float avail = ImGui::GetContentRegionAvail().x;
     const float k = app.ui_scale;
-    const int columns = std::max(1, static_cast<int>((avail + 8 * k) / (76 * k)));
-    const float cell = std::min(150.0f * k, (avail - 8 * k * (columns - 1)) / columns);
+    const GalleryGrid grid = gallery_grid(ImGui::GetContentRegionAvail().x, k);
+    const float cell = grid.cell;
     for (int i = 0; i < static_cast<int>(app.gallery.size()); ++i) {
         GalleryEntry& g = app.gallery[i];
-        if (i % columns != 0) ImGui::SameLine(0, 8 * k);
+        if (i % grid.columns != 0) ImGui::SameLine(0, grid.spacing);
         ImGui::BeginGroup();
         ImGui::PushID(i);
         bool clicked;
@@ -214,7 +243,6 @@ void draw_gallery(App& app, ImVec2 pos, ImVec2 size) {
         ImGui::PopID();
         ImGui::EndGroup();
     }
-    ImGui::End();
 }
 
 bool is_headline_metric(const std::string& key) {
@@ -243,7 +271,7 @@ std::string metric_value(const std::string& key, double v) {
 }
 
 void draw_model_panel(App& app, ImVec2 pos, ImVec2 size) {
-    begin_panel("##model", pos, size);
+    const auto panel = begin_panel("##model", pos, size);
     heading(app, "Model");
     if (!app.model_ok || app.status == StatusKind::Error) {
         ImGui::PushTextWrapPos(0);
@@ -254,7 +282,6 @@ void draw_model_panel(App& app, ImVec2 pos, ImVec2 size) {
         else
             ImGui::TextColored(kMuted, "Loading model.json…");
         ImGui::PopTextWrapPos();
-        ImGui::End();
         return;
     }
     const ModelInfo& m = app.model;
@@ -267,7 +294,7 @@ void draw_model_panel(App& app, ImVec2 pos, ImVec2 size) {
     if (!m.test_metrics.empty()) {
         std::string split = m.split.empty() ? std::string("unnamed") : m.split;
         ImGui::TextColored(kInk, "Test metrics, %s split", split.c_str());
-        if (ImGui::BeginTable("##metrics", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp)) {
+        if (auto table = ImGuiTableScope("##metrics", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp)) {
             for (const auto& [key, value] : m.test_metrics) {
                 if (!is_headline_metric(key)) continue;  // the rest are under "Details"
                 ImGui::TableNextRow();
@@ -276,7 +303,6 @@ void draw_model_panel(App& app, ImVec2 pos, ImVec2 size) {
                 ImGui::TableNextColumn();
                 ImGui::TextColored(kInk, "%s", metric_value(key, value).c_str());
             }
-            ImGui::EndTable();
         }
         ImGui::PushTextWrapPos(0);
         ImGui::TextColored(kMuted, "Image-level results on held-out slices, not patient-level.");
@@ -288,7 +314,7 @@ void draw_model_panel(App& app, ImVec2 pos, ImVec2 size) {
         if (!m.test_recall.empty()) {
             ImGui::Spacing();
             ImGui::TextColored(kInk, "Recall per class (95 %% CI, n)");
-            if (ImGui::BeginTable("##recall", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp)) {
+            if (auto table = ImGuiTableScope("##recall", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp)) {
                 for (const auto& r : m.test_recall) {
                     ImGui::TableNextRow();
                     ImGui::TableNextColumn();
@@ -298,7 +324,6 @@ void draw_model_panel(App& app, ImVec2 pos, ImVec2 size) {
                     ImGui::TableNextColumn();
                     ImGui::TextColored(kMuted, "%.0f–%.0f, %lld", r.ci_low * 100.0, r.ci_high * 100.0, r.support);
                 }
-                ImGui::EndTable();
             }
         }
 
@@ -310,11 +335,10 @@ void draw_model_panel(App& app, ImVec2 pos, ImVec2 size) {
         if (!m.onnx_sha256.empty()) ImGui::TextColored(kMuted, "onnx sha256: %.16s…", m.onnx_sha256.c_str());
         ImGui::TreePop();
     }
-    ImGui::End();
 }
 
 void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
-    begin_panel("##scan", pos, size, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+    const auto panel = begin_panel("##scan", pos, size, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
     ScanItem* item = app.selected();
     if (!item) {
         heading(app, "Scan");
@@ -325,7 +349,6 @@ void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
             ImGui::TextColored(kError, "The app cannot classify yet:");
             ImGui::TextColored(kInk, "%s", app.status_text.c_str());
             ImGui::PopTextWrapPos();
-            ImGui::End();
             return;
         }
         const char* lines[] = {"Drop PNG or JPEG brain-MRI slices anywhere on this page,",
@@ -337,7 +360,6 @@ void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
             ImGui::TextColored(kMuted, "%s", line);
             y += ImGui::GetTextLineHeightWithSpacing();
         }
-        ImGui::End();
         return;
     }
     heading(app, item->name.c_str());
@@ -350,10 +372,7 @@ void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
     ImVec2 avail = ImGui::GetContentRegionAvail();
     const float k = app.ui_scale;
     avail.y -= ImGui::GetTextLineHeightWithSpacing() + 4 * k;
-    if (avail.x < 10 || avail.y < 10) {
-        ImGui::End();
-        return;
-    }
+    if (avail.x < 10 || avail.y < 10) return;
     ImDrawList* dl = ImGui::GetWindowDrawList();
     dl->AddRectFilled(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), IM_COL32(16, 18, 22, 255), 4.0f * k);
 
@@ -370,7 +389,6 @@ void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
         }
         ImGui::PopTextWrapPos();
         ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + avail.y + 4 * k));
-        ImGui::End();
         return;
     }
 
@@ -406,7 +424,6 @@ void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
     dl->AddText(ImVec2(origin.x + 10 * k, origin.y + 8 * k), IM_COL32(230, 230, 230, 255), zoom_text);
     ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + avail.y + 4 * k));
     ImGui::TextColored(kMuted, "Wheel: zoom · drag: pan · double-click or 0: fit · ↑/↓: previous/next file");
-    ImGui::End();
 }
 
 void probability_bar(const char* label, float p, bool top, float width, float k) {
@@ -426,7 +443,7 @@ void probability_bar(const char* label, float p, bool top, float width, float k)
 }
 
 void draw_result(App& app, ImVec2 pos, ImVec2 size) {
-    begin_panel("##result", pos, size);
+    const auto panel = begin_panel("##result", pos, size);
     heading(app, "Result");
     ScanItem* item = app.selected();
     ImGui::PushTextWrapPos(0);
@@ -477,11 +494,10 @@ void draw_result(App& app, ImVec2 pos, ImVec2 size) {
         if (!app.runtime_text.empty()) ImGui::TextColored(kMuted, "%s, on this computer", app.runtime_text.c_str());
     }
     ImGui::PopTextWrapPos();
-    ImGui::End();
 }
 
 void draw_batch(App& app, ImVec2 pos, ImVec2 size) {
-    begin_panel("##batch", pos, size, ImGuiWindowFlags_NoScrollbar);
+    const auto panel = begin_panel("##batch", pos, size, ImGuiWindowFlags_NoScrollbar);
     char title[96];
     std::snprintf(title, sizeof title, "Batch  ·  %d file%s, %d classified, %d error%s", app.batch.size(),
                   app.batch.size() == 1 ? "" : "s", app.batch.done_count(), app.batch.failed_count(),
@@ -489,7 +505,7 @@ void draw_batch(App& app, ImVec2 pos, ImVec2 size) {
     heading(app, title);
     const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_ScrollY |
                                   ImGuiTableFlags_SizingStretchProp;
-    if (ImGui::BeginTable("##batch_table", 7, flags, ImGui::GetContentRegionAvail())) {
+    if (auto table = ImGuiTableScope("##batch_table", 7, flags, ImGui::GetContentRegionAvail())) {
         ImGui::TableSetupScrollFreeze(0, 1);
         const float k = app.ui_scale;
         ImGui::TableSetupColumn("#", ImGuiTableColumnFlags_WidthFixed, 34 * k);
@@ -537,9 +553,7 @@ void draw_batch(App& app, ImVec2 pos, ImVec2 size) {
             ImGui::TableNextColumn();
             if (item.status == ScanStatus::Failed) ImGui::TextColored(kError, "%s", item.error.c_str());
         }
-        ImGui::EndTable();
     }
-    ImGui::End();
 }
 
 }  // namespace
@@ -607,15 +621,7 @@ void draw_ui(App& app) {
     const float top_h = body_h - batch_h - gap;
     const float centre_x = left_w + 2 * gap;
     const float centre_w = std::max(200.0f * k, W - left_w - right_w - 4 * gap);
-    // The gallery panel is as tall as its thumbnails need (same column rule as draw_gallery).
-    const float line_h = ImGui::GetTextLineHeightWithSpacing();
-    const float gallery_inner = left_w - 2 * ImGui::GetStyle().WindowPadding.x;
-    const int gallery_columns = std::max(1, static_cast<int>((gallery_inner + 8 * k) / (76 * k)));
-    const float gallery_cell = std::min(150.0f * k, (gallery_inner - 8 * k * (gallery_columns - 1)) / gallery_columns);
-    const int gallery_rows = app.gallery.empty() ? 2 : (static_cast<int>(app.gallery.size()) + gallery_columns - 1) / gallery_columns;
-    const float gallery_needed = 2 * ImGui::GetStyle().WindowPadding.y + 28 * k + line_h + 8 * k +
-                                 gallery_rows * (gallery_cell + 2 * k + line_h + ImGui::GetStyle().ItemSpacing.y);
-    const float gallery_h = std::clamp(gallery_needed, 160.0f * k, std::max(160.0f * k, body_h * 0.6f));
+    const float gallery_h = gallery_panel_height(app, left_w, body_h);
 
     handle_keys(app);
     draw_header(app, W, header_h);

@@ -4,12 +4,13 @@
 //   if (!info) show_banner(info.error());  // "model.json: format is \"x\", expected \"alzscan-model/1\""
 //   const PreprocessSpec& spec = info->spec;   // what preprocess_bytes() needs
 //
-// Contract (issue 4, owner: export helper): {"format": "alzscan-model/1", "input": {...},
+// Contract (written by `alzscan export`): {"format": "alzscan-model/1", "input": {...},
 // "outputs": {"logits": NAME, "probabilities": NAME}, "classes": [...], "model": {...},
 // "training": {...}, "onnx_sha256": "..."}. Test metrics are read from training.final.test (what
-// `alzscan export` copies from a run's metrics.jsonl), training.test or training.metrics.test. "input"/"classes" are validated by shared/
-// parse_preprocess_spec(); the rest here. The class count against the ONNX graph's output is
-// checked by the inference worker, which is the only side that sees the graph.
+// `alzscan export` copies from a run's metrics.jsonl), training.test or training.metrics.test.
+// "input"/"classes" are validated by shared/ parse_preprocess_spec(); the rest here. The class
+// count against the ONNX graph's output is checked by the inference worker, which is the only side
+// that sees the graph.
 #pragma once
 
 #include <string>

@@ -80,6 +80,9 @@ class InferenceClient {
 class CanvasApp {
   constructor(module) {
     this.m = module;
+    // The numbers the app takes and returns, by name: {StatusKind: {Loading, Ready, Error},
+    // StartResult: {Ok, NoGlfw, NoWindow}}, defined once in wasm/app_constants.h.
+    this.constants = JSON.parse(module.UTF8ToString(module._alzscan_app_constants()));
     this.app = module._alzscan_app_create();
   }
   withString(text, fn) {
@@ -101,14 +104,18 @@ class CanvasApp {
     this.m.HEAPU8.set(bytes, ptr);
     this.m._alzscan_app_set_font(this.app, ptr, bytes.length);
   }
-  start() { return this.m._alzscan_app_start(this.app); }
+  // true once the canvas UI runs; false without WebGL2.
+  start() { return this.m._alzscan_app_start(this.app) === this.constants.StartResult.Ok; }
   wake() { this.m._alzscan_app_wake(this.app); }
   scroll(dx, dy) { this.m._alzscan_app_scroll(this.app, dx, dy); }
   setModel(jsonText) {
     return this.withString(jsonText, (p) => this.m.UTF8ToString(this.m._alzscan_app_set_model(this.app, p)));
   }
+  // kind: a name of StatusKind ("Loading", "Ready", "Error").
   setStatus(kind, text, runtime = "") {
-    this.withString(text, (t) => this.withString(runtime, (r) => this.m._alzscan_app_set_status(this.app, kind, t, r)));
+    const value = this.constants.StatusKind[kind];
+    if (value === undefined) throw new Error(`internal: no status kind ${kind}`);
+    this.withString(text, (t) => this.withString(runtime, (r) => this.m._alzscan_app_set_status(this.app, value, t, r)));
   }
   setGallery(jsonText) { this.withString(jsonText, (p) => this.m._alzscan_app_set_gallery(this.app, p)); }
   setGalleryImage(index, bytes) {
@@ -132,7 +139,7 @@ class CanvasApp {
   preprocess(bytes) {
     const m = this.m;
     const ptr = this.withBytes(bytes, (b) => m._alzscan_app_preprocess(this.app, b, bytes.length));
-    if (!ptr) return { error: m.UTF8ToString(m._alzscan_app_item_error(this.app, 0)) };
+    if (!ptr) return { error: m.UTF8ToString(m._alzscan_app_preprocess_error(this.app)) };
     const n = this.height * this.width;
     return { tensor: m.HEAPF32.slice(ptr >> 2, (ptr >> 2) + n) };
   }
@@ -294,7 +301,7 @@ function createAlzscan() {
     canvasApp = new CanvasApp(module);
     const font = await fontPromise;
     if (font) canvasApp.setFont(new Uint8Array(font));
-    if (canvasApp.start() !== 0) throw new Error("WebGL2 is not available in this browser; alzscan needs it to draw its UI");
+    if (!canvasApp.start()) throw new Error("WebGL2 is not available in this browser; alzscan needs it to draw its UI");
     for (const type of ["mousemove", "mousedown", "mouseup", "keydown", "keyup", "resize", "focus", "touchstart", "touchmove"])
       window.addEventListener(type, () => canvasApp.wake(), { passive: true, capture: true });
     // Wheel: normalised to notches here (DOM pixels/lines/pages -> +1 per notch up) and kept from
@@ -323,7 +330,7 @@ function createAlzscan() {
     try {
       modelJsonText = await modelJsonPromise;
     } catch (e) {
-      canvasApp.setStatus(2, e.message);
+      canvasApp.setStatus("Error", e.message);
       throw e;
     }
     const modelError = canvasApp.setModel(modelJsonText);
@@ -349,11 +356,11 @@ function createAlzscan() {
         classCount: classes.length,
       });
     } catch (e) {
-      canvasApp.setStatus(2, e.message);
+      canvasApp.setStatus("Error", e.message);
       throw e;
     }
     const runtime = `ONNX Runtime Web ${info.ortVersion} · ${info.threads} thread${info.threads === 1 ? "" : "s"}`;
-    canvasApp.setStatus(1, "Ready", runtime);
+    canvasApp.setStatus("Ready", "Ready", runtime);
 
     fileInput.addEventListener("change", () => {
       const files = Array.from(fileInput.files);

@@ -1,4 +1,4 @@
-// Headless-Chromium tests of the browser app (issue 5), against the built WEB_OUT and the shipped
+// Headless-Chromium tests of the browser app, against the built WEB_OUT and the shipped
 // model. One browser for the whole file (Chromium + SwiftShader start is the slow part); the tests
 // run in order and the last one stops the server to prove the offline reload.
 //
@@ -200,6 +200,36 @@ test("bad-input corpus, one file at a time: a specific message or a correct resu
   assert.equal(after.ok, singleOutcomes.get("rgba.png").ok);
   requireNative();
   for (const item of corpus) assertMatchesNative(singleOutcomes.get(item.name), item.path, item.name);
+});
+
+test("alzscan.preprocess: the model's input, or the message classify gives; the batch is left as it was", async () => {
+  const selectionBefore = await h.page.evaluate(() => window.alzscan.selection());
+  const [height, width] = (() => {
+    const model = JSON.parse(fs.readFileSync(path.join(WEB_OUT, "model/model.json"), "utf8"));
+    return [model.input.height, model.input.width];
+  })();
+  for (const item of corpus) {
+    const r = await h.page.evaluate(async (b64) => {
+      const bin = atob(b64);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; ++i) bytes[i] = bin.charCodeAt(i);
+      try {
+        const tensor = await window.alzscan.preprocess(bytes);
+        return { ok: true, float32: tensor instanceof Float32Array, length: tensor.length };
+      } catch (e) {
+        return { ok: false, error: e.message };
+      }
+    }, item.bytes.toString("base64"));
+    const single = singleOutcomes.get(item.name);
+    assert.equal(r.ok, single.ok, `${item.name}: preprocess ${r.ok ? "accepted" : "refused"} it, classify did not`);
+    if (r.ok) {
+      assert.ok(r.float32, `${item.name}: not a Float32Array`);
+      assert.equal(r.length, height * width, item.name);
+    } else {
+      assert.equal(r.error, single.error, `${item.name}: preprocess and classify messages differ`);
+    }
+  }
+  assert.deepEqual(await h.page.evaluate(() => window.alzscan.selection()), selectionBefore);
 });
 
 test("bad inputs mixed into a batch with real slices: same outcomes, the page keeps working", async (t) => {
