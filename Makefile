@@ -1,7 +1,7 @@
 # alzscan: a thin wrapper over scripts/, CMake, ctest and node.
-#   make demo   build everything and serve the browser app on http://127.0.0.1:$(PORT)
+#   make demo   build the browser app alone and serve it on http://127.0.0.1:$(PORT)
 #   make test   every test suite (native, WebAssembly, node, headless Chromium)
-# Both run `make setup` first when this machine lacks something.
+# Each installs what it needs first (scripts/setup.sh: --demo for the app alone, else everything).
 
 BUILD      ?= build
 WASM_BUILD ?= build-wasm
@@ -16,9 +16,10 @@ export NODE_PATH := /usr/share/nodejs
 export OMP_WAIT_POLICY ?= PASSIVE
 
 SETUP_STAMP := $(BUILD)/.setup-done
+DEMO_STAMP  := $(BUILD)/.setup-demo-done
 ALZSCAN     := $(BUILD)/native/alzscan
 
-.PHONY: all setup build native wasm web test test-native test-wasm test-parity test-node test-browser \
+.PHONY: all setup setup-demo build native wasm wasm-app web web-demo test test-native test-wasm test-parity test-node test-browser \
         demo train train-hf export bench bench-train bench-web bench-kernels experiments clean
 
 all: build
@@ -26,6 +27,9 @@ all: build
 setup: $(SETUP_STAMP)
 $(SETUP_STAMP): scripts/setup.sh package-lock.json
 	bash scripts/setup.sh
+setup-demo: $(DEMO_STAMP)
+$(DEMO_STAMP): scripts/setup.sh package-lock.json
+	bash scripts/setup.sh --demo
 
 build: native wasm web
 
@@ -33,12 +37,23 @@ native: $(SETUP_STAMP)
 	cmake -S . -B $(BUILD) -G Ninja -DALZSCAN_DATA_DIR=$(abspath $(DATA))
 	cmake --build $(BUILD) -j $(JOBS)
 
+# The WebAssembly build: the app and its GoogleTest suites.
 wasm: $(SETUP_STAMP)
-	emcmake cmake -S . -B $(WASM_BUILD) -G Ninja -DALZSCAN_DATA_DIR=$(abspath $(DATA))
+	emcmake cmake -S . -B $(WASM_BUILD) -G Ninja -DALZSCAN_DATA_DIR=$(abspath $(DATA)) -DALZSCAN_BUILD_TESTS=ON
 	cmake --build $(WASM_BUILD) -j $(JOBS)
 
+# The app alone (make demo): its suites are configured only where GoogleTest's sources are
+# installed (make setup), so a demo-only machine needs no test tools.
+wasm-app: $(DEMO_STAMP)
+	emcmake cmake -S . -B $(WASM_BUILD) -G Ninja -DALZSCAN_DATA_DIR=$(abspath $(DATA)) \
+	  -DALZSCAN_BUILD_TESTS=$$(test -f /usr/src/googletest/CMakeLists.txt && echo ON || echo OFF)
+	cmake --build $(WASM_BUILD) -j $(JOBS) --target alzscan_app
+
+ASSEMBLE_WEB = bash scripts/assemble_web.sh $(WASM_BUILD) $(WEB_OUT) $(DATA)
 web: wasm
-	bash scripts/assemble_web.sh $(WASM_BUILD) $(WEB_OUT) $(DATA)
+	$(ASSEMBLE_WEB)
+web-demo: wasm-app
+	$(ASSEMBLE_WEB)
 
 test: build
 	$(MAKE) --no-print-directory test-native test-wasm test-parity test-node test-browser
@@ -56,7 +71,8 @@ test-browser:
 	ALZSCAN=$(abspath $(ALZSCAN)) WEB_OUT=$(abspath $(WEB_OUT)) DATA=$(abspath $(DATA)) \
 	  node --test tests/browser/
 
-demo: build
+# The page, the WASM app and the shipped model (models/default): no trainer, no tests.
+demo: web-demo
 	node web/server.mjs --root $(WEB_OUT) --port $(PORT)
 
 # Browser vs onnxruntime-node per image, cold-load bytes, time to first result (BENCHMARKS.md).

@@ -126,7 +126,7 @@ print(f"{m}: alzscan --precision bf16 = {a / c:.2f}x alzscan fp32, {a / b:.2f}x 
  done
 done
 echo
-echo "ratio = alzscan / the faster idiomatic Python run at the same precision; target >= 1.2x (issue 3). alzscan keeps"
+echo "ratio = alzscan / the faster idiomatic Python run at the same precision; target >= 1.2x. alzscan keeps"
 echo "weights and activations channels-last (NHWC); 'py NHWC' is Python with the malloc tuning AND model + batches in"
 echo "torch.channels_last (not idiomatic), and 'vs NHWC' alzscan / that: how much of the ratio is the layout alone."
 echo "thr = compute threads of each side (alzscan adds its batch thread, Python its DataLoader worker). Other load on"

@@ -1,19 +1,37 @@
 #!/usr/bin/env bash
-# Installs everything alzscan needs on Debian 12. Idempotent: each step checks first.
-# Called by `make setup`; `make test`/`make demo` call it when a stamp is missing.
+# Installs what alzscan needs on Debian 12. Idempotent: each step checks first.
+#   scripts/setup.sh          everything: trainer, tests, benchmarks, the browser app
+#   scripts/setup.sh --demo   only what `make demo` needs: Emscripten, JSON headers, Dear ImGui
+#                             sources, ONNX Runtime Web (no LibTorch, no test tools, no browser)
+# Called by the Makefile when its stamp (build/.setup-done or build/.setup-demo-done) is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEB_PACKAGES=(
-  build-essential cmake ninja-build ccache pkg-config git ca-certificates dpkg-dev
-  libtorch-dev libonnx-dev libprotobuf-dev protobuf-compiler
-  libgtest-dev googletest nlohmann-json3-dev libstb-dev libopenblas0
-  emscripten libimgui-dev
-  chromium fonts-dejavu-core fonttools python3-torch python3-numpy python3-pil
+profile=all
+case "${1:-}" in
+  "") ;;
+  --demo) profile=demo ;;
+  *) echo "setup: unknown argument '$1' (expected nothing or --demo)" >&2; exit 2 ;;
+esac
+
+# The browser app: Emscripten (with its clang and node), the build tools, JSON headers, the font.
+DEMO_PACKAGES=(
+  cmake ninja-build ca-certificates dpkg-dev emscripten nlohmann-json3-dev
+  fonts-dejavu-core fonttools
 )
+# The rest: the LibTorch trainer and ONNX export, GoogleTest, the headless-browser tests, the
+# Python reference of the benchmarks.
+MORE_PACKAGES=(
+  build-essential ccache pkg-config git
+  libtorch-dev libonnx-dev libprotobuf-dev protobuf-compiler
+  libgtest-dev googletest libstb-dev libopenblas0 libimgui-dev
+  chromium python3-torch python3-numpy python3-pil
+)
+packages=("${DEMO_PACKAGES[@]}")
+[ "$profile" = all ] && packages+=("${MORE_PACKAGES[@]}")
 
 need_apt=()
-for p in "${DEB_PACKAGES[@]}"; do
+for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
 done
 
@@ -43,13 +61,22 @@ if [ ! -f third_party/imgui/imgui.cpp ] || [ ! -f third_party/imgui/backends/img
   rm -rf "$tmp"
 fi
 
-# Node packages from the committed lock file (never a downloaded browser or GPU build).
+# Node packages from the committed lock file (never a downloaded browser or GPU build). The demo
+# needs onnxruntime-web alone (package.json "dependencies"); the tests also need the dev ones.
+# node_modules/.alzscan-setup records which set is installed.
 if [ -f package-lock.json ]; then
-  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    echo "setup: npm ci"
-    ONNXRUNTIME_NODE_INSTALL=skip PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+  have=$(cat node_modules/.alzscan-setup 2>/dev/null || true)
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.alzscan-setup ] ||
+     { [ "$profile" = all ] && [ "$have" != all ]; }; then
+    omit=()
+    [ "$profile" = demo ] && omit=(--omit=dev)
+    echo "setup: npm ci ${omit[*]}"
+    ONNXRUNTIME_NODE_INSTALL=skip PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund "${omit[@]}"
+    echo "$profile" > node_modules/.alzscan-setup
   fi
 fi
 
-mkdir -p build && touch build/.setup-done
-echo "setup: ok"
+mkdir -p build
+touch build/.setup-demo-done
+[ "$profile" = all ] && touch build/.setup-done
+echo "setup: ok ($profile)"

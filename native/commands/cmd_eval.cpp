@@ -7,13 +7,13 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include "models/checkpoint.h"
 #include "cli/common_options.h"
 #include "commands/commands.h"
 #include "data/dataset.h"
+#include "models/checkpoint.h"
+#include "rundir/files.h"
 #include "train/evaluate.h"
 #include "train/progress.h"
-#include "rundir/files.h"
 
 namespace alzscan::cmd {
 

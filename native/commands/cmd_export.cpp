@@ -3,14 +3,14 @@
 #include <exception>
 #include <string>
 
-#include "models/checkpoint.h"
 #include "cli/cli_args.h"
 #include "commands/commands.h"
+#include "models/checkpoint.h"
 #if ALZSCAN_HAVE_ONNX
 #include "export/onnx_export.h"
 #endif
-#include "rundir/files.h"
 #include "export/weight_quantization.h"
+#include "rundir/files.h"
 
 namespace alzscan::cmd {
 

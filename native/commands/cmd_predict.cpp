@@ -11,9 +11,9 @@
 #include <torch/torch.h>
 
 #include "alzscan/preprocess.h"
-#include "models/checkpoint.h"
 #include "cli/common_options.h"
 #include "commands/commands.h"
+#include "models/checkpoint.h"
 #include "train/evaluate.h"
 
 namespace alzscan::cmd {

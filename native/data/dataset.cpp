@@ -261,7 +261,9 @@ uint64_t fnv1a64(const std::string& bytes, uint64_t hash) {
     return hash;
 }
 
-Dataset load_dataset(const DatasetOptions& opt) {
+namespace {
+
+void check_layout(const DatasetOptions& opt) {
     const fs::path root(opt.dir);
     if (opt.dir.empty()) throw DatasetError(std::string("--data is empty; ") + kLayoutHint);
     if (!fs::is_directory(root)) throw DatasetError(opt.dir + ": no such folder; " + kLayoutHint);
@@ -270,22 +272,18 @@ Dataset load_dataset(const DatasetOptions& opt) {
             throw DatasetError((root / part).string() + ": no such folder; " + kLayoutHint);
     if (opt.val_fraction < 0 || opt.val_fraction > 0.9)
         throw DatasetError("--val-fraction " + std::to_string(opt.val_fraction) + ": must be in 0..0.9");
+}
 
-    Dataset ds;
-    ds.dir = opt.dir;
-    ds.class_names = sorted_subdirs(root / "train");
-    if (ds.class_names.size() < 2)
-        throw DatasetError((root / "train").string() + ": found " + std::to_string(ds.class_names.size()) +
-                           " class folders, need at least 2; " + kLayoutHint);
-
+// Every image of root/{train,test}/<class>/, in a fixed order (part, class, file name).
+std::vector<Entry> list_entries(const fs::path& root, const std::vector<std::string>& class_names) {
     std::vector<Entry> entries;
     for (const char* part : {"train", "test"}) {
         for (const std::string& cls : sorted_subdirs(root / part)) {
-            auto it = std::find(ds.class_names.begin(), ds.class_names.end(), cls);
+            auto it = std::find(class_names.begin(), class_names.end(), cls);
             const fs::path class_dir = root / part / cls;
-            if (it == ds.class_names.end())
+            if (it == class_names.end())
                 throw DatasetError(class_dir.string() + ": unknown class '" + cls + "' (train has: " +
-                                   join(ds.class_names) + "); hint: class folders must match between train and test");
+                                   join(class_names) + "); hint: class folders must match between train and test");
             std::vector<fs::path> files = sorted_images(class_dir);
             if (files.empty())
                 throw DatasetError(class_dir.string() +
@@ -293,49 +291,50 @@ Dataset load_dataset(const DatasetOptions& opt) {
             for (const fs::path& f : files) {
                 Entry e;
                 e.relative_path = std::string(part) + "/" + cls + "/" + f.filename().string();
-                e.label = static_cast<int>(it - ds.class_names.begin());
+                e.label = static_cast<int>(it - class_names.begin());
                 e.split = part;
                 e.file_size = fs::file_size(f);
                 entries.push_back(std::move(e));
             }
         }
     }
+    return entries;
+}
 
-    std::vector<std::string> digest_lines;
-    for (const Entry& e : entries) digest_lines.push_back(e.relative_path + "\t" + std::to_string(e.file_size) + "\n");
-    std::sort(digest_lines.begin(), digest_lines.end());
+// fnv1a64 over the sorted "relative_path\tbytes\n" lines, as 16 hex digits.
+std::string entries_digest(const std::vector<Entry>& entries) {
+    std::vector<std::string> lines;
+    for (const Entry& e : entries) lines.push_back(e.relative_path + "\t" + std::to_string(e.file_size) + "\n");
+    std::sort(lines.begin(), lines.end());
     uint64_t h = 0xcbf29ce484222325ULL;
-    for (const std::string& l : digest_lines) h = fnv1a64(l, h);
+    for (const std::string& l : lines) h = fnv1a64(l, h);
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-    ds.digest = hex;
+    return hex;
+}
 
-    if (!opt.split_file.empty()) {
-        apply_split_file(opt, ds.class_names, entries);
-        ds.split_kind = (opt.split_column == "kaggle_split") ? "kaggle" : "custom";
-    } else {
-        ds.split_kind = "hf";
-    }
-    if (opt.val_mode != "random" && opt.val_mode != "grouped")
-        throw DatasetError("--val-mode " + opt.val_mode + ": expected random or grouped");
+struct Decoded {
+    std::vector<size_t> entry;     // entry index per decoded image
+    std::vector<uint8_t> pixels;   // H*W per decoded image, in that order
+};
 
-    // Decode every wanted image once.
-    const int64_t H = opt.spec.height, W = opt.spec.width;
-    std::vector<size_t> decoded_entry;   // entry index per decoded image
-    std::vector<uint8_t> pixels;
+// Decodes every wanted image once; unreadable ones are skipped (listed in ds.skipped) or, with
+// --strict, abort.
+Decoded decode_entries(const DatasetOptions& opt, const std::vector<Entry>& entries, Dataset& ds) {
+    Decoded d;
+    auto wanted = [&](const Entry& e) { return e.split == "test" ? opt.load_test : opt.load_train; };
     int64_t total = 0, done = 0;
-    for (const Entry& e : entries) total += (e.split == "test" ? opt.load_test : opt.load_train) ? 1 : 0;
+    for (const Entry& e : entries) total += wanted(e) ? 1 : 0;
     for (size_t k = 0; k < entries.size(); ++k) {
-        const Entry& e = entries[k];
-        if (!((e.split == "test") ? opt.load_test : opt.load_train)) continue;
-        const fs::path full = root / e.relative_path;
+        if (!wanted(entries[k])) continue;
+        const fs::path full = fs::path(opt.dir) / entries[k].relative_path;
         std::string error;
         std::vector<uint8_t> bytes = read_bytes(full, error);
         if (error.empty()) {
             auto img = prepare_image(bytes.data(), bytes.size(), opt.spec);
             if (img) {
-                decoded_entry.push_back(k);
-                pixels.insert(pixels.end(), img->pixels.begin(), img->pixels.end());
+                d.entry.push_back(k);
+                d.pixels.insert(d.pixels.end(), img->pixels.begin(), img->pixels.end());
             } else {
                 error = img.error();
             }
@@ -347,47 +346,79 @@ Dataset load_dataset(const DatasetOptions& opt) {
         }
         if (opt.on_progress) opt.on_progress(++done, total);
     }
+    return d;
+}
 
-    // Carve validation from the decoded train images (never from test).
-    std::vector<size_t> candidates;   // positions in decoded_entry
-    std::vector<int> candidate_labels;
-    std::vector<const uint8_t*> candidate_pixels;
-    for (size_t d = 0; d < decoded_entry.size(); ++d)
-        if (entries[decoded_entry[d]].split == "train") {
-            candidates.push_back(d);
-            candidate_labels.push_back(entries[decoded_entry[d]].label);
-            candidate_pixels.push_back(pixels.data() + d * H * W);
+// Moves the validation share of the decoded train images to "val" (never from test).
+void carve_validation(const DatasetOptions& opt, const Decoded& d, std::vector<Entry>& entries, Dataset& ds) {
+    if (opt.val_fraction <= 0) return;
+    const int64_t H = opt.spec.height, W = opt.spec.width;
+    std::vector<size_t> candidates;   // positions in d.entry
+    std::vector<int> labels;
+    std::vector<const uint8_t*> pixels;
+    for (size_t i = 0; i < d.entry.size(); ++i)
+        if (entries[d.entry[i]].split == "train") {
+            candidates.push_back(i);
+            labels.push_back(entries[d.entry[i]].label);
+            pixels.push_back(d.pixels.data() + i * H * W);
         }
-    if (opt.val_fraction > 0) {
-        std::vector<int64_t> groups;
-        if (opt.val_mode == "grouped")
-            groups = pseudo_subject_groups(candidate_pixels, candidate_labels, static_cast<int>(H), static_cast<int>(W),
-                                           opt.group_rmse, ds.train_groups);
-        std::vector<bool> is_val = choose_validation(candidate_labels, opt.val_mode == "grouped" ? &groups : nullptr,
-                                                     opt.val_fraction, opt.seed, ds);
-        for (size_t i = 0; i < candidates.size(); ++i)
-            if (is_val[i]) entries[decoded_entry[candidates[i]]].split = "val";
-    }
+    std::vector<int64_t> groups;
+    if (opt.val_mode == "grouped")
+        groups = pseudo_subject_groups(pixels, labels, static_cast<int>(H), static_cast<int>(W), opt.group_rmse,
+                                       ds.train_groups);
+    std::vector<bool> is_val =
+        choose_validation(labels, opt.val_mode == "grouped" ? &groups : nullptr, opt.val_fraction, opt.seed, ds);
+    for (size_t i = 0; i < candidates.size(); ++i)
+        if (is_val[i]) entries[d.entry[candidates[i]]].split = "val";
+}
 
-    for (auto [name, split] : {std::pair<const char*, DatasetSplit*>{"train", &ds.train},
-                               {"val", &ds.val}, {"test", &ds.test}}) {
-        std::vector<size_t> members;
-        for (size_t d = 0; d < decoded_entry.size(); ++d)
-            if (entries[decoded_entry[d]].split == name) members.push_back(d);
-        const int64_t n = static_cast<int64_t>(members.size());
-        split->images = torch::empty({n, 1, H, W}, torch::kUInt8);
-        split->labels = torch::empty({n}, torch::kInt64);
-        split->class_counts.assign(ds.class_names.size(), 0);
-        uint8_t* dst = split->images.data_ptr<uint8_t>();
-        int64_t* lab = split->labels.data_ptr<int64_t>();
-        for (int64_t i = 0; i < n; ++i) {
-            const Entry& e = entries[decoded_entry[members[i]]];
-            std::copy(pixels.begin() + members[i] * H * W, pixels.begin() + (members[i] + 1) * H * W, dst + i * H * W);
-            lab[i] = e.label;
-            split->paths.push_back(e.relative_path);
-            ++split->class_counts[e.label];
-        }
+void fill_split(const char* name, const DatasetOptions& opt, const Decoded& d, const std::vector<Entry>& entries,
+                size_t num_classes, DatasetSplit& split) {
+    const int64_t H = opt.spec.height, W = opt.spec.width;
+    std::vector<size_t> members;
+    for (size_t i = 0; i < d.entry.size(); ++i)
+        if (entries[d.entry[i]].split == name) members.push_back(i);
+    const int64_t n = static_cast<int64_t>(members.size());
+    split.images = torch::empty({n, 1, H, W}, torch::kUInt8);
+    split.labels = torch::empty({n}, torch::kInt64);
+    split.class_counts.assign(num_classes, 0);
+    uint8_t* dst = split.images.data_ptr<uint8_t>();
+    int64_t* lab = split.labels.data_ptr<int64_t>();
+    for (int64_t i = 0; i < n; ++i) {
+        const Entry& e = entries[d.entry[members[i]]];
+        std::copy(d.pixels.begin() + members[i] * H * W, d.pixels.begin() + (members[i] + 1) * H * W, dst + i * H * W);
+        lab[i] = e.label;
+        split.paths.push_back(e.relative_path);
+        ++split.class_counts[e.label];
     }
+}
+
+}  // namespace
+
+Dataset load_dataset(const DatasetOptions& opt) {
+    check_layout(opt);
+    const fs::path root(opt.dir);
+    Dataset ds;
+    ds.dir = opt.dir;
+    ds.class_names = sorted_subdirs(root / "train");
+    if (ds.class_names.size() < 2)
+        throw DatasetError((root / "train").string() + ": found " + std::to_string(ds.class_names.size()) +
+                           " class folders, need at least 2; " + kLayoutHint);
+    std::vector<Entry> entries = list_entries(root, ds.class_names);
+    ds.digest = entries_digest(entries);
+    if (!opt.split_file.empty()) {
+        apply_split_file(opt, ds.class_names, entries);
+        ds.split_kind = (opt.split_column == "kaggle_split") ? "kaggle" : "custom";
+    } else {
+        ds.split_kind = "hf";
+    }
+    if (opt.val_mode != "random" && opt.val_mode != "grouped")
+        throw DatasetError("--val-mode " + opt.val_mode + ": expected random or grouped");
+    const Decoded decoded = decode_entries(opt, entries, ds);
+    carve_validation(opt, decoded, entries, ds);
+    fill_split("train", opt, decoded, entries, ds.class_names.size(), ds.train);
+    fill_split("val", opt, decoded, entries, ds.class_names.size(), ds.val);
+    fill_split("test", opt, decoded, entries, ds.class_names.size(), ds.test);
     return ds;
 }
 

@@ -319,8 +319,8 @@ TEST_F(TrainerCli, ResumingAFinishedRunTrainsNothingAndRewritesTheFinalLine) {
 }
 
 TEST_F(TrainerCli, ResumingAFinishedRunSavedByAnOlderBuildOnlyWritesTheFinalLine) {
-    // Builds before commit 735a659 saved, after the last epoch, that epoch's sample order in
-    // last.pt instead of the next one's. Such a run killed during the final evaluation (all
+    // Older builds saved, after the last epoch, that epoch's sample order in last.pt instead of
+    // the next one's. Such a run killed during the final evaluation (all
     // epochs logged, no final line) must still resume: nothing is left to train, so the order
     // does not matter; the final line and summary.csv come out as in the uninterrupted run.
     // Those builds also lacked --mixup-alpha / --cutmix-alpha: their absence reads as "off", so the
@@ -331,7 +331,7 @@ TEST_F(TrainerCli, ResumingAFinishedRunSavedByAnOlderBuildOnlyWritesTheFinalLine
     // The fixture's training labels, as the trainer loads them (--val-fraction 0.2, random, seed 7).
     alzscan::Dataset ds = alzscan::load_dataset(reference_dataset_options());
     std::vector<int64_t> labels(ds.train.labels.data_ptr<int64_t>(), ds.train.labels.data_ptr<int64_t>() + ds.train.size());
-    // HEAD saves epoch index 3's order (the next one); the older build saved epoch index 2's.
+    // This build saves epoch index 3's order (the next one); the older build saved epoch index 2's.
     ASSERT_EQ(saved_epoch_order(out / "last.pt"), alzscan::epoch_order(labels, 4, true, 7, 3));
     const std::vector<int64_t> last_epochs_order = alzscan::epoch_order(labels, 4, true, 7, 2);
     ASSERT_NE(last_epochs_order, alzscan::epoch_order(labels, 4, true, 7, 3));
