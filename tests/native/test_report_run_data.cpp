@@ -8,6 +8,7 @@
 #include <string>
 
 #include "report/run_data.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using alzscan::report::load_run;
@@ -16,22 +17,6 @@ using alzscan::report::parse_metrics_lines;
 namespace {
 
 const std::string kFixtures = ALZSCAN_FIXTURES_DIR "/runs";
-
-// A fresh directory under the test's temp dir, removed at the end of the test.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        path = fs::temp_directory_path() /
-               ("alzscan_report_" + std::to_string(::getpid()) + "_" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-    void write(const std::string& name, const std::string& text) const {
-        std::ofstream(path / name, std::ios::binary) << text;
-    }
-};
 
 const char* kConfig = R"({"name": "t", "classes": ["A", "B"], "experiment": null})";
 const char* kEpoch1 = R"({"epoch": 1, "train": {"loss": 0.9}, "test": {"accuracy": 0.5, "loss": 1.0}})";
