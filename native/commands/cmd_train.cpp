@@ -1,4 +1,4 @@
-// alzscan train: see trainer.h for the loop and the run directory it writes.
+// alzscan train: the loop is train/trainer.h; the run directory it writes, rundir/run_dir.h.
 #include <cstdio>
 #include <exception>
 

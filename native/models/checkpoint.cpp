@@ -101,6 +101,7 @@ void save_archive_atomically(torch::serialize::OutputArchive& archive, const std
             if (!sink_error.empty()) throw std::runtime_error(sink_error);
             throw;
         }
+        if (!sink_error.empty()) throw std::runtime_error(sink_error);   // never a short file renamed into place
     });
 }
 

@@ -12,7 +12,7 @@
 //   "state_dict"     Dict[str, Tensor]: every parameter and buffer by its module path
 //                    ("backbone.layer1.0.conv1.weight", ...)
 // and for training checkpoints (written through `write_extra`) also optimizer, RNG states and
-// the epoch's sample order (see trainer.h). Writes go to PATH.tmp, are fsync'ed and renamed over
+// the epoch's sample order (train/training_state.h). Writes go to PATH.tmp, are fsync'ed and renamed over
 // PATH, so a crash never leaves half a file.
 #pragma once
 

@@ -31,7 +31,7 @@ std::string errno_text() { return std::strerror(errno); }
 void write_file_atomically(const std::filesystem::path& path,
                            const std::function<void(const ByteSink&)>& produce) {
     TempFile tmp{path.string() + ".tmp"};
-    tmp.fd = ::open(tmp.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    tmp.fd = ::open(tmp.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);   // less the umask, as ofstream
     if (tmp.fd < 0)
         throw std::runtime_error(tmp.path + ": cannot create (" + errno_text() +
                                  "); hint: does the directory exist and is it writable?");

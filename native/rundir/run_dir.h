@@ -13,7 +13,7 @@
 // Contract (DIR/...):
 //   config.json    {"name", "model": {...}, "input": {...}, "classes": [...], "train": {every
 //                  resolved option}, "data": {"dir", "split", "split_file", "split_column",
-//                  "digest", "counts", "skipped", "val_mode", "train_groups",
+//                  "digest", "digest_method", "counts", "skipped", "val_mode", "train_groups",
 //                  "val_random_classes", "val_notes", "val_files"}, "profile": null|"quick"|"full",
 //                  "experiment": null|{"id", "title"}, "selection"}
 //   metrics.jsonl  one JSON object per finished epoch
@@ -24,7 +24,7 @@
 //                    {"final": true, "checkpoint": "best", "epoch", "select_window",
 //                     "selection_score", "val", "test"}
 //   summary.csv    kSummaryHeader, then one row per epoch line (empty cell: no value)
-//   best.pt, last.pt   checkpoints (native/models/checkpoint.h; what they hold: train/trainer.h)
+//   best.pt, last.pt   checkpoints (native/models/checkpoint.h; what they hold: train/training_state.h)
 // A resumed run may repeat an epoch logged before its checkpoint was saved: readers keep the
 // later line, and the last final line wins.
 #pragma once

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -116,10 +117,14 @@ const std::vector<OptionDef>& option_table() {
 
 #undef ALZSCAN_FIELD
 
-// The default of an option, as --help prints it.
+// The default of an option, as --help prints it ("0.001", "-1", "small").
 std::string default_text(const OptionDef& d) {
     const nlohmann::json v = d.get(TrainConfig{});
-    return v.is_string() ? v.get<std::string>() : v.dump();
+    if (v.is_string()) return v.get<std::string>();
+    if (!v.is_number_float()) return v.dump();
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v.get<double>());
+    return buf;
 }
 
 std::string underscore(std::string s) {

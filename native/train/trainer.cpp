@@ -105,7 +105,7 @@ Batch build_batch(const DatasetSplit& train, const std::vector<int64_t>& order, 
 
 // ---- step 1: the run directory. Never overwrite a run by accident, never resume a different one.
 
-// Options a run saved before they existed: the run used what their neutral value does.
+// Options added after a run was saved: the run used what their neutral value does.
 const nlohmann::json& neutral_values_of_later_options() {
     static const nlohmann::json table = {{"select_window", 1}, {"val_seed", 0}, {"mixup_alpha", 0.0}, {"cutmix_alpha", 0.0}};
     return table;
@@ -301,12 +301,14 @@ struct TrainLoop {
 // ---- step 5: the position, fresh or restored from last.pt.
 
 void restore_position(TrainLoop& t, const nlohmann::json& saved_meta) {
-    t.pos = t.ckpt.restore_last(saved_meta, t.device);
+    t.pos = TrainPosition::from_json(saved_meta.at("training").at("position"));
     const bool finished = t.pos.epoch >= t.cfg.epochs || patience_exhausted(t.cfg, t.pos);
     // The order only matters when an epoch is left to train; a finished (or early-stopped) run
     // only needs its final line, and older builds saved the last epoch's order there rather than
     // the next one's, so the check would refuse such runs.
-    if (!finished && t.ckpt.saved_order() != t.order_of(t.pos.epoch))
+    std::vector<int64_t> saved_order;
+    t.ckpt.restore_last(t.device, finished ? nullptr : &saved_order);
+    if (!finished && saved_order != t.order_of(t.pos.epoch))
         throw std::runtime_error(t.run.last.string() + ": the saved epoch order differs from this build's sampler; "
                                  "hint: resume with the alzscan that started the run");
     // Epoch lines written after last.pt (killed between the two) are recomputed.

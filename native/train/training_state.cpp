@@ -49,7 +49,7 @@ TrainPosition TrainPosition::from_json(const nlohmann::json& j) {
     p.best_val = j.at("best_val");
     p.best_test = j.at("best_test");
     p.epochs_without_improvement = j.at("epochs_without_improvement");
-    // Runs saved without --select-window selected on single epochs and kept no history.
+    // Runs saved before --select-window existed selected on single epochs and kept no history.
     p.val_scores = j.value("val_scores", std::vector<double>{});
     return p;
 }
@@ -119,10 +119,8 @@ void Checkpointer::save_best(const TrainPosition& pos, const std::vector<int64_t
     save(run.best.string(), cfg.ema ? ema : net, pos, order, extra);
 }
 
-TrainPosition Checkpointer::restore_last(const nlohmann::json& saved_meta, torch::Device device) const {
-    TrainPosition pos = TrainPosition::from_json(saved_meta.at("training").at("position"));
-    torch::serialize::InputArchive archive =
-        open_checkpoint_archive(run.last.string(), device);
+void Checkpointer::restore_last(torch::Device device, std::vector<int64_t>* order) const {
+    torch::serialize::InputArchive archive = open_checkpoint_archive(run.last.string(), device);
     c10::IValue value;
     archive.read("state_dict", value);
     load_state_dict(*net, value.toGenericDict());
@@ -133,15 +131,12 @@ TrainPosition Checkpointer::restore_last(const nlohmann::json& saved_meta, torch
     torch::serialize::InputArchive opt_archive;
     archive.read("optimizer", opt_archive);
     optimizer.load(opt_archive);
-    return pos;
-}
-
-std::vector<int64_t> Checkpointer::saved_order() const {
-    torch::serialize::InputArchive archive = open_checkpoint_archive(run.last.string());
-    torch::Tensor order;
-    archive.read("epoch_order", order);
-    order = order.to(torch::kCPU).contiguous();
-    return std::vector<int64_t>(order.data_ptr<int64_t>(), order.data_ptr<int64_t>() + order.numel());
+    if (order) {
+        torch::Tensor saved;
+        archive.read("epoch_order", saved);
+        saved = saved.to(torch::kCPU).contiguous();
+        order->assign(saved.data_ptr<int64_t>(), saved.data_ptr<int64_t>() + saved.numel());
+    }
 }
 
 }  // namespace alzscan

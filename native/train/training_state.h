@@ -4,7 +4,7 @@
 //   alzscan::Checkpointer ckpt{cfg, run, spec, split_name, data_digest, net, ema, *optimizer};
 //   ckpt.save_last(pos, next_order);                           // run/last.pt, atomically
 //   ckpt.save_best(pos, next_order, {{"epoch", 3}, ...});      // run/best.pt
-//   TrainPosition resumed = ckpt.restore_last(saved_meta, device);   // weights, EMA, optimizer
+//   ckpt.restore_last(device, &saved_order);                  // weights, EMA, optimizer, order
 //
 // A training checkpoint is an ordinary model checkpoint (models/checkpoint.h: meta + the saved
 // weights' "state_dict") with these extra entries:
@@ -81,10 +81,9 @@ struct Checkpointer {
     // optimizer, EMA, position and the order of the epoch `pos.epoch`, so either can continue.
     void save_last(const TrainPosition& pos, const std::vector<int64_t>& order) const;
     void save_best(const TrainPosition& pos, const std::vector<int64_t>& order, const nlohmann::json& extra) const;
-    // Loads last.pt's weights, EMA and optimizer state; returns its position (from saved_meta).
-    TrainPosition restore_last(const nlohmann::json& saved_meta, torch::Device device) const;
-    // The sample order stored in last.pt.
-    std::vector<int64_t> saved_order() const;
+    // Loads last.pt's weights, EMA and optimizer state, and its sample order into `order` when
+    // given (a finished run's need not match: see trainer.cpp).
+    void restore_last(torch::Device device, std::vector<int64_t>* order) const;
 
 private:
     void save(const std::string& path, Classifier& weights, const TrainPosition& pos,

@@ -1,4 +1,4 @@
-// AutocastScope (native/autocast_scope.h): inside it a conv computes in bfloat16, outside in float32,
+// AutocastScope (native/train/autocast_scope.h): inside it a conv computes in bfloat16, outside in float32,
 // the previous state comes back on exit, and a bf16 training step still lowers the loss.
 #include <gtest/gtest.h>
 

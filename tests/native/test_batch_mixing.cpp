@@ -1,4 +1,4 @@
-// MixUp / CutMix (native/batch_mixing.h) against hand-built expectations: the partner is the
+// MixUp / CutMix (native/data/batch_mixing.h) against hand-built expectations: the partner is the
 // previous image, mixup is the lambda-weighted sum, cutmix pastes exactly the reported box and its
 // lambda is the kept area; Beta(a, a) draws have the right mean and spread; the mixed loss is the
 // cross-entropy of the mixed soft label; draws repeat under the same seed.

@@ -1,4 +1,4 @@
-// int8 per-output-channel weight quantization (native/weight_quantization.h) against values
+// int8 per-output-channel weight quantization (native/export/weight_quantization.h) against values
 // computed by hand, and the property the exporter relies on: BatchNorm folding (a per-channel
 // factor) after quantization gives back the same integers.
 #include <gtest/gtest.h>
