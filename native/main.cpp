@@ -3,6 +3,8 @@
 
 #include <cstdio>
 #include <cstring>
+#include <exception>
+#include <new>
 #include <string>
 
 #include <torch/version.h>
@@ -41,6 +43,22 @@ void tune_malloc() {
     mallopt(M_TRIM_THRESHOLD, 0x7fffffff);
 }
 
+// Commands report their own errors; anything that still escapes one (a bug, or memory running
+// out) becomes one line and exit 1, never an abort.
+int run_command(const Command& c, int argc, char** argv) {
+    try {
+        return c.run(argc, argv);
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "alzscan %s: out of memory; hint: smaller --batch-size or fewer/lower-resolution inputs\n", c.name);
+    } catch (const std::exception& e) {
+        std::string what = e.what();
+        std::fprintf(stderr, "alzscan %s: %s\n", c.name, what.substr(0, what.find('\n')).c_str());
+    } catch (...) {
+        std::fprintf(stderr, "alzscan %s: unexpected error; hint: please report it with the command line\n", c.name);
+    }
+    return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -54,7 +72,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     for (const Command& c : kCommands)
-        if (!std::strcmp(argv[1], c.name)) return c.run(argc - 1, argv + 1);
+        if (!std::strcmp(argv[1], c.name)) return run_command(c, argc - 1, argv + 1);
     std::fprintf(stderr, "alzscan: unknown command '%s' (try: alzscan --help)\n", argv[1]);
     return 2;
 }

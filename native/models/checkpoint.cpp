@@ -141,6 +141,23 @@ torch::serialize::InputArchive open_checkpoint_archive(const std::string& path, 
     return archive;
 }
 
+// A training checkpoint records the --image-size it was trained at; an input size in the meta
+// that differs would run (the models pool globally) but on inputs the weights never saw.
+void check_trained_input_size(const std::string& path, const nlohmann::json& meta, const PreprocessSpec& spec) {
+    const nlohmann::json* options = nullptr;
+    if (meta.contains("training") && meta["training"].is_object() && meta["training"].contains("options"))
+        options = &meta["training"]["options"];
+    if (!options || !options->is_object() || !options->contains("image_size") ||
+        !(*options)["image_size"].is_number_integer())
+        return;
+    const int64_t trained = (*options)["image_size"].get<int64_t>();
+    if (trained != spec.height || trained != spec.width)
+        throw std::runtime_error(path + ": checkpoint meta says input " + std::to_string(spec.height) + "x" +
+                                 std::to_string(spec.width) + " but the model was trained at " + std::to_string(trained) +
+                                 "x" + std::to_string(trained) + " (training.options.image_size); hint: the file was "
+                                 "edited or mixed from two checkpoints: re-export it from the run's best.pt");
+}
+
 LoadedModel load_model(const std::string& path) {
     torch::serialize::InputArchive archive = open_checkpoint_archive(path);
     c10::IValue meta_value, state_value;
@@ -166,9 +183,10 @@ LoadedModel load_model(const std::string& path) {
     }
     nlohmann::json spec_json = {{"input", out.meta.value("input", nlohmann::json())},
                                 {"classes", out.meta.value("classes", nlohmann::json())}};
-    auto spec = parse_preprocess_spec(spec_json.dump());
+    auto spec = parse_preprocess_spec(spec_json.dump(), "checkpoint meta");
     if (!spec) throw std::runtime_error(path + ": " + spec.error());
     out.spec = spec.value();
+    check_trained_input_size(path, out.meta, out.spec);
     if (static_cast<int>(out.spec.class_names.size()) != out.model_config.num_classes)
         throw std::runtime_error(path + ": meta lists " + std::to_string(out.spec.class_names.size()) +
                                  " classes but the model has " +

@@ -342,17 +342,20 @@ Expected<ImageInfo> probe_image(const uint8_t* data, size_t size, const DecodeLi
         return make_error("the " + title + " header says " + dims_text(w, h) +
                           " pixels: width and height must each be at least 1; the file is corrupt, "
                           "re-export the image");
+    // What the model sees, when the caller says (prepare_image does): the image can be that small.
+    const std::string sees = limits.model_height > 0 && limits.model_width > 0
+                                 ? " (the model sees " + dims_text(limits.model_width, limits.model_height) + ")"
+                                 : "";
     if (w > limits.max_side || h > limits.max_side)
         return make_error("the " + title + " header says " + dims_text(w, h) + " pixels: over the " +
-                          std::to_string(limits.max_side) +
-                          " px limit per side; downscale the image (the model sees 128x128) and "
-                          "try again");
+                          std::to_string(limits.max_side) + " px limit per side; downscale the image" + sees +
+                          " and try again");
     if (w * h > limits.max_pixels) {
         char mp[64];
         std::snprintf(mp, sizeof mp, "%.1f megapixels, over the %.1f megapixel limit",
                       double(w * h) / 1e6, double(limits.max_pixels) / 1e6);
         return make_error("the " + title + " header says " + dims_text(w, h) + " pixels (" + mp +
-                          "); downscale the image (the model sees 128x128) and try again");
+                          "); downscale the image" + sees + " and try again");
     }
 
     // JPEG variants stb_image cannot decode, named so the user knows what to change.

@@ -29,7 +29,10 @@ Expected<GrayImage> prepare_image(const uint8_t* data, size_t size, const Prepro
                                   const DecodeLimits& limits) {
     auto ok = check_spec(spec);
     if (!ok) return make_error(ok.error());
-    auto image = decode_gray(data, size, limits);
+    DecodeLimits with_size = limits;
+    with_size.model_height = spec.height;
+    with_size.model_width = spec.width;
+    auto image = decode_gray(data, size, with_size);
     if (!image) return image;
     return resize_gray(*image, spec.width, spec.height);
 }

@@ -16,9 +16,10 @@ using json = nlohmann::json;
 using ordered_json = nlohmann::ordered_json;
 
 constexpr int kMaxSide = 8192;
-const char* const kWhere = "model.json: ";
+// Every message below starts with kSource; parse_preprocess_spec puts the caller's name there.
+const std::string kSource = "model.json";
 
-Error spec_error(const std::string& what) { return make_error(kWhere + what); }
+Error spec_error(const std::string& what) { return make_error(kSource + ": " + what); }
 
 // Records where a syntax error is; accepts everything else.
 struct SyntaxErrorFinder : nlohmann::json_sax<json> {
@@ -107,7 +108,9 @@ std::vector<std::string> default_class_names() {
     return {"Mild_Demented", "Moderate_Demented", "Non_Demented", "Very_Mild_Demented"};
 }
 
-Expected<PreprocessSpec> parse_preprocess_spec(const std::string& json_text) {
+namespace {
+
+Expected<PreprocessSpec> parse_spec(const std::string& json_text) {
     if (json_text.find_first_not_of(" \t\r\n") == std::string::npos)
         return make_error("model.json is empty: expected {\"input\": {...}, \"classes\": [...]}");
     SyntaxErrorFinder finder;
@@ -190,6 +193,14 @@ Expected<PreprocessSpec> parse_preprocess_spec(const std::string& json_text) {
         spec.class_names.push_back(std::move(s));
     }
     return spec;
+}
+
+}  // namespace
+
+Expected<PreprocessSpec> parse_preprocess_spec(const std::string& json_text, const std::string& source) {
+    auto spec = parse_spec(json_text);
+    if (spec || source == kSource) return spec;
+    return make_error(source + spec.error().substr(kSource.size()));
 }
 
 std::string preprocess_spec_to_json(const PreprocessSpec& spec) {

@@ -157,3 +157,41 @@ TEST(TrainerCheckpoint, ModelConfigJsonRoundTripAndErrors) {
     EXPECT_THROW(model_config_from_json(nlohmann::json{{"num_classes", 0}}), std::invalid_argument);
     EXPECT_THROW(model_config_from_json(nlohmann::json::array()), std::invalid_argument);
 }
+
+TEST(TrainerCheckpoint, MetaWhoseInputSizeDiffersFromTrainingIsRejected) {
+    fs::path dir = temp_dir("input_size");
+    ModelConfig config;
+    Classifier net = make_model(config);
+    const std::string path = (dir / "edited.pt").string();
+    // The meta says 32x32 input, the training options say the weights were trained at 64.
+    save_model_checkpoint(path, net, tiny_spec(), {{"training", {{"options", {{"image_size", 64}}}}}});
+    try {
+        load_model(path);
+        FAIL() << "accepted a 32x32 meta for weights trained at 64x64";
+    } catch (const std::runtime_error& e) {
+        const std::string what = e.what();
+        EXPECT_EQ(what.rfind(path + ": checkpoint meta says input 32x32 but the model was trained at 64x64", 0), 0u) << what;
+    }
+    // The same weights with a matching size load.
+    save_model_checkpoint(path, net, tiny_spec(), {{"training", {{"options", {{"image_size", 32}}}}}});
+    EXPECT_EQ(load_model(path).spec.height, 32);
+    fs::remove_all(dir);
+}
+
+TEST(TrainerCheckpoint, ABadSpecInTheMetaNamesTheCheckpointNotModelJson) {
+    fs::path dir = temp_dir("bad_spec");
+    ModelConfig config;
+    Classifier net = make_model(config);
+    const std::string path = (dir / "bad.pt").string();
+    // "input" replaced by a string: the meta's preprocessing spec is invalid.
+    save_model_checkpoint(path, net, tiny_spec(), {{"input", "not an object"}});
+    try {
+        load_model(path);
+        FAIL() << "accepted a checkpoint whose meta has no valid input spec";
+    } catch (const std::runtime_error& e) {
+        const std::string what = e.what();
+        EXPECT_EQ(what.rfind(path + ": checkpoint meta: input must be an object", 0), 0u) << what;
+        EXPECT_EQ(what.find("model.json"), std::string::npos) << what;
+    }
+    fs::remove_all(dir);
+}

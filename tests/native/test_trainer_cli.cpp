@@ -465,6 +465,42 @@ TEST_F(TrainerCli, PredictJsonFollowsTheContract) {
     EXPECT_EQ(lines[0]["classes"][index], lines[0]["label"]);
 }
 
+TEST_F(TrainerCli, PredictReportsEveryHostileFileAndGoesOn) {
+    const fs::path ckpt = *reference_ / "best.pt";
+    const fs::path img = *root_ / "data" / "test" / "beta" / "img_003.bmp";
+    // A name that is not UTF-8 (Latin-1 "é" + a newline), a directory, a character device, and a
+    // sparse 300 MiB file: each one error line; the real image after them still classifies.
+    const fs::path odd = *root_ / std::string("caf\xe9\nslice.bmp");
+    fs::copy_file(img, odd, fs::copy_options::overwrite_existing);
+    const fs::path huge = *root_ / "huge.png";
+    { std::ofstream(huge, std::ios::binary) << "\x89PNG"; }
+    fs::resize_file(huge, uint64_t{300} << 20);
+    const fs::path log = *root_ / "predict_hostile.log";
+    const std::vector<std::string> files = {odd.string(), root_->string(), "/dev/zero", huge.string(), img.string()};
+    std::vector<std::string> argv = {"predict", "--checkpoint", ckpt.string(), "--json"};
+    argv.insert(argv.end(), files.begin(), files.end());
+    EXPECT_EQ(run(argv, log), 1);   // some files failed; no abort (134)
+    std::istringstream in(read_text(log));
+    std::vector<json> lines;
+    for (std::string l; std::getline(in, l);) lines.push_back(json::parse(l));
+    ASSERT_EQ(lines.size(), files.size()) << read_text(log);
+    EXPECT_TRUE(lines[0].contains("label")) << lines[0];   // the odd name is still a valid image
+    EXPECT_NE(lines[0]["file"].get<std::string>().find("\xef\xbf\xbd"), std::string::npos);   // U+FFFD for the 0xE9 byte
+    EXPECT_NE(lines[1]["error"].get<std::string>().find("is a directory"), std::string::npos) << lines[1];
+    EXPECT_NE(lines[2]["error"].get<std::string>().find("not a regular file"), std::string::npos) << lines[2];
+    EXPECT_NE(lines[3]["error"].get<std::string>().find("MiB limit"), std::string::npos) << lines[3];
+    EXPECT_EQ(lines[4]["file"], img.string());
+    EXPECT_TRUE(lines[4].contains("probabilities")) << lines[4];
+
+    // Text mode: the newline in the name is shown escaped, so one file is one line.
+    EXPECT_EQ(run({"predict", "--checkpoint", ckpt.string(), odd.string()}, log), 0);
+    const std::string text = read_text(log);
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
+    EXPECT_NE(text.find("\\x0a"), std::string::npos) << text;
+    fs::remove(odd);
+    fs::remove(huge);
+}
+
 TEST_F(TrainerCli, EvalReproducesTheRunsTestMetrics) {
     const fs::path out_json = *root_ / "eval.json";
     const fs::path log = *root_ / "eval.log";

@@ -188,11 +188,19 @@ TEST(BadInput, GifWithoutAnyFrame) {
 
 TEST(BadInput, PreprocessReportsTheSameMessage) {
     PreprocessSpec spec;
+    spec.height = 64;
+    spec.width = 48;
     auto huge = png_header_only(60000, 60000);
-    auto direct = decode_gray(huge.data(), huge.size());
+    DecodeLimits for_the_model;   // what preprocessing tells the decoder: the size it decodes for
+    for_the_model.model_height = spec.height;
+    for_the_model.model_width = spec.width;
+    auto direct = decode_gray(huge.data(), huge.size(), for_the_model);
     auto tensor = preprocess_bytes(huge.data(), huge.size(), spec);
     ASSERT_FALSE(tensor.ok());
     EXPECT_EQ(tensor.error(), direct.error());
+    // The hint names the spec's size (width x height), not a fixed one.
+    EXPECT_HAS(tensor.error(), "downscale the image (the model sees 48x64) and try again");
+    EXPECT_HAS(decode_gray(huge.data(), huge.size()).error(), "downscale the image and try again");
     auto prepared = prepare_image(nullptr, 0, spec);
     ASSERT_FALSE(prepared.ok());
     EXPECT_HAS(prepared.error(), "empty");

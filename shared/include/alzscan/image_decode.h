@@ -44,6 +44,7 @@ namespace alzscan {
 struct DecodeLimits {
     int max_side = 8192;               // pixels, each of width and height
     int64_t max_pixels = 40'000'000;   // width * height
+    int model_height = 0, model_width = 0;   // for messages only: the size the image is for (0: unknown)
 };
 
 struct ImageInfo {

@@ -41,8 +41,9 @@ std::vector<std::string> default_class_names();
 // the only accepted value): input.name ("input"), input.layout, input.channels, input.resize.
 // Errors name the key: "model.json: missing key \"input.std\" (a number)",
 // "model.json: input.height must be an integer (got string \"128\")", "model.json: classes[2]
-// repeats the class name \"a\"". Never throws (nlohmann/json with allow_exceptions = false).
-Expected<PreprocessSpec> parse_preprocess_spec(const std::string& json_text);
+// repeats the class name \"a\"". `source` names the text in every message (a checkpoint's meta
+// is not a model.json). Never throws (nlohmann/json with allow_exceptions = false).
+Expected<PreprocessSpec> parse_preprocess_spec(const std::string& json_text, const std::string& source = "model.json");
 
 // Writes {"input": {...}, "classes": [...]}; parse_preprocess_spec reads it back exactly.
 std::string preprocess_spec_to_json(const PreprocessSpec& spec);
