@@ -20,7 +20,7 @@ DEMO_STAMP  := $(BUILD)/.setup-demo-done
 ALZSCAN     := $(BUILD)/native/alzscan
 
 .PHONY: all setup setup-demo build native wasm wasm-app web web-demo test test-native test-wasm test-parity test-node test-browser \
-        demo train train-hf export bench bench-train bench-web bench-kernels experiments clean
+        demo fuzz train train-hf export bench bench-train bench-web bench-kernels experiments clean
 
 all: build
 
@@ -96,6 +96,12 @@ bench-train: native
 # build (run by node), batch 1/8/32, and ORT Web's per-node profile (BENCHMARKS.md). No browser needed.
 bench-kernels: $(SETUP_STAMP)
 	node scripts/bench_ort_kernels.mjs $(DEFAULT_MODEL)/model.onnx
+
+# libFuzzer + ASan/UBSan over shared/ (scripts/fuzz.sh): image decode -> resize -> normalise and
+# the model.json spec parser, FUZZ_SECONDS each, seeded from the dataset. Not part of make test.
+FUZZ_SECONDS ?= 600
+fuzz: $(SETUP_STAMP)
+	bash scripts/fuzz.sh $(DATA) $(FUZZ_SECONDS)
 
 # Every benchmark.
 bench: bench-train bench-web bench-kernels
