@@ -111,12 +111,13 @@ test("the CLI prints the URL and refuses a bad --port with a one-line hint", asy
       out += d;
       const m = out.match(/open (http:\/\/127\.0\.0\.1:\d+\/)/);
       if (m) {
+        clearTimeout(timer);
         p.kill();
         resolve(m[1]);
       }
     });
     p.on("error", reject);
-    setTimeout(() => { p.kill(); reject(new Error(`no URL printed: ${out}`)); }, 10_000);
+    const timer = setTimeout(() => { p.kill(); reject(new Error(`no URL printed: ${out}`)); }, 10_000);
   });
   assert.match(line, /^http:\/\/127\.0\.0\.1:\d+\/$/);
 });
