@@ -8,6 +8,7 @@ namespace {
 #define ALZSCAN_NAME(name) #name,
 const char* const kStatusKindNames[] = {ALZSCAN_STATUS_KINDS(ALZSCAN_NAME)};
 const char* const kStartResultNames[] = {ALZSCAN_START_RESULTS(ALZSCAN_NAME)};
+const char* const kDebugTrapNames[] = {ALZSCAN_DEBUG_TRAPS(ALZSCAN_NAME)};
 #undef ALZSCAN_NAME
 
 // "Name": {"A": 0, "B": 1}; the entries are C++ identifiers, so nothing needs escaping.
@@ -33,6 +34,8 @@ std::string app_constants_json() {
     append_group(out, "StatusKind", kStatusKindNames);
     out += ", ";
     append_group(out, "StartResult", kStartResultNames);
+    out += ", ";
+    append_group(out, "DebugTrap", kDebugTrapNames);
     out += '}';
     return out;
 }

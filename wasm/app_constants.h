@@ -17,6 +17,8 @@
 #define ALZSCAN_STATUS_KINDS(X) X(Loading) X(Ready) X(Error)
 // alzscan_app_start's result: Ok, or why there is no canvas UI (the page then shows plain HTML).
 #define ALZSCAN_START_RESULTS(X) X(Ok) X(NoGlfw) X(NoWindow)
+// alzscan_app_debug_trap's kind: where the app traps on purpose (tests of the page's crash recovery).
+#define ALZSCAN_DEBUG_TRAPS(X) X(Off) X(NextDecode) X(NextFrame)
 
 namespace alzscan::web {
 
@@ -24,11 +26,13 @@ namespace alzscan::web {
 #define ALZSCAN_PLUS_ONE(name) +1
 enum class StatusKind { ALZSCAN_STATUS_KINDS(ALZSCAN_ENUMERATOR) };
 enum class StartResult { ALZSCAN_START_RESULTS(ALZSCAN_ENUMERATOR) };
+enum class DebugTrap { ALZSCAN_DEBUG_TRAPS(ALZSCAN_ENUMERATOR) };
 inline constexpr int kStatusKindCount = 0 ALZSCAN_STATUS_KINDS(ALZSCAN_PLUS_ONE);
+inline constexpr int kDebugTrapCount = 0 ALZSCAN_DEBUG_TRAPS(ALZSCAN_PLUS_ONE);
 #undef ALZSCAN_PLUS_ONE
 #undef ALZSCAN_ENUMERATOR
 
-// {"StatusKind": {"Loading": 0, "Ready": 1, "Error": 2}, "StartResult": {"Ok": 0, ...}}
+// {"StatusKind": {"Loading": 0, "Ready": 1, "Error": 2}, "StartResult": {"Ok": 0, ...}, "DebugTrap": {...}}
 std::string app_constants_json();
 
 }  // namespace alzscan::web

@@ -4,11 +4,17 @@
 //   const app = M._alzscan_app_create();
 //   M._alzscan_app_set_font(app, ptr, n);            // optional, before start; ownership passes
 //   M._alzscan_app_start(app);                        // StartResult.Ok: GLFW window on Module.canvas + ImGui
+//   requestAnimationFrame(function f() { M._alzscan_app_frame(app); requestAnimationFrame(f); });
 //   M._alzscan_app_set_model(app, jsonPtr);           // -> "" or the model.json error
 //   const id = M._alzscan_app_add_file(app, namePtr, labelPtr, bytesPtr, n);
 //   M._alzscan_app_item_error(app, id)                // "" or shared/'s message, verbatim
 //   M._alzscan_app_item_tensor(app, id) / _length     // 1,1,H,W float32 for the worker
 //   M._alzscan_app_set_result(app, id, probsPtr, 4, inferenceMs) | _set_failure(app, id, msg)
+//   M._alzscan_app_item_json(app, id) / _restore_batch(app, jsonPtr)  // the page's copy of the batch
+//
+// The page drives the frame loop (not emscripten_set_main_loop) so that it catches a trap in a
+// frame like one in any other call: after a trap it discards this instance and starts a new one
+// (web/app.js), restoring the batch from item_json copies.
 //
 // Every export is marked EMSCRIPTEN_KEEPALIVE, which is what exports it (wasm/CMakeLists.txt lists
 // none of them). Strings returned to JS stay valid until the next call that returns a string.
@@ -63,8 +69,14 @@ void make_display_texture(const GrayImage& image, uint32_t* texture, int* w, int
     *h = shown->height;
 }
 
-void frame(void* arg) {
-    App& app = *static_cast<App*>(arg);
+// A deliberate trap (WebAssembly RuntimeError "unreachable"), as a decoder bug would cause: the
+// page's crash recovery is tested with it (alzscan_app_debug_trap).
+void debug_trap_if(App& app, DebugTrap where) {
+    if (app.debug_trap == where) __builtin_trap();
+}
+
+void frame(App& app) {
+    debug_trap_if(app, DebugTrap::NextFrame);
     int cw = js_canvas_css_width(), ch = js_canvas_css_height();
     if (cw > 0 && ch > 0 && (cw != app.canvas_width || ch != app.canvas_height)) {
         app.canvas_width = cw;
@@ -134,8 +146,20 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_start(App* app) {
     apply_style(*app);
     ImGui_ImplGlfw_InitForOpenGL(app->window, true);
     ImGui_ImplOpenGL3_Init("#version 300 es");
-    emscripten_set_main_loop_arg(frame, app, 0, false);
     return static_cast<int>(StartResult::Ok);
+}
+
+// One animation frame (the page calls it from requestAnimationFrame once start succeeded); draws
+// only while woken.
+EMSCRIPTEN_KEEPALIVE void alzscan_app_frame(App* app) {
+    if (app->window) frame(*app);
+}
+
+// Tests of the page's crash recovery: kind is a DebugTrap; the app traps in its next decode
+// (alzscan_app_add_file / _preprocess) or its next frame. Off (or out of range) disarms.
+EMSCRIPTEN_KEEPALIVE void alzscan_app_debug_trap(App* app, int kind) {
+    app->debug_trap = kind > 0 && kind < kDebugTrapCount ? static_cast<DebugTrap>(kind) : DebugTrap::Off;
+    app->wake();
 }
 
 EMSCRIPTEN_KEEPALIVE void alzscan_app_wake(App* app) { app->wake(); }
@@ -222,6 +246,7 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_file(App* app, const char* name, const 
         app->wake(2);
         return id;
     }
+    debug_trap_if(*app, DebugTrap::NextDecode);
     const size_t n = static_cast<size_t>(std::max(size, 0));
     double t0 = emscripten_get_now();
     auto tensor = preprocess_bytes(data, n, app->model.spec);
@@ -253,6 +278,7 @@ EMSCRIPTEN_KEEPALIVE const float* alzscan_app_preprocess(App* app, const uint8_t
         app->preprocess_error = "the model is not loaded yet";
         return nullptr;
     }
+    debug_trap_if(*app, DebugTrap::NextDecode);
     auto tensor = preprocess_bytes(data, static_cast<size_t>(std::max(size, 0)), app->model.spec);
     if (!tensor) {
         app->preprocess_error = tensor.error();
@@ -313,6 +339,32 @@ EMSCRIPTEN_KEEPALIVE void alzscan_app_set_result(App* app, int id, const float* 
 EMSCRIPTEN_KEEPALIVE void alzscan_app_set_failure(App* app, int id, const char* message) {
     if (ScanItem* item = app->batch.find(id)) item->fail(message ? message : "inference failed");
     app->wake();
+}
+
+// The item as JSON (scan_batch.h item_json), "null" when there is none: the page keeps this copy of
+// every row so that it can restore the batch in a new instance after a crash.
+EMSCRIPTEN_KEEPALIVE const char* alzscan_app_item_json(App* app, int id) {
+    ScanItem* item = app->batch.find(id);
+    return keep(*app, item ? item_json(*item) : "null");
+}
+
+// Re-creates rows from item_json copies (a JSON array) after the page restarted the app: results
+// and messages, no images. Selects the last row; returns the first new row's id (the rest follow
+// it in order), 0 when the array is empty or not an array.
+EMSCRIPTEN_KEEPALIVE int alzscan_app_restore_batch(App* app, const char* json_rows) {
+    const auto rows = nlohmann::json::parse(json_rows ? json_rows : "", nullptr, false);
+    if (!rows.is_array() || rows.empty()) return 0;
+    int first = 0;
+    for (const auto& row : rows) {
+        ScanItem& item = app->batch.add("", "");
+        restore_item(item, row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        if (!first) first = item.id;
+        app->selected_id = item.id;
+    }
+    app->scroll_to_selected = true;
+    app->view.reset();
+    app->wake();
+    return first;
 }
 
 EMSCRIPTEN_KEEPALIVE int alzscan_app_item_count(App* app) { return app->batch.size(); }

@@ -60,6 +60,7 @@ struct App {
     std::string scratch;       // backing store for strings returned to JS
     std::vector<float> preprocess_tensor;  // _alzscan_app_preprocess's result
     std::string preprocess_error;
+    DebugTrap debug_trap = DebugTrap::Off;  // alzscan_app_debug_trap: trap on purpose (tests)
     int canvas_width = 0, canvas_height = 0;  // CSS pixels
     float ui_scale = 1.0f;  // devicePixelRatio at start: the canvas and the UI are drawn in device pixels
 

@@ -23,6 +23,8 @@
 EM_JS(void, js_open_file_picker, (), { Module.alzscanHost.openFilePicker(); });
 EM_JS(void, js_open_gallery, (int index), { Module.alzscanHost.openGallery(index); });
 EM_JS(void, js_download_csv, (const char* text), { Module.alzscanHost.downloadCsv(UTF8ToString(text)); });
+// The page keeps a copy of the batch (to restore it if the app has to restart): "Clear" empties it too.
+EM_JS(void, js_batch_cleared, (), { Module.alzscanHost.batchCleared(); });
 
 namespace alzscan::web {
 namespace {
@@ -128,6 +130,7 @@ void clear_batch(App& app) {
     for (ScanItem& item : app.batch.items()) delete_texture(item.texture);
     app.batch = ScanBatch();
     app.selected_id = 0;
+    js_batch_cleared();
 }
 
 void handle_keys(App& app) {
@@ -384,6 +387,8 @@ void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
             ImGui::TextColored(ImVec4(1.0f, 0.55f, 0.55f, 1), "This file could not be classified:");
             ImGui::SetCursorPosX(local_x);
             ImGui::TextColored(ImVec4(1, 1, 1, 1), "%s", item->error.c_str());
+        } else if (item->restored) {
+            ImGui::TextColored(ImVec4(0.8f, 0.8f, 0.8f, 1), "No preview: the app restarted after a crash; earlier files keep their results, not their images.");
         } else {
             ImGui::TextColored(ImVec4(0.8f, 0.8f, 0.8f, 1), "No preview for this file.");
         }

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
 
 namespace alzscan::web {
 
@@ -59,9 +62,12 @@ const char* status_name(ScanStatus status) {
 }
 
 std::string csv_field(const std::string& text) {
-    if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+    constexpr std::string_view kFormulaStart = "=+-@\t\r";
+    std::string cell = text;
+    if (!cell.empty() && kFormulaStart.find(cell.front()) != std::string_view::npos) cell.insert(cell.begin(), '\'');
+    if (cell.find_first_of(",\"\n\r") == std::string::npos) return cell;
     std::string out = "\"";
-    for (char c : text) {
+    for (char c : cell) {
         if (c == '"') out += '"';
         out += c;
     }
@@ -70,7 +76,7 @@ std::string csv_field(const std::string& text) {
 
 std::string ScanBatch::to_csv(const std::vector<std::string>& class_names) const {
     std::string out = "file,true_label,status,predicted,confidence";
-    for (const std::string& c : class_names) out += ",p_" + csv_field(c);
+    for (const std::string& c : class_names) out += "," + csv_field("p_" + c);
     out += ",preprocess_ms,inference_ms,error\n";
     char buf[64];
     for (const ScanItem& item : items_) {
@@ -102,6 +108,58 @@ std::string ScanBatch::to_csv(const std::vector<std::string>& class_names) const
         out += "," + csv_field(item.error) + "\n";
     }
     return out;
+}
+
+std::string item_json(const ScanItem& item) {
+    const nlohmann::json j = {
+        {"name", item.name},
+        {"true_label", item.true_label},
+        {"status", status_name(item.status)},
+        {"error", item.error},
+        {"probabilities", item.probabilities},
+        {"preprocess_ms", item.preprocess_ms},
+        {"inference_ms", item.inference_ms},
+        {"format", item.format},
+        {"width", item.width},
+        {"height", item.height},
+        {"channels", item.channels},
+        {"bits", item.bits},
+    };
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+bool restore_item(ScanItem& item, const std::string& row_json) {
+    item.restored = true;
+    const auto j = nlohmann::json::parse(row_json, nullptr, false);
+    if (!j.is_object()) {
+        item.fail("this row could not be restored after the app restarted");
+        return false;
+    }
+    auto text = [&](const char* key) { return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string(); };
+    auto number = [&](const char* key) { return j.contains(key) && j[key].is_number() ? j[key].get<double>() : 0.0; };
+    auto integer = [&](const char* key) { return j.contains(key) && j[key].is_number_integer() ? j[key].get<int>() : 0; };
+    item.name = text("name");
+    item.true_label = text("true_label");
+    item.format = text("format");
+    item.width = integer("width");
+    item.height = integer("height");
+    item.channels = integer("channels");
+    item.bits = integer("bits");
+    item.preprocess_ms = number("preprocess_ms");
+    const std::string status = text("status");
+    std::vector<float> probabilities;
+    if (j.contains("probabilities") && j["probabilities"].is_array())
+        for (const auto& p : j["probabilities"])
+            if (p.is_number()) probabilities.push_back(p.get<float>());
+    if (status == status_name(ScanStatus::Done) && !probabilities.empty()) {
+        item.finish(std::move(probabilities), number("inference_ms"));
+    } else if (status == status_name(ScanStatus::Failed)) {
+        std::string error = text("error");
+        item.fail(error.empty() ? "this file could not be classified" : std::move(error));
+    } else {
+        item.fail("not classified: the app restarted before this file's result came; open the file again");
+    }
+    return true;
 }
 
 }  // namespace alzscan::web

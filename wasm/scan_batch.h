@@ -4,6 +4,7 @@
 //   ScanItem& item = batch.add("scan.png", "Non_Demented");   // true label: "" when unknown
 //   item.fail("truncated JPEG ...")  or  item.finish({p0, p1, p2, p3}, 3.1);
 //   std::string csv = batch.to_csv(class_names);
+//   std::string row = item_json(item);  ... restore_item(batch.add(...), row)   // across an app restart
 //
 // Item states: Preprocessed (tensor ready, waiting for the worker) -> Done | Failed.
 // A decode/preprocess error goes straight to Failed with shared/'s message verbatim.
@@ -35,6 +36,7 @@ struct ScanItem {
     std::vector<float> probabilities;
     int predicted = -1;
     double preprocess_ms = 0, inference_ms = 0;
+    bool restored = false;  // re-created from the page's copy after a crash: no image (texture 0)
 
     void fail(std::string message);
     void finish(std::vector<float> probs, double inference_milliseconds);
@@ -51,7 +53,7 @@ public:
     int failed_count() const;
 
     // Header: file,true_label,status,predicted,confidence,<one column per class>,
-    // preprocess_ms,inference_ms,error. RFC 4180 quoting where a field needs it.
+    // preprocess_ms,inference_ms,error. Every text cell goes through csv_field.
     std::string to_csv(const std::vector<std::string>& class_names) const;
 
 private:
@@ -59,7 +61,19 @@ private:
     int next_id_ = 1;
 };
 
+// One CSV cell: a text that a spreadsheet would run as a formula (it starts with = + - @ TAB or
+// CR) gets a leading ' (OWASP's advice against CSV injection), then RFC 4180 quoting: a cell with
+// , " CR or LF is put in double quotes and its quotes doubled.
 std::string csv_field(const std::string& text);
 const char* status_name(ScanStatus status);
+
+// An item as JSON, everything but its image and tensor: {"name", "true_label", "status" (status_name),
+// "error", "probabilities", "preprocess_ms", "inference_ms", "format", "width", "height", "channels",
+// "bits"}. Invalid UTF-8 in a name is replaced (U+FFFD), never an error.
+std::string item_json(const ScanItem& item);
+// The other way: fills `item` (fresh from ScanBatch::add), its name included, from one item_json
+// object and marks it restored. A "running" item (its result was never shown) becomes Failed with a
+// generic message. Returns false, leaving `item` Failed, when row_json is not an object.
+bool restore_item(ScanItem& item, const std::string& row_json);
 
 }  // namespace alzscan::web

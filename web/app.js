@@ -10,9 +10,14 @@
 //   window.alzscan.selection()                         // {index, count, zoom, panX}: what the UI shows
 //   await window.alzscan.preprocess(bytes)             // Float32Array 1x1xHxW: the model's exact input
 //   await window.alzscan.benchmarkInference(tensor, n) // [ms] of n back-to-back ORT runs (make bench-web)
+//   await window.alzscan.testing.trap("decode" | "frame"); window.alzscan.testing.restarts()  // crash tests
 //
 // Data flow per file: bytes -> WASM (shared/ decode + preprocess, display texture) -> Float32Array
 // 1x1xHxW -> worker (ORT Web) -> probabilities -> WASM (result panel, batch table) -> caller.
+//
+// A crash of the WASM app (a trap) discards that instance: the file it was on and any file still
+// waiting for its result fail with a message, and a new instance on a new canvas gets the model,
+// gallery, status and the rows before it (results, no images) from the copies kept here.
 
 const MODEL_JSON_URL = "model/model.json";
 const MODEL_ONNX_URL = "model/model.onnx";
@@ -76,14 +81,55 @@ class InferenceClient {
   }
 }
 
-// The WASM app, wrapped: strings and byte buffers in, strings out.
+// A crash inside the WASM app: a trap (WebAssembly.RuntimeError "unreachable", "memory access out
+// of bounds"), an abort() or an uncaught C++ exception. Its memory can no longer be trusted: the
+// page discards that instance and starts a new one (createAlzscan's restart).
+class ModuleCrash extends Error {
+  constructor(cause) {
+    const what = cause instanceof Error ? `${cause.name}: ${cause.message}`
+      : typeof cause === "number" ? "an uncaught C++ exception" : String(cause);
+    super(`the WebAssembly app crashed (${what})`);
+    this.what = what;
+  }
+}
+
+// Refused by the page before the module ran (it is fine): no crash.
+class Refusal extends Error {}
+
+// The WASM app, wrapped: strings and byte buffers in, strings out. Every call into the module goes
+// through call(): anything thrown from inside it is a ModuleCrash, reported once to onCrash, and
+// from then on every method throws that crash without entering the module again.
 class CanvasApp {
-  constructor(module) {
+  constructor(module, canvas, onCrash) {
     this.m = module;
+    this.canvas = canvas;
+    this.onCrash = onCrash;
+    this.crash = null;
+    this.listeners = [];  // [target, type, listener, options] the module added (Emscripten's GLFW, Browser)
+    this.frames = 0;      // frames run so far
+    this.inputLength = 0; // H*W of the model's input, once model.json is set
     // The numbers the app takes and returns, by name: {StatusKind: {Loading, Ready, Error},
-    // StartResult: {Ok, NoGlfw, NoWindow}}, defined once in wasm/app_constants.h.
-    this.constants = JSON.parse(module.UTF8ToString(module._alzscan_app_constants()));
-    this.app = module._alzscan_app_create();
+    // StartResult: {Ok, NoGlfw, NoWindow}, DebugTrap: {Off, NextDecode, NextFrame}}, defined once
+    // in wasm/app_constants.h.
+    this.constants = this.call((m) => JSON.parse(m.UTF8ToString(m._alzscan_app_constants())));
+    this.app = this.call((m) => m._alzscan_app_create());
+  }
+  call(fn, where = "call") {
+    if (this.crash) throw this.crash;
+    try {
+      return fn(this.m);
+    } catch (e) {
+      if (e instanceof Refusal || e === this.crash) throw e;
+      throw this.crashed(e, where);
+    }
+  }
+  // Records the crash (once) and reports it; also for a trap that reached window.onerror instead.
+  crashed(cause, where) {
+    if (!this.crash) {
+      this.crash = new ModuleCrash(cause);
+      this.onCrash(this, this.crash, where);
+    }
+    return this.crash;
   }
   withString(text, fn) {
     const m = this.m;
@@ -95,74 +141,127 @@ class CanvasApp {
   withBytes(bytes, fn) {
     const m = this.m;
     const ptr = m._malloc(Math.max(1, bytes.length));
-    if (!ptr) throw new Error(`out of WebAssembly memory for ${bytes.length} bytes: close other tabs or open fewer files at once`);
+    if (!ptr) throw new Refusal(`out of WebAssembly memory for ${bytes.length} bytes: close other tabs or open fewer files at once`);
     m.HEAPU8.set(bytes, ptr);
     try { return fn(ptr); } finally { m._free(ptr); }
   }
+  // The item's JSON copy (wasm/scan_batch.h item_json); null when the batch no longer has it.
+  itemRow(id) { return JSON.parse(this.m.UTF8ToString(this.m._alzscan_app_item_json(this.app, id))); }
   setFont(bytes) {
-    const ptr = this.m._malloc(bytes.length);  // ownership passes to WASM
-    this.m.HEAPU8.set(bytes, ptr);
-    this.m._alzscan_app_set_font(this.app, ptr, bytes.length);
+    this.call((m) => {
+      const ptr = m._malloc(bytes.length);  // ownership passes to WASM
+      m.HEAPU8.set(bytes, ptr);
+      m._alzscan_app_set_font(this.app, ptr, bytes.length);
+    });
   }
-  // true once the canvas UI runs; false without WebGL2.
-  start() { return this.m._alzscan_app_start(this.app) === this.constants.StartResult.Ok; }
-  wake() { this.m._alzscan_app_wake(this.app); }
-  scroll(dx, dy) { this.m._alzscan_app_scroll(this.app, dx, dy); }
+  // true once the canvas UI runs; false without WebGL2. The listeners Emscripten's GLFW and Browser
+  // libraries add (window, document, canvas) are recorded so that detach() can remove them: they
+  // call into this instance and keep it alive.
+  start() {
+    const original = EventTarget.prototype.addEventListener;
+    const added = this.listeners;
+    EventTarget.prototype.addEventListener = function (type, listener, options) {
+      added.push([this, type, listener, options]);
+      return original.call(this, type, listener, options);
+    };
+    try {
+      return this.call((m) => m._alzscan_app_start(this.app)) === this.constants.StartResult.Ok;
+    } finally {
+      EventTarget.prototype.addEventListener = original;
+    }
+  }
+  // One animation frame (the page runs the frame loop: a trap in it is caught here like any other).
+  frame() {
+    this.call((m) => m._alzscan_app_frame(this.app), "frame");
+    this.frames += 1;
+  }
+  // After a crash: nothing of this instance runs again and it can be garbage-collected. Does not
+  // call into the module.
+  detach() {
+    for (const [target, type, listener, options] of this.listeners.splice(0)) target.removeEventListener(type, listener, options);
+    try { this.m.ctx?.getExtension("WEBGL_lose_context")?.loseContext(); } catch { /* already gone */ }
+  }
+  wake() { this.call((m) => m._alzscan_app_wake(this.app)); }
+  scroll(dx, dy) { this.call((m) => m._alzscan_app_scroll(this.app, dx, dy)); }
   setModel(jsonText) {
-    return this.withString(jsonText, (p) => this.m.UTF8ToString(this.m._alzscan_app_set_model(this.app, p)));
+    return this.call((m) => this.withString(jsonText, (p) => m.UTF8ToString(m._alzscan_app_set_model(this.app, p))));
   }
   // kind: a name of StatusKind ("Loading", "Ready", "Error").
   setStatus(kind, text, runtime = "") {
     const value = this.constants.StatusKind[kind];
     if (value === undefined) throw new Error(`internal: no status kind ${kind}`);
-    this.withString(text, (t) => this.withString(runtime, (r) => this.m._alzscan_app_set_status(this.app, value, t, r)));
+    this.call((m) => this.withString(text, (t) => this.withString(runtime, (r) => m._alzscan_app_set_status(this.app, value, t, r))));
   }
-  setGallery(jsonText) { this.withString(jsonText, (p) => this.m._alzscan_app_set_gallery(this.app, p)); }
+  setGallery(jsonText) { this.call((m) => this.withString(jsonText, (p) => m._alzscan_app_set_gallery(this.app, p))); }
   setGalleryImage(index, bytes) {
-    this.withBytes(bytes, (p) => this.m._alzscan_app_set_gallery_image(this.app, index, p, bytes.length));
+    this.call((m) => this.withBytes(bytes, (p) => m._alzscan_app_set_gallery_image(this.app, index, p, bytes.length)));
   }
-  // Synchronous decode + preprocess in WASM. Returns {id, error} or {id, tensor, preprocessMs}.
+  // Synchronous decode + preprocess in WASM. Returns {id, row, error} or {id, row, tensor, preprocessMs}.
   addFile(name, trueLabel, bytes) {
-    const m = this.m;
-    const id = this.withString(name, (n) => this.withString(trueLabel, (l) =>
-      this.withBytes(bytes, (b) => m._alzscan_app_add_file(this.app, n, l, b, bytes.length))));
-    const error = m.UTF8ToString(m._alzscan_app_item_error(this.app, id));
-    if (error) return { id, error };
-    const ptr = m._alzscan_app_item_tensor(this.app, id);
-    const length = m._alzscan_app_item_tensor_length(this.app, id);
-    const tensor = m.HEAPF32.slice(ptr >> 2, (ptr >> 2) + length);
-    const preprocessMs = m._alzscan_app_item_preprocess_ms(this.app, id);
-    m._alzscan_app_release_tensor(this.app, id);
-    return { id, tensor, preprocessMs };
+    return this.call((m) => {
+      const id = this.withString(name, (n) => this.withString(trueLabel, (l) =>
+        this.withBytes(bytes, (b) => m._alzscan_app_add_file(this.app, n, l, b, bytes.length))));
+      const row = this.itemRow(id);
+      const error = m.UTF8ToString(m._alzscan_app_item_error(this.app, id));
+      if (error) return { id, row, error };
+      const ptr = m._alzscan_app_item_tensor(this.app, id);
+      const length = m._alzscan_app_item_tensor_length(this.app, id);
+      const tensor = m.HEAPF32.slice(ptr >> 2, (ptr >> 2) + length);
+      const preprocessMs = m._alzscan_app_item_preprocess_ms(this.app, id);
+      m._alzscan_app_release_tensor(this.app, id);
+      return { id, row, tensor, preprocessMs };
+    });
   }
   // preprocess_bytes() only: {tensor} or {error}; nothing is added to the batch.
   preprocess(bytes) {
-    const m = this.m;
-    const ptr = this.withBytes(bytes, (b) => m._alzscan_app_preprocess(this.app, b, bytes.length));
-    if (!ptr) return { error: m.UTF8ToString(m._alzscan_app_preprocess_error(this.app)) };
-    const n = this.height * this.width;
-    return { tensor: m.HEAPF32.slice(ptr >> 2, (ptr >> 2) + n) };
+    return this.call((m) => {
+      const ptr = this.withBytes(bytes, (b) => m._alzscan_app_preprocess(this.app, b, bytes.length));
+      if (!ptr) return { error: m.UTF8ToString(m._alzscan_app_preprocess_error(this.app)) };
+      return { tensor: m.HEAPF32.slice(ptr >> 2, (ptr >> 2) + this.inputLength) };
+    });
   }
+  // -> {id, row}
   addFailed(name, trueLabel, message) {
-    this.withString(name, (n) => this.withString(trueLabel, (l) => this.withString(message, (msg) =>
-      this.m._alzscan_app_add_failed(this.app, n, l, msg))));
+    return this.call((m) => {
+      const id = this.withString(name, (n) => this.withString(trueLabel, (l) => this.withString(message, (msg) =>
+        m._alzscan_app_add_failed(this.app, n, l, msg))));
+      return { id, row: this.itemRow(id) };
+    });
   }
+  // -> the item's row, null when the batch no longer has it ("Clear")
   setResult(id, probabilities, inferenceMs) {
-    const m = this.m;
-    const ptr = m._malloc(probabilities.length * 4);
-    m.HEAPF32.set(probabilities, ptr >> 2);
-    m._alzscan_app_set_result(this.app, id, ptr, probabilities.length, inferenceMs);
-    m._free(ptr);
+    return this.call((m) => {
+      const ptr = m._malloc(probabilities.length * 4);
+      m.HEAPF32.set(probabilities, ptr >> 2);
+      m._alzscan_app_set_result(this.app, id, ptr, probabilities.length, inferenceMs);
+      m._free(ptr);
+      return this.itemRow(id);
+    });
   }
-  setFailure(id, message) { this.withString(message, (p) => this.m._alzscan_app_set_failure(this.app, id, p)); }
-  batchCsv() { return this.m.UTF8ToString(this.m._alzscan_app_batch_csv(this.app)); }
+  setFailure(id, message) {
+    return this.call((m) => {
+      this.withString(message, (p) => m._alzscan_app_set_failure(this.app, id, p));
+      return this.itemRow(id);
+    });
+  }
+  // Rows (item JSON) into a fresh instance's batch; returns the first new id (the others follow).
+  restoreBatch(rows) {
+    return this.call((m) => this.withString(JSON.stringify(rows), (p) => m._alzscan_app_restore_batch(this.app, p)));
+  }
+  // kind: a name of DebugTrap ("NextDecode", "NextFrame").
+  debugTrap(kind) {
+    const value = this.constants.DebugTrap[kind];
+    if (value === undefined) throw new Error(`internal: no debug trap ${kind}`);
+    this.call((m) => m._alzscan_app_debug_trap(this.app, value));
+  }
+  batchCsv() { return this.call((m) => m.UTF8ToString(m._alzscan_app_batch_csv(this.app))); }
   selection() {
-    return {
-      index: this.m._alzscan_app_selected_index(this.app),
-      count: this.m._alzscan_app_item_count(this.app),
-      zoom: this.m._alzscan_app_view_zoom(this.app),
-      panX: this.m._alzscan_app_view_pan_x(this.app),
-    };
+    return this.call((m) => ({
+      index: m._alzscan_app_selected_index(this.app),
+      count: m._alzscan_app_item_count(this.app),
+      zoom: m._alzscan_app_view_zoom(this.app),
+      panX: m._alzscan_app_view_pan_x(this.app),
+    }));
   }
 }
 
@@ -201,13 +300,135 @@ function showFatal(message) {
   document.getElementById("canvas").hidden = true;
 }
 
+// A restarted app that crashes in its frame loop before it has drawn this many frames is crashed
+// by the state it was given (the first frames draw all of it): that is fatal, not restarted again.
+const RESTART_SETTLE_FRAMES = 2;
+
 function createAlzscan() {
-  let canvasApp = null;
+  let live = null;       // the CanvasApp on screen; null before it starts and while a crash restarts it
+  let liveReady = null;  // resolves to the app to use (a restart replaces it); rejects when none can run
+  let started = false;   // ready resolved: from then on a crash restarts the app instead of failing the start
+  let restarts = 0;
   let worker = null;
   let classes = [];
+  let host = null;
   let resolveReady, rejectReady;
   const ready = new Promise((res, rej) => { resolveReady = res; rejectReady = rej; });
   ready.catch(() => {});  // callers handle it; no unhandled-rejection noise
+  // What the UI shows, kept here to hand to a new instance after a crash. Only what the old one
+  // accepted without crashing is kept (a gallery image that crashed it is not shown again).
+  const shown = { font: null, galleryText: null, galleryImages: [], modelJson: null, inputLength: 0, status: null };
+  // The batch: [{id, row}], row = the item's JSON copy (wasm/scan_batch.h item_json) as the
+  // module last returned it, before any crash; "Clear" empties it (host.batchCleared).
+  const rows = [];
+
+  // The app to call: the live one, or the one a restart is bringing up.
+  const liveApp = () => live ?? liveReady;
+
+  function onCrash(app, crash, where) {
+    if (app !== live) return;  // one being set up or already replaced: its caller sees the throw
+    live = null;
+    console.warn(`alzscan: ${crash.message}${started ? "; starting a new instance" : ""}`);
+    // Results that had not arrived are never shown (the file may have been what crashed it).
+    for (const r of rows)
+      if (r.row?.status === "running") r.row = { ...r.row, status: "error", error: crashNote(crash) };
+    if (!started || (app.restarted && where === "frame" && app.frames < RESTART_SETTLE_FRAMES)) {
+      const message = started ? `alzscan crashed again right after a restart (${crash.what}); reload the page` : crash.message;
+      app.detach();  // its canvas goes blank: only plain HTML can say why
+      showFatal(message);
+      liveReady = Promise.reject(new Error(message));
+    } else {
+      announce(`alzscan crashed (${crash.what}) and restarts.`);
+      liveReady = restart(app, crash);
+    }
+    liveReady.catch(() => {});
+  }
+
+  function crashNote(crash) {
+    return `not classified: the app crashed (${crash.what}) and was restarted; open this file again`;
+  }
+
+  // A new module instance on a new canvas element (the old one's WebGL context is lost with it),
+  // given everything `shown` and `rows` hold.
+  async function restart(old, crash) {
+    old.detach();
+    const canvas = old.canvas.cloneNode(false);
+    const hadFocus = document.activeElement === old.canvas;
+    old.canvas.replaceWith(canvas);
+    try {
+      const app = await launch(canvas, createAlzscanApp(moduleOptions(canvas)));
+      app.restarted = true;
+      live = app;
+      restarts += 1;
+      runFrames(app);
+      if (hadFocus) canvas.focus();
+      return app;
+    } catch (e) {
+      const message = `alzscan crashed (${crash.what}) and could not restart: ${e.message}; reload the page`;
+      showFatal(message);
+      throw new Error(message);
+    }
+  }
+
+  function moduleOptions(canvas) {
+    return { canvas, alzscanHost: host, print: console.log, printErr: console.warn };
+  }
+
+  // Starts the UI of a loaded module and gives it what the page has so far.
+  async function launch(canvas, modulePromise) {
+    const app = new CanvasApp(await modulePromise, canvas, onCrash);
+    try {
+      if (shown.font) app.setFont(shown.font);
+      if (!app.start()) throw new Error("WebGL2 is not available in this browser; alzscan needs it to draw its UI");
+      if (shown.galleryText !== null) app.setGallery(shown.galleryText);
+      shown.galleryImages.forEach((bytes, i) => { if (bytes) app.setGalleryImage(i, bytes); });
+      if (shown.modelJson !== null) app.setModel(shown.modelJson);
+      app.inputLength = shown.inputLength;
+      if (shown.status) app.setStatus(...shown.status);
+      if (rows.length) {
+        const first = app.restoreBatch(rows.map((r) => r.row));
+        rows.forEach((r, i) => { r.id = first + i; });
+      }
+    } catch (e) {
+      app.detach();
+      throw e;
+    }
+    return app;
+  }
+
+  // The page runs the frame loop; it ends with its app (a crash, or a restart replaced it).
+  function runFrames(app) {
+    const step = () => {
+      if (app !== live) return;
+      try { app.frame(); } catch { return; /* a crash: onCrash restarts the app or says why not */ }
+      requestAnimationFrame(step);
+    };
+    requestAnimationFrame(step);
+  }
+
+  // Calls from DOM events: a crash there is handled by onCrash; the event itself has nothing to do.
+  function onLive(fn) {
+    if (!live) return;
+    try { fn(live); } catch (e) { if (!(e instanceof ModuleCrash)) throw e; }
+  }
+
+  // A row the page fails itself (no decode); after a crash in that very call, the restarted app gets it.
+  async function addFailedRow(app, name, trueLabel, message) {
+    try {
+      rows.push(app.addFailed(name, trueLabel, message));
+    } catch (e) {
+      if (!(e instanceof ModuleCrash)) throw e;
+      rows.push({ id: 0, row: { name, true_label: trueLabel, status: "error", error: message } });
+      await liveReady.catch(() => {});
+    }
+  }
+
+  // The caller's error once the restarted app shows the row with the same message.
+  async function failAfterCrash(name, message) {
+    announce(`${name}: not classified. ${message}`);
+    await liveReady.catch(() => {});
+    return new Error(message);
+  }
 
   async function classify(input, options = {}) {
     await ready;
@@ -215,35 +436,57 @@ function createAlzscan() {
     const name = options.name ?? (input instanceof File ? input.name : "bytes");
     const trueLabel = options.trueLabel ?? "";
     const t0 = performance.now();
+    const app = await liveApp();
     if (bytes.length > MAX_FILE_BYTES) {
       const message = `the file is ${(bytes.length / 1e6).toFixed(0)} MB: over the ${MAX_FILE_BYTES / 1e6} MB alzscan reads; ` +
         "export the slice as a PNG or JPEG of at most 8192x8192 pixels";
-      canvasApp.addFailed(name, trueLabel, message);
+      await addFailedRow(app, name, trueLabel, message);
       throw new Error(message);
     }
     let item;
     try {
-      item = canvasApp.addFile(name, trueLabel, bytes);
+      item = app.addFile(name, trueLabel, bytes);
     } catch (e) {
-      canvasApp.addFailed(name, trueLabel, e.message);
+      if (e instanceof ModuleCrash) {
+        const message = `the decoder crashed on this file (${e.what}); the app was restarted`;
+        rows.push({ id: 0, row: { name, true_label: trueLabel, status: "error", error: message } });
+        throw await failAfterCrash(name, message);
+      }
+      await addFailedRow(app, name, trueLabel, e.message);
       throw e;
     }
+    const entry = { id: item.id, row: item.row };
+    rows.push(entry);
     if (item.error) {
       announce(`${name}: not classified. ${item.error}`);
       throw new Error(item.error);
     }
+    // The app crashed while this file's result was on its way: the row is failed, never filled.
+    const lost = () => failAfterCrash(name, entry.row?.status === "error" ? entry.row.error : crashNote(app.crash));
     let result;
     // Show the "classifying…" row if the result is not there within 50 ms.
-    const slowTimer = setTimeout(() => canvasApp.wake(), 50);
+    const slowTimer = setTimeout(() => { try { app.wake(); } catch { /* onCrash has it */ } }, 50);
     try {
       result = await worker.run(item.id, item.tensor);
     } catch (e) {
-      canvasApp.setFailure(item.id, e.message);
+      if (app.crash) throw await lost();
+      try {
+        entry.row = app.setFailure(item.id, e.message) ?? entry.row;
+      } catch (c) {
+        if (c instanceof ModuleCrash) throw await lost();
+        throw c;
+      }
       throw e;
     } finally {
       clearTimeout(slowTimer);
     }
-    canvasApp.setResult(item.id, result.probabilities, result.inferenceMs);
+    if (app.crash) throw await lost();
+    try {
+      entry.row = app.setResult(item.id, result.probabilities, result.inferenceMs) ?? entry.row;
+    } catch (e) {
+      if (e instanceof ModuleCrash) throw await lost();
+      throw e;
+    }
     const probabilities = Array.from(result.probabilities);
     let index = 0;
     for (let i = 1; i < probabilities.length; ++i) if (probabilities[i] > probabilities[index]) index = i;
@@ -268,7 +511,7 @@ function createAlzscan() {
   async function start() {
     const canvas = document.getElementById("canvas");
     const fileInput = document.getElementById("file-input");
-    const host = {
+    host = {
       openFilePicker: () => fileInput.click(),
       openGallery: (index) => openGallery(index),
       downloadCsv: (text) => {
@@ -279,6 +522,7 @@ function createAlzscan() {
         a.click();
         setTimeout(() => URL.revokeObjectURL(url), 1000);
       },
+      batchCleared: () => { rows.length = 0; },
     };
     let gallery = [];
     async function openGallery(index) {
@@ -291,54 +535,75 @@ function createAlzscan() {
     }
 
     // Everything independent starts at once: WASM app, model.json, font, gallery, worker + model.onnx.
-    const modulePromise = createAlzscanApp({ canvas, alzscanHost: host, print: console.log, printErr: console.warn });
+    const modulePromise = createAlzscanApp(moduleOptions(canvas));
     const modelJsonPromise = fetchOk(MODEL_JSON_URL, "model.json").then((r) => r.text());
+    // Awaited only once the UI runs: a 404 that arrives before then must not count as unhandled.
+    modelJsonPromise.catch(() => {});
     const fontPromise = fetch(FONT_URL).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null);
     const galleryPromise = fetch(GALLERY_URL).then((r) => (r.ok ? r.text() : '{"note": "No gallery in this build."}'))
       .catch(() => '{"note": "No gallery in this build."}');
 
-    const module = await modulePromise;
-    canvasApp = new CanvasApp(module);
     const font = await fontPromise;
-    if (font) canvasApp.setFont(new Uint8Array(font));
-    if (!canvasApp.start()) throw new Error("WebGL2 is not available in this browser; alzscan needs it to draw its UI");
+    if (font) shown.font = new Uint8Array(font);
+    const app = await launch(canvas, modulePromise);
+    live = app;
+    liveReady = Promise.resolve(app);
+    runFrames(app);
     for (const type of ["mousemove", "mousedown", "mouseup", "keydown", "keyup", "resize", "focus", "touchstart", "touchmove"])
-      window.addEventListener(type, () => canvasApp.wake(), { passive: true, capture: true });
+      window.addEventListener(type, () => onLive((a) => a.wake()), { passive: true, capture: true });
     // Wheel: normalised to notches here (DOM pixels/lines/pages -> +1 per notch up) and kept from
     // Emscripten's GLFW, which forwards raw, sign-inverted pixel deltas.
     window.addEventListener("wheel", (e) => {
-      if (e.target !== canvas) return;
+      if (!live || e.target !== live.canvas) return;
       e.preventDefault();
       e.stopPropagation();
       const unit = e.deltaMode === 1 ? 1 / 3 : e.deltaMode === 2 ? 10 : 1 / 100;
-      canvasApp.scroll(-e.deltaX * unit, -e.deltaY * unit);
+      onLive((a) => a.scroll(-e.deltaX * unit, -e.deltaY * unit));
     }, { passive: false, capture: true });
     canvas.focus();
+    // A trap in one of the module's own DOM listeners (GLFW's mouse and key callbacks) does not
+    // pass through CanvasApp.call: it ends up here.
+    window.addEventListener("error", (e) => {
+      if (!live || !(e.error instanceof WebAssembly.RuntimeError)) return;
+      e.preventDefault();
+      live.crashed(e.error, "event");
+    });
 
     const galleryText = await galleryPromise;
-    canvasApp.setGallery(galleryText);
+    app.setGallery(galleryText);
+    shown.galleryText = galleryText;
     try {
       const parsed = JSON.parse(galleryText);
       if (Array.isArray(parsed)) gallery = parsed;
     } catch { /* the app shows its note */ }
     Promise.all(gallery.map(async (entry, i) => {
       const r = await fetch(entry.file);
-      if (r.ok) canvasApp.setGalleryImage(i, new Uint8Array(await r.arrayBuffer()));
+      if (!r.ok) return;
+      const bytes = new Uint8Array(await r.arrayBuffer());
+      const target = live;
+      if (target) {
+        try { target.setGalleryImage(i, bytes); } catch (e) { if (e instanceof ModuleCrash) return; throw e; }
+      }
+      shown.galleryImages[i] = bytes;  // while a restart runs (no live app) it shows it
     })).catch((e) => console.warn(`gallery: ${e.message}`));
 
+    const setStatus = (...args) => {
+      app.setStatus(...args);
+      shown.status = args;
+    };
     let modelJsonText;
     try {
       modelJsonText = await modelJsonPromise;
     } catch (e) {
-      canvasApp.setStatus("Error", e.message);
+      setStatus("Error", e.message);
       throw e;
     }
-    const modelError = canvasApp.setModel(modelJsonText);
+    const modelError = app.setModel(modelJsonText);
+    shown.modelJson = modelJsonText;
     if (modelError) throw new Error(modelError);  // the app already shows it
     const model = JSON.parse(modelJsonText);  // valid: WASM (shared/) just accepted it
     classes = model.classes;
-    canvasApp.height = model.input.height;
-    canvasApp.width = model.input.width;
+    shown.inputLength = app.inputLength = model.input.height * model.input.width;
 
     const threads = inferenceThreads();
     worker = new InferenceClient(new URL("inference_worker.js", location.href));
@@ -354,13 +619,17 @@ function createAlzscan() {
         logitsOutput: model.outputs.logits,
         probabilitiesOutput: model.outputs.probabilities,
         classCount: classes.length,
+        onnxSha256: model.onnx_sha256,
+        onnxBytes: model.onnx_bytes,
       });
     } catch (e) {
-      canvasApp.setStatus("Error", e.message);
+      setStatus("Error", e.message);
       throw e;
     }
     const runtime = `ONNX Runtime Web ${info.ortVersion} · ${info.threads} thread${info.threads === 1 ? "" : "s"}`;
-    canvasApp.setStatus("Ready", "Ready", runtime);
+    setStatus("Ready", "Ready", runtime);
+    if (app.crash) throw app.crash;  // before ready, a crash is the start's failure
+    started = true;
 
     fileInput.addEventListener("change", () => {
       const files = Array.from(fileInput.files);
@@ -382,23 +651,51 @@ function createAlzscan() {
     resolveReady(info);
   }, (e) => {
     console.warn(`alzscan: ${e.message}`);
-    if (!canvasApp) showFatal(e.message);
+    // Without a running UI (no module, no WebGL2, or it crashed) only plain HTML can say why.
+    if (!live) showFatal(e.message);
     rejectReady(e);
   });
+
+  // A sync API call during a restart (or the call that crashed) sees no app, as before the start.
+  function fromLive(fn, none) {
+    if (!live) return none;
+    try { return fn(live); } catch (e) { if (e instanceof ModuleCrash) return none; throw e; }
+  }
 
   return Object.freeze({
     ready,
     classify,
-    batchCsv: () => (canvasApp ? canvasApp.batchCsv() : ""),
-    selection: () => (canvasApp ? canvasApp.selection() : { index: -1, count: 0 }),
+    batchCsv: () => fromLive((a) => a.batchCsv(), ""),
+    selection: () => fromLive((a) => a.selection(), { index: -1, count: 0 }),
     // make bench-web: ORT Web inference alone, `runs` times on one preprocessed tensor -> [ms].
     benchmarkInference: async (tensor, runs = 50) => (await ready, (await worker.bench(-1, Float32Array.from(tensor), runs)).times),
     preprocess: async (input) => {
       await ready;
-      const r = canvasApp.preprocess(await toBytes(input));
+      const bytes = await toBytes(input);
+      const app = await liveApp();
+      let r;
+      try {
+        r = app.preprocess(bytes);
+      } catch (e) {
+        if (!(e instanceof ModuleCrash)) throw e;
+        await liveReady.catch(() => {});
+        throw new Error(`the decoder crashed on this input (${e.what}); the app was restarted`);
+      }
       if (r.error) throw new Error(r.error);
       return r.tensor;
     },
+    // For tests of the crash recovery: trap("decode") makes the WASM app trap (RuntimeError
+    // "unreachable", as a decoder bug would) in its next decode, trap("frame") in its next frame;
+    // restarts() counts the new instances the page has started since.
+    testing: Object.freeze({
+      trap: async (where) => {
+        const kind = { decode: "NextDecode", frame: "NextFrame" }[where];
+        if (!kind) throw new TypeError(`alzscan.testing.trap: "decode" or "frame", not ${JSON.stringify(where)}`);
+        await ready;
+        (await liveApp()).debugTrap(kind);
+      },
+      restarts: () => restarts,
+    }),
   });
 }
 

@@ -58,6 +58,23 @@ function assertMatchesNative(outcome, file, what) {
   }
 }
 
+// RFC 4180, whole text: quoted fields may hold commas, doubled quotes and line breaks.
+function parseCsv(text) {
+  const rows = [];
+  let row = [], field = "", quoted = false;
+  for (let i = 0; i < text.length; ++i) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; ++i; } else if (c === '"') quoted = false; else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") { row.push(field); field = ""; } else if (c === "\n") { row.push(field); rows.push(row); row = []; field = ""; } else field += c;
+  }
+  if (field || row.length) { row.push(field); rows.push(row); }
+  return rows;
+}
+
+const twoFramesOf = (page) => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+
 function assertOneLine(message, what) {
   assert.ok(typeof message === "string" && message.length > 10, `${what}: expected a specific message, got ${JSON.stringify(message)}`);
   assert.ok(!message.includes("\n"), `${what}: message should be one line: ${message}`);
@@ -490,6 +507,130 @@ test("\"Clear\" empties the batch and the page keeps classifying", async () => {
   const again = await h.classify(corpus.find((c) => c.name === "rgba.png").bytes, "after_clear.png");
   assert.equal(again.ok, singleOutcomes.get("rgba.png").ok);
   assert.equal((await page.evaluate(() => window.alzscan.selection())).count, 1);
+});
+
+test("CSV cells are RFC 4180-quoted and never start a spreadsheet formula (file names, true labels)", async () => {
+  const bytes = corpus.find((c) => c.name === "rgba.png").bytes;
+  // [name, true label, the row's first cells exactly as written, the same cells as a spreadsheet reads them]
+  const cases = [
+    ['=HYPERLINK("http://x","y"),a.png', "", `"'=HYPERLINK(""http://x"",""y""),a.png",,`, [`'=HYPERLINK("http://x","y"),a.png`, ""]],
+    ["+SUM(1;2).png", "=1+1", "'+SUM(1;2).png,'=1+1,", ["'+SUM(1;2).png", "'=1+1"]],
+    ["-2+3.png", "@SUM(A1)", "'-2+3.png,'@SUM(A1),", ["'-2+3.png", "'@SUM(A1)"]],
+    ["\tcmd.png", "", "'\tcmd.png,,", ["'\tcmd.png", ""]],
+    ["\r=cr.png", "", `"'\r=cr.png",,`, ["'\r=cr.png", ""]],
+    ["two\nlines.png", "", `"two\nlines.png",,`, ["two\nlines.png", ""]],
+    ['say "hi".png', "", `"say ""hi"".png",,`, ['say "hi".png', ""]],
+    ["plain-name_2.png", "Non_Demented", "plain-name_2.png,Non_Demented,", ["plain-name_2.png", "Non_Demented"]],
+  ];
+  for (const [name, trueLabel] of cases) await h.classify(bytes, name, { trueLabel });
+  const csv = await h.page.evaluate(() => window.alzscan.batchCsv());
+  const rows = parseCsv(csv);
+  assert.match(csv.split("\n")[0], /^file,true_label,status,predicted,confidence,p_Mild_Demented,p_Moderate_Demented,p_Non_Demented,p_Very_Mild_Demented,preprocess_ms,inference_ms,error$/);
+  for (const r of rows) assert.equal(r.length, 12, `CSV row does not parse to 12 fields: ${JSON.stringify(r)}`);
+  for (const [name, , raw, cells] of cases) {
+    assert.ok(csv.includes("\n" + raw), `${JSON.stringify(name)}: no row starting ${JSON.stringify(raw)} in\n${csv}`);
+    assert.ok(rows.some((r) => r[0] === cells[0] && r[1] === cells[1]), `${JSON.stringify(name)}: no row with cells ${JSON.stringify(cells)}`);
+  }
+  // Only text cells change: no cell of any row starts with = + - @ TAB or CR.
+  for (const r of rows) for (const cell of r) assert.doesNotMatch(cell, /^[=+\-@\t\r]/, `cell ${JSON.stringify(cell)} can run as a formula`);
+});
+
+test("a trap in the WASM app: its file fails with a message, a fresh instance takes over, no result after the trap is shown", async () => {
+  const page = h.page;
+  const sample = gallery.length ? { path: gallery[0].path, label: gallery[0].label } : { path: corpus.find((c) => c.name === "rgba.png").path, label: "" };
+  const bytes = fs.readFileSync(sample.path);
+  const csv = () => page.evaluate(() => window.alzscan.batchCsv());
+  const restarts = () => page.evaluate(() => window.alzscan.testing.restarts());
+  const before = await h.classify(bytes, "before_trap.png");
+  assert.equal(before.ok, true, before.error);
+  const csvBefore = await csv();
+  const restarts0 = await restarts();
+
+  // The next decode traps (RuntimeError "unreachable", as a decoder bug would): that file's row
+  // fails with the message; once the promise settles the new instance shows every earlier row as it was.
+  await page.evaluate(() => window.alzscan.testing.trap("decode"));
+  const trapped = await h.classify(bytes, "trapped.png");
+  assert.equal(trapped.ok, false, "a file classified in the instance that trapped");
+  assert.equal(trapped.error, "the decoder crashed on this file (RuntimeError: unreachable); the app was restarted");
+  assert.equal(await restarts(), restarts0 + 1);
+  const csvAfter = await csv();
+  assert.ok(csvAfter.startsWith(csvBefore), `rows before the trap were not restored as they were:\n${csvBefore}\n---\n${csvAfter}`);
+  const last = parseCsv(csvAfter).at(-1);
+  assert.deepEqual([last[0], last[2], last[11]], ["trapped.png", "error", trapped.error]);
+  const selection = await page.evaluate(() => window.alzscan.selection());
+  assert.equal(selection.index, selection.count - 1, "the failed file is the selected row");
+
+  // The fresh instance: the same slice, the same probabilities as before the trap and as alzscan predict.
+  const again = await h.classify(bytes, "after_trap.png", { trueLabel: sample.label });
+  assert.equal(again.ok, true, again.error);
+  assert.deepEqual(again.probabilities, before.probabilities);
+  requireNative();
+  assertMatchesNative(again, sample.path, "after the restart");
+
+  // A file still waiting for its result when another one traps gets no result: ORT is kept busy by
+  // a benchmark so that in_flight.png is decoded and waiting when trapped_too.png traps.
+  const both = await page.evaluate(async (b64) => {
+    const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const bench = window.alzscan.benchmarkInference(await window.alzscan.preprocess(data), 100);
+    const inFlight = window.alzscan.classify(data, { name: "in_flight.png" });
+    await new Promise((r) => setTimeout(r, 0));
+    await window.alzscan.testing.trap("decode");
+    const trappedToo = window.alzscan.classify(data, { name: "trapped_too.png" });
+    const settled = await Promise.allSettled([inFlight, trappedToo]);
+    await bench;
+    return settled.map((s) => (s.status === "fulfilled" ? { ok: true } : { ok: false, error: s.reason.message }));
+  }, bytes.toString("base64"));
+  assert.deepEqual(both, [
+    { ok: false, error: "not classified: the app crashed (RuntimeError: unreachable) and was restarted; open this file again" },
+    { ok: false, error: "the decoder crashed on this file (RuntimeError: unreachable); the app was restarted" },
+  ]);
+  const rows = parseCsv(await csv());
+  for (const [name, { error }] of [["in_flight.png", both[0]], ["trapped_too.png", both[1]]]) {
+    const row = rows.find((r) => r[0] === name);
+    assert.deepEqual(row && [row[2], row[3], row[11]], ["error", "", error], `${name}: ${JSON.stringify(row)}`);
+  }
+  assert.equal(await restarts(), restarts0 + 2);
+
+  // alzscan.preprocess (no batch row) says so too, and the batch stays as it was.
+  const preprocessed = await page.evaluate(async (b64) => {
+    await window.alzscan.testing.trap("decode");
+    try {
+      await window.alzscan.preprocess(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, error: e.message };
+    }
+  }, bytes.toString("base64"));
+  assert.deepEqual(preprocessed, { ok: false, error: "the decoder crashed on this input (RuntimeError: unreachable); the app was restarted" });
+  assert.equal((await page.evaluate(() => window.alzscan.selection())).count, rows.length - 1);
+  assert.equal(await restarts(), restarts0 + 3);
+
+  // A trap outside any call (in a frame): the page restarts the app by itself; the UI responds.
+  await twoFramesOf(page);
+  await page.evaluate(() => window.alzscan.testing.trap("frame"));
+  await page.waitForFunction((n) => window.alzscan.testing.restarts() === n, restarts0 + 4, { timeout: 20_000 });
+  const { count } = await page.evaluate(() => window.alzscan.selection());
+  assert.equal(count, rows.length - 1, "rows lost in the frame trap's restart");
+  await page.locator("#canvas").focus();
+  for (const key of ["Home", "ArrowDown"]) {
+    await page.keyboard.down(key);
+    await twoFramesOf(page);
+    await page.keyboard.up(key);
+    await twoFramesOf(page);
+  }
+  assert.equal((await page.evaluate(() => window.alzscan.selection())).index, 1, "the keyboard does not reach the restarted UI");
+  if (gallery.length) {
+    // The first sample thumbnail (left panel, wasm/app_ui.cpp layout) classifies it with its true label.
+    await page.mouse.click(65, 215);
+    await page.waitForFunction((n) => window.alzscan.selection().count === n, count + 1, { timeout: 20_000 });
+    await page.waitForFunction(() => window.alzscan.batchCsv().trim().split("\n").at(-1).includes(",done,"), null, { timeout: 20_000 });
+    const row = parseCsv(await csv()).at(-1);
+    assert.deepEqual([row[0], row[1], row[2]], [path.basename(gallery[0].file), gallery[0].label, "done"]);
+  }
+  const final = await h.classify(bytes, "after_frame_trap.png");
+  assert.deepEqual(final.probabilities, before.probabilities);
+  assert.deepEqual(h.pageErrors, []);
+  assert.deepEqual(h.consoleErrors, [], "a trap is handled, not a console error");
 });
 
 test("offline: with the server stopped, a reload still loads and classifies (service worker)", async () => {

@@ -28,13 +28,14 @@ export function requireBuild(root = WEB_OUT) {
     throw new Error(`${root}/index.html missing: build the web app first (make build, or set WEB_OUT)`);
 }
 
-export async function launchBrowser({ serviceWorkers = "allow", deviceScaleFactor = 1 } = {}) {
+// args: Chromium flags besides CHROMIUM_FLAGS (e.g. --host-resolver-rules for a non-secure origin).
+export async function launchBrowser({ serviceWorkers = "allow", deviceScaleFactor = 1, args = [] } = {}) {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: run make setup (installs Debian's chromium)`);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "alzscan-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_FLAGS,
+    args: [...CHROMIUM_FLAGS, ...args],
     viewport: { width: 1440, height: 900 },
     deviceScaleFactor,
     serviceWorkers,

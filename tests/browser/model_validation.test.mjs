@@ -1,7 +1,10 @@
 // Load conditions. model.json is validated on load: a wrong format or a class count that does not
 // fit the ONNX graph stops the app with a clear message (in window.alzscan.ready's rejection and the
-// UI); each case serves a copy of WEB_OUT (symlinks) with one model.json edited. And a server
-// without COOP/COEP (any static host) still works, on one ORT thread; ?threads=N sets the thread count.
+// UI); each case serves a copy of WEB_OUT (symlinks) with one model.json edited. model.onnx must be
+// the file model.json names (onnx_sha256, onnx_bytes), checked with SubtleCrypto, or in a page that
+// is no secure context by the worker's own SHA-256; a missing model.json is a clear error, not an
+// unhandled rejection. And a server without COOP/COEP (any static host) still works, on one ORT
+// thread; ?threads=N sets the thread count.
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import http from "node:http";
@@ -15,37 +18,91 @@ import { encodePng, phantom } from "./synthetic_images.mjs";
 let browser;
 const roots = [];
 
-function rootWithModelJson(edit) {
+// A copy of WEB_OUT (symlinks) with model/model.json and/or model/model.onnx replaced:
+// json(model) -> the object to write, or null for no model.json at all; onnx(bytes) -> new bytes.
+function rootWithModel({ json, onnx } = {}) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "alzscan-modeljson-"));
   roots.push(root);
+  const replaced = new Set([...(json ? ["model/model.json"] : []), ...(onnx ? ["model/model.onnx"] : [])]);
   (function link(dir) {
     for (const e of fs.readdirSync(path.join(WEB_OUT, dir), { withFileTypes: true })) {
       const rel = path.join(dir, e.name);
       if (e.isDirectory()) {
         fs.mkdirSync(path.join(root, rel));
         link(rel);
-      } else if (!rel.startsWith("model/model.json")) {
+      } else if (![...replaced].some((r) => rel.startsWith(r))) {  // model.json.br etc. go with it
         fs.symlinkSync(path.join(WEB_OUT, rel), path.join(root, rel));
       }
     }
   })("");
-  const model = JSON.parse(fs.readFileSync(path.join(WEB_OUT, "model/model.json"), "utf8"));
-  fs.writeFileSync(path.join(root, "model/model.json"), JSON.stringify(edit(model)));
+  if (json) {
+    const edited = json(JSON.parse(fs.readFileSync(path.join(WEB_OUT, "model/model.json"), "utf8")));
+    if (edited !== null) fs.writeFileSync(path.join(root, "model/model.json"), JSON.stringify(edited));
+  }
+  if (onnx) fs.writeFileSync(path.join(root, "model/model.onnx"), onnx(fs.readFileSync(path.join(WEB_OUT, "model/model.onnx"))));
   return root;
 }
 
-async function readyOutcome(root) {
-  const server = await startServer({ root, port: 0 });
-  const page = await browser.context.newPage();
+function rootWithModelJson(edit) {
+  return rootWithModel({ json: edit });
+}
+
+// window.alzscan.ready's outcome, plus what went wrong around it: uncaught errors and unhandled
+// rejections in the page, and whether the plain-HTML fallback had to replace the canvas UI.
+async function readyOutcome(root, { url = null, context = browser.context } = {}) {
+  const server = url ? null : await startServer({ root, port: 0, symlinkTargets: [WEB_OUT] });
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  await page.addInitScript(() => {
+    window.__unhandled = [];
+    window.addEventListener("unhandledrejection", (e) => window.__unhandled.push(String(e.reason?.message ?? e.reason)));
+  });
   try {
-    await page.goto(server.url);
+    await page.goto(url ?? server.url);
     await page.waitForFunction(() => window.alzscan !== undefined);
-    return await page.evaluate(() => window.alzscan.ready.then(() => ({ ok: true }), (e) => ({ ok: false, error: e.message })));
+    const r = await page.evaluate(() => window.alzscan.ready.then(() => ({ ok: true }), (e) => ({ ok: false, error: e.message })));
+    await page.waitForTimeout(200);  // a rejection nobody handles is reported after a turn of the event loop
+    const after = await page.evaluate(() => ({
+      unhandled: window.__unhandled, fallback: !document.getElementById("fallback").hidden, secure: isSecureContext,
+    }));
+    return { ...r, ...after, pageErrors };
   } finally {
     await page.close();
-    await server.close();
+    await server?.close();
   }
 }
+
+// A static server without COOP/COEP or any other header (root's files, symlinks followed).
+async function plainServer(root) {
+  const plain = http.createServer((req, res) => {
+    let p = new URL(req.url, "http://localhost").pathname;
+    if (p.endsWith("/")) p += "index.html";
+    const file = path.join(root, p);
+    if (!file.startsWith(root + path.sep) || !fs.existsSync(file)) {
+      res.writeHead(404);
+      return res.end();
+    }
+    res.writeHead(200, { "Content-Type": CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream" });
+    res.end(fs.readFileSync(file));
+  });
+  await new Promise((ok) => plain.listen(0, "127.0.0.1", ok));
+  return {
+    port: plain.address().port,
+    close: () => {
+      plain.closeAllConnections();
+      plain.close();
+    },
+  };
+}
+
+// model.onnx with one byte of its weights changed: ONNX Runtime would load it without a word.
+const oneByteChanged = (bytes) => {
+  const b = Buffer.from(bytes);
+  b[Math.floor(b.length * 0.6)] ^= 0x01;
+  return b;
+};
+const shippedSha = () => JSON.parse(fs.readFileSync(path.join(WEB_OUT, "model/model.json"), "utf8")).onnx_sha256;
 
 before(async () => {
   requireBuild();
@@ -82,22 +139,65 @@ test("an input spec shared/ rejects (std = 0) is refused with shared/'s message"
   assert.match(r.error, /std/);
 });
 
+test("a model.onnx with one byte changed is refused before use, naming both hashes", async () => {
+  const r = await readyOutcome(rootWithModel({ onnx: oneByteChanged }));
+  assert.equal(r.ok, false);
+  const want = shippedSha().slice(0, 12);
+  assert.match(r.error, new RegExp(`^model\\.onnx does not match model\\.json \\(sha256 [0-9a-f]{12}…≠${want}…\\): .*rebuild with make export`));
+  assert.doesNotMatch(r.error, /bytes/, "same size: only the hashes differ");
+  assert.equal(r.fallback, false, "the canvas UI shows the error itself");
+  assert.deepEqual([r.pageErrors, r.unhandled], [[], []]);
+});
+
+test("a truncated model.onnx is refused with both sizes", async () => {
+  const r = await readyOutcome(rootWithModel({ onnx: (b) => b.subarray(0, b.length - 100) }));
+  assert.equal(r.ok, false);
+  const size = fs.statSync(path.join(WEB_OUT, "model/model.onnx")).size;
+  assert.match(r.error, new RegExp(`^model\\.onnx does not match model\\.json \\(sha256 [0-9a-f]{12}…≠${shippedSha().slice(0, 12)}…, ${size - 100} bytes≠${size}\\)`));
+});
+
+test("an onnx_sha256 that is no SHA-256 is refused", async () => {
+  const r = await readyOutcome(rootWithModelJson((m) => ({ ...m, onnx_sha256: "abc" })));
+  assert.equal(r.ok, false);
+  assert.match(r.error, /^model\.json: onnx_sha256 is not a SHA-256/);
+});
+
+test("a missing model.json is a clear error in the UI, with no unhandled rejection or page error", async () => {
+  const r = await readyOutcome(rootWithModel({ json: () => null }));
+  assert.equal(r.ok, false);
+  assert.match(r.error, /^model\.json: HTTP 404 for model\/model\.json; this build has no model/);
+  assert.equal(r.fallback, false, "the canvas UI shows the error itself");
+  assert.deepEqual(r.unhandled, [], "unhandled rejections");
+  assert.deepEqual(r.pageErrors, [], "uncaught page errors");
+});
+
+test("in a page that is no secure context (no crypto.subtle) model.onnx is still verified", async () => {
+  // alzscan.test resolves to 127.0.0.1 but, unlike 127.0.0.1 or localhost, is no secure context.
+  const insecure = await launchBrowser({ serviceWorkers: "block", args: ["--host-resolver-rules=MAP alzscan.test 127.0.0.1"] });
+  const servers = [];
+  try {
+    const outcome = async (root) => {
+      const s = await plainServer(root);
+      servers.push(s);
+      return readyOutcome(root, { url: `http://alzscan.test:${s.port}/`, context: insecure.context });
+    };
+    const good = await outcome(WEB_OUT);
+    assert.equal(good.secure, false, "the test page is a secure context after all");
+    assert.equal(good.ok, true, good.error);
+    const bad = await outcome(rootWithModel({ onnx: oneByteChanged }));
+    assert.equal(bad.ok, false);
+    assert.match(bad.error, new RegExp(`^model\\.onnx does not match model\\.json \\(sha256 [0-9a-f]{12}…≠${shippedSha().slice(0, 12)}…\\)`));
+  } finally {
+    for (const s of servers) s.close();
+    await insecure.close();
+  }
+});
+
 test("served without COOP/COEP (not cross-origin isolated) it still classifies, on one thread", async () => {
-  const plain = http.createServer((req, res) => {
-    let p = new URL(req.url, "http://localhost").pathname;
-    if (p.endsWith("/")) p += "index.html";
-    const file = path.join(WEB_OUT, p);
-    if (!file.startsWith(WEB_OUT + path.sep) || !fs.existsSync(file)) {
-      res.writeHead(404);
-      return res.end();
-    }
-    res.writeHead(200, { "Content-Type": CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream" });
-    res.end(fs.readFileSync(file));
-  });
-  await new Promise((ok) => plain.listen(0, "127.0.0.1", ok));
+  const plain = await plainServer(WEB_OUT);
   const page = await browser.context.newPage();
   try {
-    await page.goto(`http://127.0.0.1:${plain.address().port}/`);
+    await page.goto(`http://127.0.0.1:${plain.port}/`);
     await page.waitForFunction(() => window.alzscan !== undefined);
     const info = await page.evaluate(() => window.alzscan.ready.then((i) => i, (e) => ({ error: e.message })));
     assert.equal(info.error, undefined, info.error);
@@ -112,7 +212,6 @@ test("served without COOP/COEP (not cross-origin isolated) it still classifies, 
     }
   } finally {
     await page.close();
-    plain.closeAllConnections();
     plain.close();
   }
 });
