@@ -1,4 +1,4 @@
-// web/server.mjs under hostile or unlucky conditions (issue 15, defect 4): files that vanish while
+// web/server.mjs under hostile or unlucky conditions: files that vanish while
 // requests run, symlinks out of the root, dotfiles, source maps, stale precompressed siblings,
 // Accept-Encoding q-values, DNS rebinding (Host header), bad URLs. No browser; loopback only.
 import assert from "node:assert/strict";
