@@ -1,7 +1,7 @@
 // wasm/app_state.h: everything the canvas app knows, owned by one App object.
 //
 // The page creates it with _alzscan_app_create() and passes the pointer back into every export
-// (app_exports.cpp), so there is no global state; the main loop gets it as its argument.
+// (app_exports.cpp), so there is no global state; each frame (alzscan_app_frame) gets it as its argument.
 #pragma once
 
 #include <cstdint>
