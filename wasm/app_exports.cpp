@@ -31,6 +31,7 @@
 #include "alzscan/image_decode.h"
 #include "alzscan/preprocess.h"
 #include "alzscan/resize.h"
+#include "alzscan/sha256.h"
 #include "app_state.h"
 #include "gl_texture.h"
 #include "imgui.h"
@@ -118,6 +119,12 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_constants() {
 }
 
 EMSCRIPTEN_KEEPALIVE App* alzscan_app_create() { return new App(); }
+
+// SHA-256 of a buffer as 64 hex digits: shared/'s, the function `alzscan export` wrote
+// model.json's onnx_sha256 with, so the page checks model.onnx with the same code.
+EMSCRIPTEN_KEEPALIVE const char* alzscan_app_sha256(App* app, const uint8_t* data, int size) {
+    return keep(*app, alzscan::sha256_hex(data, static_cast<size_t>(std::max(size, 0))));
+}
 
 // Takes ownership of a malloc'd TrueType font (read by the page); freed here.
 EMSCRIPTEN_KEEPALIVE void alzscan_app_set_font(App* app, uint8_t* data, int size) {

@@ -63,8 +63,8 @@ class InferenceClient {
       else waiter.reject(new Error(msg.message));
     }
   }
-  init(config) {
-    this.worker.postMessage({ type: "init", ...config });
+  init(config, transfer = []) {
+    this.worker.postMessage({ type: "init", ...config }, transfer);
     return this.readyPromise;
   }
   bench(id, tensor, runs) {
@@ -144,6 +144,10 @@ class CanvasApp {
     if (!ptr) throw new Refusal(`out of WebAssembly memory for ${bytes.length} bytes: close other tabs or open fewer files at once`);
     m.HEAPU8.set(bytes, ptr);
     try { return fn(ptr); } finally { m._free(ptr); }
+  }
+  // SHA-256 as 64 hex digits, by shared/'s sha256_hex (what `alzscan export` wrote into model.json).
+  sha256(bytes) {
+    return this.call((m) => this.withBytes(bytes, (p) => m.UTF8ToString(m._alzscan_app_sha256(this.app, p, bytes.length))));
   }
   // The item's JSON copy (wasm/scan_batch.h item_json); null when the batch no longer has it.
   itemRow(id) { return JSON.parse(this.m.UTF8ToString(this.m._alzscan_app_item_json(this.app, id))); }
@@ -279,6 +283,25 @@ async function fetchOk(url, what) {
     throw new Error(`${what}: HTTP ${response.status} for ${url}; ${hint}`);
   }
   return response;
+}
+
+// model.onnx must be the file model.json describes (its card's numbers are that model's): the
+// SHA-256 and size that `alzscan export` wrote next to it, checked before ONNX Runtime sees it.
+function verifyModel(bytes, model, app) {
+  const want = typeof model.onnx_sha256 === "string" ? model.onnx_sha256.toLowerCase() : "";
+  if (!want) {
+    console.warn("model.json has no onnx_sha256: model.onnx is used unverified");
+    return;
+  }
+  if (!/^[0-9a-f]{64}$/.test(want))
+    throw new Error(`model.json: onnx_sha256 is not a SHA-256 (64 hex digits): ${JSON.stringify(model.onnx_sha256).slice(0, 80)}`);
+  const got = app.sha256(bytes);
+  const sizeWrong = Number.isInteger(model.onnx_bytes) && model.onnx_bytes !== bytes.length;
+  if (got !== want || sizeWrong) {
+    const sizes = sizeWrong ? `, ${bytes.length} bytes≠${model.onnx_bytes}` : "";
+    throw new Error(`model.onnx does not match model.json (sha256 ${got.slice(0, 12)}…≠${want.slice(0, 12)}…${sizes}): ` +
+      "not the model this model card describes; rebuild with make export (then make web)");
+  }
 }
 
 async function toBytes(input) {
@@ -534,12 +557,18 @@ function createAlzscan() {
       } catch { /* shown in the UI */ }
     }
 
-    // Everything independent starts at once: WASM app, model.json, font, gallery, worker + model.onnx.
+    // Everything independent starts at once: WASM app, model.json, model.onnx, font, gallery.
     const modulePromise = createAlzscanApp(moduleOptions(canvas));
     const modelJsonPromise = fetchOk(MODEL_JSON_URL, "model.json").then((r) => r.text());
     // Awaited only once the UI runs: a 404 that arrives before then must not count as unhandled.
     modelJsonPromise.catch(() => {});
     const fontPromise = fetch(FONT_URL).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null);
+    const modelOnnxUrl = new URL(MODEL_ONNX_URL, location.href).href;
+    const modelOnnxPromise = fetch(modelOnnxUrl).then(async (r) => {
+      if (!r.ok) throw new Error(`model.onnx: HTTP ${r.status} for ${modelOnnxUrl} (run \`make export\` or check the build)`);
+      return new Uint8Array(await r.arrayBuffer());
+    });
+    modelOnnxPromise.catch(() => {});   // awaited after model.json, like it
     const galleryPromise = fetch(GALLERY_URL).then((r) => (r.ok ? r.text() : '{"note": "No gallery in this build."}'))
       .catch(() => '{"note": "No gallery in this build."}');
 
@@ -609,8 +638,10 @@ function createAlzscan() {
     worker = new InferenceClient(new URL("inference_worker.js", location.href));
     let info;
     try {
+      const modelBytes = await modelOnnxPromise;
+      verifyModel(modelBytes, model, app);
       info = await worker.init({
-        modelUrl: new URL(MODEL_ONNX_URL, location.href).href,
+        modelBytes,
         ortBase: new URL("ort/", location.href).href,
         numThreads: threads,
         inputName: model.input.name ?? "input",
@@ -619,9 +650,7 @@ function createAlzscan() {
         logitsOutput: model.outputs.logits,
         probabilitiesOutput: model.outputs.probabilities,
         classCount: classes.length,
-        onnxSha256: model.onnx_sha256,
-        onnxBytes: model.onnx_bytes,
-      });
+      }, [modelBytes.buffer]);
     } catch (e) {
       setStatus("Error", e.message);
       throw e;

@@ -1,8 +1,8 @@
 // Load conditions. model.json is validated on load: a wrong format or a class count that does not
 // fit the ONNX graph stops the app with a clear message (in window.alzscan.ready's rejection and the
 // UI); each case serves a copy of WEB_OUT (symlinks) with one model.json edited. model.onnx must be
-// the file model.json names (onnx_sha256, onnx_bytes), checked with SubtleCrypto, or in a page that
-// is no secure context by the worker's own SHA-256; a missing model.json is a clear error, not an
+// the file model.json names (onnx_sha256, onnx_bytes), checked by shared/'s SHA-256 in the WASM app,
+// also in a page that is no secure context; a missing model.json is a clear error, not an
 // unhandled rejection. And a server without COOP/COEP (any static host) still works, on one ORT
 // thread; ?threads=N sets the thread count.
 import assert from "node:assert/strict";
