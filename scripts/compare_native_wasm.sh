@@ -2,7 +2,9 @@
 # compare_native_wasm.sh BUILD WASM_BUILD [DATA_DIR]
 # Proves the trainer (native) and the browser (WebAssembly) preprocess to the same bytes:
 # runs tests/shared/preprocess_digest from both builds (the .js under node) and diffs the
-# per-image digests of the float32 tensors. Exit 0 only when every line matches.
+# per-image digests of the float32 tensors (or the error messages), over synthetic images, the
+# fixtures, the crafted files of ../shared/reliability and the dataset. Exit 0 only when every
+# line matches (the decoder versions are the first line).
 set -euo pipefail
 
 build=${1:?usage: compare_native_wasm.sh BUILD WASM_BUILD [DATA_DIR]}
@@ -22,7 +24,12 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 args=()
 if [[ -n "$data" && -f "$data/MANIFEST.tsv" ]]; then
-  args=("$(cd "$data" && pwd)")
+  data=$(cd "$data" && pwd)
+  args=("$data" "$(cd "$(dirname "$0")/.." && pwd)/tests/fixtures/cmyk.jpg")
+  reliability="$data/../../reliability"
+  if ls "$reliability"/jpeg/*.jpg >/dev/null 2>&1; then
+    args+=("$reliability"/jpeg/*.jpg)
+  fi
 elif [[ -n "$data" ]]; then
   echo "compare_native_wasm: NOTE: no dataset at $data: comparing the synthetic cases only" >&2
 fi

@@ -25,6 +25,7 @@ MORE_PACKAGES=(
   build-essential ccache pkg-config git
   libtorch-dev libonnx-dev libprotobuf-dev protobuf-compiler
   libgtest-dev googletest libstb-dev libopenblas0 libimgui-dev
+  libjpeg62-turbo-dev libpng-dev zlib1g-dev
   chromium python3-torch python3-numpy python3-pil
 )
 packages=("${DEMO_PACKAGES[@]}")
@@ -44,22 +45,53 @@ if ((${#need_apt[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need_apt[@]}"
 fi
 
-# Dear ImGui sources for the WebAssembly build (the GLFW + OpenGL3 backends are not in
-# libimgui-dev's headers). Debian's source package, unpacked under third_party/imgui (ignored).
-if [ ! -f third_party/imgui/imgui.cpp ] || [ ! -f third_party/imgui/backends/imgui_impl_glfw.cpp ]; then
-  echo "setup: fetching Dear ImGui sources (apt-get source imgui)"
+# Debian source packages unpacked (with Debian's patches) under third_party/ (ignored) for the
+# WebAssembly build. The version tried first is the source of the installed binary package named
+# third (the library the native build links), then the others the archive lists, newest first,
+# until one downloads (a mirror may list a security update whose sources it does not carry).
+deb_src_ready=0
+ensure_deb_src() {
+  [ "$deb_src_ready" = 1 ] && return
   if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ /etc/apt/sources.list 2>/dev/null; then
     src=/etc/apt/sources.list.d/alzscan-deb-src.sources
     # Reuse the machine's own mirror lines, only switching the type to deb-src.
     sed -e 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources | $SUDO tee "$src" >/dev/null
-    $SUDO apt-get update -q
   fi
+  $SUDO apt-get update -q
+  deb_src_ready=1
+}
+fetch_debian_source() {  # source-package dest-folder file-that-proves-it [binary-package]
+  local pkg=$1 dest=$2 probe=$3 bin=${4:-}
+  [ -f "$dest/$probe" ] && return
+  ensure_deb_src
+  local versions=() v tmp
+  [ -n "$bin" ] && v=$(dpkg-query -W -f='${source:Version}' "$bin" 2>/dev/null) && [ -n "$v" ] && versions+=("$v")
+  mapfile -t -O "${#versions[@]}" versions < <(apt-cache showsrc "$pkg" | awk '/^Version:/ {print $2}' |
+    sort -u | sort -r -V)
   tmp=$(mktemp -d)
-  (cd "$tmp" && apt-get source -q --download-only imgui && dpkg-source -x --no-check imgui_*.dsc imgui-src >/dev/null)
-  rm -rf third_party/imgui && mkdir -p third_party
-  mv "$tmp/imgui-src" third_party/imgui
+  for v in "${versions[@]}"; do
+    echo "setup: fetching Debian's source of $pkg $v (apt-get source)"
+    if (cd "$tmp" && apt-get source -q --download-only "$pkg=$v" >/dev/null 2>&1 &&
+        dpkg-source -x --no-check ./*.dsc src >/dev/null); then
+      rm -rf "$dest" && mkdir -p "$(dirname "$dest")"
+      mv "$tmp/src" "$dest"
+      echo "$pkg $v" > "$dest/.alzscan-debian-source"
+      rm -rf "$tmp"
+      return
+    fi
+    rm -rf "${tmp:?}"/*
+  done
   rm -rf "$tmp"
-fi
+  echo "setup: could not fetch the source of $pkg from Debian's archive (tried: ${versions[*]:-none listed})" >&2
+  exit 1
+}
+
+# Dear ImGui (the GLFW + OpenGL3 backends are not in libimgui-dev's headers), and the image
+# decoders the native build links from Debian's -dev packages.
+fetch_debian_source imgui third_party/imgui backends/imgui_impl_glfw.cpp
+fetch_debian_source libjpeg-turbo third_party/libjpeg-turbo jdapimin.c libjpeg62-turbo-dev
+fetch_debian_source libpng1.6 third_party/libpng png.c libpng-dev
+fetch_debian_source zlib third_party/zlib inflate.c zlib1g-dev
 
 # Node packages from the committed lock file (never a downloaded browser or GPU build). The demo
 # needs onnxruntime-web alone (package.json "dependencies"); the tests also need the dev ones.

@@ -30,7 +30,7 @@ struct Entry {
 bool is_image_file(const fs::path& p) {
     std::string ext = p.extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-    return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" || ext == ".gif";
+    return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
 }
 
 std::vector<std::string> sorted_subdirs(const fs::path& dir) {
@@ -287,7 +287,7 @@ std::vector<Entry> list_entries(const fs::path& root, const std::vector<std::str
             std::vector<fs::path> files = sorted_images(class_dir);
             if (files.empty())
                 throw DatasetError(class_dir.string() +
-                                   ": empty class folder (no .png/.jpg/.jpeg/.bmp/.gif files); hint: add images or remove the folder");
+                                   ": empty class folder (no .png/.jpg/.jpeg files); hint: add images or remove the folder");
             for (const fs::path& f : files) {
                 Entry e;
                 e.relative_path = std::string(part) + "/" + cls + "/" + f.filename().string();

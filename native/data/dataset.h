@@ -10,7 +10,7 @@
 //
 // Layout: DIR/train/<class>/<image>, DIR/test/<class>/<image>. Classes are the sorted
 // sub-folders of DIR/train (the real data's sorted names equal shared/ default_class_names()).
-// Image files: .png .jpg .jpeg .bmp .gif (any case); other files are ignored like
+// Image files: .png .jpg .jpeg (any case); other files are ignored like
 // torchvision's ImageFolder does.
 //
 // Split file (--split-file TSV --split-column NAME): a header row naming at least

@@ -1,52 +1,26 @@
 // Image bytes -> 8-bit gray. The order of checks is the contract of image_decode.h:
 //   1. empty buffer, 2. format from the magic bytes, 3. width/height read from the header by
-//   our own few lines (so zero sizes and over-limit sizes are caught before stb allocates),
-//   4. stb's header probe (channels, 16-bit), 5. a structural walk that proves the file is
-//   complete (stb pads a truncated JPEG/BMP with zeros and returns a half-grey image without
-//   complaint), 6. stb decode, 7. conversion to gray with the documented integer formulas.
+//   our own few lines (so zero sizes and over-limit sizes are caught before a decoder allocates),
+//   4. the decoder's header read (channels, 16-bit), 5. a structural walk that proves the file is
+//   complete (so a cut-short copy is named as such, not as a corrupt image), 6. the decode
+//   (codecs.h: libjpeg-turbo, libpng), 7. conversion to gray with the documented integer formulas.
 #include "alzscan/image_decode.h"
 
 #include <climits>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <memory>
 
-#define STBI_NO_STDIO
-#define STBI_ONLY_PNG
-#define STBI_ONLY_JPEG
-#define STBI_ONLY_BMP
-#define STBI_ONLY_GIF
-// One code path for the trainer (x86-64) and the browser (wasm32): stb's SSE2 kernels are said
-// to be bit-identical to the scalar ones, but the scalar ones need no such promise.
-#define STBI_NO_SIMD
-#define STBI_ASSERT(x) ((void)0)
-#define STB_IMAGE_STATIC
-#define STB_IMAGE_IMPLEMENTATION
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#endif
-#include "stb/stb_image.h"
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+#include "codecs.h"
 
 namespace alzscan {
 namespace {
 
-enum class Format { unknown, png, jpeg, bmp, gif };
+enum class Format { unknown, png, jpeg };
 
 const char* format_name(Format f) {
     switch (f) {
         case Format::png: return "png";
         case Format::jpeg: return "jpeg";
-        case Format::bmp: return "bmp";
-        case Format::gif: return "gif";
         default: return "unknown";
     }
 }
@@ -55,8 +29,6 @@ const char* format_title(Format f) {
     switch (f) {
         case Format::png: return "PNG";
         case Format::jpeg: return "JPEG";
-        case Format::bmp: return "BMP";
-        case Format::gif: return "GIF";
         default: return "image";
     }
 }
@@ -68,13 +40,14 @@ bool starts_with(const uint8_t* d, size_t n, const char* magic, size_t m) {
 Format sniff_format(const uint8_t* d, size_t n) {
     if (starts_with(d, n, "\x89PNG\r\n\x1a\n", 8)) return Format::png;
     if (n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) return Format::jpeg;
-    if (starts_with(d, n, "BM", 2)) return Format::bmp;
-    if (starts_with(d, n, "GIF87a", 6) || starts_with(d, n, "GIF89a", 6)) return Format::gif;
     return Format::unknown;
 }
 
-// A hint for files people plausibly pick by mistake.
+// A hint for files people plausibly pick by mistake. BMP and GIF are not read: no decoder for
+// them is fuzzed as continuously as libjpeg-turbo and libpng (docs/decisions/0009-image-decoders.md).
 const char* guess_other_format(const uint8_t* d, size_t n) {
+    if (starts_with(d, n, "GIF87a", 6) || starts_with(d, n, "GIF89a", 6)) return "a GIF image";
+    if (starts_with(d, n, "BM", 2) && n >= 26) return "a BMP image";
     if (n >= 132 && std::memcmp(d + 128, "DICM", 4) == 0) return "a DICOM file";
     if (starts_with(d, n, "II*\0", 4) || starts_with(d, n, "MM\0*", 4)) return "a TIFF image";
     if (n >= 12 && std::memcmp(d, "RIFF", 4) == 0 && std::memcmp(d + 8, "WEBP", 4) == 0)
@@ -101,10 +74,6 @@ uint32_t be32(const uint8_t* p) {
     return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
 }
 uint32_t be16(const uint8_t* p) { return (uint32_t(p[0]) << 8) | p[1]; }
-uint32_t le16(const uint8_t* p) { return uint32_t(p[0]) | (uint32_t(p[1]) << 8); }
-uint32_t le32(const uint8_t* p) {
-    return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
-}
 
 Error truncated_error(Format f, size_t size, const char* where) {
     return make_error(std::string("the ") + format_title(f) + " file is truncated: it ends after " +
@@ -112,7 +81,7 @@ Error truncated_error(Format f, size_t size, const char* where) {
                       "; the copy or download was cut short, copy the file again");
 }
 
-// Width and height as the header states them (64-bit: a BMP may say -2^31, a PNG 2^32-1).
+// Width and height as the header states them (64-bit: a PNG may say 2^32-1).
 struct HeaderSize {
     int64_t width = 0;
     int64_t height = 0;
@@ -131,24 +100,6 @@ Expected<HeaderSize> read_header_size(Format f, const uint8_t* d, size_t n) {
                                   " re-export the image and try again");
             s.width = be32(d + 16);
             s.height = be32(d + 20);
-            return s;
-        case Format::bmp: {
-            if (n < 26) return truncated_error(f, n, "inside the header");
-            uint32_t header_size = le32(d + 14);
-            if (header_size == 12) {  // OS/2 BITMAPCOREHEADER: 16-bit unsigned sizes
-                s.width = le16(d + 18);
-                s.height = le16(d + 20);
-            } else {
-                s.width = static_cast<int32_t>(le32(d + 18));
-                int64_t h = static_cast<int32_t>(le32(d + 22));
-                s.height = h < 0 ? -h : h;  // negative height: rows stored top-down, legal
-            }
-            return s;
-        }
-        case Format::gif:
-            if (n < 10) return truncated_error(f, n, "inside the header");
-            s.width = le16(d + 6);
-            s.height = le16(d + 8);
             return s;
         case Format::jpeg: {
             // Walk the marker segments up to the frame header (SOFn).
@@ -185,7 +136,7 @@ Expected<HeaderSize> read_header_size(Format f, const uint8_t* d, size_t n) {
 }
 
 // True when the file holds everything the decoder will read; otherwise an error naming where
-// it stops. Only "ends early" is judged here; damaged content is left to stb's decoder.
+// it stops. Only "ends early" is judged here; damaged content is left to the decoder.
 Expected<bool> check_complete(Format f, const uint8_t* d, size_t n) {
     switch (f) {
         case Format::png: {
@@ -232,69 +183,6 @@ Expected<bool> check_complete(Format f, const uint8_t* d, size_t n) {
                 }
             }
         }
-        case Format::bmp: {
-            if (n < 26) return truncated_error(f, n, "inside the header");
-            uint32_t header_size = le32(d + 14);
-            if (header_size != 12 && n < 34) return truncated_error(f, n, "inside the header");
-            uint64_t offset = le32(d + 10);
-            int64_t width, height;
-            uint32_t bpp, compression = 0;
-            if (header_size == 12) {
-                width = le16(d + 18);
-                height = le16(d + 20);
-                bpp = le16(d + 24);
-            } else {
-                width = static_cast<int32_t>(le32(d + 18));
-                height = static_cast<int32_t>(le32(d + 22));
-                bpp = le16(d + 28);
-                compression = le32(d + 30);
-            }
-            if (height < 0) height = -height;
-            // Uncompressed / bit-field rows are padded to 4 bytes; RLE size is unknowable here.
-            if ((compression == 0 || compression == 3 || compression == 6) && width > 0 && bpp > 0) {
-                uint64_t row = ((static_cast<uint64_t>(width) * bpp + 31) / 32) * 4;
-                if (offset + row * static_cast<uint64_t>(height) > n)
-                    return truncated_error(f, n, "inside the pixel rows");
-            }
-            return true;
-        }
-        case Format::gif: {
-            size_t pos = 13;
-            if (n < pos) return truncated_error(f, n, "inside the header");
-            uint8_t flags = d[10];
-            if (flags & 0x80) pos += 3u * (2u << (flags & 7));
-            auto skip_sub_blocks = [&](size_t& p) -> bool {
-                for (;;) {
-                    if (p >= n) return false;
-                    uint8_t len = d[p++];
-                    if (len == 0) return true;
-                    p += len;
-                }
-            };
-            for (;;) {
-                if (pos >= n) return truncated_error(f, n, "before the first frame is complete");
-                uint8_t block = d[pos++];
-                if (block == 0x21) {  // extension: label + sub-blocks
-                    ++pos;
-                    if (!skip_sub_blocks(pos))
-                        return truncated_error(f, n, "before the first frame is complete");
-                } else if (block == 0x2C) {  // image descriptor: the first frame
-                    if (pos + 9 > n) return truncated_error(f, n, "inside the first frame");
-                    uint8_t local = d[pos + 8];
-                    pos += 9;
-                    if (local & 0x80) pos += 3u * (2u << (local & 7));
-                    ++pos;  // LZW minimum code size
-                    if (!skip_sub_blocks(pos))
-                        return truncated_error(f, n, "inside the first frame");
-                    return true;
-                } else if (block == 0x3B) {
-                    return make_error("the GIF file has no image in it (only a header); "
-                                      "export the slice again");
-                } else {
-                    return true;  // let the decoder judge it
-                }
-            }
-        }
         default:
             return true;
     }
@@ -302,42 +190,32 @@ Expected<bool> check_complete(Format f, const uint8_t* d, size_t n) {
 
 std::string dims_text(int64_t w, int64_t h) { return std::to_string(w) + "x" + std::to_string(h); }
 
-struct StbFree {
-    void operator()(void* p) const { stbi_image_free(p); }
-};
-
-}  // namespace
-
-uint8_t luma_bt601(uint8_t r, uint8_t g, uint8_t b) {
-    return static_cast<uint8_t>((299u * r + 587u * g + 114u * b + 500u) / 1000u);
+Error decoder_error(Format f, const std::string& reason) {
+    return make_error("the " + std::string(format_title(f)) + " file is corrupt: the decoder stopped with \"" +
+                      reason + "\"; re-export the image and try again");
 }
 
-uint8_t composite_over_black(uint8_t gray, uint8_t alpha) {
-    return static_cast<uint8_t>((unsigned(gray) * alpha + 127u) / 255u);
-}
-
-Expected<ImageInfo> probe_image(const uint8_t* data, size_t size, const DecodeLimits& limits) {
+// Steps 1-3: a format alzscan reads and a size within the limits, from the header alone.
+Expected<HeaderSize> check_header(const uint8_t* data, size_t size, const DecodeLimits& limits) {
     if (data == nullptr || size == 0)
-        return make_error("the file is empty (0 bytes): choose an MRI slice saved as PNG, JPEG, "
-                          "BMP or GIF");
-    Format f = sniff_format(data, size);
+        return make_error("the file is empty (0 bytes): choose an MRI slice saved as PNG or JPEG");
+    const Format f = sniff_format(data, size);
     if (f == Format::unknown) {
-        std::string msg = "this file is not a PNG, JPEG, BMP or GIF image";
+        std::string msg = "this file is not a PNG or JPEG image";
         if (const char* other = guess_other_format(data, size))
             msg += std::string(" (it looks like ") + other + ")";
         else
             msg += " (it starts with bytes " + first_bytes_hex(data, size) + ")";
-        return make_error(msg + "; alzscan reads PNG, JPEG, BMP and GIF (first frame): export the "
-                                "slice in one of these formats");
+        return make_error(msg + "; alzscan reads PNG and JPEG: export the slice as PNG (lossless) "
+                                "and try again");
     }
+    const std::string title = format_title(f);
     if (size > static_cast<size_t>(INT_MAX))
-        return make_error("the " + std::string(format_title(f)) + " file is " +
-                          std::to_string(size) + " bytes: over the 2 GiB limit for one image");
-
+        return make_error("the " + title + " file is " + std::to_string(size) +
+                          " bytes: over the 2 GiB limit for one image");
     auto header = read_header_size(f, data, size);
     if (!header) return make_error(header.error());
     const int64_t w = header->width, h = header->height;
-    const std::string title = format_title(f);
     if (w <= 0 || h <= 0)
         return make_error("the " + title + " header says " + dims_text(w, h) +
                           " pixels: width and height must each be at least 1; the file is corrupt, "
@@ -357,8 +235,7 @@ Expected<ImageInfo> probe_image(const uint8_t* data, size_t size, const DecodeLi
         return make_error("the " + title + " header says " + dims_text(w, h) + " pixels (" + mp +
                           "); downscale the image" + sees + " and try again");
     }
-
-    // JPEG variants stb_image cannot decode, named so the user knows what to change.
+    // JPEG variants alzscan does not decode, named so the user knows what to change.
     if (f == Format::jpeg && header->jpeg_precision != 8)
         return make_error("this JPEG stores " + std::to_string(header->jpeg_precision) +
                           "-bit samples: alzscan reads 8-bit JPEG only; save the slice as a 16-bit "
@@ -367,29 +244,68 @@ Expected<ImageInfo> probe_image(const uint8_t* data, size_t size, const DecodeLi
         header->jpeg_frame != 0xC2)
         return make_error("this JPEG uses lossless or arithmetic coding, which alzscan cannot read "
                           "(baseline and progressive JPEG are fine); save the slice as PNG instead");
+    return header;
+}
 
-    if (f == Format::bmp && size >= 34 && le32(data + 14) >= 40) {
-        const uint32_t compression = le32(data + 30);
-        if (compression == 1 || compression == 2 || compression == 4 || compression == 5)
-            return make_error(std::string("this BMP is stored compressed (") +
-                              (compression <= 2 ? "RLE" : compression == 4 ? "JPEG" : "PNG") +
-                              " inside BMP), which alzscan cannot read; save the slice as PNG "
-                              "instead");
+codec::CodecLimits codec_limits(const DecodeLimits& limits) {
+    return codec::CodecLimits{limits.max_side, limits.max_pixels};
+}
+
+// Step 7 on one pixel: samples are 8-bit, or 16-bit big-endian reduced to 8 bits first.
+GrayImage to_gray(const codec::CodecImage& img) {
+    const int c = img.channels;
+    const uint8_t* b = img.bytes.get();
+    auto sample = [&](size_t k) -> uint8_t {
+        if (img.bits != 16) return b[k];
+        const uint32_t v = (uint32_t(b[2 * k]) << 8) | b[2 * k + 1];
+        return static_cast<uint8_t>((v * 255u + 32767u) / 65535u);
+    };
+    GrayImage out;
+    out.width = img.width;
+    out.height = img.height;
+    const size_t count = static_cast<size_t>(img.width) * img.height;
+    out.pixels.resize(count);
+    for (size_t i = 0; i < count; ++i) {
+        const size_t at = i * c;
+        const uint8_t g = c <= 2 ? sample(at) : luma_bt601(sample(at), sample(at + 1), sample(at + 2));
+        const bool alpha = c == 2 || c == 4;
+        out.pixels[i] = alpha ? composite_over_black(g, sample(at + c - 1)) : g;
     }
+    return out;
+}
 
-    int x = 0, y = 0, comp = 0;
-    const int len = static_cast<int>(size);
-    // stbi_info tries every format in turn, so its failure reason is always "unknown image
-    // type": do not quote it.
-    if (!stbi_info_from_memory(data, len, &x, &y, &comp))
-        return make_error("the " + title + " file is corrupt: its header cannot be read; "
-                          "re-export the image (or save it as PNG) and try again");
+}  // namespace
+
+uint8_t luma_bt601(uint8_t r, uint8_t g, uint8_t b) {
+    return static_cast<uint8_t>((299u * r + 587u * g + 114u * b + 500u) / 1000u);
+}
+
+uint8_t composite_over_black(uint8_t gray, uint8_t alpha) {
+    return static_cast<uint8_t>((unsigned(gray) * alpha + 127u) / 255u);
+}
+
+std::string decoder_versions() { return codec::jpeg_version() + ", " + codec::png_version(); }
+
+Expected<ImageInfo> probe_image(const uint8_t* data, size_t size, const DecodeLimits& limits) {
+    auto header = check_header(data, size, limits);
+    if (!header) return make_error(header.error());
+    const Format f = sniff_format(data, size);
+    auto read = f == Format::png ? codec::png_info(data, size, codec_limits(limits)) : codec::jpeg_info(data, size);
+    if (!read) {
+        // A header cut short reads as corrupt to the decoder: name the truncation instead.
+        auto complete = check_complete(f, data, size);
+        return complete ? decoder_error(f, read.error()) : make_error(complete.error());
+    }
+    if (read->width != header->width || read->height != header->height)
+        return make_error("the " + std::string(format_title(f)) + " file is corrupt: its header says " +
+                          dims_text(header->width, header->height) + " but the decoder reads " +
+                          dims_text(read->width, read->height) + "; re-export the image and try again");
     ImageInfo info;
     info.format = format_name(f);
-    info.width = static_cast<int>(w);  // ours: stb reports a top-down BMP's height as negative
-    info.height = static_cast<int>(h);
-    info.channels = comp;
-    info.bits = stbi_is_16_bit_from_memory(data, len) ? 16 : 8;
+    info.width = read->width;
+    info.height = read->height;
+    info.channels = read->channels;
+    info.bits = read->bits;
     return info;
 }
 
@@ -399,52 +315,19 @@ Expected<GrayImage> decode_gray(const uint8_t* data, size_t size, const DecodeLi
     const Format f = sniff_format(data, size);
     auto complete = check_complete(f, data, size);
     if (!complete) return make_error(complete.error());
-
-    // Ask stb for gray+alpha or RGBA: with req_comp = 0 stb may add an alpha channel (PNG tRNS)
-    // without saying so. Gray input through (g, 255) stays exact: (g*255+127)/255 == g.
-    const int want = info->channels <= 2 ? 2 : 4;
-    const int len = static_cast<int>(size);
-    int w = 0, h = 0, comp = 0;
-    std::unique_ptr<void, StbFree> pixels;
-    if (info->bits == 16)
-        pixels.reset(stbi_load_16_from_memory(data, len, &w, &h, &comp, want));
-    else
-        pixels.reset(stbi_load_from_memory(data, len, &w, &h, &comp, want));
+    auto pixels = f == Format::png ? codec::png_decode(data, size, codec_limits(limits))
+                                   : codec::jpeg_decode(data, size);
     if (!pixels) {
-        const char* why = stbi_failure_reason();
-        std::string reason = why ? why : "unknown";
-        if (reason == "outofmem")
+        if (pixels.error() == codec::kOutOfMemory)
             return make_error("not enough memory to decode this " + dims_text(info->width, info->height) +
                               " " + format_title(f) + " image; downscale it and try again");
-        return make_error("the " + std::string(format_title(f)) +
-                          " file is corrupt: the decoder stopped with \"" + reason +
-                          "\"; re-export the image and try again");
+        return decoder_error(f, pixels.error());
     }
-    if (w != info->width || (h != info->height && -h != info->height))
+    if (pixels->width != info->width || pixels->height != info->height)
         return make_error("the " + std::string(format_title(f)) + " file is corrupt: its header says " +
                           dims_text(info->width, info->height) + " but it decodes to " +
-                          dims_text(w, h));
-
-    GrayImage out;
-    out.width = w;
-    out.height = h;
-    const size_t count = static_cast<size_t>(w) * h;
-    out.pixels.resize(count);
-    if (info->bits == 16) {
-        const uint16_t* p = static_cast<const uint16_t*>(pixels.get());
-        auto to8 = [](uint16_t v) { return static_cast<uint8_t>((uint32_t(v) * 255u + 32767u) / 65535u); };
-        for (size_t i = 0; i < count; ++i, p += want) {
-            uint8_t g = want == 2 ? to8(p[0]) : luma_bt601(to8(p[0]), to8(p[1]), to8(p[2]));
-            out.pixels[i] = composite_over_black(g, to8(p[want - 1]));
-        }
-    } else {
-        const uint8_t* p = static_cast<const uint8_t*>(pixels.get());
-        for (size_t i = 0; i < count; ++i, p += want) {
-            uint8_t g = want == 2 ? p[0] : luma_bt601(p[0], p[1], p[2]);
-            out.pixels[i] = composite_over_black(g, p[want - 1]);
-        }
-    }
-    return out;
+                          dims_text(pixels->width, pixels->height));
+    return to_gray(*pixels);
 }
 
 }  // namespace alzscan

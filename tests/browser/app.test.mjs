@@ -117,7 +117,15 @@ async function buildCorpus(page) {
   add("gray16.png", encodePng({ width: 96, height: 96, bitDepth: 16, colorType: 0, samples: phantom(96, 96, 1, 65535) }));
   add("rgba.png", encodePng({ width: 96, height: 96, colorType: 6, samples: phantom(96, 96, 4, 255, (v, c) => (c === 3 ? 0.6 + 0.4 * v : v)) }));
   add("cmyk.jpg", fs.readFileSync(path.join(FIXTURES, "cmyk.jpg")));
-  add("animated.gif", fs.readFileSync(path.join(FIXTURES, "animated.gif")));
+  add("animated.gif", fs.readFileSync(path.join(FIXTURES, "animated.gif")), /looks like a GIF image.*PNG/);
+  // The crafted JPEGs of ../shared/reliability (edits of dataset slices: read from there, never
+  // committed): each is refused as corrupt, with the same words as the CLI.
+  const crafted = path.join(DATA, "../../reliability/jpeg");
+  if (HAVE_DATA) {
+    assert.ok(fs.existsSync(crafted), `${crafted} is missing (it comes with the dataset)`);
+    for (const f of fs.readdirSync(crafted).filter((n) => n.endsWith(".jpg")).sort())
+      add(`crafted_${f}`, fs.readFileSync(path.join(crafted, f)), /^the JPEG file is corrupt: the decoder stopped with "/);
+  }
   add("one_pixel.png", encodePng({ width: 1, height: 1, colorType: 0, samples: Uint8Array.of(200) }));
   // A 12-megapixel camera-style JPEG, encoded by the browser itself.
   const photo = await page.evaluate(async () => {
@@ -495,6 +503,58 @@ test("every request the page made stayed on its own origin", () => {
   assert.deepEqual(foreign, [], "requests that left the page's origin");
   for (const asset of ["model/model.onnx", "ort/ort-wasm-simd-threaded.wasm", "alzscan_app.wasm"])
     assert.ok(h.requests.some((u) => u === origin + "/" + asset), `${asset} was not requested from the app itself`);
+});
+
+// 200 hostile files made from one real slice (deterministic): bytes flipped or overwritten
+// with markers, cuts, and the crafted reliability JPEGs spliced with the slice.
+function craftedFromSlice(slice, craftedDir) {
+  const crafted = fs.readdirSync(craftedDir).filter((n) => n.endsWith(".jpg")).sort()
+    .map((n) => fs.readFileSync(path.join(craftedDir, n)));
+  let state = 20261201;
+  const next = (n) => { state = (state * 1103515245 + 12345) >>> 0; return state % n; };
+  const files = [];
+  for (let k = 0; k < 200; ++k) {
+    let b = Buffer.from(slice);
+    const kind = k % 5;
+    if (kind === 0) for (let i = 0; i < 1 + next(8); ++i) b[2 + next(b.length - 2)] ^= 1 << next(8);
+    else if (kind === 1) for (let i = 0; i < 1 + next(4); ++i) b[2 + next(b.length - 2)] = 0xFF;
+    else if (kind === 2) b = b.subarray(0, 3 + next(b.length - 3));
+    else if (kind === 3) { const c = crafted[k % crafted.length]; b = Buffer.concat([c.subarray(0, 2 + next(c.length - 2)), slice.subarray(next(slice.length))]); }
+    else { b = Buffer.from(crafted[k % crafted.length]); b[2 + next(b.length - 2)] = next(256); }
+    files.push(b);
+  }
+  return files;
+}
+
+test("200 crafted files in a row: each gets the CLI's answer; then a real slice classifies as the CLI does and the UI still draws", async (t) => {
+  if (!requireData(t)) return;
+  const craftedDir = path.join(DATA, "../../reliability/jpeg");
+  const slice = fs.readFileSync(slices[0].path);
+  const files = craftedFromSlice(slice, craftedDir).map((bytes, k) => {
+    const p = path.join(tmp, `hostile_${String(k).padStart(3, "0")}.jpg`);
+    fs.writeFileSync(p, bytes);
+    return { path: p, bytes };
+  });
+  const reference = nativePredict(files.map((f) => f.path));
+  let refused = 0;
+  for (const f of files) {
+    const outcome = await h.classify(f.bytes, path.basename(f.path));
+    if (!outcome.ok) { ++refused; assertOneLine(outcome.error, f.path); }
+    const ref = reference.get(f.path);
+    if (ref.error !== undefined) assert.equal(outcome.error, ref.error, `${f.path}: browser and native messages differ`);
+    else {
+      assert.equal(outcome.ok, true, `${f.path}: native classifies it, the browser said ${outcome.error}`);
+      for (let i = 0; i < 4; ++i) assert.ok(Math.abs(outcome.probabilities[i] - ref.probabilities[i]) <= TOLERANCE, `${f.path}: p[${i}]`);
+    }
+  }
+  assert.ok(refused >= 100, `only ${refused} of 200 hostile files were refused`);
+  requireNative();
+  const real = await h.classify(slice, "real_after_hostile.jpg");
+  assertMatchesNative(real, slices[0].path, "the real slice after 200 hostile files");
+  const started = Date.now();
+  await twoFramesOf(h.page);
+  assert.ok(Date.now() - started < 2000, `two frames took ${Date.now() - started} ms after the hostile files`);
+  assert.deepEqual(h.pageErrors, [], "uncaught page errors");
 });
 
 test("\"Clear\" empties the batch and the page keeps classifying", async () => {

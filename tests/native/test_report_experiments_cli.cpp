@@ -1,5 +1,5 @@
 // `alzscan experiments` end to end with the real binary and trainer: a two-experiment ladder
-// on a tiny synthetic dataset (16x16 BMPs written here), then a rerun that must skip both runs,
+// on a tiny synthetic dataset (16x16 PNGs written here), then a rerun that must skip both runs,
 // the resume decision for a run without its final line, and the split-mismatch error.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "image_writers.h"
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -20,24 +22,16 @@ namespace {
 
 const char* kClasses[] = {"Mild_Demented", "Moderate_Demented", "Non_Demented", "Very_Mild_Demented"};
 
-// 24-bit BMP, gray pattern that depends on the class so there is something to learn.
-void write_bmp(const fs::path& path, int cls, int variant) {
-    const int w = 16, h = 16, row = w * 3 + ((4 - (w * 3) % 4) % 4);
-    std::vector<unsigned char> px(static_cast<size_t>(row) * h, 0);
+// 8-bit gray PNG, a pattern that depends on the class so there is something to learn.
+void write_png(const fs::path& path, int cls, int variant) {
+    const int w = 16, h = 16;
+    alzscan::test::PngImage image{w, h, 8, alzscan::test::PngColor::gray};
     for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x) {
-            unsigned char v = static_cast<unsigned char>(((x * (cls + 1) + y * 3 + variant * 7) * 13) % 256);
-            for (int c = 0; c < 3; ++c) px[static_cast<size_t>(y) * row + x * 3 + c] = v;
-        }
-    const uint32_t data = 54, size = data + static_cast<uint32_t>(px.size());
-    unsigned char header[54] = {'B', 'M'};
-    auto put32 = [&](int at, uint32_t v) { for (int i = 0; i < 4; ++i) header[at + i] = (v >> (8 * i)) & 255; };
-    put32(2, size); put32(10, data); put32(14, 40); put32(18, w); put32(22, h);
-    header[26] = 1; header[28] = 24;
-    put32(34, static_cast<uint32_t>(px.size()));
+        for (int x = 0; x < w; ++x)
+            image.samples.push_back(static_cast<uint16_t>(((x * (cls + 1) + y * 3 + variant * 7) * 13) % 256));
+    const std::vector<uint8_t> bytes = alzscan::test::encode_png(image);
     std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<char*>(header), 54);
-    out.write(reinterpret_cast<char*>(px.data()), static_cast<std::streamsize>(px.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
 struct Result {
@@ -79,11 +73,11 @@ TEST(ExperimentsCli, TinyLadderRunsSkipsAndResumes) {
     for (int c = 0; c < 4; ++c) {
         for (int i = 0; i < 6; ++i) {
             fs::create_directories(root / "data/train" / kClasses[c]);
-            write_bmp(root / "data/train" / kClasses[c] / ("img" + std::to_string(i) + ".bmp"), c, i);
+            write_png(root / "data/train" / kClasses[c] / ("img" + std::to_string(i) + ".png"), c, i);
         }
         for (int i = 0; i < 2; ++i) {
             fs::create_directories(root / "data/test" / kClasses[c]);
-            write_bmp(root / "data/test" / kClasses[c] / ("img" + std::to_string(i) + ".bmp"), c, 10 + i);
+            write_png(root / "data/test" / kClasses[c] / ("img" + std::to_string(i) + ".png"), c, 10 + i);
         }
     }
     fs::create_directories(root / "configs");

@@ -430,7 +430,7 @@ TEST(TrainerCliTinyData, DefaultGroupedValidationFallsBackToRandomAndLogsIt) {
 
 TEST_F(TrainerCli, PredictJsonFollowsTheContract) {
     const fs::path ckpt = *reference_ / "best.pt";
-    const fs::path img = *root_ / "data" / "test" / "beta" / "img_003.bmp";
+    const fs::path img = *root_ / "data" / "test" / "beta" / "img_003.png";
     const fs::path missing = *root_ / "nope.png";
     const fs::path log = *root_ / "predict.log";
     int rc = run({"predict", "--checkpoint", ckpt.string(), "--json", img.string(), missing.string(), img.string()}, log);
@@ -467,10 +467,10 @@ TEST_F(TrainerCli, PredictJsonFollowsTheContract) {
 
 TEST_F(TrainerCli, PredictReportsEveryHostileFileAndGoesOn) {
     const fs::path ckpt = *reference_ / "best.pt";
-    const fs::path img = *root_ / "data" / "test" / "beta" / "img_003.bmp";
+    const fs::path img = *root_ / "data" / "test" / "beta" / "img_003.png";
     // A name that is not UTF-8 (Latin-1 "é" + a newline), a directory, a character device, and a
     // sparse 300 MiB file: each one error line; the real image after them still classifies.
-    const fs::path odd = *root_ / std::string("caf\xe9\nslice.bmp");
+    const fs::path odd = *root_ / std::string("caf\xe9\nslice.png");
     fs::copy_file(img, odd, fs::copy_options::overwrite_existing);
     const fs::path huge = *root_ / "huge.png";
     { std::ofstream(huge, std::ios::binary) << "\x89PNG"; }

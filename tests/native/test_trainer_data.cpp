@@ -1,5 +1,5 @@
 // Dataset loading: layout, split files, stratified validation, unreadable images, every data
-// error as one line naming the path. Synthetic BMP trees written to a temp dir.
+// error as one line naming the path. Synthetic PNG trees written to a temp dir.
 #include <algorithm>
 #include <fstream>
 #include <random>
@@ -73,7 +73,7 @@ TEST(TrainerData, LoadsFoldersAndDecodesExactlyLikeShared) {
     // The digest changes when a file changes size, and only then.
     EXPECT_EQ(ds.digest.size(), 16u);
     EXPECT_EQ(load_dataset(opt).digest, ds.digest);
-    write_bmp(root / "test" / "beta" / "img_000.bmp", 20, 20, std::vector<uint8_t>(400, 9));
+    write_png(root / "test" / "beta" / "img_000.png", 20, 20, std::vector<uint8_t>(400, 9));
     EXPECT_NE(load_dataset(opt).digest, ds.digest);
     fs::remove_all(root);
 }
@@ -110,13 +110,13 @@ TEST(TrainerData, GroupedValidationHoldsOutWholePseudoSubjects) {
     for (const std::string& c : class_names()) {
         fs::create_directories(root / "train" / c);
         fs::create_directories(root / "test" / c);
-        write_bmp(root / "test" / c / "t.bmp", 16, 16, std::vector<uint8_t>(256, 128));
+        write_png(root / "test" / c / "t.png", 16, 16, std::vector<uint8_t>(256, 128));
         std::mt19937 rng(7);
         for (int g = 0; g < 10; ++g)
             for (int k = 0; k < 3; ++k) {
                 std::vector<uint8_t> px(256);
                 for (auto& v : px) v = static_cast<uint8_t>(10 + 25 * g + rng() % 3);
-                write_bmp(root / "train" / c / ("s" + std::to_string(g) + "_" + std::to_string(k) + ".bmp"), 16, 16, px);
+                write_png(root / "train" / c / ("s" + std::to_string(g) + "_" + std::to_string(k) + ".png"), 16, 16, px);
             }
     }
     DatasetOptions opt = options_for(root);
@@ -150,8 +150,8 @@ TEST(TrainerData, GroupedValidationOnTinyDataFallsBackToRandomAndSaysSo) {
     // "alpha" keeps 1 image: nothing to hold out, which is said too.
     fs::path root = make_temp_dir("data_grouped_tiny");
     write_synthetic_dataset(root, {{"train", 3}, {"test", 2}}, 16);
-    fs::remove(root / "train" / "alpha" / "img_001.bmp");
-    fs::remove(root / "train" / "alpha" / "img_002.bmp");
+    fs::remove(root / "train" / "alpha" / "img_001.png");
+    fs::remove(root / "train" / "alpha" / "img_002.png");
     DatasetOptions opt = options_for(root);
     opt.val_fraction = 0.34;
     opt.val_mode = "grouped";
@@ -187,8 +187,8 @@ TEST(TrainerData, SplitFileReassignsByRelativePath) {
     std::string tsv = "relative_path\tclass\tmy_split\n";
     for (const std::string& c : class_names()) {
         for (int k = 0; k < 3; ++k)
-            tsv += "train/" + c + "/img_00" + std::to_string(k) + ".bmp\t" + c + "\t" + (k == 0 ? "test" : (k == 1 && c == "alpha" ? "val" : "train")) + "\n";
-        tsv += "test/" + c + "/img_000.bmp\t" + c + "\ttrain\n";
+            tsv += "train/" + c + "/img_00" + std::to_string(k) + ".png\t" + c + "\t" + (k == 0 ? "test" : (k == 1 && c == "alpha" ? "val" : "train")) + "\n";
+        tsv += "test/" + c + "/img_000.png\t" + c + "\ttrain\n";
     }
     write_text(root / "split.tsv", tsv);
     DatasetOptions opt = options_for(root);
@@ -199,9 +199,9 @@ TEST(TrainerData, SplitFileReassignsByRelativePath) {
     EXPECT_EQ(ds.test.size(), 4);
     EXPECT_EQ(ds.val.size(), 1);
     EXPECT_EQ(ds.train.size(), 11);
-    for (const std::string& p : ds.test.paths) EXPECT_NE(p.find("/img_000.bmp"), std::string::npos);
+    for (const std::string& p : ds.test.paths) EXPECT_NE(p.find("/img_000.png"), std::string::npos);
     for (const std::string& p : ds.test.paths) EXPECT_EQ(p.rfind("train/", 0), 0u);
-    EXPECT_EQ(ds.val.paths, (std::vector<std::string>{"train/alpha/img_001.bmp"}));
+    EXPECT_EQ(ds.val.paths, (std::vector<std::string>{"train/alpha/img_001.png"}));
     fs::remove_all(root);
 }
 
@@ -220,7 +220,7 @@ TEST(TrainerData, LayoutErrorsNameThePathAndHint) {
     fs::remove_all(root / "train" / "empty_class");
 
     fs::create_directories(root / "test" / "zeta");
-    write_bmp(root / "test" / "zeta" / "x.bmp", 8, 8, std::vector<uint8_t>(64, 1));
+    write_png(root / "test" / "zeta" / "x.png", 8, 8, std::vector<uint8_t>(64, 1));
     expect_error(opt, {(root / "test" / "zeta").string(), "unknown class 'zeta'"});
     fs::remove_all(root / "test" / "zeta");
 
@@ -238,7 +238,7 @@ TEST(TrainerData, SplitFileErrors) {
         std::string t = "relative_path\tclass\tsplit\n";
         for (const std::string& c : class_names())
             for (const char* part : {"train", "test"})
-                t += std::string(part) + "/" + c + "/img_000.bmp\t" + (c == "beta" && !cls_override.empty() ? cls_override : c) + "\t" + part + "\n";
+                t += std::string(part) + "/" + c + "/img_000.png\t" + (c == "beta" && !cls_override.empty() ? cls_override : c) + "\t" + part + "\n";
         return t;
     };
     write_text(root / "s.tsv", all_rows(""));
@@ -247,10 +247,10 @@ TEST(TrainerData, SplitFileErrors) {
     write_text(root / "s.tsv", all_rows("Omega_Demented"));
     expect_error(opt, {opt.split_file, "unknown class 'Omega_Demented'"});
 
-    write_text(root / "s.tsv", all_rows("") + "train/alpha/missing.bmp\talpha\ttrain\n");
-    expect_error(opt, {opt.split_file, "train/alpha/missing.bmp", "not an image under"});
+    write_text(root / "s.tsv", all_rows("") + "train/alpha/missing.png\talpha\ttrain\n");
+    expect_error(opt, {opt.split_file, "train/alpha/missing.png", "not an image under"});
 
-    write_text(root / "s.tsv", "relative_path\tclass\tsplit\ntrain/alpha/img_000.bmp\talpha\ttrain\n");
+    write_text(root / "s.tsv", "relative_path\tclass\tsplit\ntrain/alpha/img_000.png\talpha\ttrain\n");
     expect_error(opt, {opt.split_file, "does not list"});
 
     write_text(root / "s.tsv", all_rows(""));

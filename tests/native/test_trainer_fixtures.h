@@ -2,9 +2,10 @@
 //
 //   fs::path root = make_temp_dir("data_errors");
 //   write_synthetic_dataset(root, {{"train", 12}, {"test", 4}}, /*size=*/32);
-//   // root/train/<class>/img_<k>.bmp for classes alpha, beta, gamma, delta
+//   // root/train/<class>/img_<k>.png for classes alpha, beta, gamma, delta
 //
-// Each class has its own texture plus seeded noise, so a small model learns it in a few steps. Images are 24-bit BMP (the simplest format stb reads).
+// Each class has its own texture plus seeded noise, so a small model learns it in a few steps. Images are 8-bit gray PNGs
+// (tests/shared/support's encoder).
 #pragma once
 
 #include <unistd.h>
@@ -16,6 +17,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include "image_writers.h"
 
 namespace trainer_test {
 
@@ -33,29 +36,10 @@ inline fs::path make_temp_dir(const std::string& name) {
     return dir;
 }
 
-inline void write_bmp(const fs::path& path, int width, int height, const std::vector<uint8_t>& gray) {
-    const int row = (width * 3 + 3) & ~3;
-    const uint32_t data_size = static_cast<uint32_t>(row * height), file_size = 54 + data_size;
-    std::vector<uint8_t> b(file_size, 0);
-    auto put32 = [&](size_t at, uint32_t v) {
-        for (int i = 0; i < 4; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
-    };
-    b[0] = 'B';
-    b[1] = 'M';
-    put32(2, file_size);
-    put32(10, 54);
-    put32(14, 40);
-    put32(18, static_cast<uint32_t>(width));
-    put32(22, static_cast<uint32_t>(height));
-    b[26] = 1;
-    b[28] = 24;
-    put32(34, data_size);
-    for (int y = 0; y < height; ++y)
-        for (int x = 0; x < width; ++x) {
-            uint8_t v = gray[static_cast<size_t>(height - 1 - y) * width + x];   // bottom-up rows
-            size_t at = 54 + static_cast<size_t>(y) * row + x * 3;
-            b[at] = b[at + 1] = b[at + 2] = v;
-        }
+inline void write_png(const fs::path& path, int width, int height, const std::vector<uint8_t>& gray) {
+    alzscan::test::PngImage image{width, height, 8, alzscan::test::PngColor::gray,
+                                  std::vector<uint16_t>(gray.begin(), gray.end())};
+    const std::vector<uint8_t> b = alzscan::test::encode_png(image);
     std::ofstream f(path, std::ios::binary);
     f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
 }
@@ -85,8 +69,8 @@ inline void write_synthetic_dataset(const fs::path& root, const std::map<std::st
             fs::create_directories(dir);
             for (int k = 0; k < n; ++k) {
                 char name[32];
-                std::snprintf(name, sizeof name, "img_%03d.bmp", k);
-                write_bmp(dir / name, size, size, synthetic_image(c, k + (part == "test" ? 500 : 0), size));
+                std::snprintf(name, sizeof name, "img_%03d.png", k);
+                write_png(dir / name, size, size, synthetic_image(c, k + (part == "test" ? 500 : 0), size));
             }
         }
 }

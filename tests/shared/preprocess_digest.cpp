@@ -1,12 +1,14 @@
-// preprocess_digest [DATA_DIR]: one line per case, "<name> <fnv1a64 of the float32 tensor bytes>",
-// for a fixed set of synthetic images and, when DATA_DIR/MANIFEST.tsv exists, every dataset
-// image. Built natively and as WebAssembly; scripts/compare_native_wasm.sh diffs the outputs to
+// preprocess_digest [DATA_DIR [FILE...]]: one line per case, "<name> <fnv1a64 of the float32
+// tensor bytes>" (or "<name> error <message>"), for the decoder versions, a fixed set of
+// synthetic images, each FILE (crafted and fixture files), and, when DATA_DIR/MANIFEST.tsv
+// exists, every dataset image. Built natively and as WebAssembly; scripts/compare_native_wasm.sh diffs the outputs to
 // prove the trainer and the browser produce the same bytes.
 #include <cinttypes>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "alzscan/image_decode.h"
 #include "alzscan/preprocess.h"
 #include "data_manifest.h"
 #include "image_writers.h"
@@ -47,6 +49,13 @@ std::vector<uint8_t> colour_png(int w, int h, PngColor color, int channels) {
     return encode_png(p);
 }
 
+std::vector<uint8_t> gray_pixels(int w, int h) {
+    std::vector<uint8_t> px;
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) px.push_back(pattern(x, y, 0));
+    return px;
+}
+
 std::vector<uint8_t> rgb_pixels(int w, int h) {
     std::vector<uint8_t> px;
     for (int y = 0; y < h; ++y)
@@ -59,6 +68,7 @@ std::vector<uint8_t> rgb_pixels(int w, int h) {
 
 int main(int argc, char** argv) {
     const std::string data_dir = argc > 1 ? argv[1] : ALZSCAN_DATA_DIR;
+    std::printf("decoders %s\n", decoder_versions().c_str());
     PreprocessSpec spec;  // 128x128, mean 0.5, std 0.5
     PreprocessSpec imagenet = spec;
     imagenet.mean = 0.449f;
@@ -74,18 +84,23 @@ int main(int argc, char** argv) {
         print_case("png_rgb_" + wh, colour_png(s[0], s[1], PngColor::rgb, 3), spec);
         print_case("png_rgba_" + wh, colour_png(s[0], s[1], PngColor::rgba, 4), spec);
         print_case("png_gray_alpha_" + wh, colour_png(s[0], s[1], PngColor::gray_alpha, 2), spec);
-        print_case("bmp_rgb_" + wh, encode_bmp_rgb(s[0], s[1], rgb_pixels(s[0], s[1])), spec);
         print_case("jpeg_rgb_q90_" + wh, encode_jpeg_stb(s[0], s[1], 3, rgb_pixels(s[0], s[1]), 90), spec);
-        std::vector<uint8_t> palette(256 * 3), idx;
-        for (int i = 0; i < 768; ++i) palette[i] = pattern(i, i / 3, 1);
-        for (int i = 0; i < s[0] * s[1]; ++i) idx.push_back(pattern(i % s[0], i / s[0], 2));
-        print_case("gif_" + wh, encode_gif(s[0], s[1], palette, {idx}), spec);
+        print_case("jpeg_gray_q75_" + wh, encode_jpeg_stb(s[0], s[1], 1, gray_pixels(s[0], s[1]), 75), spec);
     }
     PreprocessSpec small = spec;
     small.width = 96;
     small.height = 160;
     print_case("png_rgb_300x200_to_96x160", colour_png(300, 200, PngColor::rgb, 3), small);
     print_case("error_empty", {}, spec);
+    std::vector<uint8_t> file;
+    for (int i = 2; i < argc; ++i) {
+        const std::string path = argv[i];
+        const std::string name = "file_" + path.substr(path.find_last_of('/') + 1);
+        if (read_file(path, file))
+            print_case(name, file, spec);
+        else
+            std::printf("%s unreadable\n", name.c_str());
+    }
 
     std::string error;
     auto rows = read_manifest(data_dir + "/MANIFEST.tsv", &error);

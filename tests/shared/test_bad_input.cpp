@@ -63,14 +63,14 @@ TEST(BadInput, EmptyBuffer) {
 
 TEST(BadInput, NotAnImageNamesAcceptedFormats) {
     std::string e = decode_error(bytes_of("hello, this is a text file"));
-    EXPECT_HAS(e, "not a PNG, JPEG, BMP or GIF image");
+    EXPECT_HAS(e, "not a PNG or JPEG image");
     EXPECT_HAS(e, "starts with bytes 68 65 6C 6C");
     EXPECT_HAS(decode_error(bytes_of("%PDF-1.7 ...")), "looks like a PDF document");
     std::vector<uint8_t> dicom(200, 0);
     dicom[128] = 'D', dicom[129] = 'I', dicom[130] = 'C', dicom[131] = 'M';
     EXPECT_HAS(decode_error(dicom), "looks like a DICOM file");
     EXPECT_HAS(decode_error({'I', 'I', '*', 0, 1, 2, 3, 4}), "looks like a TIFF image");
-    EXPECT_HAS(decode_error({0x42}), "not a PNG, JPEG, BMP or GIF image");  // one byte "B"
+    EXPECT_HAS(decode_error({0x42}), "not a PNG or JPEG image");  // one byte "B"
 }
 
 TEST(BadInput, TruncatedPng) {
@@ -94,30 +94,9 @@ TEST(BadInput, TruncatedJpegIsNotSilentlyPadded) {
     }
 }
 
-TEST(BadInput, TruncatedBmpAndGif) {
-    std::vector<uint8_t> rgb(8 * 8 * 3, 100);
-    auto bmp = encode_bmp_rgb(8, 8, rgb);
-    std::vector<uint8_t> bmp_cut(bmp.begin(), bmp.end() - 5);
-    EXPECT_HAS(decode_error(bmp_cut), "the BMP file is truncated");
-    std::vector<uint8_t> bmp_header(bmp.begin(), bmp.begin() + 20);
-    EXPECT_HAS(decode_error(bmp_header), "the BMP file is truncated");
-
-    auto gif = encode_gif(8, 8, {0, 0, 0, 255, 255, 255}, {std::vector<uint8_t>(64, 1)});
-    ASSERT_TRUE(decode_gray(gif.data(), gif.size()).ok());
-    std::vector<uint8_t> gif_cut(gif.begin(), gif.end() - 6);
-    EXPECT_HAS(decode_error(gif_cut), "the GIF file is truncated");
-}
-
 TEST(BadInput, ZeroOrNegativeSize) {
     EXPECT_HAS(decode_error(gray_png(0, 4)), "the PNG header says 0x4 pixels: width and height must each be at least 1");
     EXPECT_HAS(decode_error(gray_png(5, 0)), "header says 5x0 pixels");
-    auto bmp = encode_bmp_rgb(2, 2, std::vector<uint8_t>(12, 50));
-    auto neg = bmp;
-    neg[18] = 0xFD, neg[19] = 0xFF, neg[20] = 0xFF, neg[21] = 0xFF;  // width -3
-    EXPECT_HAS(decode_error(neg), "the BMP header says -3x2 pixels");
-    auto gif = encode_gif(3, 3, {0, 0, 0}, {std::vector<uint8_t>(9, 0)});
-    gif[8] = gif[9] = 0;  // logical screen height 0
-    EXPECT_HAS(decode_error(gif), "the GIF header says 3x0 pixels");
     auto jpg = small_jpeg();
     set_jpeg_size(jpg, 0, 32);
     EXPECT_HAS(decode_error(jpg), "the JPEG header says 0x32 pixels");
@@ -173,19 +152,6 @@ TEST(BadInput, CorruptPixelData) {
     EXPECT_HAS(decode_error(png_bad_first), "the PNG file is corrupt: its first chunk is not the IHDR header");
 }
 
-TEST(BadInput, CompressedBmpIsNamedUnsupported) {
-    auto bmp = encode_bmp_rgb(2, 2, std::vector<uint8_t>(12, 50));
-    bmp[30] = 1;  // biCompression = BI_RLE8
-    EXPECT_HAS(decode_error(bmp), "this BMP is stored compressed (RLE inside BMP)");
-    bmp[30] = 5;  // BI_PNG
-    EXPECT_HAS(decode_error(bmp), "(PNG inside BMP)");
-}
-
-TEST(BadInput, GifWithoutAnyFrame) {
-    auto gif = encode_gif(2, 2, {0, 0, 0}, {});
-    EXPECT_HAS(decode_error(gif), "the GIF file has no image in it");
-}
-
 TEST(BadInput, PreprocessReportsTheSameMessage) {
     PreprocessSpec spec;
     spec.height = 64;
@@ -210,8 +176,7 @@ TEST(BadInput, RandomGarbageAfterValidMagicNeverCrashes) {
     // Deterministic pseudo-random bytes behind each magic number: any error is fine, a crash
     // or an abort is not (and under WebAssembly an abort would fail this binary).
     const std::vector<std::vector<uint8_t>> magics = {
-        {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}, {0xFF, 0xD8, 0xFF}, {'B', 'M'},
-        {'G', 'I', 'F', '8', '9', 'a'}};
+        {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}, {0xFF, 0xD8, 0xFF}};
     uint32_t state = 12345;
     int failures = 0;
     for (const auto& magic : magics) {
@@ -229,5 +194,5 @@ TEST(BadInput, RandomGarbageAfterValidMagicNeverCrashes) {
             }
         }
     }
-    EXPECT_GT(failures, 700);
+    EXPECT_GT(failures, 350);
 }
