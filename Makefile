@@ -19,7 +19,7 @@ SETUP_STAMP := $(BUILD)/.setup-done
 DEMO_STAMP  := $(BUILD)/.setup-demo-done
 ALZSCAN     := $(BUILD)/native/alzscan
 
-.PHONY: all setup setup-demo build native wasm wasm-app web web-demo test test-native test-wasm test-parity test-node test-browser \
+.PHONY: all setup setup-demo build native wasm wasm-app web web-demo test test-native test-wasm test-parity test-sanitize test-node test-browser \
         demo fuzz train train-hf export bench bench-train bench-web bench-kernels experiments clean
 
 all: build
@@ -56,7 +56,7 @@ web-demo: wasm-app
 	$(ASSEMBLE_WEB)
 
 test: build
-	$(MAKE) --no-print-directory test-native test-wasm test-parity test-node test-browser
+	$(MAKE) --no-print-directory test-native test-wasm test-parity test-sanitize test-node test-browser
 
 test-native:
 	ctest --test-dir $(BUILD) $(CTEST_ARGS)
@@ -64,6 +64,14 @@ test-wasm:
 	ctest --test-dir $(WASM_BUILD) $(CTEST_ARGS)
 test-parity:
 	bash scripts/compare_native_wasm.sh $(BUILD) $(WASM_BUILD) $(DATA)
+# shared/ and its decoders (from Debian's sources) under ASan + UBSan: shared/'s suites and the
+# regression corpus (tests/sanitize). clang-14 from make setup.
+SANITIZE_BUILD ?= build-sanitize
+test-sanitize: $(SETUP_STAMP)
+	cmake -S tests/sanitize -B $(SANITIZE_BUILD) -G Ninja -DCMAKE_C_COMPILER=clang-14 \
+	  -DCMAKE_CXX_COMPILER=clang++-14 -DALZSCAN_DATA_DIR=$(abspath $(DATA))
+	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
+	ctest --test-dir $(SANITIZE_BUILD) $(CTEST_ARGS)
 test-node:
 	ALZSCAN=$(abspath $(ALZSCAN)) WASM_BUILD=$(abspath $(WASM_BUILD)) DATA=$(abspath $(DATA)) \
 	  node --test tests/node/
@@ -97,8 +105,9 @@ bench-train: native
 bench-kernels: $(SETUP_STAMP)
 	node scripts/bench_ort_kernels.mjs $(DEFAULT_MODEL)/model.onnx
 
-# libFuzzer + ASan/UBSan over shared/ (scripts/fuzz.sh): image decode -> resize -> normalise and
-# the model.json spec parser, FUZZ_SECONDS each, seeded from the dataset. Not part of make test.
+# libFuzzer + ASan/UBSan over shared/ and its decoders (scripts/fuzz.sh): image decode -> resize ->
+# normalise, seeded with JPEG slices and, separately, the same slices as PNG, and the model.json
+# spec parser; FUZZ_SECONDS each. Not part of make test.
 FUZZ_SECONDS ?= 600
 fuzz: $(SETUP_STAMP)
 	bash scripts/fuzz.sh $(DATA) $(FUZZ_SECONDS)
@@ -140,4 +149,4 @@ export: native
 	  --eval-json $(DEFAULT_MODEL)/eval_kaggle.json
 
 clean:
-	rm -rf $(BUILD) $(WASM_BUILD)
+	rm -rf $(BUILD) $(WASM_BUILD) $(SANITIZE_BUILD) build-fuzz

@@ -1,11 +1,12 @@
-# libjpeg-turbo, libpng and zlib compiled from Debian's source packages, for the WebAssembly build.
+# libjpeg-turbo, libpng and zlib compiled from Debian's source packages: for the WebAssembly build,
+# and for the sanitizer build (tests/sanitize), where ASan and UBSan must see inside the decoders.
 # scripts/setup.sh unpacks the versions Debian 12 ships (the same the native build links from
 # libjpeg62-turbo-dev, libpng-dev and zlib1g-dev) under third_party/, with Debian's patches.
 # The configuration matches Debian's native builds (libjpeg API 6.2, 8-bit samples), with SIMD
-# off: libjpeg-turbo's SIMD kernels give the same bits as its C code for the accurate integer IDCT
-# alzscan asks for, and tests/shared's parity check compares the two sides on the dataset.
+# off; the native side runs Debian's build with its C kernels too (shared/src/codec_jpeg.cpp), and
+# scripts/compare_native_wasm.sh compares the two sides on the dataset and on crafted files.
 # Arithmetic decoding is left out: alzscan refuses arithmetic-coded JPEG from the header.
-set(ALZSCAN_CODECS_SOURCE_DIR ${CMAKE_SOURCE_DIR}/third_party CACHE PATH
+set(ALZSCAN_CODECS_SOURCE_DIR ${CMAKE_CURRENT_LIST_DIR}/../third_party CACHE PATH
     "Folder holding libjpeg-turbo/, libpng/ and zlib/ source trees (scripts/setup.sh fetches them)")
 foreach(dir libjpeg-turbo/jdapimin.c libpng/png.c zlib/inflate.c)
   if(NOT EXISTS ${ALZSCAN_CODECS_SOURCE_DIR}/${dir})
@@ -16,8 +17,8 @@ endforeach()
 
 set(_zlib ${ALZSCAN_CODECS_SOURCE_DIR}/zlib)
 add_library(alzscan_zlib STATIC
-  ${_zlib}/adler32.c ${_zlib}/crc32.c ${_zlib}/inffast.c ${_zlib}/inflate.c ${_zlib}/inftrees.c
-  ${_zlib}/zutil.c)
+  ${_zlib}/adler32.c ${_zlib}/crc32.c ${_zlib}/deflate.c ${_zlib}/inffast.c ${_zlib}/inflate.c
+  ${_zlib}/inftrees.c ${_zlib}/trees.c ${_zlib}/zutil.c)
 target_include_directories(alzscan_zlib SYSTEM PUBLIC ${_zlib})
 target_compile_definitions(alzscan_zlib PRIVATE HAVE_UNISTD_H HAVE_STDARG_H)
 target_compile_options(alzscan_zlib PRIVATE -w)
@@ -31,7 +32,7 @@ file(WRITE ${_png_conf}/pnglibconf.h "${_png_conf_text}")
 add_library(alzscan_libpng STATIC
   ${_png}/png.c ${_png}/pngerror.c ${_png}/pngget.c ${_png}/pngmem.c ${_png}/pngread.c
   ${_png}/pngrio.c ${_png}/pngrtran.c ${_png}/pngrutil.c ${_png}/pngset.c ${_png}/pngtrans.c
-  ${_png}/pngpread.c)
+  ${_png}/pngpread.c ${_png}/pngwrite.c ${_png}/pngwio.c ${_png}/pngwtran.c ${_png}/pngwutil.c)
 target_include_directories(alzscan_libpng SYSTEM PUBLIC ${_png} ${_png_conf})
 target_compile_definitions(alzscan_libpng PRIVATE PNG_ARM_NEON_OPT=0 PNG_POWERPC_VSX_OPT=0
                            PNG_INTEL_SSE_OPT=0 PNG_MIPS_MSA_OPT=0)
@@ -53,7 +54,7 @@ function(alzscan_jpeg_config_headers src out)
   set(INLINE "__inline__ __attribute__((always_inline))")
   set(THREAD_LOCAL "")
   set(CMAKE_PROJECT_NAME libjpeg-turbo)
-  set(SIZE_T 4)
+  math(EXPR SIZE_T "${CMAKE_SIZEOF_VOID_P}")
   set(HAVE_BUILTIN_CTZL 1)
   set(COPYRIGHT_YEAR "1991-2023")
   foreach(h jconfig.h jconfigint.h jversion.h)

@@ -25,7 +25,7 @@ MORE_PACKAGES=(
   build-essential ccache pkg-config git
   libtorch-dev libonnx-dev libprotobuf-dev protobuf-compiler
   libgtest-dev googletest libstb-dev libopenblas0 libimgui-dev
-  libjpeg62-turbo-dev libpng-dev zlib1g-dev
+  libjpeg62-turbo-dev libpng-dev zlib1g-dev clang-14 libclang-rt-14-dev
   chromium python3-torch python3-numpy python3-pil
 )
 packages=("${DEMO_PACKAGES[@]}")

@@ -2,6 +2,8 @@
 // (these suites also run as WebAssembly, where an abort would fail the test binary).
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "alzscan/image_decode.h"
@@ -195,4 +197,21 @@ TEST(BadInput, RandomGarbageAfterValidMagicNeverCrashes) {
         }
     }
     EXPECT_GT(failures, 350);
+}
+
+TEST(BadInput, RegressionFilesAreRefusedWithTheDecodersWords) {
+    // tests/fuzz/regressions/make_regressions.py: the edits that broke stb_image, on a synthetic
+    // gradient. libjpeg-turbo names each defect; the walk names the cut.
+    const std::pair<const char*, const char*> cases[] = {
+        {"dht_counts_overflow.jpg", "the decoder stopped with \"Bogus Huffman table definition\""},
+        {"no_dqt.jpg", "the decoder stopped with \"Quantization table 0x00 was not defined\""},
+        {"progressive_undefined_table.jpg", "the decoder stopped with \"Huffman table 0x00 was not defined\""},
+        {"truncated.jpg", "the JPEG file is truncated: it ends after 1026 bytes, inside the image data"},
+    };
+    for (const auto& [name, message] : cases) {
+        std::ifstream f(std::string(ALZSCAN_REGRESSIONS_DIR) + "/" + name, std::ios::binary);
+        ASSERT_TRUE(f) << name << " missing from " << ALZSCAN_REGRESSIONS_DIR;
+        const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), {});
+        for (int again = 0; again < 2; ++again) EXPECT_HAS(decode_error(bytes), message) << name;
+    }
 }
