@@ -38,6 +38,7 @@ for f in ort.wasm.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm
 done
 
 if [ -f "$MODEL_DIR/model.onnx" ] && [ -f "$MODEL_DIR/model.json" ]; then
+  node scripts/verify_model.mjs "$MODEL_DIR" || die "refusing to ship that model"
   cp "$MODEL_DIR/model.onnx" "$MODEL_DIR/model.json" "$WEB_OUT/model/"
 else
   echo "assemble_web: WARNING: $MODEL_DIR/model.{onnx,json} missing: the page will say so (make train && make export)" >&2

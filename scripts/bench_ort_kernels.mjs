@@ -16,6 +16,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import ortNode from "onnxruntime-node";
 import { ortSessionConfig, webSessionOptions } from "../web/ort_session_config.mjs";
+import { verifyModelDir } from "./verify_model.mjs";
 
 // Deterministic input values in [-1, 1] (the model's normalised range).
 const syntheticInput = (n) => new Float32Array(n).map((_, i) => Math.sin(i * 0.37));
@@ -53,6 +54,15 @@ for (const m of args.models) {
   if (!fs.existsSync(m)) {
     console.error(`bench_ort_kernels: ${m}: no such file (make export writes models/default/model.onnx)`);
     process.exit(1);
+  }
+  // A model.onnx beside its model.json must be the file that model.json describes.
+  if (path.basename(m) === "model.onnx" && fs.existsSync(path.join(path.dirname(m), "model.json"))) {
+    try {
+      verifyModelDir(path.dirname(m));
+    } catch (e) {
+      console.error(`bench_ort_kernels: ${e.message}`);
+      process.exit(1);
+    }
   }
 }
 

@@ -15,6 +15,7 @@ import ort from "onnxruntime-node";
 import { launchBrowser } from "../tests/browser/harness.mjs";
 import { ortSessionConfig, webSessionOptions } from "../web/ort_session_config.mjs";
 import { startServer } from "../web/server.mjs";
+import { verifyModelDir } from "./verify_model.mjs";
 
 const args = { webOut: "build/web", data: "../shared/data/alzheimer_mri", images: 40, warmup: 5, threads: 0 };
 for (let i = 2; i < process.argv.length; ++i) {
@@ -100,7 +101,7 @@ try {
     { tensor: browserRuns[0].tensor, runs: 50 });
 
   // Native: onnxruntime-node on the identical tensors, with as many threads as the page's ORT.
-  const model = JSON.parse(fs.readFileSync(path.join(webOut, "model/model.json"), "utf8"));
+  const model = verifyModelDir(path.join(webOut, "model"));
   const { height: h, width: w, name: inputName = "input" } = model.input;
   // The page's session config (web/ort_session_config.mjs: int8 weights dequantized once, at load).
   const session = await ort.InferenceSession.create(path.join(webOut, "model/model.onnx"), {

@@ -510,6 +510,12 @@ ExportResult export_model(const LoadedModel& m, const std::string& out_dir, Weig
     r.onnx_bytes = static_cast<int64_t>(bytes.size());
     r.model_json = make_model_json(m, r.onnx_sha256, r.onnx_bytes, weights);
     write_file_atomically(r.onnx_path, bytes);
+    // model.json vouches for model.onnx: check the file as a reader will get it, before writing it.
+    std::string written;
+    if (!read_text_file(r.onnx_path, written) || sha256_hex(written.data(), written.size()) != r.onnx_sha256)
+        throw std::runtime_error(r.onnx_path + ": reads back different from what was written (" +
+                                 std::to_string(written.size()) + " of " + std::to_string(bytes.size()) +
+                                 " bytes); model.json not written; check the disk and export again");
     write_file_atomically(r.json_path, r.model_json.dump(2) + "\n");
     return r;
 }

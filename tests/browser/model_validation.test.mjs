@@ -52,8 +52,9 @@ function rootWithModelJson(edit) {
 async function readyOutcome(root, { url = null, context = browser.context } = {}) {
   const server = url ? null : await startServer({ root, port: 0, symlinkTargets: [WEB_OUT] });
   const page = await context.newPage();
-  const pageErrors = [];
+  const pageErrors = [], warnings = [];
   page.on("pageerror", (e) => pageErrors.push(e.message));
+  page.on("console", (m) => { if (m.type() === "warning") warnings.push(m.text()); });
   await page.addInitScript(() => {
     window.__unhandled = [];
     window.addEventListener("unhandledrejection", (e) => window.__unhandled.push(String(e.reason?.message ?? e.reason)));
@@ -66,7 +67,7 @@ async function readyOutcome(root, { url = null, context = browser.context } = {}
     const after = await page.evaluate(() => ({
       unhandled: window.__unhandled, fallback: !document.getElementById("fallback").hidden, secure: isSecureContext,
     }));
-    return { ...r, ...after, pageErrors };
+    return { ...r, ...after, pageErrors, warnings };
   } finally {
     await page.close();
     await server?.close();
@@ -160,6 +161,13 @@ test("an onnx_sha256 that is no SHA-256 is refused", async () => {
   const r = await readyOutcome(rootWithModelJson((m) => ({ ...m, onnx_sha256: "abc" })));
   assert.equal(r.ok, false);
   assert.match(r.error, /^model\.json: onnx_sha256 is not a SHA-256/);
+});
+
+test("a model.json without onnx_sha256 (hand-written) still loads, with a warning that model.onnx is unverified", async () => {
+  const r = await readyOutcome(rootWithModelJson(({ onnx_sha256, onnx_bytes, ...m }) => m));
+  assert.equal(r.ok, true, r.error);
+  assert.ok(r.warnings.some((w) => /model\.json has no onnx_sha256: model\.onnx is used unverified/.test(w)), JSON.stringify(r.warnings));
+  assert.deepEqual([r.pageErrors, r.unhandled], [[], []]);
 });
 
 test("a missing model.json is a clear error in the UI, with no unhandled rejection or page error", async () => {

@@ -1,0 +1,48 @@
+// Checks that DIR/model.onnx is the file DIR/model.json describes (its onnx_sha256 and
+// onnx_bytes, written by `alzscan export`), so the numbers beside a model are that model's.
+//   node scripts/verify_model.mjs DIR         exit 0 (prints nothing) or 1 with one line
+//   import { verifyModelDir } from "./verify_model.mjs"; verifyModelDir(dir)   // throws Error
+// A model.json without onnx_sha256 (written by hand) passes with a warning on stderr.
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export function verifyModelDir(dir) {
+  const jsonPath = path.join(dir, "model.json");
+  const onnxPath = path.join(dir, "model.onnx");
+  let model;
+  try {
+    model = JSON.parse(fs.readFileSync(jsonPath, "utf8"));
+  } catch (e) {
+    throw new Error(`${jsonPath}: ${e.code === "ENOENT" ? "missing" : e.message}; hint: make export`);
+  }
+  if (!fs.existsSync(onnxPath)) throw new Error(`${onnxPath}: missing; hint: make export`);
+  const bytes = fs.readFileSync(onnxPath);
+  const want = typeof model.onnx_sha256 === "string" ? model.onnx_sha256.toLowerCase() : "";
+  if (!want) {
+    console.warn(`warning: ${jsonPath} has no onnx_sha256: ${onnxPath} is used unverified`);
+    return model;
+  }
+  if (!/^[0-9a-f]{64}$/.test(want))
+    throw new Error(`${jsonPath}: onnx_sha256 is not a SHA-256 (64 hex digits): ${JSON.stringify(model.onnx_sha256).slice(0, 80)}`);
+  const got = crypto.createHash("sha256").update(bytes).digest("hex");
+  const sizeWrong = Number.isInteger(model.onnx_bytes) && model.onnx_bytes !== bytes.length;
+  if (got !== want || sizeWrong)
+    throw new Error(`${onnxPath} does not match ${jsonPath} (sha256 ${got.slice(0, 12)}…≠${want.slice(0, 12)}…` +
+      `${sizeWrong ? `, ${bytes.length} bytes≠${model.onnx_bytes}` : ""}): not the model its card describes; rebuild with make export`);
+  return model;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  if (process.argv.length !== 3) {
+    console.error("usage: node scripts/verify_model.mjs MODEL_DIR");
+    process.exit(2);
+  }
+  try {
+    verifyModelDir(process.argv[2]);
+  } catch (e) {
+    console.error(e.message);
+    process.exit(1);
+  }
+}
