@@ -3,7 +3,7 @@
 namespace alzscan {
 
 void add_data_options(CliArgs& args) {
-    for (const SharedOption& o : {kDataOption, kSplitFileOption, kSplitColumnOption})
+    for (const SharedOption& o : {kDataOption, kSplitFileOption, kSplitColumnOption, kTestFoldOption})
         args.option(o.name, o.default_value, o.help);
 }
 

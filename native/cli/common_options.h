@@ -27,10 +27,13 @@ inline constexpr SharedOption kSplitFileOption{
     "split-file", "", "TSV reassigning train/test by relative_path (e.g. KAGGLE_SPLIT.tsv)"};
 inline constexpr SharedOption kSplitColumnOption{
     "split-column", "", "column of --split-file holding train|test|val (e.g. kaggle_split)"};
+inline constexpr SharedOption kTestFoldOption{
+    "test-fold", "-1",
+    "with a --split-column of fold numbers (e.g. SUBJECTS.tsv, subject_fold): this fold is test, the others train"};
 inline constexpr SharedOption kDeviceOption{"device", "auto", "auto | cpu | cuda"};
 inline constexpr SharedOption kThreadsOption{"threads", "1", "compute threads"};
 
-void add_data_options(CliArgs& args);   // --data, --split-file, --split-column
+void add_data_options(CliArgs& args);   // --data, --split-file, --split-column, --test-fold
 void add_device_option(CliArgs& args, const char* default_device = kDeviceOption.default_value);
 void add_threads_option(CliArgs& args);
 

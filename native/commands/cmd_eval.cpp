@@ -46,6 +46,7 @@ int eval(int argc, char** argv) {
         opt.dir = args.get("data");
         opt.split_file = args.get("split-file");
         opt.split_column = args.get("split-column");
+        opt.test_fold = static_cast<int>(args.get_int("test-fold"));
         opt.strict = args.is_set("strict");
         opt.spec = model.spec;
         opt.load_train = which == "train";
@@ -73,7 +74,7 @@ int eval(int argc, char** argv) {
                 {"model", model.meta.value("model", nlohmann::json::object())},
                 {"classes", ds.class_names},
                 {"data", {{"dir", ds.dir}, {"split", ds.split_kind}, {"split_file", opt.split_file},
-                          {"split_column", opt.split_column}, {"digest", ds.digest},
+                          {"split_column", opt.split_column}, {"test_fold", opt.test_fold}, {"digest", ds.digest},
                           {"skipped", ds.skipped}}},
                 {"split", which},
                 {which, eval_json(r, ds.class_names)}};

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -25,6 +26,7 @@ struct Entry {
     int label = -1;
     std::string split;   // "train" | "val" | "test"
     uint64_t file_size = 0;
+    std::string group;   // --groups: the person (or other unit) the image belongs to
 };
 
 bool is_image_file(const fs::path& p) {
@@ -67,46 +69,82 @@ std::vector<std::string> split_tabs(const std::string& line) {
     return out;
 }
 
-void apply_split_file(const DatasetOptions& opt, const std::vector<std::string>& classes,
-                      std::vector<Entry>& entries) {
-    const std::string& path = opt.split_file;
-    if (opt.split_column.empty())
-        throw DatasetError(path + ": --split-file needs --split-column NAME (e.g. kaggle_split)");
-    std::ifstream in(path);
-    if (!in) throw DatasetError(path + ": cannot open split file; hint: check the path");
-    std::string line;
-    if (!std::getline(in, line)) throw DatasetError(path + ": empty split file (no header row)");
-    std::vector<std::string> header = split_tabs(line);
-    auto column = [&](const std::string& name) -> int {
+// A tab-separated file with a header row (split files, group files), read whole.
+struct Tsv {
+    std::string path;
+    std::vector<std::string> header;
+    std::vector<std::pair<int, std::vector<std::string>>> rows;   // (line number, cells), blank lines left out
+
+    int column(const std::string& name) const {
         for (size_t i = 0; i < header.size(); ++i)
             if (header[i] == name) return static_cast<int>(i);
         return -1;
-    };
-    int path_col = column("relative_path"), split_col = column(opt.split_column),
-        class_col = column("class");
-    if (path_col < 0)
-        throw DatasetError(path + ": no 'relative_path' column in the header (has: " + join(header) + ")");
-    if (split_col < 0)
-        throw DatasetError(path + ": no column '" + opt.split_column + "' in the header (has: " +
-                           join(header) + "); hint: --split-column names one of them");
+    }
+    int require_column(const std::string& name, const std::string& hint) const {
+        const int c = column(name);
+        if (c < 0)
+            throw DatasetError(path + ": no column '" + name + "' in the header (has: " + join(header) + ")" + hint);
+        return c;
+    }
+};
 
-    std::map<std::string, size_t> index;
-    for (size_t i = 0; i < entries.size(); ++i) index[entries[i].relative_path] = i;
-    std::vector<bool> listed(entries.size(), false);
+Tsv read_tsv(const std::string& path, const char* what) {
+    std::ifstream in(path);
+    if (!in) throw DatasetError(path + ": cannot open " + what + "; hint: check the path");
+    Tsv t;
+    t.path = path;
+    std::string line;
+    if (!std::getline(in, line)) throw DatasetError(path + ": empty " + what + " (no header row)");
+    t.header = split_tabs(line);
     int line_no = 1;
     while (std::getline(in, line)) {
         ++line_no;
         if (line.empty() || line == "\r") continue;
         std::vector<std::string> cells = split_tabs(line);
+        if (cells.size() < t.header.size())
+            throw DatasetError(path + ":" + std::to_string(line_no) + ": row has " + std::to_string(cells.size()) +
+                               " cells, header has " + std::to_string(t.header.size()));
+        t.rows.emplace_back(line_no, std::move(cells));
+    }
+    return t;
+}
+
+// The split a row's value names: train | val | test, or with --test-fold K a fold number
+// (K: test, any other fold: train).
+std::string split_of(const DatasetOptions& opt, const std::string& value, const std::string& rel,
+                     const std::string& where) {
+    if (opt.test_fold < 0) {
+        if (value != "train" && value != "test" && value != "val")
+            throw DatasetError(where + ": split value '" + value + "' for " + rel +
+                               " is not train, val or test; hint: a column of fold numbers needs --test-fold K");
+        return value;
+    }
+    char* end = nullptr;
+    const long fold = std::strtol(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || fold < 0)
+        throw DatasetError(where + ": fold '" + value + "' for " + rel + " is not a fold number; hint: --test-fold " +
+                           "needs --split-column to name a column of fold numbers (e.g. subject_fold)");
+    return fold == opt.test_fold ? "test" : "train";
+}
+
+void apply_split_file(const DatasetOptions& opt, const std::vector<std::string>& classes,
+                      std::vector<Entry>& entries) {
+    const std::string& path = opt.split_file;
+    if (opt.split_column.empty())
+        throw DatasetError(path + ": --split-file needs --split-column NAME (e.g. kaggle_split)");
+    const Tsv tsv = read_tsv(path, "split file");
+    const int path_col = tsv.require_column("relative_path", "");
+    const int split_col = tsv.require_column(opt.split_column, "; hint: --split-column names one of them");
+    const int class_col = tsv.column("class");
+
+    std::map<std::string, size_t> index;
+    for (size_t i = 0; i < entries.size(); ++i) index[entries[i].relative_path] = i;
+    std::vector<bool> listed(entries.size(), false);
+    bool any_test = false;
+    for (const auto& [line_no, cells] : tsv.rows) {
         const std::string where = path + ":" + std::to_string(line_no);
-        if (static_cast<int>(cells.size()) <= std::max({path_col, split_col, class_col}))
-            throw DatasetError(where + ": row has " + std::to_string(cells.size()) + " cells, header has " +
-                               std::to_string(header.size()));
         const std::string& rel = cells[path_col];
-        const std::string& split = cells[split_col];
-        if (split != "train" && split != "test" && split != "val")
-            throw DatasetError(where + ": split value '" + split + "' for " + rel +
-                               " is not train, val or test");
+        const std::string split = split_of(opt, cells[split_col], rel, where);
         std::string folder_class = fs::path(rel).parent_path().filename().string();
         if (class_col >= 0) {
             const std::string& cls = cells[class_col];
@@ -125,11 +163,51 @@ void apply_split_file(const DatasetOptions& opt, const std::vector<std::string>&
                                "; hint: is the split file for this dataset?");
         entries[it->second].split = split;
         listed[it->second] = true;
+        any_test = any_test || split == "test";
     }
     for (size_t i = 0; i < entries.size(); ++i)
         if (!listed[i])
             throw DatasetError(path + ": does not list " + entries[i].relative_path + " (found under " +
                                opt.dir + "); hint: every image must have a row");
+    if (opt.test_fold >= 0 && !any_test)
+        throw DatasetError(path + ": no row of column '" + opt.split_column + "' is fold " +
+                           std::to_string(opt.test_fold) + "; hint: --test-fold names one of its folds");
+}
+
+// --groups: each image's group from the file's group column. Every image must have one.
+void apply_groups(const DatasetOptions& opt, std::vector<Entry>& entries) {
+    const std::string& path = opt.groups_file;
+    const Tsv tsv = read_tsv(path, "groups file");
+    const int path_col = tsv.require_column("relative_path", "");
+    const int group_col = tsv.require_column(opt.group_column, "; hint: --group-column names one of them");
+    std::map<std::string, size_t> index;
+    for (size_t i = 0; i < entries.size(); ++i) index[entries[i].relative_path] = i;
+    for (const auto& [line_no, cells] : tsv.rows) {
+        auto it = index.find(cells[path_col]);
+        if (it == index.end())
+            throw DatasetError(path + ":" + std::to_string(line_no) + ": " + cells[path_col] + " is not an image under " +
+                               opt.dir + "; hint: is the groups file for this dataset?");
+        if (cells[group_col].empty())
+            throw DatasetError(path + ":" + std::to_string(line_no) + ": empty group for " + cells[path_col]);
+        entries[it->second].group = cells[group_col];
+    }
+    for (const Entry& e : entries)
+        if (e.group.empty())
+            throw DatasetError(path + ": no group for " + e.relative_path + " (found under " + opt.dir +
+                               "); hint: every image must have a row");
+}
+
+// No group may have images in two parts (train, val, test): a person seen in training would be
+// scored as new. Names the first group that does, and where.
+void check_groups_disjoint(const std::vector<Entry>& entries) {
+    std::map<std::string, std::pair<std::string, std::string>> first;   // group -> (split, path)
+    for (const Entry& e : entries) {
+        auto [it, inserted] = first.emplace(e.group, std::make_pair(e.split, e.relative_path));
+        if (!inserted && it->second.first != e.split)
+            throw DatasetError("group '" + e.group + "' has images in " + it->second.first + " (" + it->second.second +
+                               ") and in " + e.split + " (" + e.relative_path +
+                               "); hint: the split file must keep each group in one fold");
+    }
 }
 
 // Union-find over same-class pairs closer than rmse (at about 64x64): pseudo-subjects.
@@ -186,10 +264,34 @@ std::vector<int64_t> pseudo_subject_groups(const std::vector<const uint8_t*>& im
     return group;
 }
 
+// Whole groups of one class, seeded-shuffled, until `quota` images are held out; the last group
+// always stays in train, so a class with one group holds none out (a line in notes).
+template <class Shuffle>
+void take_whole_groups(const std::vector<size_t>& idx, const std::vector<int64_t>& groups,
+                       std::vector<int64_t> class_groups, size_t quota, Shuffle& shuffle, const std::string& name,
+                       std::vector<std::string>& notes, std::vector<bool>& is_val) {
+    if (class_groups.size() < 2) {
+        notes.push_back("class '" + name + "': its " + std::to_string(idx.size()) + " train images are one group, "
+                        "none held out for validation (validation scores leave it out); hint: a fold with more "
+                        "people of this class in train, or more data");
+        return;
+    }
+    shuffle(class_groups);
+    size_t taken = 0;
+    for (size_t k = 0; k + 1 < class_groups.size() && taken < quota; ++k)
+        for (size_t i : idx)
+            if (groups[i] == class_groups[k]) {
+                is_val[i] = true;
+                ++taken;
+            }
+}
+
 // Picks validation members among the train candidates (see dataset.h). Returns a flag per candidate;
 // classes carved otherwise than val_mode promises get a line in ds.val_notes.
+// given_groups: the groups are real (--groups), not pseudo-subjects: whole groups only, at least
+// one left in train per class, and a class with one group holds none out.
 std::vector<bool> choose_validation(const std::vector<int>& labels, const std::vector<int64_t>* groups,
-                                    double fraction, uint64_t seed, Dataset& ds) {
+                                    bool given_groups, double fraction, uint64_t seed, Dataset& ds) {
     const int num_classes = static_cast<int>(ds.class_names.size());
     std::vector<bool> is_val(labels.size(), false);
     if (fraction <= 0) return is_val;
@@ -214,6 +316,10 @@ std::vector<bool> choose_validation(const std::vector<int>& labels, const std::v
             for (size_t i : idx) class_groups.push_back((*groups)[i]);
             std::sort(class_groups.begin(), class_groups.end());
             class_groups.erase(std::unique(class_groups.begin(), class_groups.end()), class_groups.end());
+        }
+        if (given_groups) {
+            take_whole_groups(idx, *groups, class_groups, quota, shuffle, ds.class_names[c], ds.val_notes, is_val);
+            continue;
         }
         if (!groups || class_groups.size() < 5) {
             if (groups) {
@@ -362,12 +468,20 @@ void carve_validation(const DatasetOptions& opt, const Decoded& d, std::vector<E
             labels.push_back(entries[d.entry[i]].label);
             pixels.push_back(d.pixels.data() + i * H * W);
         }
+    const bool given = !opt.groups_file.empty();
     std::vector<int64_t> groups;
-    if (opt.val_mode == "grouped")
+    if (given) {
+        std::map<std::string, int64_t> ids;
+        for (size_t i : candidates)
+            groups.push_back(ids.emplace(entries[d.entry[i]].group, static_cast<int64_t>(ids.size())).first->second);
+        ds.train_groups = static_cast<int64_t>(ids.size());
+    } else if (opt.val_mode == "grouped") {
         groups = pseudo_subject_groups(pixels, labels, static_cast<int>(H), static_cast<int>(W), opt.group_rmse,
                                        ds.train_groups);
+    }
+    const bool use_groups = given || opt.val_mode == "grouped";
     std::vector<bool> is_val =
-        choose_validation(labels, opt.val_mode == "grouped" ? &groups : nullptr, opt.val_fraction, opt.seed, ds);
+        choose_validation(labels, use_groups ? &groups : nullptr, given, opt.val_fraction, opt.seed, ds);
     for (size_t i = 0; i < candidates.size(); ++i)
         if (is_val[i]) entries[d.entry[candidates[i]]].split = "val";
 }
@@ -406,16 +520,26 @@ Dataset load_dataset(const DatasetOptions& opt) {
                            " class folders, need at least 2; " + kLayoutHint);
     std::vector<Entry> entries = list_entries(root, ds.class_names);
     ds.digest = entries_digest(entries);
+    if (opt.test_fold >= 0 && opt.split_file.empty())
+        throw DatasetError("--test-fold " + std::to_string(opt.test_fold) +
+                           " needs --split-file TSV --split-column COLUMN (e.g. SUBJECTS.tsv, subject_fold)");
     if (!opt.split_file.empty()) {
         apply_split_file(opt, ds.class_names, entries);
-        ds.split_kind = (opt.split_column == "kaggle_split") ? "kaggle" : "custom";
+        ds.split_kind = opt.test_fold >= 0            ? "fold"
+                        : opt.split_column == "kaggle_split" ? "kaggle"
+                                                             : "custom";
     } else {
         ds.split_kind = "hf";
+    }
+    if (!opt.groups_file.empty()) {
+        apply_groups(opt, entries);
+        check_groups_disjoint(entries);
     }
     if (opt.val_mode != "random" && opt.val_mode != "grouped")
         throw DatasetError("--val-mode " + opt.val_mode + ": expected random or grouped");
     const Decoded decoded = decode_entries(opt, entries, ds);
     carve_validation(opt, decoded, entries, ds);
+    if (!opt.groups_file.empty()) check_groups_disjoint(entries);
     fill_split("train", opt, decoded, entries, ds.class_names.size(), ds.train);
     fill_split("val", opt, decoded, entries, ds.class_names.size(), ds.val);
     fill_split("test", opt, decoded, entries, ds.class_names.size(), ds.test);

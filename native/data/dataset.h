@@ -34,6 +34,14 @@
 //              bench/alz_data.py (Python's RNG differs, so the exact draw does too).
 //              Tiny data (a few images per class) thus still loads; each class that fell back
 //              gets a line in `val_notes` and is counted in `val_random_classes`.
+// Groups (groups_file, group_column; e.g. SUBJECTS.tsv's `subject`): every image must have a
+// row. Validation takes whole groups of each class (seeded shuffle) until the quota of images is
+// met, always leaving one group of the class in train (a class with one group holds none out: a
+// line in `val_notes`); val_mode and the pseudo-subjects are not used. No group may have images in
+// two of train, val and test: checked after the split file and after the carve, with an error
+// naming the group and two of its images.
+// Folds (test_fold >= 0 with split_file/split_column, e.g. SUBJECTS.tsv's `subject_fold`): the
+// column holds fold numbers; fold test_fold is test, every other fold train (split_kind "fold").
 // A class with fewer than 2 train images holds none out (a line in `val_notes` too).
 //
 // Unreadable images are skipped and listed in `skipped` ("PATH: reason"), or with `strict`
@@ -67,6 +75,9 @@ struct DatasetOptions {
     std::string dir;
     std::string split_file;      // empty: the folders' own train/test
     std::string split_column;    // required with split_file
+    int test_fold = -1;          // >= 0: split_column holds fold numbers; this fold is test, the rest train
+    std::string groups_file;     // TSV: relative_path + group_column (e.g. SUBJECTS.tsv)
+    std::string group_column = "subject";
     double val_fraction = 0.0;   // 0..0.9
     std::string val_mode = "random";   // random | grouped
     double group_rmse = 20.0;    // grouped: gray levels
@@ -90,11 +101,11 @@ struct DatasetSplit {
 
 struct Dataset {
     std::string dir;
-    std::string split_kind;           // "hf" (folders as found), "kaggle", "custom"
+    std::string split_kind;           // "hf" (folders as found), "kaggle", "fold", "custom"
     std::vector<std::string> class_names;
     DatasetSplit train, val, test;
     std::vector<std::string> skipped; // "PATH: reason"
-    int64_t train_groups = 0;         // grouped val_mode: pseudo-subjects among train+val
+    int64_t train_groups = 0;         // groups (given, or grouped val_mode's pseudo-subjects) among train+val
     int64_t val_random_classes = 0;   // grouped val_mode: classes carved at random (< 5 pseudo-subjects)
     // One line per class whose validation carve is not what val_mode promises, naming the class,
     // its counts and a hint, e.g. "class 'beta': 3 train images in 2 pseudo-subject(s), fewer than

@@ -57,8 +57,12 @@ const std::vector<OptionDef>& option_table() {
         def(kDataOption.name, kDataOption.help, ALZSCAN_FIELD(data_dir)),
         def(kSplitFileOption.name, kSplitFileOption.help, ALZSCAN_FIELD(split_file)),
         def(kSplitColumnOption.name, kSplitColumnOption.help, ALZSCAN_FIELD(split_column)),
+        def(kTestFoldOption.name, kTestFoldOption.help, ALZSCAN_FIELD(test_fold)),
+        def("groups", "TSV giving each image's group by relative_path (e.g. SUBJECTS.tsv): validation takes whole "
+                      "groups, and no group spans train, val and test", ALZSCAN_FIELD(groups_file)),
+        def("group-column", "column of --groups naming the group", ALZSCAN_FIELD(group_column)),
         def("val-fraction", "stratified share of train held out for model selection", ALZSCAN_FIELD(val_fraction)),
-        def("val-mode", "grouped (whole pseudo-subjects) | random (per image)", ALZSCAN_FIELD(val_mode)),
+        def("val-mode", "without --groups: grouped (whole pseudo-subjects) | random (per image)", ALZSCAN_FIELD(val_mode)),
         def("strict", "abort on the first unreadable image instead of skipping it", ALZSCAN_FIELD(strict)),
         def("image-size", "input height and width in pixels", ALZSCAN_FIELD(image_size)),
         def("model", "small | resnet50 | efficientnet_b2", ALZSCAN_FIELD(model.arch)),
@@ -251,6 +255,11 @@ void check_values(const TrainConfig& c, const nlohmann::json& r) {
             "--split-column " + c.split_column + " given without --split-file");
     require(c.split_file.empty() || !c.split_column.empty(),
             "--split-file " + c.split_file + " needs --split-column NAME (e.g. kaggle_split)");
+    require(c.test_fold >= -1, "--test-fold " + std::to_string(c.test_fold) + ": a fold number >= 0 (-1: none)");
+    require(c.test_fold < 0 || !c.split_file.empty(),
+            "--test-fold " + std::to_string(c.test_fold) + " needs --split-file TSV --split-column COLUMN "
+            "(e.g. SUBJECTS.tsv, subject_fold)");
+    require(c.groups_file.empty() || !c.group_column.empty(), "--group-column is empty: name the column of --groups");
 }
 
 }  // namespace

@@ -31,6 +31,8 @@ namespace alzscan {
 struct TrainConfig {
     // data
     std::string data_dir = kDefaultDataDir, split_file, split_column;
+    int test_fold = -1;                 // >= 0: split_column holds fold numbers (data/dataset.h)
+    std::string groups_file, group_column = "subject";   // whole groups never cross train/val/test
     double val_fraction = 0.1;
     std::string val_mode = "grouped";   // grouped | random (see data/dataset.h)
     bool strict = false;

@@ -154,6 +154,9 @@ Dataset load_decoded(const TrainConfig& cfg, const PreprocessSpec& spec, bool in
     dopt.dir = cfg.data_dir;
     dopt.split_file = cfg.split_file;
     dopt.split_column = cfg.split_column;
+    dopt.test_fold = cfg.test_fold;
+    dopt.groups_file = cfg.groups_file;
+    dopt.group_column = cfg.group_column;
     dopt.val_fraction = cfg.val_fraction;
     dopt.val_mode = cfg.val_mode;
     dopt.seed = cfg.val_seed != 0 ? cfg.val_seed : cfg.seed;
@@ -177,6 +180,7 @@ Dataset load_decoded(const TrainConfig& cfg, const PreprocessSpec& spec, bool in
 
 std::string describe_val_carve(const TrainConfig& cfg, const Dataset& ds, int num_classes) {
     if (ds.val.size() == 0) return "none";
+    if (!cfg.groups_file.empty()) return "whole groups (" + cfg.group_column + ")";
     if (cfg.val_mode != "grouped") return "random images";
     if (ds.val_random_classes == 0) return "whole pseudo-subjects";
     if (num_classes - ds.val_random_classes > 0)
@@ -206,7 +210,9 @@ TrainData load_train_data(const TrainConfig& cfg, const nlohmann::json& saved_me
 void print_data_summary(const TrainConfig& cfg, const TrainData& d) {
     const Dataset& ds = d.ds;
     const std::string val_text =
-        cfg.val_mode == "grouped" ? std::to_string(ds.train_groups) + " pseudo-subjects; held out: " + d.val_carve : d.val_carve;
+        !cfg.groups_file.empty()  ? std::to_string(ds.train_groups) + " groups; held out: " + d.val_carve
+        : cfg.val_mode == "grouped" ? std::to_string(ds.train_groups) + " pseudo-subjects; held out: " + d.val_carve
+                                    : d.val_carve;
     std::printf("data %s: %s split, train %lld, val %lld (%s), test %lld images, %zu skipped (digest %s)\n",
                 cfg.data_dir.c_str(), ds.split_kind.c_str(), static_cast<long long>(ds.train.size()),
                 static_cast<long long>(ds.val.size()), val_text.c_str(), static_cast<long long>(ds.test.size()),
@@ -267,7 +273,8 @@ nlohmann::json run_config_json(const TrainConfig& cfg, const RunDir& run, const 
             {"classes", ds.class_names},
             {"train", cfg.resolved},
             {"data", {{"dir", cfg.data_dir}, {"split", ds.split_kind}, {"split_file", cfg.split_file},
-                      {"split_column", cfg.split_column}, {"digest", ds.digest},
+                      {"split_column", cfg.split_column}, {"test_fold", cfg.test_fold},
+                      {"groups", cfg.groups_file}, {"group_column", cfg.group_column}, {"digest", ds.digest},
                       {"digest_method", "fnv1a64 over sorted 'relative_path\\tbytes\\n' lines"},
                       {"counts", dataset_counts_json(ds)}, {"skipped", ds.skipped},
                       {"val_mode", cfg.val_mode}, {"train_groups", ds.train_groups},

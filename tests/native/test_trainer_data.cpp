@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <fstream>
 #include <random>
+#include <iterator>
+#include <map>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -277,5 +280,138 @@ TEST(TrainerData, CorruptImageSkippedOrFatalWithStrict) {
     EXPECT_EQ(ds.train.size(), 12);   // the 12 good ones
     opt.strict = true;
     expect_error(opt, {bad.string(), "--strict"});
+    fs::remove_all(root);
+}
+
+namespace {
+
+// A tree with 6 people per class, 3 slices each (train/<class>/img_00k.png: person k / 3),
+// and one test image per class; groups.tsv in SUBJECTS.tsv's layout: subject, subject_fold
+// (person p of a class is in fold p % 3; the test images are person P<class>5's).
+fs::path grouped_tree(const std::string& name) {
+    fs::path root = make_temp_dir(name);
+    write_synthetic_dataset(root, {{"train", 18}, {"test", 1}}, 16);
+    std::string tsv = "relative_path\tclass\tsubject\tsubject_fold\n";
+    for (const std::string& c : class_names()) {
+        for (int k = 0; k < 18; ++k) {
+            char rel[64];
+            std::snprintf(rel, sizeof rel, "train/%s/img_%03d.png", c.c_str(), k);
+            tsv += std::string(rel) + "\t" + c + "\t" + c + "_P" + std::to_string(k / 3) + "\t" +
+                   std::to_string((k / 3) % 3) + "\n";
+        }
+        tsv += "test/" + c + "/img_000.png\t" + c + "\t" + c + "_P5\t2\n";
+    }
+    write_text(root / "groups.tsv", tsv);
+    return root;
+}
+
+std::string person_of(const std::string& rel, const std::string& tsv_text) {
+    const size_t at = tsv_text.find(rel + "\t");
+    const size_t start = tsv_text.find('\t', at + rel.size() + 1) + 1;
+    return tsv_text.substr(start, tsv_text.find('\t', start) - start);
+}
+
+}  // namespace
+
+TEST(TrainerData, TestFoldAndGroupsKeepEveryPersonInOnePart) {
+    fs::path root = grouped_tree("data_groups");
+    std::ifstream in(root / "groups.tsv");
+    const std::string tsv((std::istreambuf_iterator<char>(in)), {});
+    DatasetOptions opt = options_for(root);
+    opt.split_file = opt.groups_file = (root / "groups.tsv").string();
+    opt.split_column = "subject_fold";
+    opt.group_column = "subject";
+    opt.test_fold = 1;
+    opt.val_fraction = 0.25;   // of 12 train images per class: quota 3 = one whole person
+    opt.seed = 3;
+    Dataset ds = load_dataset(opt);
+    EXPECT_EQ(ds.split_kind, "fold");
+    // Fold 1: persons 1 and 4 of each class (6 images) are test; persons 0, 2, 3 and 5 (12 train
+    // images + P5's test-folder image) are train+val. Quota round(0.25 * 13) = 3: one whole
+    // person per class goes to val (3 images, or 4 when it is P5).
+    EXPECT_EQ(ds.test.class_counts, (std::vector<int64_t>{6, 6, 6, 6}));
+    for (size_t c = 0; c < 4; ++c) {
+        EXPECT_EQ(ds.val.class_counts[c] + ds.train.class_counts[c], 13) << c;
+        EXPECT_TRUE(ds.val.class_counts[c] == 3 || ds.val.class_counts[c] == 4) << c;
+    }
+    EXPECT_EQ(ds.train_groups, 16);   // 4 train+val persons per class
+    std::map<std::string, std::set<std::string>> parts;   // person -> parts it appears in
+    for (auto [name, split] : {std::pair<const char*, const DatasetSplit*>{"train", &ds.train},
+                               {"val", &ds.val}, {"test", &ds.test}})
+        for (const std::string& p : split->paths) parts[person_of(p, tsv)].insert(name);
+    EXPECT_EQ(parts.size(), 24u);
+    std::map<std::string, int> val_people;   // class -> persons in val
+    for (const auto& [person, in_parts] : parts) {
+        EXPECT_EQ(in_parts.size(), 1u) << person << " in several parts";
+        if (in_parts.count("val")) ++val_people[person.substr(0, person.find('_'))];
+    }
+    for (const std::string& c : class_names()) EXPECT_EQ(val_people[c], 1) << c;
+    fs::remove_all(root);
+}
+
+TEST(TrainerData, GroupAndFoldErrorsNameTheProblem) {
+    fs::path root = grouped_tree("data_group_errors");
+    DatasetOptions opt = options_for(root);
+    opt.split_file = opt.groups_file = (root / "groups.tsv").string();
+    opt.split_column = "subject_fold";
+    opt.test_fold = 0;
+    opt.group_column = "person";
+    expect_error(opt, {"groups.tsv", "no column 'person'", "has: relative_path, class, subject, subject_fold",
+                       "--group-column"});
+    opt.group_column = "subject";
+    opt.test_fold = 7;
+    expect_error(opt, {"no row of column 'subject_fold' is fold 7", "--test-fold"});
+    opt.test_fold = -1;
+    expect_error(opt, {"split value '0'", "is not train, val or test", "--test-fold"});
+    DatasetOptions no_split = options_for(root);
+    no_split.test_fold = 0;
+    expect_error(no_split, {"--test-fold 0 needs --split-file"});
+
+    std::ifstream in(root / "groups.tsv");
+    std::string tsv((std::istreambuf_iterator<char>(in)), {});
+    // One slice of person alpha_P0 (fold 0) moved to fold 1: that person spans two folds.
+    const std::string row = "train/alpha/img_001.png\talpha\talpha_P0\t0\n";
+    std::string spans = tsv;
+    spans.replace(spans.find(row), row.size(), "train/alpha/img_001.png\talpha\talpha_P0\t1\n");
+    write_text(root / "spans.tsv", spans);
+    opt.split_file = opt.groups_file = (root / "spans.tsv").string();
+    opt.test_fold = 1;
+    expect_error(opt, {"group 'alpha_P0' has images in", "train/alpha/img_001.png", "in one fold"});
+    // An image the groups file does not list, and a listed path that is not an image.
+    std::string missing = tsv;
+    missing.erase(missing.find(row), row.size());
+    write_text(root / "missing.tsv", missing);
+    opt.split_file = (root / "groups.tsv").string();
+    opt.groups_file = (root / "missing.tsv").string();
+    expect_error(opt, {"missing.tsv", "no group for train/alpha/img_001.png"});
+    write_text(root / "extra.tsv", tsv + "train/alpha/nope.png\talpha\tX\t0\n");
+    opt.groups_file = (root / "extra.tsv").string();
+    expect_error(opt, {"extra.tsv:", "train/alpha/nope.png is not an image under"});
+    fs::remove_all(root);
+}
+
+TEST(TrainerData, AClassWithOneGroupLeftHoldsNoneOutAndSaysSo) {
+    fs::path root = grouped_tree("data_group_single");
+    // Every alpha image is person alpha_P0 (fold 0): with fold 1 as test, alpha has one group.
+    std::ifstream in(root / "groups.tsv");
+    std::string tsv((std::istreambuf_iterator<char>(in)), {}), one;
+    std::istringstream lines(tsv);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("train/alpha/", 0) == 0 || line.rfind("test/alpha/", 0) == 0)
+            line = line.substr(0, line.find('\t')) + "\talpha\talpha_P0\t0";
+        one += line + "\n";
+    }
+    write_text(root / "one.tsv", one);
+    DatasetOptions opt = options_for(root);
+    opt.split_file = opt.groups_file = (root / "one.tsv").string();
+    opt.split_column = "subject_fold";
+    opt.test_fold = 1;
+    opt.val_fraction = 0.25;
+    Dataset ds = load_dataset(opt);
+    EXPECT_EQ(ds.val.class_counts[0], 0);
+    EXPECT_EQ(ds.train.class_counts[0], 19);   // all of alpha: 18 train + the test image, fold 0
+    ASSERT_EQ(ds.val_notes.size(), 1u);
+    EXPECT_NE(ds.val_notes[0].find("class 'alpha': its 19 train images are one group, none held out"),
+              std::string::npos) << ds.val_notes[0];
     fs::remove_all(root);
 }
