@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Writes preprocess/*.jpg: the edits that broke stb_image (../shared/reliability/README.md),
-applied to a synthetic gradient (no dataset pixels). Run with Debian's python3-pil:
+"""Writes preprocess/*.jpg, the edits that broke stb_image (../shared/reliability/README.md)
+applied to a synthetic gradient (no dataset pixels), and spec/*.json, hostile model.json texts.
+Deterministic. Run with Debian's python3-pil:
     /usr/bin/python3 tests/fuzz/regressions/make_regressions.py"""
 import io
 import os
@@ -57,3 +58,15 @@ del undefined[last_dht[1]:last_dht[2]]
 write("progressive_undefined_table.jpg", undefined)
 # Cut inside the entropy-coded data.
 write("truncated.jpg", base[: len(base) * 2 // 3])
+
+# spec/: model.json texts for fuzz_spec (no dataset content).
+spec = os.path.join(os.path.dirname(os.path.abspath(__file__)), "spec")
+os.makedirs(spec, exist_ok=True)
+with open(os.path.join(spec, "deep_nesting.json"), "w") as f:
+    f.write("[" * 20000 + "]" * 20000)
+with open(os.path.join(spec, "invalid_utf8_class.json"), "wb") as f:
+    f.write(b'{"format":"alzscan-model/1","input":{"height":64,"width":64,"channels":1,"mean":0.5,'
+            b'"std":0.5,"name":"input"},"classes":["a\xff\xfe","b"]}')
+with open(os.path.join(spec, "huge_sizes.json"), "w") as f:
+    f.write('{"format":"alzscan-model/1","input":{"height":1e308,"width":-9223372036854775809,'
+            '"channels":1,"mean":0.5,"std":0.5},"classes":["a","b"]}')
