@@ -20,7 +20,7 @@ DEMO_STAMP  := $(BUILD)/.setup-demo-done
 ALZSCAN     := $(BUILD)/native/alzscan
 
 .PHONY: all setup setup-demo build native wasm wasm-app web web-demo test test-native test-wasm test-parity test-sanitize test-node test-browser \
-        demo fuzz train train-hf export bench bench-train bench-web bench-kernels experiments clean
+        demo fuzz cv train train-hf export bench bench-train bench-web bench-kernels experiments clean
 
 all: build
 
@@ -111,6 +111,13 @@ bench-kernels: $(SETUP_STAMP)
 FUZZ_SECONDS ?= 600
 fuzz: $(SETUP_STAMP)
 	bash scripts/fuzz.sh $(DATA) $(FUZZ_SECONDS)
+
+# Cross-validation by person (SUBJECTS.tsv, 5 folds) of a recipe -> $(CV_OUT): oof.tsv, cv.json,
+# summary.md, with majority and pixel-kNN baselines. Rerunning skips finished folds.
+CV_CONFIG ?= configs/default.json
+CV_OUT    ?= runs/cv-default
+cv: native
+	$(ALZSCAN) cv --config $(CV_CONFIG) --data $(DATA) --out $(CV_OUT)
 
 # Every benchmark.
 bench: bench-train bench-web bench-kernels

@@ -26,6 +26,7 @@ constexpr Command kCommands[] = {
     {"export", alzscan::cmd::export_model, "write model.onnx + model.json for the browser"},
     {"report", alzscan::cmd::report, "render runs as an offline HTML report"},
     {"experiments", alzscan::cmd::experiments, "run the seed's experiment ladder"},
+    {"cv", alzscan::cmd::cv, "cross-validation by person, with baselines (oof.tsv, cv.json, summary.md)"},
 };
 
 void print_usage(std::FILE* to) {

@@ -14,5 +14,6 @@ int predict(int argc, char** argv);
 int export_model(int argc, char** argv);
 int report(int argc, char** argv);
 int experiments(int argc, char** argv);
+int cv(int argc, char** argv);
 
 }  // namespace alzscan::cmd

@@ -503,6 +503,7 @@ void fill_split(const char* name, const DatasetOptions& opt, const Decoded& d, c
         std::copy(d.pixels.begin() + members[i] * H * W, d.pixels.begin() + (members[i] + 1) * H * W, dst + i * H * W);
         lab[i] = e.label;
         split.paths.push_back(e.relative_path);
+        split.groups.push_back(e.group);
         ++split.class_counts[e.label];
     }
 }

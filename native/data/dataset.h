@@ -92,6 +92,7 @@ struct DatasetOptions {
 
 struct DatasetSplit {
     std::vector<std::string> paths;   // relative to DIR, in tensor order
+    std::vector<std::string> groups;  // each image's group (groups_file), else empty strings
     torch::Tensor images;             // uint8 N,1,H,W
     torch::Tensor labels;             // int64 N
     std::vector<int64_t> class_counts;

@@ -1,6 +1,8 @@
 // Classification metrics (definitions in metrics.h, sklearn's where it has one).
 #include "alzscan/metrics.h"
 
+#include <algorithm>
+
 #include <cmath>
 
 #include "nlohmann/json.hpp"
@@ -151,6 +153,28 @@ double expected_calibration_error(const std::vector<int>& labels,
         ece += (n / double(total)) * std::fabs(correct[b] / n - confidence[b] / n);
     }
     return ece;
+}
+
+double roc_auc(const std::vector<double>& scores, const std::vector<int>& positive) {
+    const size_t n = std::min(scores.size(), positive.size());
+    std::vector<size_t> order(n);
+    for (size_t i = 0; i < n; ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] < scores[b]; });
+    // Sum of the positives' ranks, tied scores sharing their mean rank (1-based).
+    double rank_sum = 0.0;
+    int64_t n_pos = 0;
+    for (size_t lo = 0; lo < n;) {
+        size_t hi = lo;
+        while (hi + 1 < n && scores[order[hi + 1]] == scores[order[lo]]) ++hi;
+        const double mean_rank = 0.5 * static_cast<double>(lo + hi) + 1.0;
+        for (size_t k = lo; k <= hi; ++k)
+            if (positive[order[k]] != 0) rank_sum += mean_rank, ++n_pos;
+        lo = hi + 1;
+    }
+    const int64_t n_neg = static_cast<int64_t>(n) - n_pos;
+    if (n_pos == 0 || n_neg == 0) return 0.5;
+    const double u = rank_sum - static_cast<double>(n_pos) * static_cast<double>(n_pos + 1) / 2.0;
+    return u / (static_cast<double>(n_pos) * static_cast<double>(n_neg));
 }
 
 std::string metrics_to_json(const Metrics& metrics, const std::vector<std::string>& class_names) {

@@ -168,3 +168,13 @@ TEST(Metrics, EmptyInputIsAllZeros) {
     Metrics short_buffer = compute_metrics({0, 1, 1}, {0.9f, 0.1f}, 2);
     EXPECT_EQ(short_buffer.count, 1);
 }
+
+TEST(RocAuc, MannWhitneyByHandWithTies) {
+    // Positives 0.9, 0.4, 0.4; negatives 0.4, 0.1. Pairs (pos > neg = 1, tie = 0.5):
+    // 0.9: 1 + 1; 0.4: 0.5 + 1; 0.4: 0.5 + 1 -> 5 of 6 pairs = 0.8333...
+    EXPECT_NEAR(roc_auc({0.9, 0.4, 0.4, 0.4, 0.1}, {1, 1, 1, 0, 0}), 5.0 / 6.0, 1e-12);
+    EXPECT_DOUBLE_EQ(roc_auc({0.1, 0.2, 0.3, 0.4}, {0, 0, 1, 1}), 1.0);   // perfectly ranked
+    EXPECT_DOUBLE_EQ(roc_auc({0.1, 0.2, 0.3, 0.4}, {1, 1, 0, 0}), 0.0);   // perfectly reversed
+    EXPECT_DOUBLE_EQ(roc_auc({0.5, 0.5, 0.5}, {1, 0, 1}), 0.5);           // all tied
+    EXPECT_DOUBLE_EQ(roc_auc({0.3, 0.7}, {1, 1}), 0.5);                   // no negatives: undefined
+}

@@ -20,6 +20,9 @@
 //                        sum over bins of (n_bin / N) * |accuracy_bin - mean confidence_bin|
 //                        (Guo et al. 2017, "On Calibration of Modern Neural Networks")
 //   log_loss             mean of -ln(max(p_true, 1e-12)) when probabilities are given
+//   roc_auc              area under the ROC curve of a score for a binary label: the
+//                        Mann-Whitney U / (n_pos * n_neg), ties counted half (sklearn's
+//                        roc_auc_score); 0.5 when either side is empty (undefined)
 #pragma once
 
 #include <cstdint>
@@ -72,6 +75,9 @@ Interval wilson_interval(int64_t successes, int64_t trials, double z = 1.9599639
 double expected_calibration_error(const std::vector<int>& labels,
                                   const std::vector<float>& probabilities, int num_classes,
                                   int bins = 15);
+
+// scores[i] ranks sample i (higher: more likely positive); positive[i] != 0 marks the positives.
+double roc_auc(const std::vector<double>& scores, const std::vector<int>& positive);
 
 // {"count":N,"accuracy":..,"balanced_accuracy":..,"macro_precision":..,"macro_recall":..,
 //  "macro_f1":..,"weighted_f1":..,"ece":..,"log_loss":..,"confusion":[[..]..],

@@ -1,0 +1,281 @@
+// `alzscan cv --config CFG --out DIR`: cross-validation by person. Trains one run per fold
+// (DIR/fold_K, a child `alzscan train` each: finished folds are skipped, an interrupted one
+// resumed), scores every image with the model that did not train on its fold, and writes
+// DIR/oof.tsv, DIR/cv.json and DIR/summary.md: slice- and person-level out-of-fold numbers with
+// 95 % bootstrap intervals over people, baselines computed on the same folds (majority class,
+// k nearest neighbours on pixels) and the model-minus-baseline paired differences (cv_summary.h).
+//
+// Folds and people come from one TSV (default DATA/SUBJECTS.tsv: subject_fold, subject); each
+// fold's training carves its validation set as whole people of the other folds.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "cli/common_options.h"
+#include "commands/child_process.h"
+#include "commands/commands.h"
+#include "cv/cv_summary.h"
+#include "data/dataset.h"
+#include "experiments/ladder.h"
+#include "models/checkpoint.h"
+#include "rundir/files.h"
+#include "train/evaluate.h"
+
+namespace alzscan::cmd {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct CvArgs {
+    std::string config, out, data, split_file, split_column, groups, group_column, none_class, rare_class;
+    json train_config = json::object();
+    std::vector<int> folds;
+    int knn = 15;
+    int threads = 1;
+};
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+std::vector<int> parse_folds(const std::string& text) {
+    std::vector<int> folds;
+    std::stringstream ss(text);
+    for (std::string item; std::getline(ss, item, ',');) {
+        char* end = nullptr;
+        const long v = std::strtol(item.c_str(), &end, 10);
+        if (item.empty() || *end || v < 0) throw UsageError("--folds " + text + ": expected fold numbers like 0,1,2,3,4");
+        folds.push_back(static_cast<int>(v));
+    }
+    return folds;
+}
+
+CvArgs cv_args(const CliArgs& args) {
+    CvArgs a;
+    a.config = args.get("config");
+    a.out = args.get("out");
+    a.data = args.get("data");
+    a.split_file = args.get("subjects").empty() ? (fs::path(a.data) / "SUBJECTS.tsv").string() : args.get("subjects");
+    a.split_column = args.get("fold-column");
+    a.groups = a.split_file;
+    a.group_column = args.get("group-column");
+    a.folds = parse_folds(args.get("folds"));
+    a.none_class = args.get("none-class");
+    a.rare_class = args.get("rare-class");
+    a.knn = static_cast<int>(args.get_int("knn"));
+    a.threads = static_cast<int>(args.get_int("threads"));
+    if (a.knn < 1 || a.threads < 1) throw UsageError("--knn and --threads must be >= 1");
+    std::string text;
+    if (!read_text_file(a.config, text)) throw UsageError(a.config + ": cannot read the train config");
+    a.train_config = json::parse(text, nullptr, false);
+    if (a.train_config.is_discarded() || !a.train_config.is_object())
+        throw UsageError(a.config + ": not a JSON object of train options");
+    if (!args.get("set").empty()) {
+        json overrides = json::parse(args.get("set"), nullptr, false);
+        if (overrides.is_discarded() || !overrides.is_object())
+            throw UsageError("--set " + args.get("set") + ": expected a JSON object");
+        a.train_config.update(overrides);
+    }
+    return a;
+}
+
+std::string fold_dir(const CvArgs& a, int fold) { return (fs::path(a.out) / ("fold_" + std::to_string(fold))).string(); }
+
+// Trains fold `fold` unless it is finished (resumes it when interrupted); throws when it fails.
+void train_fold(const CvArgs& a, int fold, const std::string& self) {
+    const std::string run_dir = fold_dir(a, fold);
+    const experiments::RunState state = experiments::run_state(run_dir);
+    std::printf("fold %d: %s\n", fold,
+                state == experiments::RunState::kFinished      ? "finished, skipped"
+                : state == experiments::RunState::kInterrupted ? "interrupted, resuming"
+                                                               : "training");
+    if (state == experiments::RunState::kFinished) return;
+    json cfg = a.train_config;
+    cfg.update({{"data", a.data}, {"split-file", a.split_file}, {"split-column", a.split_column}, {"test-fold", fold},
+                {"groups", a.groups}, {"group-column", a.group_column}, {"threads", a.threads}, {"out", run_dir}});
+    const std::string config_file = (fs::path(a.out) / "configs" / ("fold_" + std::to_string(fold) + ".json")).string();
+    write_file_atomically(config_file, cfg.dump(2) + "\n");
+    std::vector<std::string> child = {self, "train", "--config", config_file};
+    if (state == experiments::RunState::kInterrupted) child.push_back("--resume");
+    std::string line;
+    for (const std::string& arg : child) line += (line.empty() ? "" : " ") + shell_quote(arg);
+    std::printf("  $ %s\n", line.c_str());
+    const int rc = run_child(child);
+    if (rc != 0 || experiments::run_state(run_dir) != experiments::RunState::kFinished)
+        throw std::runtime_error("fold " + std::to_string(fold) + " (" + run_dir + ") stopped (exit code " +
+                                 std::to_string(rc) + "); rerun the same command to resume it");
+}
+
+// Pixels averaged to at most 32x32 and scaled to 0..1, one row per image: the baselines' input.
+torch::Tensor pixel_features(const torch::Tensor& images) {
+    const int64_t side = std::min(images.size(2), images.size(3));
+    const int64_t pool = std::max<int64_t>(1, side / 32);
+    torch::Tensor x = images.to(torch::kFloat32) / 255.0;
+    if (pool > 1) x = torch::avg_pool2d(x, {pool, pool});
+    return x.flatten(1);
+}
+
+std::vector<OofRow> rows_from(const DatasetSplit& test, int fold, const torch::Tensor& probs) {
+    torch::Tensor p = probs.to(torch::kFloat32).contiguous();
+    const int64_t C = p.size(1);
+    const float* pp = p.data_ptr<float>();
+    const int64_t* labels = test.labels.data_ptr<int64_t>();
+    std::vector<OofRow> rows;
+    for (int64_t i = 0; i < test.size(); ++i)
+        rows.push_back({test.paths[i], fold, test.groups[i], static_cast<int>(labels[i]),
+                        std::vector<float>(pp + i * C, pp + (i + 1) * C)});
+    return rows;
+}
+
+// The majority class of train, with probability 1, for every test image.
+torch::Tensor majority_probs(const Dataset& ds) {
+    const int64_t C = static_cast<int64_t>(ds.class_names.size());
+    const auto& counts = ds.train.class_counts;
+    const int64_t top = std::max_element(counts.begin(), counts.end()) - counts.begin();
+    torch::Tensor p = torch::zeros({ds.test.size(), C});
+    p.index_put_({torch::indexing::Slice(), top}, 1.0);
+    return p;
+}
+
+// The share of each class among the k nearest train images (Euclidean, pixel_features).
+torch::Tensor knn_probs(const Dataset& ds, int k) {
+    const int64_t C = static_cast<int64_t>(ds.class_names.size());
+    torch::Tensor train = pixel_features(ds.train.images), test = pixel_features(ds.test.images);
+    torch::Tensor d = (test * test).sum(1, true) - 2 * test.matmul(train.t()) + (train * train).sum(1).unsqueeze(0);
+    const int64_t kk = std::min<int64_t>(k, train.size(0));
+    torch::Tensor nearest = std::get<1>(d.topk(kk, 1, /*largest=*/false));
+    torch::Tensor votes = ds.train.labels.index_select(0, nearest.flatten()).view({-1, kk});
+    return torch::one_hot(votes, C).to(torch::kFloat32).mean(1);
+}
+
+struct FoldScores {
+    std::vector<OofRow> model, majority, knn;
+    std::vector<std::string> class_names;
+};
+
+// Fold `fold`'s test images scored by its best.pt and by the baselines fitted on its train part.
+void score_fold(const CvArgs& a, int fold, FoldScores& out) {
+    const std::string checkpoint = (fs::path(fold_dir(a, fold)) / "best.pt").string();
+    LoadedModel model = load_model(checkpoint);
+    DatasetOptions opt;
+    opt.dir = a.data;
+    opt.split_file = a.split_file;
+    opt.split_column = a.split_column;
+    opt.test_fold = fold;
+    opt.groups_file = a.groups;
+    opt.group_column = a.group_column;
+    opt.spec = model.spec;
+    Dataset ds = load_dataset(opt);
+    if (!ds.skipped.empty()) throw std::runtime_error(ds.skipped.front() + " (cv needs every image)");
+    if (ds.class_names != model.spec.class_names)
+        throw std::runtime_error(checkpoint + ": its classes differ from the dataset's folders");
+    out.class_names = ds.class_names;
+    EvalResult r = evaluate(model.net, ds.test, model.spec, torch::kCPU, 128);
+    const int64_t C = static_cast<int64_t>(ds.class_names.size());
+    torch::Tensor probs = torch::from_blob(r.probabilities.data(), {ds.test.size(), C}, torch::kFloat32).clone();
+    for (auto [rows, p] : {std::pair<std::vector<OofRow>*, torch::Tensor>{&out.model, probs},
+                           {&out.majority, majority_probs(ds)}, {&out.knn, knn_probs(ds, a.knn)}}) {
+        std::vector<OofRow> fold_rows = rows_from(ds.test, fold, p);
+        rows->insert(rows->end(), fold_rows.begin(), fold_rows.end());
+    }
+    std::printf("fold %d: %lld test images scored (%s)\n", fold, static_cast<long long>(ds.test.size()),
+                checkpoint.c_str());
+}
+
+json cv_json(const CvArgs& a, const FoldScores& s) {
+    CvInputs in;
+    in.class_names = s.class_names;
+    in.none_class = a.none_class;
+    in.rare_class = a.rare_class;
+    if (std::find(in.class_names.begin(), in.class_names.end(), in.none_class) == in.class_names.end())
+        throw UsageError("--none-class " + in.none_class + " is not a class of " + a.data + " (" +
+                         json(in.class_names).dump() + ")");
+    const std::string knn_name = "knn" + std::to_string(a.knn) + "_pixels";
+    auto level = [&](const std::vector<OofRow>& rows) {
+        return json{{"people", summarise_level(rows, in, Level::people)},
+                    {"slices", summarise_level(rows, in, Level::slices)}};
+    };
+    json model = level(s.model);
+    model["per_fold"] = per_fold(s.model, in);
+    return {{"config", a.config},
+            {"train_config", a.train_config},
+            {"data", a.data},
+            {"split_file", a.split_file},
+            {"split_column", a.split_column},
+            {"group_column", a.group_column},
+            {"folds", a.folds},
+            {"classes", s.class_names},
+            {"none_class", in.none_class},
+            {"rare_class", in.rare_class},
+            {"bootstrap", {{"resamples", in.resamples}, {"seed", in.seed}, {"unit", "person"}, {"level", 0.95}}},
+            {"model", model},
+            {"baselines", {{"majority", level(s.majority)}, {knn_name, level(s.knn)}}},
+            {"paired", {{"majority", paired_difference(s.model, s.majority, in)},
+                        {knn_name, paired_difference(s.model, s.knn, in)}}}};
+}
+
+int run_cv(const CvArgs& a) {
+    const std::string self = self_path();
+    if (self.empty()) throw std::runtime_error("cannot find this binary via /proc/self/exe");
+    std::error_code ec;
+    fs::create_directories(fs::path(a.out) / "configs", ec);
+    if (ec) throw std::runtime_error(a.out + ": cannot create (" + ec.message() + ")");
+    const auto start = std::chrono::steady_clock::now();
+    for (int fold : a.folds) train_fold(a, fold, self);
+    FoldScores scores;
+    for (int fold : a.folds) score_fold(a, fold, scores);
+    write_file_atomically((fs::path(a.out) / "oof.tsv").string(), oof_tsv(scores.model, scores.class_names));
+    const json cv = cv_json(a, scores);
+    write_file_atomically((fs::path(a.out) / "cv.json").string(), cv.dump(2) + "\n");
+    write_file_atomically((fs::path(a.out) / "summary.md").string(), cv_markdown(cv));
+    const json& people = cv["model"]["people"];
+    std::printf("cv done in %.1f min: %lld people, person-level balanced accuracy %.3f, dementia AUC %.3f -> %s/summary.md\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60,
+                static_cast<long long>(people["count"].get<int64_t>()), people["balanced_accuracy"].get<double>(),
+                people["dementia_auc"].get<double>(), a.out.c_str());
+    return 0;
+}
+
+}  // namespace
+
+int cv(int argc, char** argv) {
+    CliArgs args("alzscan cv",
+                 "cross-validation by person: train every fold, score each image with the model that did not "
+                 "see its person, write OUT/{oof.tsv, cv.json, summary.md} with baselines beside the model");
+    args.option("config", "configs/default.json", "train options (JSON) for every fold");
+    args.option("out", "", "cv directory: fold_K run directories + oof.tsv, cv.json, summary.md", /*required=*/true);
+    args.option(kDataOption.name, kDataOption.default_value, "dataset root (ImageFolder + SUBJECTS.tsv)");
+    args.option("subjects", "", "TSV with relative_path, the fold column and the group column (default DATA/SUBJECTS.tsv)");
+    args.option("fold-column", "subject_fold", "column of --subjects holding each image's fold number");
+    args.option("group-column", "subject", "column of --subjects naming each image's person");
+    args.option("folds", "0,1,2,3,4", "the folds to train and score");
+    args.option("set", "", "JSON object of train options applied on top of --config, e.g. '{\"epochs\": 1}'");
+    args.option("knn", "15", "k of the nearest-neighbour baseline");
+    args.option("none-class", "Non_Demented", "the healthy class: dementia vs none, its precision");
+    args.option("rare-class", "Moderate_Demented", "the class balanced_accuracy_3 leaves out (too few people)");
+    add_threads_option(args);
+    if (int rc = args.parse(argc, argv); rc >= 0) return rc;
+    try {
+        const CvArgs a = cv_args(args);
+        torch::set_num_threads(a.threads);
+        return run_cv(a);
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "alzscan cv: %s\n", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "alzscan cv: %s\n", e.what());
+        return 1;
+    }
+}
+
+}  // namespace alzscan::cmd
