@@ -3,7 +3,8 @@
 // resumed), scores every image with the model that did not train on its fold, and writes
 // DIR/oof.tsv, DIR/cv.json and DIR/summary.md: slice- and person-level out-of-fold numbers with
 // 95 % bootstrap intervals over people, baselines computed on the same folds (majority class,
-// k nearest neighbours on pixels) and the model-minus-baseline paired differences (cv_summary.h).
+// k nearest neighbours on pixels, a linear model on pixels) and the model-minus-baseline paired
+// differences (cv_summary.h).
 //
 // Folds and people come from one TSV (default DATA/SUBJECTS.tsv: subject_fold, subject); each
 // fold's training carves its validation set as whole people of the other folds.
@@ -158,8 +159,30 @@ torch::Tensor knn_probs(const Dataset& ds, int k) {
     return torch::one_hot(votes, C).to(torch::kFloat32).mean(1);
 }
 
+// Multinomial logistic regression on standardised pixel_features, L2 1e-3, from zero weights
+// (deterministic): 300 full-batch Adam steps, learning rate 0.05. Nothing is tuned on test.
+torch::Tensor linear_probs(const Dataset& ds) {
+    const int64_t C = static_cast<int64_t>(ds.class_names.size());
+    torch::Tensor train = pixel_features(ds.train.images), test = pixel_features(ds.test.images);
+    const torch::Tensor mean = train.mean(0, true), sd = train.std(0, true, true).clamp_min(1e-3);
+    train = (train - mean) / sd;
+    test = (test - mean) / sd;
+    torch::Tensor w = torch::zeros({train.size(1), C}, torch::requires_grad());
+    torch::Tensor b = torch::zeros({C}, torch::requires_grad());
+    torch::optim::Adam opt({w, b}, torch::optim::AdamOptions(0.05));
+    for (int step = 0; step < 300; ++step) {
+        opt.zero_grad();
+        torch::Tensor loss = torch::nn::functional::cross_entropy(train.matmul(w) + b, ds.train.labels) +
+                             1e-3 * w.pow(2).sum();
+        loss.backward();
+        opt.step();
+    }
+    torch::NoGradGuard no_grad;
+    return torch::softmax(test.matmul(w) + b, 1);
+}
+
 struct FoldScores {
-    std::vector<OofRow> model, majority, knn;
+    std::vector<OofRow> model, majority, knn, linear;
     std::vector<std::string> class_names;
 };
 
@@ -184,7 +207,8 @@ void score_fold(const CvArgs& a, int fold, FoldScores& out) {
     const int64_t C = static_cast<int64_t>(ds.class_names.size());
     torch::Tensor probs = torch::from_blob(r.probabilities.data(), {ds.test.size(), C}, torch::kFloat32).clone();
     for (auto [rows, p] : {std::pair<std::vector<OofRow>*, torch::Tensor>{&out.model, probs},
-                           {&out.majority, majority_probs(ds)}, {&out.knn, knn_probs(ds, a.knn)}}) {
+                           {&out.majority, majority_probs(ds)}, {&out.knn, knn_probs(ds, a.knn)},
+                           {&out.linear, linear_probs(ds)}}) {
         std::vector<OofRow> fold_rows = rows_from(ds.test, fold, p);
         rows->insert(rows->end(), fold_rows.begin(), fold_rows.end());
     }
@@ -219,9 +243,11 @@ json cv_json(const CvArgs& a, const FoldScores& s) {
             {"rare_class", in.rare_class},
             {"bootstrap", {{"resamples", in.resamples}, {"seed", in.seed}, {"unit", "person"}, {"level", 0.95}}},
             {"model", model},
-            {"baselines", {{"majority", level(s.majority)}, {knn_name, level(s.knn)}}},
+            {"baselines", {{"majority", level(s.majority)}, {knn_name, level(s.knn)},
+                           {"linear_pixels", level(s.linear)}}},
             {"paired", {{"majority", paired_difference(s.model, s.majority, in)},
-                        {knn_name, paired_difference(s.model, s.knn, in)}}}};
+                        {knn_name, paired_difference(s.model, s.knn, in)},
+                        {"linear_pixels", paired_difference(s.model, s.linear, in)}}}};
 }
 
 int run_cv(const CvArgs& a) {
