@@ -103,7 +103,7 @@ void train_fold(const CvArgs& a, int fold, const std::string& self) {
     if (state == experiments::RunState::kFinished) return;
     json cfg = a.train_config;
     cfg.update({{"data", a.data}, {"split-file", a.split_file}, {"split-column", a.split_column}, {"test-fold", fold},
-                {"groups", a.groups}, {"group-column", a.group_column}, {"threads", a.threads}, {"out", run_dir}});
+                {"groups", a.groups}, {"group-column", a.group_column}, {"out", run_dir}});
     const std::string config_file = (fs::path(a.out) / "configs" / ("fold_" + std::to_string(fold) + ".json")).string();
     write_file_atomically(config_file, cfg.dump(2) + "\n");
     std::vector<std::string> child = {self, "train", "--config", config_file};
