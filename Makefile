@@ -122,7 +122,8 @@ cv: native
 # Every benchmark.
 bench: bench-train bench-web bench-kernels
 
-# The default configuration (configs/default.json) on the honest Kaggle split -> runs/default.
+# The default configuration (configs/default.json) on the Kaggle split (within person: its test
+# slices are the top slices of people also in train) -> runs/default.
 # An earlier run there is kept as runs/default.<time> (never overwritten). <= 15 minutes here.
 TRAIN_CONFIG ?= configs/default.json
 TRAIN_OUT    ?= runs/default

@@ -63,7 +63,7 @@ struct LadderArgs {
 
 void add_ladder_options(CliArgs& args) {
     args.option("out", "", "ladder directory: one run directory per experiment + report/", /*required=*/true);
-    args.option("split", "kaggle", "hf (the seed's split: leaks neighbouring slices) | kaggle (honest)");
+    args.option("split", "kaggle", "hf (the seed's split: neighbouring slices of one person in train and test) | kaggle (test: the top slices of people also in train)");
     args.option("profile", "quick", "quick (2-core CPU, sized for <= 90 min: see docs/experiments.md) | full (the seed's settings, GPU)");
     args.option(kDataOption.name, kDataOption.default_value, "dataset root (ImageFolder + KAGGLE_SPLIT.tsv)");
     args.option("only", "", "comma-separated experiment ids to run (default: all)");

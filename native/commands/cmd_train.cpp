@@ -13,7 +13,7 @@ int train(int argc, char** argv) {
     CliArgs args("alzscan train",
                  "train a classifier on an ImageFolder dataset; writes config.json, metrics.jsonl, summary.csv,\n"
                  "best.pt (chosen on validation, --select-window) and last.pt to --out. Ctrl-C saves last.pt; --resume continues.\n"
-                 "Honest numbers: --split-file ../shared/data/alzheimer_mri/KAGGLE_SPLIT.tsv --split-column kaggle_split");
+                 "People never seen in training: --split-file ../shared/data/alzheimer_mri/SUBJECTS.tsv --split-column subject_fold --test-fold K --groups ../shared/data/alzheimer_mri/SUBJECTS.tsv (or alzscan cv)");
     add_train_options(args);
     if (int rc = args.parse(argc, argv); rc >= 0) return rc;
     TrainConfig cfg;

@@ -219,8 +219,13 @@ void print_data_summary(const TrainConfig& cfg, const TrainData& d) {
                 ds.skipped.size(), ds.digest.c_str());
     for (const std::string& note : ds.val_notes) std::printf("note: validation: %s\n", note.c_str());
     if (ds.split_kind == "hf")
-        std::printf("note: the HF split puts neighbouring slices of one subject in train and test; "
-                    "use --split-file .../KAGGLE_SPLIT.tsv --split-column kaggle_split for honest numbers\n");
+        std::printf("note: the HF split puts neighbouring slices of one subject in train and test; for people "
+                    "never seen in training use --split-file .../SUBJECTS.tsv --split-column subject_fold "
+                    "--test-fold K --groups .../SUBJECTS.tsv (or alzscan cv)\n");
+    if (ds.split_kind == "kaggle")
+        std::printf("note: the Kaggle split's test slices are the top slices of people also in train; for people "
+                    "never seen in training use --split-file .../SUBJECTS.tsv --split-column subject_fold "
+                    "--test-fold K --groups .../SUBJECTS.tsv (or alzscan cv)\n");
     if (ds.val.size() == 0)
         std::printf("note: no validation set (%s): best.pt is chosen on training macro-F1\n",
                     cfg.val_fraction > 0 ? "no class has 2 train images to spare one" : "--val-fraction 0");
