@@ -107,7 +107,7 @@ float gallery_panel_height(const App& app, float panel_width, float body_h) {
     const float line_h = ImGui::GetTextLineHeightWithSpacing();
     const GalleryGrid grid = gallery_grid(panel_width - 2 * style.WindowPadding.x, k);
     const int rows = app.gallery.empty() ? 2 : grid.rows(static_cast<int>(app.gallery.size()));
-    const float needed = 2 * style.WindowPadding.y + 28 * k + line_h + 8 * k +
+    const float needed = 2 * style.WindowPadding.y + 28 * k + 2 * line_h + 8 * k +   // note: up to 2 lines
                          rows * (grid.cell + 2 * k + line_h + style.ItemSpacing.y);
     return std::clamp(needed, 160.0f * k, std::max(160.0f * k, body_h * 0.6f));
 }
@@ -215,7 +215,8 @@ void draw_gallery(App& app, ImVec2 pos, ImVec2 size) {
     const auto panel = begin_panel("##samples", pos, size);
     heading(app, "Sample slices");
     ImGui::PushTextWrapPos(0);
-    ImGui::TextColored(kMuted, "Held-out; true label below.");
+    // Kaggle-test slices: their people have other slices in the shipped model's training set.
+    ImGui::TextColored(kMuted, "Test slices of people seen in training; true label below.");
     ImGui::PopTextWrapPos();
     ImGui::Spacing();
     if (app.gallery.empty()) {
