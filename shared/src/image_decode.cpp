@@ -1,7 +1,8 @@
 // Image bytes -> 8-bit gray. The order of checks is the contract of image_decode.h:
 //   1. empty buffer, 2. format from the magic bytes, 3. width/height read from the header by
 //   our own few lines (so zero sizes and over-limit sizes are caught before a decoder allocates),
-//   4. the decoder's header read (channels, 16-bit), 5. a structural walk that proves the file is
+//   4. the decoder's header read (channels, 16-bit; decode_gray leaves it to step 6, which reads the
+//   header anyway), 5. a structural walk that proves the file is
 //   complete (so a cut-short copy is named as such, not as a corrupt image), 6. the decode
 //   (codecs.h: libjpeg-turbo, libpng), 7. conversion to gray with the documented integer formulas.
 #include "alzscan/image_decode.h"
@@ -247,6 +248,13 @@ Expected<HeaderSize> check_header(const uint8_t* data, size_t size, const Decode
     return header;
 }
 
+// Our own header read and the decoder disagree on the size: a corrupt file.
+Error size_mismatch_error(Format f, const HeaderSize& header, int width, int height) {
+    return make_error("the " + std::string(format_title(f)) + " file is corrupt: its header says " +
+                      dims_text(header.width, header.height) + " but the decoder reads " +
+                      dims_text(width, height) + "; re-export the image and try again");
+}
+
 codec::CodecLimits codec_limits(const DecodeLimits& limits) {
     return codec::CodecLimits{limits.max_side, limits.max_pixels};
 }
@@ -297,9 +305,7 @@ Expected<ImageInfo> probe_image(const uint8_t* data, size_t size, const DecodeLi
         return complete ? decoder_error(f, read.error()) : make_error(complete.error());
     }
     if (read->width != header->width || read->height != header->height)
-        return make_error("the " + std::string(format_title(f)) + " file is corrupt: its header says " +
-                          dims_text(header->width, header->height) + " but the decoder reads " +
-                          dims_text(read->width, read->height) + "; re-export the image and try again");
+        return size_mismatch_error(f, *header, read->width, read->height);
     ImageInfo info;
     info.format = format_name(f);
     info.width = read->width;
@@ -310,8 +316,9 @@ Expected<ImageInfo> probe_image(const uint8_t* data, size_t size, const DecodeLi
 }
 
 Expected<GrayImage> decode_gray(const uint8_t* data, size_t size, const DecodeLimits& limits) {
-    auto info = probe_image(data, size, limits);
-    if (!info) return make_error(info.error());
+    // probe_image's steps without its decoder header read: the decode below reads the header itself.
+    auto header = check_header(data, size, limits);
+    if (!header) return make_error(header.error());
     const Format f = sniff_format(data, size);
     auto complete = check_complete(f, data, size);
     if (!complete) return make_error(complete.error());
@@ -319,14 +326,12 @@ Expected<GrayImage> decode_gray(const uint8_t* data, size_t size, const DecodeLi
                                    : codec::jpeg_decode(data, size);
     if (!pixels) {
         if (pixels.error() == codec::kOutOfMemory)
-            return make_error("not enough memory to decode this " + dims_text(info->width, info->height) +
+            return make_error("not enough memory to decode this " + dims_text(header->width, header->height) +
                               " " + format_title(f) + " image; downscale it and try again");
         return decoder_error(f, pixels.error());
     }
-    if (pixels->width != info->width || pixels->height != info->height)
-        return make_error("the " + std::string(format_title(f)) + " file is corrupt: its header says " +
-                          dims_text(info->width, info->height) + " but it decodes to " +
-                          dims_text(pixels->width, pixels->height));
+    if (pixels->width != header->width || pixels->height != header->height)
+        return size_mismatch_error(f, *header, pixels->width, pixels->height);
     return to_gray(*pixels);
 }
 
