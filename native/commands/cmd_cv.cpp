@@ -183,6 +183,7 @@ torch::Tensor linear_probs(const Dataset& ds) {
 
 struct FoldScores {
     std::vector<OofRow> model, majority, knn, linear;
+    std::vector<OofRow> validation;  // each fold's inner validation people, subject = "fold/subject"
     std::vector<std::string> class_names;
 };
 
@@ -198,6 +199,15 @@ void score_fold(const CvArgs& a, int fold, FoldScores& out) {
     opt.groups_file = a.groups;
     opt.group_column = a.group_column;
     opt.spec = model.spec;
+    // The fold's own validation carve, from the options its training recorded.
+    const std::string run_config = (fs::path(fold_dir(a, fold)) / "config.json").string();
+    std::string text;
+    if (!read_text_file(run_config, text)) throw std::runtime_error(run_config + ": cannot read the fold's run config");
+    const json train = json::parse(text).at("train");
+    opt.val_fraction = train.at("val_fraction").get<double>();
+    opt.val_mode = train.at("val_mode").get<std::string>();
+    const uint64_t val_seed = train.at("val_seed").get<uint64_t>();
+    opt.seed = val_seed != 0 ? val_seed : train.at("seed").get<uint64_t>();
     Dataset ds = load_dataset(opt);
     if (!ds.skipped.empty()) throw std::runtime_error(ds.skipped.front() + " (cv needs every image)");
     if (ds.class_names != model.spec.class_names)
@@ -206,6 +216,12 @@ void score_fold(const CvArgs& a, int fold, FoldScores& out) {
     EvalResult r = evaluate(model.net, ds.test, model.spec, torch::kCPU, 128);
     const int64_t C = static_cast<int64_t>(ds.class_names.size());
     torch::Tensor probs = torch::from_blob(r.probabilities.data(), {ds.test.size(), C}, torch::kFloat32).clone();
+    EvalResult v = evaluate(model.net, ds.val, model.spec, torch::kCPU, 128);
+    torch::Tensor vprobs = torch::from_blob(v.probabilities.data(), {ds.val.size(), C}, torch::kFloat32).clone();
+    for (OofRow& row : rows_from(ds.val, fold, vprobs)) {
+        row.subject = std::to_string(fold) + "/" + row.subject;  // a person may validate several folds
+        out.validation.push_back(std::move(row));
+    }
     for (auto [rows, p] : {std::pair<std::vector<OofRow>*, torch::Tensor>{&out.model, probs},
                            {&out.majority, majority_probs(ds)}, {&out.knn, knn_probs(ds, a.knn)},
                            {&out.linear, linear_probs(ds)}}) {
@@ -231,6 +247,8 @@ json cv_json(const CvArgs& a, const FoldScores& s) {
     };
     json model = level(s.model);
     model["per_fold"] = per_fold(s.model, in);
+    // Recipes are chosen on this, never on the out-of-fold numbers above.
+    model["inner_validation"] = {{"people", summarise_level(s.validation, in, Level::people)}};
     return {{"config", a.config},
             {"train_config", a.train_config},
             {"data", a.data},

@@ -264,6 +264,15 @@ std::string cv_markdown(const json& cv) {
     for (size_t k = 0; k < pf["folds"].size(); ++k)
         out += "| " + std::to_string(pf["folds"][k].get<int>()) + " | " + fmt3(pf["balanced_accuracy"][k].get<double>()) +
                " | " + fmt3(pf["dementia_auc"][k].get<double>()) + " |\n";
+    if (cv["model"].contains("inner_validation")) {
+        const json& v = cv["model"]["inner_validation"]["people"];
+        out += "\n## Inner validation, people (what recipes are chosen on)\n\nEach fold's validation people (whole "
+               "people carved from its training folds), scored by that fold's model, pooled: " +
+               std::to_string(v["count"].get<int64_t>()) + " person-folds; balanced_accuracy " +
+               fmt3(v["balanced_accuracy"].get<double>()) + ", balanced_accuracy_3 " +
+               fmt3(v["balanced_accuracy_3"].get<double>()) + ", dementia_auc " + fmt3(v["dementia_auc"].get<double>()) +
+               ", macro_f1 " + fmt3(v["macro_f1"].get<double>()) + ".\n";
+    }
     out += "\n## Slices\n\n" + metric_table(cv, "slices");
     return out;
 }

@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "alzscan/conform.h"
 #include "alzscan/preprocess.h"
 
 namespace fs = std::filesystem;
@@ -557,6 +558,24 @@ nlohmann::json dataset_counts_json(const Dataset& ds) {
         out[name] = counts;
     }
     return out;
+}
+
+}  // namespace alzscan
+
+namespace alzscan {
+
+ConformSpec measure_conform(const std::string& dir, const std::vector<const DatasetSplit*>& splits) {
+    std::vector<BrainStats> stats;
+    for (const DatasetSplit* split : splits)
+        for (const std::string& path : split->paths) {
+            std::string error;
+            const std::vector<uint8_t> bytes = read_bytes(fs::path(dir) / path, error);
+            if (!error.empty()) throw DatasetError((fs::path(dir) / path).string() + ": " + error);
+            auto img = decode_gray(bytes.data(), bytes.size());
+            if (!img) throw DatasetError((fs::path(dir) / path).string() + ": " + img.error());
+            stats.push_back(measure_brain(*img));
+        }
+    return conform_spec_from(stats);
 }
 
 }  // namespace alzscan

@@ -118,6 +118,10 @@ struct Dataset {
 
 Dataset load_dataset(const DatasetOptions& options);
 
+// conform_spec_from (shared/ conform.h) over the images of `splits`, decoded at their own size from
+// DIR: the brain box and gray levels that conforming maps every slice onto.
+ConformSpec measure_conform(const std::string& dir, const std::vector<const DatasetSplit*>& splits);
+
 // {"train": {class: n}, "val": {...}, "test": {...}}
 nlohmann::json dataset_counts_json(const Dataset& ds);
 

@@ -65,6 +65,9 @@ const std::vector<OptionDef>& option_table() {
         def("val-mode", "without --groups: grouped (whole pseudo-subjects) | random (per image)", ALZSCAN_FIELD(val_mode)),
         def("strict", "abort on the first unreadable image instead of skipping it", ALZSCAN_FIELD(strict)),
         def("image-size", "input height and width in pixels", ALZSCAN_FIELD(image_size)),
+        def("conform", "crop each slice to its brain, scale it into the training slices' median brain box and map "
+                       "its gray levels onto theirs (measured on train + validation; stored in model.json)",
+            ALZSCAN_FIELD(conform)),
         def("model", "small | resnet50 | efficientnet_b2", ALZSCAN_FIELD(model.arch)),
         def("head", "linear | mlp | advanced | enhanced", ALZSCAN_FIELD(model.head)),
         def("dropout", "head dropout; < 0: the head's default", ALZSCAN_FIELD(model.dropout)),

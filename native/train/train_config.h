@@ -37,6 +37,7 @@ struct TrainConfig {
     std::string val_mode = "grouped";   // grouped | random (see data/dataset.h)
     bool strict = false;
     int image_size = 128;
+    bool conform = false;      // conform every slice (shared/ conform.h) with the training slices' brain box
     // model
     ModelConfig model;
     int64_t freeze = 0;

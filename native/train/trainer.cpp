@@ -193,6 +193,10 @@ TrainData load_train_data(const TrainConfig& cfg, const nlohmann::json& saved_me
     TrainData d;
     d.spec.height = d.spec.width = cfg.image_size;
     d.ds = load_decoded(cfg, d.spec, interactive);
+    if (cfg.conform) {   // the box and levels of the slices it trains on, then decode again, conformed
+        d.spec.conform = measure_conform(cfg.data_dir, {&d.ds.train, &d.ds.val});
+        d.ds = load_decoded(cfg, d.spec, interactive);
+    }
     d.spec.class_names = d.ds.class_names;
     const std::string saved_digest = cfg.resume ? saved_meta["training"].value("data_digest", "") : "";
     if (cfg.resume && saved_digest != d.ds.digest)
@@ -218,6 +222,12 @@ void print_data_summary(const TrainConfig& cfg, const TrainData& d) {
                 static_cast<long long>(ds.val.size()), val_text.c_str(), static_cast<long long>(ds.test.size()),
                 ds.skipped.size(), ds.digest.c_str());
     for (const std::string& note : ds.val_notes) std::printf("note: validation: %s\n", note.c_str());
+    if (d.spec.conform.enabled) {
+        const ConformSpec& c = d.spec.conform;
+        std::printf("conform: every slice's brain box onto %.3f x %.3f of the frame, centred at (%.3f, %.3f); gray "
+                    "levels 1st/99th percentile onto %d/%d (medians of train + validation)\n",
+                    c.box_width, c.box_height, c.centre_x, c.centre_y, c.low, c.high);
+    }
     if (ds.split_kind == "hf")
         std::printf("note: the HF split puts neighbouring slices of one subject in train and test; for people "
                     "never seen in training use --split-file .../SUBJECTS.tsv --split-column subject_fold "

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "alzscan/conform.h"
 #include "alzscan/resize.h"
 
 namespace alzscan {
@@ -34,6 +35,7 @@ Expected<GrayImage> prepare_image(const uint8_t* data, size_t size, const Prepro
     with_size.model_width = spec.width;
     auto image = decode_gray(data, size, with_size);
     if (!image) return image;
+    if (spec.conform.enabled) return conform_slice(*image, spec.conform, spec.width, spec.height);
     return resize_gray(*image, spec.width, spec.height);
 }
 

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <set>
+#include <tuple>
 
 #include "nlohmann/json.hpp"
 
@@ -76,16 +77,22 @@ Expected<int> read_int(const json& obj, const char* key, const std::string& path
     return static_cast<int>(v);
 }
 
-Expected<float> read_number(const json& obj, const char* key, const std::string& path) {
+// A number member, as written (a double).
+Expected<double> read_double(const json& obj, const char* key, const std::string& path) {
     auto it = obj.find(key);
     if (it == obj.end()) return spec_error("missing key \"" + path + "\" (a number)");
     if (!it->is_number())
         return spec_error(path + " must be a number (got " + std::string(it->type_name()) + " " +
                           shorten(it->dump(-1, ' ', false, json::error_handler_t::replace)) + ")");
-    const double d = it->get<double>();
-    const float f = static_cast<float>(d);
-    if (!std::isfinite(d) || !std::isfinite(f))
-        return spec_error(path + " must be a finite number (got " + it->dump() + ")");
+    return it->get<double>();
+}
+
+Expected<float> read_number(const json& obj, const char* key, const std::string& path) {
+    auto d = read_double(obj, key, path);
+    if (!d) return make_error(d.error());
+    const float f = static_cast<float>(*d);
+    if (!std::isfinite(*d) || !std::isfinite(f))
+        return spec_error(path + " must be a finite number (got " + obj.find(key)->dump() + ")");
     return f;
 }
 
@@ -100,6 +107,41 @@ Expected<std::string> read_string(const json& obj, const char* key, const std::s
         return spec_error(path + " must be a string (got " + std::string(it->type_name()) + " " +
                           shorten(it->dump(-1, ' ', false, json::error_handler_t::replace)) + ")");
     return it->get<std::string>();
+}
+
+// A number member in [lo, hi], kept as a double (the conform fractions round-trip exactly).
+Expected<double> read_fraction(const json& obj, const char* key, const std::string& path, double lo, double hi) {
+    auto d = read_double(obj, key, path);
+    if (!d) return d;
+    if (!(*d >= lo && *d <= hi))
+        return spec_error(path + " must be " + std::to_string(lo).substr(0, 4) + ".." + std::to_string(hi).substr(0, 4) +
+                          " (got " + obj.find(key)->dump() + ")");
+    return d;
+}
+
+// input.conform (optional): {"box_width", "box_height", "centre_x", "centre_y", "low", "high"}.
+Expected<ConformSpec> read_conform(const json& conform) {
+    if (!conform.is_object())
+        return spec_error("input.conform must be an object (got " + std::string(conform.type_name()) + ")");
+    ConformSpec c;
+    c.enabled = true;
+    for (auto [key, out, lo, hi] : {std::tuple<const char*, double*, double, double>{"box_width", &c.box_width, 0.01, 1.0},
+                                    {"box_height", &c.box_height, 0.01, 1.0},
+                                    {"centre_x", &c.centre_x, 0.0, 1.0},
+                                    {"centre_y", &c.centre_y, 0.0, 1.0}}) {
+        auto v = read_fraction(conform, key, std::string("input.conform.") + key, lo, hi);
+        if (!v) return make_error(v.error());
+        *out = *v;
+    }
+    auto low = read_int(conform, "low", "input.conform.low", 0, 254, nullptr);
+    if (!low) return make_error(low.error());
+    auto high = read_int(conform, "high", "input.conform.high", 1, 255, nullptr);
+    if (!high) return make_error(high.error());
+    if (*high <= *low)
+        return spec_error("input.conform.high must be above input.conform.low (got " + std::to_string(*low) + " and " +
+                          std::to_string(*high) + ")");
+    c.low = *low, c.high = *high;
+    return c;
 }
 
 }  // namespace
@@ -171,6 +213,12 @@ Expected<PreprocessSpec> parse_spec(const std::string& json_text) {
         return spec_error("input.resize must be \"area\" (got \"" + shorten(*resize) + "\")");
     spec.resize = *resize;
 
+    if (auto it = input.find("conform"); it != input.end()) {
+        auto conform = read_conform(*it);
+        if (!conform) return make_error(conform.error());
+        spec.conform = *conform;
+    }
+
     auto classes_it = root.find("classes");
     if (classes_it == root.end())
         return spec_error("missing key \"classes\" (a list of at least 2 class names)");
@@ -214,6 +262,11 @@ std::string preprocess_spec_to_json(const PreprocessSpec& spec) {
     input["mean"] = static_cast<double>(spec.mean);
     input["std"] = static_cast<double>(spec.std);
     input["resize"] = spec.resize;
+    if (spec.conform.enabled) {
+        const ConformSpec& c = spec.conform;
+        input["conform"] = {{"box_width", c.box_width}, {"box_height", c.box_height}, {"centre_x", c.centre_x},
+                            {"centre_y", c.centre_y}, {"low", c.low}, {"high", c.high}};
+    }
     ordered_json root;
     root["input"] = std::move(input);
     root["classes"] = ordered_json::array();

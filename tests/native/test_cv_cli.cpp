@@ -93,10 +93,14 @@ TEST(CvCli, EveryImageOnceFromTheModelThatNeverSawItsPerson) {
     }
     EXPECT_EQ(seen.size(), person.size());
 
+    size_t val_people = 0;   // person-folds: what cv.json's inner validation must hold
     for (int fold = 0; fold < 3; ++fold) {
         const fs::path run_dir = root / "cv" / ("fold_" + std::to_string(fold));
         const json cfg = json::parse(read_text(run_dir / "config.json"));
         EXPECT_EQ(cfg["data"]["test_fold"], fold);
+        std::set<std::string> val_persons;
+        for (const auto& v : cfg["data"]["val_files"]) val_persons.insert(person[v.get<std::string>()].first);
+        val_people += val_persons.size();
         // No person of this fold's test part in its validation (or, by the loader's check, train).
         for (const auto& v : cfg["data"]["val_files"]) EXPECT_NE(person[v.get<std::string>()].second, fold) << v;
         // The fold's rows are its best.pt's predictions: `alzscan predict` on one of them agrees.
@@ -115,6 +119,9 @@ TEST(CvCli, EveryImageOnceFromTheModelThatNeverSawItsPerson) {
     const json cv = json::parse(read_text(root / "cv" / "cv.json"));
     EXPECT_EQ(cv["model"]["people"]["count"], 24);
     EXPECT_EQ(cv["model"]["slices"]["count"], 76);
+    // Recipes are chosen on each fold's own validation people, scored by that fold's model.
+    ASSERT_GT(val_people, 0u);
+    EXPECT_EQ(cv["model"]["inner_validation"]["people"]["count"], val_people);
     EXPECT_TRUE(cv["baselines"].contains("majority"));
     EXPECT_TRUE(cv["baselines"].contains("knn3_pixels"));
     EXPECT_TRUE(cv["baselines"].contains("linear_pixels"));

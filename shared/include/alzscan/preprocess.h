@@ -21,7 +21,7 @@
 
 namespace alzscan {
 
-// decode_gray + resize_gray to spec.width x spec.height.
+// decode_gray + resize_gray to spec.width x spec.height (conform_slice when spec.conform.enabled).
 Expected<GrayImage> prepare_image(const uint8_t* data, size_t size, const PreprocessSpec& spec,
                                   const DecodeLimits& limits = {});
 

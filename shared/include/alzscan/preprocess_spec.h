@@ -8,15 +8,20 @@
 // here and belong to the caller):
 //   {
 //     "input":   {"name": "input", "layout": "NCHW", "channels": 1, "height": 128, "width": 128,
-//                 "mean": 0.5, "std": 0.5, "resize": "area"},
+//                 "mean": 0.5, "std": 0.5, "resize": "area",
+//                 "conform": {"box_width": 0.78, "box_height": 0.81, "centre_x": 0.5,
+//                             "centre_y": 0.5, "low": 25, "high": 240}},   // optional
 //     "classes": ["Mild_Demented", "Moderate_Demented", "Non_Demented", "Very_Mild_Demented"]
 //   }
-// Normalised pixel = (pixel / 255 - mean) / std.
+// Normalised pixel = (pixel / 255 - mean) / std. With "conform", a decoded slice is conformed
+// (conform.h) to height x width instead of resized: the trainer measured those numbers on its
+// training slices, and every side applies them the same way.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "alzscan/conform.h"
 #include "alzscan/expected.h"
 
 namespace alzscan {
@@ -29,6 +34,7 @@ struct PreprocessSpec {
     float mean = 0.5f;       // in units of pixel/255
     float std = 0.5f;        // in units of pixel/255, > 0
     std::string resize = "area";
+    ConformSpec conform;     // enabled == false: resize only
     std::vector<std::string> class_names;
 };
 
@@ -36,7 +42,8 @@ struct PreprocessSpec {
 std::vector<std::string> default_class_names();
 
 // Validates every member: types, height/width in 1..8192, std > 0 and finite, mean finite,
-// channels == 1, layout == "NCHW", resize == "area", at least 2 distinct non-empty class names.
+// channels == 1, layout == "NCHW", resize == "area", at least 2 distinct non-empty class names;
+// conform (optional): fractions in range, 0 <= low < high <= 255.
 // Required: input.height, input.width, input.mean, input.std, classes. Optional (the default is
 // the only accepted value): input.name ("input"), input.layout, input.channels, input.resize.
 // Errors name the key: "model.json: missing key \"input.std\" (a number)",
