@@ -1,0 +1,263 @@
+// NIfTI-1/-2 single-file volumes (see nifti.h). The header fields are read at their fixed offsets
+// (NIfTI-1: nifti1.h of the NIfTI DFWG; NIfTI-2: nifti2.h), in the file's byte order.
+#include "alzscan/nifti.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace alzscan {
+namespace {
+
+struct Reader {
+    const uint8_t* data;
+    size_t size;
+    bool swap;
+
+    template <typename T>
+    T get(size_t offset) const {
+        uint8_t b[sizeof(T)];
+        std::memcpy(b, data + offset, sizeof(T));
+        if (swap) std::reverse(b, b + sizeof(T));
+        T v;
+        std::memcpy(&v, b, sizeof(T));
+        return v;
+    }
+};
+
+struct Header {
+    int version = 1;
+    int64_t dim[8] = {};
+    double pixdim[8] = {};
+    int datatype = 0;
+    int64_t vox_offset = 0;
+    double slope = 0, inter = 0;
+    int qform_code = 0, sform_code = 0;
+    double quatern[3] = {}, qoffset[3] = {};
+    double srow[3][4] = {};
+};
+
+Header read_header(const Reader& r, int version) {
+    Header h;
+    h.version = version;
+    if (version == 1) {
+        for (int i = 0; i < 8; ++i) h.dim[i] = r.get<int16_t>(40 + 2 * i);
+        h.datatype = r.get<int16_t>(70);
+        for (int i = 0; i < 8; ++i) h.pixdim[i] = r.get<float>(76 + 4 * i);
+        const float vox = r.get<float>(108);
+        h.vox_offset = std::isfinite(vox) ? static_cast<int64_t>(vox) : -1;
+        h.slope = r.get<float>(112), h.inter = r.get<float>(116);
+        h.qform_code = r.get<int16_t>(252), h.sform_code = r.get<int16_t>(254);
+        for (int i = 0; i < 3; ++i) h.quatern[i] = r.get<float>(256 + 4 * i), h.qoffset[i] = r.get<float>(268 + 4 * i);
+        for (int row = 0; row < 3; ++row)
+            for (int c = 0; c < 4; ++c) h.srow[row][c] = r.get<float>(280 + 16 * row + 4 * c);
+    } else {
+        h.datatype = r.get<int16_t>(12);
+        for (int i = 0; i < 8; ++i) h.dim[i] = r.get<int64_t>(16 + 8 * i);
+        for (int i = 0; i < 8; ++i) h.pixdim[i] = r.get<double>(104 + 8 * i);
+        h.vox_offset = r.get<int64_t>(168);
+        h.slope = r.get<double>(176), h.inter = r.get<double>(184);
+        h.qform_code = r.get<int32_t>(344), h.sform_code = r.get<int32_t>(348);
+        for (int i = 0; i < 3; ++i) h.quatern[i] = r.get<double>(352 + 8 * i), h.qoffset[i] = r.get<double>(376 + 8 * i);
+        for (int row = 0; row < 3; ++row)
+            for (int c = 0; c < 4; ++c) h.srow[row][c] = r.get<double>(400 + 32 * row + 8 * c);
+    }
+    return h;
+}
+
+struct DataType {
+    int code;
+    const char* name;
+    int bytes;
+};
+
+constexpr DataType kTypes[] = {{2, "uint8", 1},   {256, "int8", 1},   {4, "int16", 2},    {512, "uint16", 2},
+                               {8, "int32", 4},   {768, "uint32", 4}, {16, "float32", 4}, {64, "float64", 8}};
+
+double raw_value(const Reader& r, int code, size_t offset) {
+    switch (code) {
+        case 2: return r.data[offset];
+        case 256: return static_cast<int8_t>(r.data[offset]);
+        case 4: return r.get<int16_t>(offset);
+        case 512: return r.get<uint16_t>(offset);
+        case 8: return r.get<int32_t>(offset);
+        case 768: return r.get<uint32_t>(offset);
+        case 16: return r.get<float>(offset);
+        default: return r.get<double>(offset);
+    }
+}
+
+// The quaternion form of nifti1.h: rotation from (b, c, d), a = sqrt(1 - b^2 - c^2 - d^2),
+// columns scaled by pixdim, the third by qfac = pixdim[0] (-1 or 1).
+void qform_affine(const Header& h, Volume& v) {
+    const double b = h.quatern[0], c = h.quatern[1], d = h.quatern[2];
+    const double a = std::sqrt(std::max(0.0, 1.0 - (b * b + c * c + d * d)));
+    const double R[3][3] = {{a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c)},
+                            {2 * (b * c + a * d), a * a + c * c - b * b - d * d, 2 * (c * d - a * b)},
+                            {2 * (b * d - a * c), 2 * (c * d + a * b), a * a + d * d - c * c - b * b}};
+    const double qfac = h.pixdim[0] < 0 ? -1.0 : 1.0;
+    const double scale[3] = {h.pixdim[1], h.pixdim[2], qfac * h.pixdim[3]};
+    for (int row = 0; row < 3; ++row) {
+        for (int col = 0; col < 3; ++col) v.affine[row][col] = R[row][col] * scale[col];
+        v.affine[row][3] = h.qoffset[row];
+    }
+}
+
+void set_affine(const Header& h, Volume& v) {
+    v.affine = {};
+    v.affine[3][3] = 1;
+    if (h.sform_code > 0) {
+        v.affine_source = "sform";
+        for (int row = 0; row < 3; ++row)
+            for (int c = 0; c < 4; ++c) v.affine[row][c] = h.srow[row][c];
+    } else if (h.qform_code > 0) {
+        v.affine_source = "qform";
+        qform_affine(h, v);
+    } else {
+        v.affine_source = "pixdim";   // Analyze's convention, as nibabel: x runs to the patient's left
+        for (int i = 0; i < 3; ++i) v.affine[i][i] = h.pixdim[i + 1] > 0 ? h.pixdim[i + 1] : 1.0;
+        v.affine[0][0] = -v.affine[0][0];
+    }
+    for (int col = 0; col < 3; ++col) {
+        const double len = std::sqrt(v.affine[0][col] * v.affine[0][col] + v.affine[1][col] * v.affine[1][col] +
+                                     v.affine[2][col] * v.affine[2][col]);
+        v.spacing[col] = len > 0 ? len : 1.0;
+    }
+}
+
+std::string megabytes(uint64_t bytes) {
+    return bytes < 1000000 ? std::to_string(bytes) + " bytes" : std::to_string(bytes / 1000000) + " MB";
+}
+
+// Dimensions, datatype and the voxel block's place; fills v's sizes, type and notes.
+Expected<size_t> check_header(const Header& h, size_t file_size, Volume& v, int& type_index) {
+    if (h.dim[0] < 1 || h.dim[0] > 7)
+        return make_error("the NIfTI header's dim[0] is " + std::to_string(h.dim[0]) + " (expected 1..7 dimensions)");
+    int64_t extra = 1;
+    for (int i = 1; i <= h.dim[0]; ++i) {
+        if (h.dim[i] < 1 || h.dim[i] > 65535)
+            return make_error("the NIfTI header's dim[" + std::to_string(i) + "] is " + std::to_string(h.dim[i]) +
+                              " (expected 1..65535)");
+        if (i > 3) extra *= h.dim[i];
+    }
+    v.nx = static_cast<int>(h.dim[1]);
+    v.ny = h.dim[0] >= 2 ? static_cast<int>(h.dim[2]) : 1;
+    v.nz = h.dim[0] >= 3 ? static_cast<int>(h.dim[3]) : 1;
+    const int64_t count = int64_t(v.nx) * v.ny * v.nz;
+    if (count > kMaxVoxels)
+        return make_error("the NIfTI volume is " + std::to_string(v.nx) + "x" + std::to_string(v.ny) + "x" +
+                          std::to_string(v.nz) + " voxels, more than alzscan reads (" + std::to_string(kMaxVoxels) +
+                          "); crop or downsample it first");
+    if (extra > 1) v.notes.push_back(std::to_string(h.dim[0]) + "-D file (" + std::to_string(extra) +
+                                     " volumes): the first volume is used");
+    type_index = -1;
+    for (int t = 0; t < static_cast<int>(std::size(kTypes)); ++t)
+        if (kTypes[t].code == h.datatype) type_index = t;
+    if (type_index < 0)
+        return make_error("the NIfTI datatype " + std::to_string(h.datatype) +
+                          " is not supported (alzscan reads uint8, int8, int16, uint16, int32, uint32, float32, "
+                          "float64): convert the volume to one of these");
+    const size_t header_size = h.version == 1 ? 348 : 540;
+    if (h.vox_offset < static_cast<int64_t>(header_size) || static_cast<uint64_t>(h.vox_offset) > file_size)
+        return make_error("the NIfTI header's vox_offset is " + std::to_string(h.vox_offset) + " (expected " +
+                          std::to_string(header_size) + ".." + std::to_string(file_size) +
+                          " for this file): the file is damaged, or its .img is separate (give a single .nii)");
+    const uint64_t need = uint64_t(count) * kTypes[type_index].bytes;
+    if (need > file_size - h.vox_offset)
+        return make_error("the NIfTI file is truncated: the header says " + megabytes(need) + " of voxels from byte " +
+                          std::to_string(h.vox_offset) + " but the file has " + megabytes(file_size - h.vox_offset));
+    return static_cast<size_t>(h.vox_offset);
+}
+
+}  // namespace
+
+Expected<Volume> decode_nifti(const uint8_t* data, size_t size) {
+    if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b)
+        return make_error("this is a gzip file: inflate the .nii.gz first (alzscan's readers do)");
+    if (size < 348) return make_error("not a NIfTI file (" + std::to_string(size) + " bytes, shorter than a NIfTI-1 header)");
+    Reader r{data, size, false};
+    int32_t sizeof_hdr = r.get<int32_t>(0);
+    if (sizeof_hdr != 348 && sizeof_hdr != 540) {
+        r.swap = true;
+        sizeof_hdr = r.get<int32_t>(0);
+    }
+    if (sizeof_hdr != 348 && sizeof_hdr != 540) {
+        r.swap = false;
+        return make_error("not a NIfTI file (sizeof_hdr is " + std::to_string(r.get<int32_t>(0)) + ", expected 348 or 540)");
+    }
+    const int version = sizeof_hdr == 348 ? 1 : 2;
+    if (version == 2 && size < 540) return make_error("the NIfTI-2 header is truncated (" + std::to_string(size) + " bytes of 540)");
+    const char* magic = reinterpret_cast<const char*>(data) + (version == 1 ? 344 : 4);
+    if (std::memcmp(magic, version == 1 ? "n+1" : "n+2", 4) != 0)
+        return make_error(std::string("the NIfTI header's magic is not \"") + (version == 1 ? "n+1" : "n+2") +
+                          "\": a two-file .hdr/.img pair or a damaged file; give a single .nii or .nii.gz");
+    const Header h = read_header(r, version);
+    Volume v;
+    v.nifti_version = version;
+    int type = -1;
+    auto offset = check_header(h, size, v, type);
+    if (!offset) return make_error(offset.error());
+    v.datatype = kTypes[type].name;
+    const bool scaled = std::isfinite(h.slope) && h.slope != 0 && std::isfinite(h.inter) && !(h.slope == 1 && h.inter == 0);
+    const size_t count = size_t(v.nx) * v.ny * v.nz;
+    v.voxels.resize(count);
+    for (size_t n = 0; n < count; ++n) {
+        const double raw = raw_value(r, kTypes[type].code, *offset + n * kTypes[type].bytes);
+        v.voxels[n] = scaled ? raw * h.slope + h.inter : raw;
+    }
+    set_affine(h, v);
+    return v;
+}
+
+Volume to_training_orientation(const Volume& v) {
+    // axis_of[a] = world axis (0 R, 1 A, 2 S) of voxel axis a; sign_of[a] = +1 when it points to +world.
+    int axis_of[3] = {-1, -1, -1}, sign_of[3] = {1, 1, 1};
+    bool world_taken[3] = {false, false, false};
+    for (int round = 0; round < 3; ++round) {   // greedy on the largest remaining |direction cosine|
+        double best = -1;
+        int ba = 0, bw = 0;
+        for (int a = 0; a < 3; ++a)
+            for (int w = 0; w < 3; ++w) {
+                if (axis_of[a] >= 0 || world_taken[w]) continue;
+                const double c = std::abs(v.affine[w][a]) / v.spacing[a];
+                if (c > best) best = c, ba = a, bw = w;
+            }
+        axis_of[ba] = bw;
+        sign_of[ba] = v.affine[bw][ba] < 0 ? -1 : 1;
+        world_taken[bw] = true;
+    }
+    // Target index t (0: i to the left = -R, 1: j to posterior = -A, 2: k to superior = +S).
+    const int want_sign[3] = {-1, -1, 1};
+    int source_axis[3] = {0, 1, 2};
+    bool flip[3] = {false, false, false};
+    for (int a = 0; a < 3; ++a) {
+        source_axis[axis_of[a]] = a;
+        flip[axis_of[a]] = sign_of[a] != want_sign[axis_of[a]];
+    }
+    const int dims[3] = {v.nx, v.ny, v.nz};
+    Volume out = v;
+    out.nx = dims[source_axis[0]], out.ny = dims[source_axis[1]], out.nz = dims[source_axis[2]];
+    for (int t = 0; t < 3; ++t) out.spacing[t] = v.spacing[source_axis[t]];
+    for (int k = 0; k < out.nz; ++k)
+        for (int j = 0; j < out.ny; ++j)
+            for (int i = 0; i < out.nx; ++i) {
+                const int idx[3] = {i, j, k};
+                int src[3];
+                for (int t = 0; t < 3; ++t) src[source_axis[t]] = flip[t] ? dims[source_axis[t]] - 1 - idx[t] : idx[t];
+                out.voxels[size_t(i) + size_t(out.nx) * (j + size_t(out.ny) * k)] = v.at(src[0], src[1], src[2]);
+            }
+    // The new voxel -> world map: column t is +-(old column source_axis[t]), origin at the flipped corner.
+    for (int t = 0; t < 3; ++t) {
+        const int a = source_axis[t];
+        for (int w = 0; w < 3; ++w) out.affine[w][t] = flip[t] ? -v.affine[w][a] : v.affine[w][a];
+    }
+    for (int w = 0; w < 3; ++w) {
+        double origin = v.affine[w][3];
+        for (int t = 0; t < 3; ++t)
+            if (flip[t]) origin += v.affine[w][source_axis[t]] * (dims[source_axis[t]] - 1);
+        out.affine[w][3] = origin;
+    }
+    return out;
+}
+
+}  // namespace alzscan
