@@ -1,18 +1,26 @@
-// alzscan predict: classify image files with a checkpoint, exactly as the browser would.
+// alzscan predict: classify image files and scans (slice stacks, NIfTI volumes) with a checkpoint,
+// exactly as the browser would.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "alzscan/aggregate.h"
 #include "alzscan/preprocess.h"
+#include "alzscan/scan.h"
+#include "commands/volume_file.h"
 #include "cli/common_options.h"
 #include "commands/commands.h"
 #include "models/checkpoint.h"
@@ -104,6 +112,13 @@ std::string format_probabilities(const std::vector<float>& p) {
     return s + "]";
 }
 
+std::vector<float> run_model(std::vector<float> input, LoadedModel& model, torch::Device device) {
+    torch::Tensor x =
+        torch::from_blob(input.data(), {1, 1, model.spec.height, model.spec.width}, torch::kFloat32).to(device);
+    torch::Tensor p = torch::softmax(model.net->forward(x).to(torch::kFloat32), 1).to(torch::kCPU).contiguous();
+    return std::vector<float>(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+}
+
 // The model's probabilities for one file, or empty with `error` set (unreadable, undecodable).
 std::vector<float> classify_file(const std::string& file, LoadedModel& model, torch::Device device, std::string& error) {
     std::vector<uint8_t> bytes;
@@ -113,23 +128,134 @@ std::vector<float> classify_file(const std::string& file, LoadedModel& model, to
         error = pre.error();
         return {};
     }
-    std::vector<float> input = std::move(pre).value();
-    torch::Tensor x =
-        torch::from_blob(input.data(), {1, 1, model.spec.height, model.spec.width}, torch::kFloat32).to(device);
-    torch::Tensor p = torch::softmax(model.net->forward(x).to(torch::kFloat32), 1).to(torch::kCPU).contiguous();
-    return std::vector<float>(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+    return run_model(std::move(pre).value(), model, device);
+}
+
+// One volume slice (scan.h) through the same preprocessing as a decoded file.
+std::vector<float> classify_gray(const GrayImage& image, LoadedModel& model, torch::Device device, std::string& error) {
+    auto prepared = prepare_gray(image, model.spec);
+    if (!prepared) {
+        error = prepared.error();
+        return {};
+    }
+    std::vector<float> input(static_cast<size_t>(model.spec.width) * model.spec.height);
+    normalise_into(*prepared, model.spec, input.data());
+    return run_model(std::move(input), model, device);
+}
+
+struct Printer {
+    bool json = false;
+    std::vector<std::string> classes;
+    std::string classes_json;
+
+    static int argmax(const std::vector<float>& p) { return static_cast<int>(std::max_element(p.begin(), p.end()) - p.begin()); }
+
+    // One slice: file (and the volume's slice index when slice >= 0), or its error.
+    void slice(const std::string& file, int slice, const std::vector<float>& probs, const std::string& error) const {
+        const std::string where = slice >= 0 ? ",\"slice\":" + std::to_string(slice) : "";
+        const std::string name = printable(file) + (slice >= 0 ? " slice " + std::to_string(slice) : "");
+        if (!error.empty()) {
+            if (json)
+                std::printf("{\"file\":%s%s,\"error\":%s}\n", json_string(file).c_str(), where.c_str(), json_string(error).c_str());
+            else
+                std::fprintf(stderr, "%s: %s\n", name.c_str(), error.c_str());
+        } else if (json) {
+            const int best = argmax(probs);
+            std::printf("{\"file\":%s%s,\"label\":%s,\"index\":%d,\"probabilities\":%s,\"classes\":%s}\n",
+                        json_string(file).c_str(), where.c_str(), json_string(classes[best]).c_str(), best,
+                        format_probabilities(probs).c_str(), classes_json.c_str());
+        } else {
+            const int best = argmax(probs);
+            std::printf("%s: %s (%.1f%%)", name.c_str(), classes[best].c_str(), 100.0 * probs[best]);
+            for (size_t c = 0; c < probs.size(); ++c) std::printf("  %s %.4f", classes[c].c_str(), probs[c]);
+            std::printf("\n");
+        }
+        std::fflush(stdout);
+    }
+
+    // The scan's verdict: aggregate_slices over its slices' probabilities, as the cross-validation's people.
+    void scan(const std::string& file, const std::vector<std::vector<float>>& slices, const std::string& how,
+              const std::vector<std::string>& notes) const {
+        std::vector<float> flat;
+        for (const auto& p : slices) flat.insert(flat.end(), p.begin(), p.end());
+        const std::vector<float> verdict = aggregate_slices(flat.data(), slices.size(), classes.size());
+        const int best = argmax(verdict);
+        if (json) {
+            std::printf("{\"file\":%s,\"scan\":{\"label\":%s,\"index\":%d,\"probabilities\":%s,\"slices\":%zu,\"classes\":%s,"
+                        "\"how\":%s,\"notes\":%s}}\n",
+                        json_string(file).c_str(), json_string(classes[best]).c_str(), best,
+                        format_probabilities(verdict).c_str(), slices.size(), classes_json.c_str(),
+                        json_string(how).c_str(), json_string_array(notes).c_str());
+        } else {
+            std::printf("%s: scan of %zu slices: %s (%.1f%%)", printable(file).c_str(), slices.size(),
+                        classes[best].c_str(), 100.0 * verdict[best]);
+            for (size_t c = 0; c < verdict.size(); ++c) std::printf("  %s %.4f", classes[c].c_str(), verdict[c]);
+            std::printf("\n  (%s)\n", how.c_str());
+            for (const std::string& n : notes) std::printf("  note: %s\n", n.c_str());
+        }
+        std::fflush(stdout);
+    }
+};
+
+// A volume: its axial slab, each slice classified, then the verdict. Returns the failures.
+int predict_volume(const std::string& file, LoadedModel& model, torch::Device device, const Printer& out) {
+    std::vector<uint8_t> bytes;
+    std::string error;
+    std::optional<Slab> slab;
+    std::vector<std::string> notes;
+    if (read_file(file, bytes, error)) {
+        if (std::optional<Volume> vol = read_volume(bytes, error)) {
+            const Volume lps = to_training_orientation(*vol);
+            notes = lps.notes;
+            auto s = axial_slab(lps);
+            if (s) slab = std::move(s).value();
+            else error = s.error();
+        }
+    }
+    if (!slab) {
+        out.slice(file, -1, {}, error);
+        return 1;
+    }
+    std::vector<std::vector<float>> probs;
+    int failures = 0;
+    for (size_t s = 0; s < slab->images.size(); ++s) {
+        std::string e;
+        std::vector<float> p = classify_gray(slab->images[s], model, device, e);
+        out.slice(file, slab->slices[s], p, e);
+        if (e.empty()) probs.push_back(std::move(p));
+        else ++failures;
+    }
+    if (probs.empty()) return failures + 1;
+    out.scan(file, probs, slab->how, notes);
+    return failures;
+}
+
+// The image files of a directory, by name: one person's stack in slice order.
+std::vector<std::string> directory_images(const std::string& dir) {
+    std::vector<std::string> files;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        std::string ext = entry.path().extension().string();
+        std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (entry.is_regular_file() && (ext == ".png" || ext == ".jpg" || ext == ".jpeg")) files.push_back(entry.path().string());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
 }
 
 }  // namespace
 
 int predict(int argc, char** argv) {
-    CliArgs args("alzscan predict", "classify image files with a checkpoint (prints class and probabilities)");
+    CliArgs args("alzscan predict", "classify image files with a checkpoint (prints class and probabilities); "
+                                    "a .nii/.nii.gz volume, or with --scan all the files given, is one scan with one verdict");
     args.option("checkpoint", "", "checkpoint written by `alzscan train` (best.pt, last.pt) or models/default/checkpoint.pt", true);
-    args.flag("json", "one JSON object per file and line: file, label, index, probabilities, classes");
+    args.flag("json", "one JSON object per file (or slice) and line: file, label, index, probabilities, classes; then "
+                      "per scan {\"file\", \"scan\": {label, probabilities, slices, how, notes}}");
+    args.flag("scan", "the slice files and directories (their PNG/JPEG files by name) given are one person's stack, in "
+                      "that order: each slice, then the scan's verdict (the mean of slice log-probabilities)");
     add_device_option(args, "cpu");
-    args.positional("FILE", "image files (PNG, JPEG, BMP, GIF)", 1);
+    args.positional("FILE", "image files (PNG, JPEG) or NIfTI volumes (.nii, .nii.gz); with --scan, directories", 1);
     if (int rc = args.parse(argc, argv); rc >= 0) return rc;
-    const bool json = args.is_set("json");
 
     LoadedModel model;
     torch::Device device(torch::kCPU);
@@ -144,40 +270,44 @@ int predict(int argc, char** argv) {
     model.net->to(device);
     model.net->eval();
     torch::NoGradGuard no_grad;
-    const std::vector<std::string>& classes = model.spec.class_names;
-    const std::string classes_json = json_string_array(classes);
+    const Printer out{args.is_set("json"), model.spec.class_names, json_string_array(model.spec.class_names)};
+    const bool as_scan = args.is_set("scan");
 
     int failures = 0;
-    for (const std::string& file : args.positionals()) {
-        std::string error;
-        std::vector<float> probs;
-        try {
-            probs = classify_file(file, model, device, error);
-        } catch (const std::exception& e) {   // one file's failure never ends the batch
-            error = std::string("classification failed (") + e.what() + ")";
-        }
-        if (!error.empty()) {
-            ++failures;
-            if (json)
-                std::printf("{\"file\":%s,\"error\":%s}\n", json_string(file).c_str(), json_string(error).c_str());
-            else
-                std::fprintf(stderr, "%s: %s\n", printable(file).c_str(), error.c_str());
-            std::fflush(stdout);
-            continue;
-        }
-        int best = 0;
-        for (int c = 1; c < static_cast<int>(probs.size()); ++c)
-            if (probs[c] > probs[best]) best = c;
-        if (json) {
-            std::printf("{\"file\":%s,\"label\":%s,\"index\":%d,\"probabilities\":%s,\"classes\":%s}\n",
-                        json_string(file).c_str(), json_string(classes[best]).c_str(), best,
-                        format_probabilities(probs).c_str(), classes_json.c_str());
+    std::vector<std::string> stack;
+    for (const std::string& arg : args.positionals()) {
+        if (is_volume_path(arg)) {
+            failures += predict_volume(arg, model, device, out);
+        } else if (as_scan && std::filesystem::is_directory(arg)) {
+            const std::vector<std::string> files = directory_images(arg);
+            if (files.empty()) out.slice(arg, -1, {}, "no PNG or JPEG files in this directory"), ++failures;
+            stack.insert(stack.end(), files.begin(), files.end());
+        } else if (as_scan) {
+            stack.push_back(arg);
         } else {
-            std::printf("%s: %s (%.1f%%)", printable(file).c_str(), classes[best].c_str(), 100.0 * probs[best]);
-            for (size_t c = 0; c < probs.size(); ++c) std::printf("  %s %.4f", classes[c].c_str(), probs[c]);
-            std::printf("\n");
+            std::string error;
+            std::vector<float> probs;
+            try {
+                probs = classify_file(arg, model, device, error);
+            } catch (const std::exception& e) {   // one file's failure never ends the batch
+                error = std::string("classification failed (") + e.what() + ")";
+            }
+            out.slice(arg, -1, probs, error);
+            failures += error.empty() ? 0 : 1;
         }
-        std::fflush(stdout);
+    }
+    if (!stack.empty()) {
+        std::vector<std::vector<float>> probs;
+        for (const std::string& file : stack) {
+            std::string error;
+            std::vector<float> p = classify_file(file, model, device, error);
+            out.slice(file, -1, p, error);
+            if (error.empty()) probs.push_back(std::move(p));
+            else ++failures;
+        }
+        if (!probs.empty())
+            out.scan(stack.front(), probs, "a stack of " + std::to_string(stack.size()) + " slice files, in the order given",
+                     {});
     }
     return failures ? 1 : 0;
 }
