@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Assembles the static browser app into WEB_OUT:
 #   web/ page + JS, the WASM app, ONNX Runtime Web (self-hosted, same version as its JS), the
-#   default model, a font, ~8 gallery slices from the dataset's test split (copied, never
+#   default model, a font, ~8 gallery slices of people the model never saw (copied, never
 #   committed), precompressed .br/.gz siblings, and sw.js with the asset list baked in.
 # usage: scripts/assemble_web.sh WASM_BUILD WEB_OUT DATA
 #   ALZSCAN_MODEL_DIR=dir   use another model (default: models/default)
@@ -66,39 +66,47 @@ PY
     --output-file="$WEB_OUT/fonts/$(basename "$FONT")"
 fi
 
-# Gallery: 2 slices per class that are test images in BOTH the HF and the Kaggle split, so that
-# no model trained on either split has seen them.
-node --input-type=module - "$DATA" "$WEB_OUT" <<'JS'
+# Gallery: people the shipped model never saw. The model was trained with one fold of SUBJECTS.tsv
+# held out (model.json training.options.test_fold); up to 3 people per class from that fold, one
+# middle slice each (slice_rank 16).
+node --input-type=module - "$DATA" "$WEB_OUT" "$MODEL_DIR/model.json" <<'JS'
 import fs from "node:fs";
 import path from "node:path";
-const [data, out] = process.argv.slice(2);
-const split = path.join(data, "KAGGLE_SPLIT.tsv");
-if (!fs.existsSync(split)) {
-  fs.writeFileSync(path.join(out, "gallery/gallery.json"), JSON.stringify({
-    note: `No sample slices: the dataset was not found at ${data} when this app was built. ` +
-          "Get it as README.md describes (../shared/data/alzheimer_mri) and rebuild, or open your own PNG/JPEG slices.",
-  }));
-  console.error(`assemble_web: note: ${split} missing, gallery left empty`);
+const [data, out, modelJson] = process.argv.slice(2);
+const subjects = path.join(data, "SUBJECTS.tsv");
+const empty = (note) => {
+  fs.writeFileSync(path.join(out, "gallery/gallery.json"), JSON.stringify({ note }));
+  console.error(`assemble_web: note: gallery left empty: ${note}`);
   process.exit(0);
-}
-const rows = fs.readFileSync(split, "utf8").trim().split("\n").slice(1).map((l) => l.split("\t"));
-const byClass = new Map();
-for (const [rel, cls, kaggle] of rows) {
-  if (kaggle !== "test" || !rel.startsWith("test/")) continue;
-  if (!byClass.has(cls)) byClass.set(cls, []);
-  byClass.get(cls).push(rel);
+};
+if (!fs.existsSync(subjects))
+  empty(`No sample slices: the dataset was not found at ${data} when this app was built. ` +
+        "Get it as README.md describes (../shared/data/alzheimer_mri) and rebuild, or open your own PNG/JPEG slices.");
+const options = fs.existsSync(modelJson) ? (JSON.parse(fs.readFileSync(modelJson, "utf8")).training || {}).options || {} : {};
+const fold = options.test_fold;
+if (!(Number.isInteger(fold) && fold >= 0 && String(options.split_file || "").endsWith("SUBJECTS.tsv")))
+  empty("No sample slices: the model does not say which people it never saw (training.options.test_fold of SUBJECTS.tsv).");
+const lines = fs.readFileSync(subjects, "utf8").trim().split("\n");
+const col = Object.fromEntries(lines[0].split("\t").map((name, i) => [name, i]));
+const people = new Map();   // class -> subject -> middle slice
+for (const line of lines.slice(1)) {
+  const c = line.split("\t");
+  if (Number(c[col.subject_fold]) !== fold || Number(c[col.slice_rank]) !== 16) continue;
+  const cls = c[col.class];
+  if (!people.has(cls)) people.set(cls, new Map());
+  people.get(cls).set(c[col.subject], c[col.relative_path]);
 }
 const entries = [];
-for (const cls of [...byClass.keys()].sort()) {
-  const picks = byClass.get(cls).sort((a, b) => a.localeCompare(b, "en", { numeric: true })).slice(0, 2);
-  for (const rel of picks) {
-    const name = path.basename(rel);
+for (const cls of [...people.keys()].sort()) {
+  const picks = [...people.get(cls).entries()].sort(([a], [b]) => a.localeCompare(b, "en", { numeric: true })).slice(0, 3);
+  for (const [subject, rel] of picks) {
+    const name = `${subject}_${path.basename(rel)}`;
     fs.copyFileSync(path.join(data, rel), path.join(out, "gallery", name));
     entries.push({ file: `gallery/${name}`, label: cls });
   }
 }
 fs.writeFileSync(path.join(out, "gallery/gallery.json"), JSON.stringify(entries, null, 1));
-console.error(`assemble_web: gallery: ${entries.length} test slices`);
+console.error(`assemble_web: gallery: ${entries.length} slices of people of fold ${fold}, never seen in training`);
 JS
 
 # Precompress (brotli 11 + gzip 9) where it saves >= 10 %, caching results by content hash since

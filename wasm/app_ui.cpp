@@ -216,7 +216,7 @@ void draw_gallery(App& app, ImVec2 pos, ImVec2 size) {
     heading(app, "Sample slices");
     ImGui::PushTextWrapPos(0);
     // Kaggle-test slices: their people have other slices in the shipped model's training set.
-    ImGui::TextColored(kMuted, "Test slices of people seen in training; true label below.");
+    ImGui::TextColored(kMuted, "Slices of people the model never saw in training (its held-out fold); true label below.");
     ImGui::PopTextWrapPos();
     ImGui::Spacing();
     if (app.gallery.empty()) {

@@ -163,9 +163,10 @@ Expected<size_t> check_header(const Header& h, size_t file_size, Volume& v, int&
                           std::to_string(header_size) + ".." + std::to_string(file_size) +
                           " for this file): the file is damaged, or its .img is separate (give a single .nii)");
     const uint64_t need = uint64_t(count) * kTypes[type_index].bytes;
-    if (need > file_size - h.vox_offset)
+    const uint64_t have = uint64_t(file_size) - uint64_t(h.vox_offset);
+    if (need > have)
         return make_error("the NIfTI file is truncated: the header says " + megabytes(need) + " of voxels from byte " +
-                          std::to_string(h.vox_offset) + " but the file has " + megabytes(file_size - h.vox_offset));
+                          std::to_string(h.vox_offset) + " but the file has " + megabytes(have));
     return static_cast<size_t>(h.vox_offset);
 }
 

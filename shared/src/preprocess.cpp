@@ -35,8 +35,14 @@ Expected<GrayImage> prepare_image(const uint8_t* data, size_t size, const Prepro
     with_size.model_width = spec.width;
     auto image = decode_gray(data, size, with_size);
     if (!image) return image;
-    if (spec.conform.enabled) return conform_slice(*image, spec.conform, spec.width, spec.height);
-    return resize_gray(*image, spec.width, spec.height);
+    return prepare_gray(*image, spec);
+}
+
+Expected<GrayImage> prepare_gray(const GrayImage& image, const PreprocessSpec& spec) {
+    auto ok = check_spec(spec);
+    if (!ok) return make_error(ok.error());
+    if (spec.conform.enabled) return conform_slice(image, spec.conform, spec.width, spec.height);
+    return resize_gray(image, spec.width, spec.height);
 }
 
 void normalise_into(const GrayImage& image, const PreprocessSpec& spec, float* out) {

@@ -25,6 +25,10 @@ namespace alzscan {
 Expected<GrayImage> prepare_image(const uint8_t* data, size_t size, const PreprocessSpec& spec,
                                   const DecodeLimits& limits = {});
 
+// A decoded slice (or a volume's slice, scan.h) to spec.width x spec.height: conform_slice when
+// spec.conform.enabled, else resize_gray. prepare_image is decode_gray followed by this.
+Expected<GrayImage> prepare_gray(const GrayImage& image, const PreprocessSpec& spec);
+
 // Writes width*height floats (one channel plane, row-major) to out:
 // out[i] = (pixels[i] / 255 - mean) / std, computed in float32 as written.
 void normalise_into(const GrayImage& image, const PreprocessSpec& spec, float* out);
