@@ -28,7 +28,9 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "alzscan/aggregate.h"
 #include "alzscan/image_decode.h"
+#include "alzscan/nifti.h"
 #include "alzscan/preprocess.h"
 #include "alzscan/resize.h"
 #include "alzscan/sha256.h"
@@ -277,6 +279,68 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_file(App* app, const char* name, const 
     return id;
 }
 
+// A NIfTI volume's bytes (.nii; the page inflates .nii.gz with DecompressionStream): decoded,
+// turned to the training orientation and cut to its axial slab (shared/ nifti.h, scan.h), kept in
+// the app for alzscan_app_add_volume_slice. Returns JSON {"slices": [k...], "how", "notes",
+// "width", "height", "nx", "ny", "nz"} or {"error": "..."}.
+EMSCRIPTEN_KEEPALIVE const char* alzscan_app_open_volume(App* app, const uint8_t* data, int size) {
+    app->slab = {};
+    debug_trap_if(*app, DebugTrap::NextDecode);
+    auto vol = alzscan::decode_nifti(data, static_cast<size_t>(std::max(size, 0)));
+    if (!vol) return keep(*app, nlohmann::json{{"error", vol.error()}}.dump());
+    const alzscan::Volume lps = alzscan::to_training_orientation(*vol);
+    auto slab = alzscan::axial_slab(lps);
+    if (!slab) return keep(*app, nlohmann::json{{"error", slab.error()}}.dump());
+    app->slab = std::move(slab).value();
+    const nlohmann::json j = {{"slices", app->slab.slices}, {"how", app->slab.how}, {"notes", lps.notes},
+                              {"width", app->slab.images.front().width}, {"height", app->slab.images.front().height},
+                              {"nx", lps.nx}, {"ny", lps.ny}, {"nz", lps.nz}};
+    return keep(*app, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+// Slice `index` of the opened volume's slab as a batch row, preprocessed as a decoded file would be
+// (prepare_gray + normalise_into). Returns its id; a failure is the row's error, as add_file.
+EMSCRIPTEN_KEEPALIVE int alzscan_app_add_volume_slice(App* app, const char* name, int index) {
+    ScanItem& item = app->batch.add(name ? name : "", "");
+    const int id = item.id;
+    app->selected_id = id;
+    app->scroll_to_selected = true;
+    app->view.reset();
+    if (!app->model_ok || index < 0 || index >= static_cast<int>(app->slab.images.size())) {
+        item.fail(!app->model_ok ? "the model is not loaded yet" : "no such slice of the volume");
+        app->wake(2);
+        return id;
+    }
+    const GrayImage& img = app->slab.images[index];
+    const double t0 = emscripten_get_now();
+    auto prepared = prepare_gray(img, app->model.spec);
+    if (!prepared) {
+        item.fail(prepared.error());
+        app->wake(2);
+        return id;
+    }
+    item.tensor.resize(static_cast<size_t>(app->model.spec.width) * app->model.spec.height);
+    normalise_into(*prepared, app->model.spec, item.tensor.data());
+    item.preprocess_ms = emscripten_get_now() - t0;
+    item.format = "NIfTI slice";
+    item.width = img.width;
+    item.height = img.height;
+    item.channels = 1;
+    item.bits = 8;
+    make_display_texture(img, &item.texture, &item.texture_width, &item.texture_height);
+    return id;
+}
+
+// A scan's verdict as a finished row without an image (its probabilities from alzscan_app_aggregate).
+EMSCRIPTEN_KEEPALIVE int alzscan_app_add_verdict(App* app, const char* name, const float* probs, int n) {
+    ScanItem& item = app->batch.add(name ? name : "", "");
+    item.finish(std::vector<float>(probs, probs + std::max(n, 0)), 0.0);
+    app->selected_id = item.id;
+    app->scroll_to_selected = true;
+    app->wake(2);
+    return item.id;
+}
+
 // preprocess_bytes() alone, outside the batch (no UI change): for the benchmark and for embedders
 // that run their own model. Returns the tensor (valid until the next call) or null; then
 // _alzscan_app_preprocess_error(app) holds the message.
@@ -341,6 +405,14 @@ EMSCRIPTEN_KEEPALIVE void alzscan_app_release_tensor(App* app, int id) {
 EMSCRIPTEN_KEEPALIVE void alzscan_app_set_result(App* app, int id, const float* probs, int n, double inference_ms) {
     if (ScanItem* item = app->batch.find(id)) item->finish(std::vector<float>(probs, probs + std::max(n, 0)), inference_ms);
     app->wake(2);  // one frame to lay out, one to settle; each costs real time under software GL
+}
+
+// A scan's verdict from its slices' probabilities (n_slices x n_classes, row-major) into out
+// (n_classes): shared/ aggregate_slices, the function `alzscan cv` and `alzscan predict` use.
+EMSCRIPTEN_KEEPALIVE void alzscan_app_aggregate(const float* probs, int n_slices, int n_classes, float* out) {
+    const std::vector<float> v = alzscan::aggregate_slices(probs, static_cast<size_t>(std::max(n_slices, 0)),
+                                                           static_cast<size_t>(std::max(n_classes, 0)));
+    std::copy(v.begin(), v.end(), out);
 }
 
 EMSCRIPTEN_KEEPALIVE void alzscan_app_set_failure(App* app, int id, const char* message) {

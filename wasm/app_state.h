@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "alzscan/scan.h"
 #include "app_constants.h"
 #include "model_info.h"
 #include "scan_batch.h"
@@ -58,6 +59,7 @@ struct App {
 
     int wake_frames = 8;       // frames still to draw; 0 = idle (nothing redrawn)
     std::string scratch;       // backing store for strings returned to JS
+    Slab slab;                 // the last volume opened (alzscan_app_open_volume): its axial slices
     std::vector<float> preprocess_tensor;  // _alzscan_app_preprocess's result
     std::string preprocess_error;
     DebugTrap debug_trap = DebugTrap::Off;  // alzscan_app_debug_trap: trap on purpose (tests)

@@ -8,6 +8,8 @@
 //   // rejects with Error(message) where message is exactly what the UI shows next to the file.
 //   window.alzscan.batchCsv()                          // the batch table as CSV text
 //   window.alzscan.selection()                         // {index, count, zoom, panX}: what the UI shows
+//   await window.alzscan.aggregate([[p...], ...])      // a scan's verdict from its slices' probabilities
+//   await window.alzscan.classifyScan(volumeBytes | [files]) // {label, probabilities, slices:[...], how, notes, timings}
 //   await window.alzscan.preprocess(bytes)             // Float32Array 1x1xHxW: the model's exact input
 //   await window.alzscan.benchmarkInference(tensor, n) // [ms] of n back-to-back ORT runs (make bench-web)
 //   await window.alzscan.testing.trap("decode" | "frame"); window.alzscan.testing.restarts()  // crash tests
@@ -205,16 +207,19 @@ class CanvasApp {
     return this.call((m) => {
       const id = this.withString(name, (n) => this.withString(trueLabel, (l) =>
         this.withBytes(bytes, (b) => m._alzscan_app_add_file(this.app, n, l, b, bytes.length))));
-      const row = this.itemRow(id);
-      const error = m.UTF8ToString(m._alzscan_app_item_error(this.app, id));
-      if (error) return { id, row, error };
-      const ptr = m._alzscan_app_item_tensor(this.app, id);
-      const length = m._alzscan_app_item_tensor_length(this.app, id);
-      const tensor = m.HEAPF32.slice(ptr >> 2, (ptr >> 2) + length);
-      const preprocessMs = m._alzscan_app_item_preprocess_ms(this.app, id);
-      m._alzscan_app_release_tensor(this.app, id);
-      return { id, row, tensor, preprocessMs };
+      return this.takeItem(m, id);
     });
+  }
+  // A new row's {id, row, error} or {id, row, tensor, preprocessMs}; the tensor leaves WASM.
+  takeItem(m, id) {
+    const row = this.itemRow(id);
+    const error = m.UTF8ToString(m._alzscan_app_item_error(this.app, id));
+    if (error) return { id, row, error };
+    const ptr = m._alzscan_app_item_tensor(this.app, id);
+    const tensor = m.HEAPF32.slice(ptr >> 2, (ptr >> 2) + m._alzscan_app_item_tensor_length(this.app, id));
+    const preprocessMs = m._alzscan_app_item_preprocess_ms(this.app, id);
+    m._alzscan_app_release_tensor(this.app, id);
+    return { id, row, tensor, preprocessMs };
   }
   // preprocess_bytes() only: {tensor} or {error}; nothing is added to the batch.
   preprocess(bytes) {
@@ -230,6 +235,39 @@ class CanvasApp {
       const id = this.withString(name, (n) => this.withString(trueLabel, (l) => this.withString(message, (msg) =>
         m._alzscan_app_add_failed(this.app, n, l, msg))));
       return { id, row: this.itemRow(id) };
+    });
+  }
+  // Inflated NIfTI bytes -> {slices, how, notes, width, height} or {error}; the slab stays in WASM.
+  openVolume(bytes) {
+    return this.call((m) => JSON.parse(this.withBytes(bytes, (b) => m.UTF8ToString(m._alzscan_app_open_volume(this.app, b, bytes.length)))));
+  }
+  // Slice `index` of the opened volume as a batch row: the same result shape as addFile.
+  addVolumeSlice(name, index) {
+    return this.call((m) => {
+      const id = this.withString(name, (n) => m._alzscan_app_add_volume_slice(this.app, n, index));
+      return this.takeItem(m, id);
+    });
+  }
+  addVerdict(name, probabilities) {
+    return this.call((m) => {
+      const ptr = m._malloc(probabilities.length * 4);
+      m.HEAPF32.set(probabilities, ptr >> 2);
+      const id = this.withString(name, (n) => m._alzscan_app_add_verdict(this.app, n, ptr, probabilities.length));
+      m._free(ptr);
+      return id;
+    });
+  }
+  // slices: arrays of class probabilities, one per slice -> the scan's verdict (shared/ aggregate_slices)
+  aggregate(slices) {
+    return this.call((m) => {
+      const n = slices.length, c = n ? slices[0].length : 0;
+      const ptr = m._malloc(Math.max(1, n * c * 4)), out = m._malloc(Math.max(1, c * 4));
+      slices.forEach((p, s) => m.HEAPF32.set(Float32Array.from(p), (ptr >> 2) + s * c));
+      m._alzscan_app_aggregate(ptr, n, c, out);
+      const verdict = Array.from(m.HEAPF32.slice(out >> 2, (out >> 2) + c));
+      m._free(ptr);
+      m._free(out);
+      return verdict;
     });
   }
   // -> the item's row, null when the batch no longer has it ("Clear")
@@ -466,9 +504,14 @@ function createAlzscan() {
       await addFailedRow(app, name, trueLabel, message);
       throw new Error(message);
     }
+    return runItem(app, name, trueLabel, t0, () => app.addFile(name, trueLabel, bytes));
+  }
+
+  // One batch row from add() (addFile, or a volume's slice) through the worker to its result.
+  async function runItem(app, name, trueLabel, t0, add) {
     let item;
     try {
-      item = app.addFile(name, trueLabel, bytes);
+      item = add();
     } catch (e) {
       if (e instanceof ModuleCrash) {
         const message = `the decoder crashed on this file (${e.what}); the app was restarted`;
@@ -524,10 +567,69 @@ function createAlzscan() {
     };
   }
 
+  // A NIfTI volume (bytes of a .nii, or gzip bytes of a .nii.gz) or a stack of slice files: each
+  // slice as a batch row, then a verdict row: shared/ aggregate_slices over the slices that
+  // classified, the aggregation `alzscan cv` measures per person and `alzscan predict` prints.
+  async function classifyScan(input, options = {}) {
+    await ready;
+    const t0 = performance.now();
+    const app = await liveApp();
+    const results = [];
+    let name, how, notes = [];
+    if (Array.isArray(input)) {
+      name = options.name ?? (input[0] instanceof File ? input[0].name : "stack");
+      for (const [i, f] of input.entries()) {
+        try {
+          results.push(await classify(f, { name: f instanceof File ? f.name : `${name} #${i}` }));
+        } catch (e) { results.push({ error: e.message }); }
+      }
+      how = `a stack of ${input.length} slice files, in the order given`;
+    } else {
+      name = options.name ?? (input instanceof File ? input.name : "volume");
+      let bytes = await toBytes(input);
+      if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+        try {
+          bytes = new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
+        } catch (e) {
+          const message = `the .nii.gz is damaged or truncated (${e.message}); re-export or re-download the volume`;
+          await addFailedRow(app, name, "", message);
+          throw new Error(message);
+        }
+      }
+      const opened = app.openVolume(bytes);
+      if (opened.error) {
+        await addFailedRow(app, name, "", opened.error);
+        throw new Error(opened.error);
+      }
+      ({ how, notes } = opened);
+      for (const [i, k] of opened.slices.entries()) {
+        try {
+          const r = await runItem(app, `${name} slice ${k}`, "", performance.now(), () => app.addVolumeSlice(`${name} slice ${k}`, i));
+          results.push({ ...r, slice: k });
+        } catch (e) { results.push({ slice: k, error: e.message }); }
+      }
+    }
+    const done = results.filter((r) => !r.error);
+    if (!done.length) throw new Error(`${name}: no slice could be classified (${results[0]?.error ?? "no slices"})`);
+    const probabilities = app.aggregate(done.map((r) => r.probabilities));
+    let index = 0;
+    for (let i = 1; i < probabilities.length; ++i) if (probabilities[i] > probabilities[index]) index = i;
+    const verdictName = `${name}: scan of ${done.length} slices`;
+    const verdictId = app.addVerdict(verdictName, probabilities);
+    rows.push({ id: verdictId, row: app.itemRow(verdictId) });
+    announce(`${verdictName}: ${classes[index].replaceAll("_", " ")}, ${(probabilities[index] * 100).toFixed(1)} percent. Research demo, not a diagnosis.`);
+    const sum = (key) => done.reduce((a, r) => a + r.timings[key], 0);
+    return {
+      file: name, label: classes[index], index, probabilities, classes: classes.slice(), how, notes, slices: results,
+      timings: { preprocess_ms: sum("preprocess_ms"), inference_ms: sum("inference_ms"), total_ms: performance.now() - t0 },
+    };
+  }
+
   // Files from the picker or a drop: one after another, in order; errors are shown in the UI.
   async function classifyFiles(files) {
     for (const file of files) {
-      try { await classify(file); } catch { /* shown next to the file */ }
+      const volume = /\.nii(\.gz)?$/i.test(file.name);
+      try { await (volume ? classifyScan(file) : classify(file)); } catch { /* shown next to the file */ }
     }
   }
 
@@ -696,6 +798,10 @@ function createAlzscan() {
     classify,
     batchCsv: () => fromLive((a) => a.batchCsv(), ""),
     selection: () => fromLive((a) => a.selection(), { index: -1, count: 0 }),
+    // A scan's verdict from its slices' probabilities ([[p_class...], ...]): the aggregation
+    // `alzscan cv` reports per person and `alzscan predict` per scan (shared/ aggregate_slices).
+    aggregate: async (slices) => (await ready, (await liveApp()).aggregate(slices)),
+    classifyScan,
     // make bench-web: ORT Web inference alone, `runs` times on one preprocessed tensor -> [ms].
     benchmarkInference: async (tensor, runs = 50) => (await ready, (await worker.bench(-1, Float32Array.from(tensor), runs)).times),
     preprocess: async (input) => {

@@ -7,12 +7,14 @@
 // Expectations are independent of the page: probabilities come from `alzscan predict --json`
 // (LibTorch + native shared/) on the very same files; bad-input messages must name the problem.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import zlib from "node:zlib";
 import { after, before, test } from "node:test";
-import { DATA, REPO, WEB_OUT, openApp } from "./harness.mjs";
-import { nativePredict, referenceProblem } from "./native_reference.mjs";
+import { ALZSCAN, DATA, REPO, WEB_OUT, openApp } from "./harness.mjs";
+import { CHECKPOINT, nativePredict, nativeScan, referenceProblem } from "./native_reference.mjs";
 import { encodePng, pngWithHeaderOnly, phantom } from "./synthetic_images.mjs";
 
 const TOLERANCE = 1e-5;
@@ -202,6 +204,132 @@ test("a batch of 20 real slices, submitted at once, all match alzscan predict", 
   }, payload);
   requireNative();
   outcomes.forEach((o, i) => assertMatchesNative(o, slices[i].path, path.basename(slices[i].path)));
+});
+
+// One person's slice files (SUBJECTS.tsv), in slice_rank order: their stack.
+function personSlices(subject) {
+  const lines = fs.readFileSync(path.join(DATA, "SUBJECTS.tsv"), "utf8").trim().split("\n");
+  const col = Object.fromEntries(lines[0].split("\t").map((name, i) => [name, i]));
+  const files = lines.slice(1).map((l) => l.split("\t")).filter((c) => c[col.subject] === subject)
+    .sort((a, b) => Number(a[col.slice_rank]) - Number(b[col.slice_rank])).map((c) => path.join(DATA, c[col.relative_path]));
+  assert.equal(files.length, 32, `${subject}: ${files.length} slices`);
+  return files;
+}
+
+test("a person's 32 slices: the browser's scan verdict (alzscan.aggregate) equals alzscan predict --scan", async (t) => {
+  if (!requireData(t)) return;
+  requireNative();
+  const files = personSlices("S000");
+  const cli = nativeScan(files);
+  assert.equal(cli.scan.slices, 32);
+  const browser = [];
+  for (const f of files) browser.push(await h.classify(fs.readFileSync(f), path.basename(f)));
+  // The same function on the same numbers: the CLI's slice probabilities aggregated in the page.
+  const same = await h.page.evaluate((p) => window.alzscan.aggregate(p), cli.slices.map((s) => s.probabilities));
+  // The whole path: the page's own slice probabilities, aggregated in the page.
+  const own = await h.page.evaluate((p) => window.alzscan.aggregate(p), browser.map((o) => o.probabilities));
+  for (let c = 0; c < 4; ++c) {
+    assert.ok(Math.abs(same[c] - cli.scan.probabilities[c]) <= 1e-6, `aggregate of the CLI's slices: ${same} vs ${cli.scan.probabilities}`);
+    assert.ok(Math.abs(own[c] - cli.scan.probabilities[c]) <= TOLERANCE, `browser verdict ${own} vs CLI ${cli.scan.probabilities}`);
+  }
+});
+
+// A NIfTI-1 uint8 volume written here (little endian, sform = identity: stored RAS, so the reader
+// must flip columns and rows back): slice k = image k.
+function niftiOf(images, width, height) {
+  const h = Buffer.alloc(352);
+  h.writeInt32LE(348, 0);
+  [3, width, height, images.length, 1, 1, 1, 1].forEach((d, i) => h.writeInt16LE(d, 40 + 2 * i));
+  h.writeInt16LE(2, 70);   // uint8
+  h.writeInt16LE(8, 72);
+  for (let i = 0; i < 8; ++i) h.writeFloatLE(1, 76 + 4 * i);
+  h.writeFloatLE(352, 108);
+  h.writeInt16LE(1, 254);  // sform_code
+  [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]].forEach((row, r) => row.forEach((v, c) => h.writeFloatLE(v, 280 + 16 * r + 4 * c)));
+  h.write("n+1\0", 344, "latin1");
+  const voxels = Buffer.alloc(width * height * images.length);
+  images.forEach((img, k) => {
+    for (let j = 0; j < height; ++j)
+      for (let i = 0; i < width; ++i) voxels[i + width * (j + height * k)] = img[(height - 1 - j) * width + (width - 1 - i)];
+  });
+  return Buffer.concat([h, voxels]);
+}
+
+async function scanInPage(bytes, name) {
+  return h.page.evaluate(async ([b64, n]) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    try { return { ok: true, ...(await window.alzscan.classifyScan(bytes, { name: n })) }; } catch (e) { return { ok: false, error: e.message }; }
+  }, [Buffer.from(bytes).toString("base64"), name]);
+}
+
+function assertScanMatches(browser, cli, what) {
+  assert.ok(browser.ok, `${what}: ${browser.error}`);
+  assert.equal(browser.slices.length, cli.slices.length, `${what}: slice count`);
+  browser.slices.forEach((s, i) => {
+    if (cli.slices[i].slice !== undefined) assert.equal(s.slice, cli.slices[i].slice, `${what}: slice ${i} index`);
+    for (let c = 0; c < 4; ++c)
+      assert.ok(Math.abs(s.probabilities[c] - cli.slices[i].probabilities[c]) <= TOLERANCE, `${what}: slice ${i} p[${c}] ${s.probabilities[c]} vs ${cli.slices[i].probabilities[c]}`);
+  });
+  for (let c = 0; c < 4; ++c)
+    assert.ok(Math.abs(browser.probabilities[c] - cli.scan.probabilities[c]) <= TOLERANCE, `${what}: verdict ${browser.probabilities} vs CLI ${cli.scan.probabilities}`);
+  assert.equal(browser.label, cli.scan.label);
+}
+
+test("classifyScan on Colin27 (mricron-data's ch2bet.nii.gz): every slice and the verdict equal alzscan predict", async () => {
+  requireNative();
+  const file = "/usr/share/mricron/templates/ch2bet.nii.gz";
+  assert.ok(fs.existsSync(file), `${file} missing: make setup installs mricron-data`);
+  const browser = await scanInPage(fs.readFileSync(file), "ch2bet.nii.gz");
+  const cli = nativeScan([file]);
+  assert.equal(cli.scan.slices, 32);
+  assertScanMatches(browser, cli, "ch2bet");
+  assert.equal(browser.how, cli.scan.how);
+});
+
+test("a person's 32 slices written into a .nii.gz: the page's verdict equals the slices as files and the CLI's", async (t) => {
+  if (!requireData(t)) return;
+  requireNative();
+  const files = personSlices("S001");
+  // The slices' pixels (grayscale JPEGs) read by Pillow, an independent decoder; the CLI's verdict
+  // on the volume equalling its verdict on the files proves they are the pixels alzscan decodes.
+  const py = spawnSync("/usr/bin/python3", ["-c",
+    "import sys, PIL.Image as I; sys.stdout.buffer.write(b''.join(I.open(f).tobytes() for f in sys.argv[1:]))", ...files],
+    { maxBuffer: 16 << 20 });
+  assert.equal(py.status, 0, String(py.stderr));
+  const images = files.map((_, k) => py.stdout.subarray(k * 128 * 128, (k + 1) * 128 * 128));
+  const volume = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "alzscan-scan-")), "S001.nii.gz");
+  fs.writeFileSync(volume, zlib.gzipSync(niftiOf(images, 128, 128)));
+  const cliFiles = nativeScan(files), cliVolume = nativeScan([volume]);
+  const asFiles = await h.page.evaluate(async (list) => {
+    const files = list.map(([b64, name]) => new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name));
+    const r = await window.alzscan.classifyScan(files);
+    return { ok: true, ...r };
+  }, files.map((f) => [fs.readFileSync(f).toString("base64"), path.basename(f)]));
+  const asVolume = await scanInPage(fs.readFileSync(volume), "S001.nii.gz");
+  assertScanMatches(asFiles, cliFiles, "slices as files vs CLI");
+  assertScanMatches(asVolume, cliVolume, "volume vs CLI");
+  assertScanMatches(asVolume, { slices: cliFiles.slices, scan: cliFiles.scan }, "volume vs the slices as files");
+  assert.match(asVolume.how, /all 32 axial slices/);
+});
+
+test("a damaged .nii.gz and a file that is not NIfTI get the CLI's message; the page keeps working", async () => {
+  requireNative();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alzscan-bad-scan-"));
+  const gz = zlib.gzipSync(niftiOf([Buffer.alloc(256, 90), Buffer.alloc(256, 90)], 16, 16));
+  const cases = [["cut.nii.gz", gz.subarray(0, gz.length >> 1), "the .nii.gz is damaged or truncated"],
+                 ["text.nii", Buffer.alloc(400, 120), "not a NIfTI file (sizeof_hdr is"]];
+  for (const [name, bytes, message] of cases) {
+    fs.writeFileSync(path.join(dir, name), bytes);
+    const r = await scanInPage(bytes, name);
+    assert.equal(r.ok, false, `${name}: classified`);
+    assert.ok(r.error.includes(message), `${name}: ${r.error}`);
+    const cli = spawnSync(ALZSCAN, ["predict", "--checkpoint", CHECKPOINT, "--json", path.join(dir, name)], { encoding: "utf8" });
+    const cliError = JSON.parse(cli.stdout.trim()).error;
+    if (name === "text.nii") assert.equal(r.error, cliError);
+    else assert.ok(cliError.includes(message), cliError);
+  }
+  const after = await h.classify(fs.readFileSync(corpus.find((c) => c.name === "rgba.png").path), "rgba.png");
+  assert.ok(after.ok, after.error);
 });
 
 test("bad-input corpus, one file at a time: a specific message or a correct result", async () => {

@@ -39,3 +39,14 @@ export function nativePredict(files) {
   for (const f of files) if (!out.has(f)) throw new Error(`${ALZSCAN} predict printed nothing for ${f}: ${r.stderr.trim()}`);
   return out;
 }
+
+// `alzscan predict --scan --json FILE...`: the files as one stack (or one .nii/.nii.gz volume)
+// -> {slices: [per-slice objects], scan}.
+export function nativeScan(files) {
+  const r = spawnSync(ALZSCAN, ["predict", "--checkpoint", CHECKPOINT, "--json", "--scan", ...files], {
+    encoding: "utf8", maxBuffer: 64 << 20, env: { ...process.env, OMP_NUM_THREADS: "1" },
+  });
+  if (r.error || r.status !== 0) throw new Error(`${ALZSCAN} predict --scan exited ${r.status}: ${r.stderr.trim()}`);
+  const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  return { slices: lines.slice(0, -1), scan: lines[lines.length - 1].scan };
+}
