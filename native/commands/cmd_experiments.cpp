@@ -56,6 +56,7 @@ struct UsageError : std::runtime_error {
 
 struct LadderArgs {
     std::string config_dir, profile, split, out, data;
+    int test_fold = 0;
     json overrides = json::object();
     std::vector<int> only;
     bool dry_run = false;
@@ -63,7 +64,8 @@ struct LadderArgs {
 
 void add_ladder_options(CliArgs& args) {
     args.option("out", "", "ladder directory: one run directory per experiment + report/", /*required=*/true);
-    args.option("split", "kaggle", "hf (the seed's split: neighbouring slices of one person in train and test) | kaggle (test: the top slices of people also in train)");
+    args.option("split", "kaggle", "hf (the seed's split: neighbouring slices of one person in train and test) | kaggle (test: the top slices of people also in train) | subjects (people never seen: fold --test-fold of SUBJECTS.tsv held out)");
+    args.option(kTestFoldOption.name, "0", "with --split subjects: the fold of SUBJECTS.tsv's subject_fold held out as test");
     args.option("profile", "quick", "quick (2-core CPU, sized for <= 90 min: see docs/experiments.md) | full (the seed's settings, GPU)");
     args.option(kDataOption.name, kDataOption.default_value, "dataset root (ImageFolder + KAGGLE_SPLIT.tsv)");
     args.option("only", "", "comma-separated experiment ids to run (default: all)");
@@ -82,6 +84,8 @@ LadderArgs ladder_args(const CliArgs& args) {
     a.out = args.get("out");
     a.data = args.get("data");
     a.dry_run = args.is_set("dry-run");
+    a.test_fold = static_cast<int>(args.get_int(kTestFoldOption.name));
+    if (a.test_fold < 0) throw UsageError("--test-fold " + args.get(kTestFoldOption.name) + ": must be >= 0");
     if (a.profile != "quick" && a.profile != "full") throw UsageError("--profile " + a.profile + ": expected quick | full");
     if (!args.get("set").empty()) {
         a.overrides = json::parse(args.get("set"), nullptr, false);
@@ -166,9 +170,9 @@ std::string write_ladder_report(const LadderArgs& a, const std::vector<experimen
 }
 
 int run_ladder(const LadderArgs& a) {
-    auto ladder = experiments::load_ladder(a.config_dir, a.profile, a.split, a.data, a.overrides);
+    auto ladder = experiments::load_ladder(a.config_dir, a.profile, a.split, a.data, a.overrides, a.test_fold);
     if (!ladder) {
-        if (a.split != "hf" && a.split != "kaggle") throw UsageError(ladder.error());
+        if (a.split != "hf" && a.split != "kaggle" && a.split != "subjects") throw UsageError(ladder.error());
         throw std::runtime_error(ladder.error());
     }
     const std::vector<experiments::LadderStep> steps = selected_steps(a, ladder.value());

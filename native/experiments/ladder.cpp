@@ -32,12 +32,12 @@ void merge_options(json& into, const json& from) {
 
 Expected<std::vector<LadderStep>> load_ladder(const std::string& config_dir, const std::string& profile,
                                               const std::string& split, const std::string& data_dir,
-                                              const json& overrides) {
+                                              const json& overrides, int test_fold) {
     std::error_code ec;
     if (!fs::is_directory(config_dir, ec))
         return make_error(config_dir + ": no such directory (expected configs/experiments)");
-    if (split != "hf" && split != "kaggle")
-        return make_error("--split " + split + ": expected hf | kaggle");
+    if (split != "hf" && split != "kaggle" && split != "subjects")
+        return make_error("--split " + split + ": expected hf | kaggle | subjects");
     if (!overrides.is_object()) return make_error("overrides must be a JSON object");
     std::vector<fs::path> files;
     for (const auto& entry : fs::directory_iterator(config_dir, ec))
@@ -79,6 +79,13 @@ Expected<std::vector<LadderStep>> load_ladder(const std::string& config_dir, con
         if (split == "kaggle") {
             cfg["split-file"] = (fs::path(data_dir) / "KAGGLE_SPLIT.tsv").string();
             cfg["split-column"] = "kaggle_split";
+        } else if (split == "subjects") {   // people never seen: fold `test_fold` held out, validation whole people
+            const std::string subjects = (fs::path(data_dir) / "SUBJECTS.tsv").string();
+            cfg["split-file"] = subjects;
+            cfg["split-column"] = "subject_fold";
+            cfg["test-fold"] = test_fold;
+            cfg["groups"] = subjects;
+            cfg["group-column"] = "subject";
         } else {
             cfg["split-file"] = "";
             cfg["split-column"] = "";
@@ -118,6 +125,7 @@ std::string check_run_matches(const std::string& run_dir, const std::string& spl
     if (j.contains("data") && j["data"].is_object() && j["data"].contains("split") && j["data"]["split"].is_string())
         have_split = j["data"]["split"].get<std::string>();
     if (j.contains("profile") && j["profile"].is_string()) have_profile = j["profile"].get<std::string>();
+    if (have_split == "fold") have_split = "subjects";   // the run's own name for a held-out fold
     if (!have_split.empty() && have_split != split)
         return run_dir + ": was trained on the " + have_split + " split, not " + split +
                " (use another --out for each split)";

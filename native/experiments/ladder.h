@@ -38,11 +38,14 @@ struct LadderStep {
 };
 
 // Reads every *.json in config_dir, sorted by experiment id. split: "hf" (the dataset's
-// folders) or "kaggle" (DATA/KAGGLE_SPLIT.tsv, column kaggle_split). Errors name the file and
-// the problem: not JSON, no "experiment" id/title, duplicate id, no such profile.
+// folders), "kaggle" (DATA/KAGGLE_SPLIT.tsv, column kaggle_split) or "subjects" (people never
+// seen: DATA/SUBJECTS.tsv, fold `test_fold` of subject_fold held out, validation carved as whole
+// people of the column subject). Errors name the file and the problem: not JSON, no
+// "experiment" id/title, duplicate id, no such profile.
 Expected<std::vector<LadderStep>> load_ladder(const std::string& config_dir, const std::string& profile,
                                               const std::string& split, const std::string& data_dir,
-                                              const nlohmann::json& overrides = nlohmann::json::object());
+                                              const nlohmann::json& overrides = nlohmann::json::object(),
+                                              int test_fold = 0);
 
 enum class RunState {
     kNew,          // no run directory, or nothing to resume from: train from scratch

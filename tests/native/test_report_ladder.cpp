@@ -83,6 +83,22 @@ TEST(Ladder, HfSplitAndOverrides) {
     }
 }
 
+TEST(Ladder, SubjectsSplitHoldsOutAFoldOfPeople) {
+    auto steps = load_ladder(ALZSCAN_EXPERIMENT_CONFIGS, "quick", "subjects", "/data", json::object(), 3);
+    ASSERT_TRUE(steps) << steps.error();
+    ASSERT_EQ(steps->size(), 9u);
+    for (const LadderStep& s : *steps) {
+        EXPECT_EQ(opt(s, "split-file"), "/data/SUBJECTS.tsv");
+        EXPECT_EQ(opt(s, "split-column"), "subject_fold");
+        EXPECT_EQ(opt(s, "test-fold"), 3);
+        EXPECT_EQ(opt(s, "groups"), "/data/SUBJECTS.tsv");
+        EXPECT_EQ(opt(s, "group-column"), "subject");
+    }
+    auto bad = load_ladder(ALZSCAN_EXPERIMENT_CONFIGS, "quick", "people", "/data");
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().find("expected hf | kaggle | subjects"), std::string::npos) << bad.error();
+}
+
 TEST(Ladder, ConfigErrors) {
     TempDir dir;
     dir.write("a.json", R"({"experiment": {"id": 1, "title": "A"}, "epochs": 3, "profiles": {"full": {}}})");
@@ -107,7 +123,7 @@ TEST(Ladder, ConfigErrors) {
 
     auto bad_split = load_ladder(dir.path.string(), "full", "oasis", "d");
     ASSERT_FALSE(bad_split);
-    EXPECT_EQ(bad_split.error(), "--split oasis: expected hf | kaggle");
+    EXPECT_EQ(bad_split.error(), "--split oasis: expected hf | kaggle | subjects");
     auto no_dir = load_ladder("/nonexistent/configs", "full", "hf", "d");
     ASSERT_FALSE(no_dir);
     EXPECT_NE(no_dir.error().find("/nonexistent/configs: no such directory"), std::string::npos);
