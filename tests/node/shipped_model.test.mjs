@@ -1,8 +1,8 @@
 // The shipped model is what its card and sidecar say it is:
 //   - model.json's onnx_sha256 is the SHA-256 of model.onnx (computed here, independently);
-//   - `alzscan eval` on models/default/checkpoint.pt, Kaggle test split, reproduces every metric
-//     and per-class number printed in MODEL_CARD.md (to the 4 decimals the card shows) and its
-//     confusion matrix.
+//   - `alzscan eval` on models/default/checkpoint.pt, on the slices of the people it never saw (the
+//     SUBJECTS.tsv fold its model.json says it held out), reproduces every metric and per-class
+//     number printed in MODEL_CARD.md (to the 4 decimals the card shows) and its confusion matrix.
 // Env (set by `make test-node`): ALZSCAN = native binary, DATA = dataset root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ import path from 'node:path';
 
 const MODEL_DIR = path.resolve('models/default');
 const DATA = process.env.DATA ?? path.resolve('../shared/data/alzheimer_mri');
-const HAVE_DATA = fs.existsSync(path.join(DATA, 'KAGGLE_SPLIT.tsv'));
+const HAVE_DATA = fs.existsSync(path.join(DATA, 'SUBJECTS.tsv'));
 
 test('model.json onnx_sha256 is the SHA-256 of the shipped model.onnx', () => {
   const onnx = fs.readFileSync(path.join(MODEL_DIR, 'model.onnx'));
@@ -25,16 +25,16 @@ test('model.json onnx_sha256 is the SHA-256 of the shipped model.onnx', () => {
 });
 
 // "| name | 0.1234 |" rows and "| class | P | R | lo–hi | F1 | support |" rows of the card's
-// Kaggle section (the text before the seed-spread section).
-function cardKaggleSection() {
+// held-out section (the text before the within-person section).
+function cardHeldOutSection() {
   const card = fs.readFileSync(path.join(MODEL_DIR, 'MODEL_CARD.md'), 'utf8');
-  const start = card.indexOf('## Metrics: Kaggle test split');
-  const end = card.indexOf('### Spread over seeds');
-  assert.ok(start >= 0 && end > start, 'MODEL_CARD.md lost its Kaggle metrics section');
+  const start = card.indexOf('## Metrics: the shipped checkpoint on the people it never saw');
+  const end = card.indexOf('## For comparison: within-person splits');
+  assert.ok(start >= 0 && end > start, 'MODEL_CARD.md lost its held-out metrics section');
   return card.slice(start, end);
 }
 
-test('alzscan eval on models/default/checkpoint.pt reproduces MODEL_CARD.md (Kaggle test split)', (t) => {
+test('alzscan eval on models/default/checkpoint.pt reproduces MODEL_CARD.md (its held-out people)', (t) => {
   if (!HAVE_DATA) {
     const message = `DID NOT RUN: the dataset is missing at ${DATA} (set DATA=...)`;
     if (process.env.CI === 'true') assert.fail(message);
@@ -44,13 +44,16 @@ test('alzscan eval on models/default/checkpoint.pt reproduces MODEL_CARD.md (Kag
   const ALZSCAN = process.env.ALZSCAN;
   assert.ok(ALZSCAN, 'ALZSCAN is not set: run this through `make test-node`');
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'alzscan-card-')), 'eval.json');
+  const options = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'model.json'), 'utf8')).training.options;
+  assert.ok(Number.isInteger(options.test_fold) && options.test_fold >= 0, `model.json holds out no fold (${options.test_fold})`);
   execFileSync(ALZSCAN, ['eval', '--checkpoint', path.join(MODEL_DIR, 'checkpoint.pt'), '--data', DATA,
-    '--split-file', path.join(DATA, 'KAGGLE_SPLIT.tsv'), '--split-column', 'kaggle_split', '--out', out],
+    '--split-file', path.join(DATA, 'SUBJECTS.tsv'), '--split-column', 'subject_fold',
+    '--test-fold', String(options.test_fold), '--out', out],
   { stdio: ['ignore', 'ignore', 'inherit'] });
   const evaluation = JSON.parse(fs.readFileSync(out, 'utf8'));
   const measured = evaluation.test;
   const classes = evaluation.classes;   // index order of the confusion matrix
-  const section = cardKaggleSection();
+  const section = cardHeldOutSection();
   const fmt = (x) => x.toFixed(4);
 
   let checked = 0;
