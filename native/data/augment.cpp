@@ -11,7 +11,7 @@ namespace alzscan {
 
 nlohmann::json augment_options_to_json(const AugmentOptions& a) {
     return {{"enabled", a.enabled}, {"crop_scale", a.crop_scale}, {"rotation", a.rotation},
-            {"hflip", a.hflip}, {"brightness", a.brightness}, {"contrast", a.contrast}};
+            {"hflip", a.hflip}, {"brightness", a.brightness}, {"contrast", a.contrast}, {"gamma", a.gamma}};
 }
 
 void augment_and_normalise(const uint8_t* pixels, int height, int width, const AugmentOptions& o,
@@ -31,6 +31,9 @@ void augment_and_normalise(const uint8_t* pixels, int height, int width, const A
     const bool flip = uniform01(rng) < o.hflip;
     const double b = uniform(1.0 - o.brightness, 1.0 + o.brightness);
     const double c = uniform(1.0 - o.contrast, 1.0 + o.contrast);
+    // Drawn only when on, so that recipes without it keep their random stream (and their runs).
+    const double lg = o.gamma > 0 ? std::log1p(o.gamma) : 0.0;
+    const double g = o.gamma > 0 ? std::exp(uniform(-lg, lg)) : 1.0;
 
     const double cx = 0.5 * (width - 1), cy = 0.5 * (height - 1);
     const double cos_a = std::cos(angle), sin_a = std::sin(angle);
@@ -59,6 +62,7 @@ void augment_and_normalise(const uint8_t* pixels, int height, int width, const A
     for (size_t i = 0; i < count; ++i) {
         float p = static_cast<float>((v[i] - mean_v) * c + mean_v);
         p = std::clamp(p, 0.0f, 255.0f);
+        if (g != 1.0) p = static_cast<float>(255.0 * std::pow(p / 255.0, g));
         out[i] = (p / 255.0f - mean) / std;
     }
 }

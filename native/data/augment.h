@@ -32,6 +32,7 @@ struct AugmentOptions {
     double hflip = 0.5;        // probability
     double brightness = 0.2;
     double contrast = 0.2;
+    double gamma = 0.0;        // gray levels v -> 255 (v/255)^g, log g uniform in +-log(1 + gamma); 0: off
 };
 
 nlohmann::json augment_options_to_json(const AugmentOptions& a);

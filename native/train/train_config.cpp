@@ -94,6 +94,7 @@ const std::vector<OptionDef>& option_table() {
         def("aug-hflip", "augment: horizontal flip probability", ALZSCAN_FIELD(augment.hflip)),
         def("aug-brightness", "augment: brightness jitter", ALZSCAN_FIELD(augment.brightness)),
         def("aug-contrast", "augment: contrast jitter", ALZSCAN_FIELD(augment.contrast)),
+        def("aug-gamma", "augment: gamma jitter, exponent in [1/(1+g), 1+g] (log-uniform); 0: off", ALZSCAN_FIELD(augment.gamma)),
         def("mixup-alpha", "MixUp with lambda ~ Beta(a, a) on each batch; 0: off", ALZSCAN_FIELD(mixup_alpha)),
         def("cutmix-alpha", "CutMix with lambda ~ Beta(a, a); with --mixup-alpha too, one of the two per batch; 0: off",
             ALZSCAN_FIELD(cutmix_alpha)),
@@ -244,6 +245,7 @@ void check_values(const TrainConfig& c, const nlohmann::json& r) {
     require(c.eval_batch_size >= 1, "--eval-batch-size: must be >= 1");
     require(c.lr > 0, "--lr " + std::to_string(c.lr) + ": must be > 0");
     require(c.val_fraction >= 0 && c.val_fraction <= 0.9, "--val-fraction " + std::to_string(c.val_fraction) + ": must be in 0..0.9");
+    require(c.augment.gamma >= 0 && c.augment.gamma <= 3, "--aug-gamma " + std::to_string(c.augment.gamma) + ": must be in 0..3");
     require(c.image_size >= 8 && c.image_size <= 1024, "--image-size " + std::to_string(c.image_size) + ": must be in 8..1024");
     require(c.threads >= 1, "--threads " + std::to_string(c.threads) + ": must be >= 1");
     require(c.label_smoothing >= 0 && c.label_smoothing < 1, "--label-smoothing: must be in [0, 1)");

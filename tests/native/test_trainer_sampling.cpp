@@ -167,6 +167,32 @@ TEST(TrainerAugment, SeededAndActuallyChangesPixels) {
     for (int i = 0; i < 1024; ++i) EXPECT_NEAR(id[i], plain[i], 1e-5) << i;
 }
 
+// Gamma jitter alone: every pixel becomes 255 (v/255)^g for one g per image, with g within
+// [1/(1+gamma), 1+gamma]; recovered here from a mid-gray pixel and checked on all the others.
+TEST(TrainerAugment, GammaJitterIsOnePowerPerImage) {
+    PreprocessSpec spec;   // mean 0.5, std 0.5
+    std::vector<uint8_t> px(16 * 16);
+    for (int i = 0; i < 256; ++i) px[i] = static_cast<uint8_t>(i);
+    AugmentOptions gamma_only;
+    gamma_only.enabled = true;
+    gamma_only.crop_scale = 1.0;
+    gamma_only.rotation = gamma_only.hflip = gamma_only.brightness = gamma_only.contrast = 0;
+    gamma_only.gamma = 0.3;
+    std::mt19937_64 rng(5);
+    std::vector<double> seen;
+    for (int draw = 0; draw < 20; ++draw) {
+        std::vector<float> out(256);
+        augment_and_normalise(px.data(), 16, 16, gamma_only, spec, rng, out.data());
+        const auto level = [&](int i) { return (out[i] * spec.std + spec.mean); };   // back to 0..1
+        const double g = std::log(level(128)) / std::log(128.0 / 255.0);
+        EXPECT_GE(g, 1 / 1.3 - 1e-4);
+        EXPECT_LE(g, 1.3 + 1e-4);
+        for (int i = 1; i < 256; i += 17) EXPECT_NEAR(level(i), std::pow(i / 255.0, g), 2e-5) << i;
+        seen.push_back(g);
+    }
+    EXPECT_GT(*std::max_element(seen.begin(), seen.end()) - *std::min_element(seen.begin(), seen.end()), 0.1);
+}
+
 TEST(TrainerStep, OneOptimisationStepLowersTheLossOnAFixedBatch) {
     for (const char* opt : {"sgd", "adam", "adamw"}) {
         torch::manual_seed(3);
