@@ -243,6 +243,7 @@ EMSCRIPTEN_KEEPALIVE void alzscan_app_set_gallery_image(App* app, int index, con
 EMSCRIPTEN_KEEPALIVE int alzscan_app_add_file(App* app, const char* name, const char* true_label,
                                               const uint8_t* data, int size) {
     ScanItem& item = app->batch.add(name ? name : "", true_label ? true_label : "");
+    item.scan = app->open_scan;
     int id = item.id;
     app->selected_id = id;
     app->scroll_to_selected = true;
@@ -302,6 +303,7 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_open_volume(App* app, const uint8_t
 // (prepare_gray + normalise_into). Returns its id; a failure is the row's error, as add_file.
 EMSCRIPTEN_KEEPALIVE int alzscan_app_add_volume_slice(App* app, const char* name, int index) {
     ScanItem& item = app->batch.add(name ? name : "", "");
+    item.scan = app->open_scan;
     const int id = item.id;
     app->selected_id = id;
     app->scroll_to_selected = true;
@@ -331,9 +333,15 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_volume_slice(App* app, const char* name
     return id;
 }
 
+// Rows added from now until alzscan_app_end_scan are the slices of one scan (the slice strip).
+EMSCRIPTEN_KEEPALIVE int alzscan_app_begin_scan(App* app) { return app->open_scan = ++app->scans; }
+EMSCRIPTEN_KEEPALIVE void alzscan_app_end_scan(App* app) { app->open_scan = 0; }
+
 // A scan's verdict as a finished row without an image (its probabilities from alzscan_app_aggregate).
 EMSCRIPTEN_KEEPALIVE int alzscan_app_add_verdict(App* app, const char* name, const float* probs, int n) {
     ScanItem& item = app->batch.add(name ? name : "", "");
+    item.verdict = true;
+    item.scan = app->open_scan;
     item.finish(std::vector<float>(probs, probs + std::max(n, 0)), 0.0);
     app->selected_id = item.id;
     app->scroll_to_selected = true;

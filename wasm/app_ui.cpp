@@ -159,13 +159,13 @@ void draw_header(App& app, float width, float height) {
     ImGui::TextColored(kAccent, "alzscan");
     if (app.font_result) ImGui::PopFont();
     // The subtitle only where it fits beside the status and the buttons.
-    const float subtitle_w = ImGui::CalcTextSize("Alzheimer's-stage classification of single brain-MRI slices").x;
+    const float subtitle_w = ImGui::CalcTextSize("Alzheimer's-stage classification of brain-MRI slices and scans").x;
     const float status_w = 120 * k;
     if (ImGui::GetItemRectMax().x + 18 * k + subtitle_w + status_w + buttons_w + 24 * k < width) {
         ImGui::SameLine(0, 18 * k);
         ImGui::BeginGroup();
         ImGui::Dummy(ImVec2(0, 2 * k));
-        ImGui::TextColored(kInk, "Alzheimer's-stage classification of single brain-MRI slices");
+        ImGui::TextColored(kInk, "Alzheimer's-stage classification of brain-MRI slices and scans");
         ImGui::TextColored(kMuted, "Runs entirely in this browser: images are never uploaded.");
         ImGui::EndGroup();
     }
@@ -203,7 +203,7 @@ void draw_notice(App& app, float y, float width, float height) {
     dl->AddLine(ImVec2(0, y + height - 1), ImVec2(width, y + height - 1), kNoticeBorder);
     const char* text =
         "Research and education demo — not a medical device and not a diagnosis. Trained on one public "
-        "dataset of OASIS-1-derived slices; accuracy is image-level, not patient-level.";
+        "dataset of OASIS-1-derived slices; a scan's verdict combines its slices (MODEL_CARD.md: per person).";
     if (ImGui::CalcTextSize(text).x + 56 * app.ui_scale > width)
         text = "Research and education demo — not a medical device and not a diagnosis.";
     float th = ImGui::GetTextLineHeight();
@@ -296,8 +296,13 @@ void draw_model_panel(App& app, ImVec2 pos, ImVec2 size) {
     ImGui::PopTextWrapPos();
     ImGui::Spacing();
     if (!m.test_metrics.empty()) {
+        // "fold": a fold of people held out (SUBJECTS.tsv); any other split shares people with train.
+        const bool unseen_people = m.split == "fold";
         std::string split = m.split.empty() ? std::string("unnamed") : m.split;
-        ImGui::TextColored(kInk, "Test metrics, %s split", split.c_str());
+        if (unseen_people)
+            ImGui::TextColored(kInk, "Test metrics: people never seen in training");
+        else
+            ImGui::TextColored(kInk, "Test metrics, %s split", split.c_str());
         if (auto table = ImGuiTableScope("##metrics", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp)) {
             for (const auto& [key, value] : m.test_metrics) {
                 if (!is_headline_metric(key)) continue;  // the rest are under "Details"
@@ -309,7 +314,9 @@ void draw_model_panel(App& app, ImVec2 pos, ImVec2 size) {
             }
         }
         ImGui::PushTextWrapPos(0);
-        ImGui::TextColored(kMuted, "Image-level results on held-out slices, not patient-level.");
+        ImGui::TextColored(kMuted, "%s", unseen_people
+                                             ? "Per slice, on the slices of the held-out people; per person: MODEL_CARD.md."
+                                             : "Per slice, on test slices of people also in training: not a new person's result.");
         ImGui::PopTextWrapPos();
     } else {
         ImGui::TextColored(kMuted, "model.json lists no test metrics.");
@@ -341,6 +348,48 @@ void draw_model_panel(App& app, ImVec2 pos, ImVec2 size) {
     }
 }
 
+// A class's colour in the slice strip (model.json class order; more classes reuse them).
+ImU32 class_colour(int index) {
+    static const ImU32 colours[] = {IM_COL32(230, 126, 34, 255), IM_COL32(192, 57, 43, 255),
+                                    IM_COL32(39, 174, 96, 255), IM_COL32(241, 196, 15, 255)};
+    return index < 0 ? IM_COL32(120, 120, 120, 255) : colours[index % 4];
+}
+
+// The slices of scan `scan` in stack order: a thumbnail each, framed in its predicted class's colour
+// (grey while classifying or failed); a click shows that slice. Before them, the scan's verdict.
+void draw_slice_strip(App& app, int scan, float height) {
+    const float k = app.ui_scale;
+    const ScanItem* verdict = nullptr;
+    std::vector<const ScanItem*> slices;
+    for (const ScanItem& it : app.batch.items())
+        if (it.scan == scan && it.verdict) verdict = &it;
+        else if (it.scan == scan) slices.push_back(&it);
+    const auto strip = ImGuiChildScope("##strip", ImVec2(0, height), false, ImGuiWindowFlags_HorizontalScrollbar);
+    if (verdict && verdict->predicted >= 0)
+        ImGui::TextColored(kInk, "Scan of %zu slices: %s %.1f %%", slices.size(), pretty_class(class_name(app, verdict->predicted)).c_str(),
+                           100.0 * verdict->probabilities[verdict->predicted]);
+    else
+        ImGui::TextColored(kMuted, "Scan of %zu slices: classifying…", slices.size());
+    const float side = std::max(16.0f * k, height - ImGui::GetTextLineHeightWithSpacing() - 14 * k);
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    for (size_t i = 0; i < slices.size(); ++i) {
+        const ScanItem& it = *slices[i];
+        if (i) ImGui::SameLine(0, 3 * k);
+        ImGui::PushID(it.id);
+        const ImVec2 p = ImGui::GetCursorScreenPos();
+        if (ImGui::InvisibleButton("##slice", ImVec2(side, side))) {
+            app.selected_id = it.id;
+            app.scroll_to_selected = true;
+        }
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", it.name.c_str());
+        if (it.texture) dl->AddImage(tex_id(it.texture), ImVec2(p.x + 2 * k, p.y + 2 * k), ImVec2(p.x + side - 2 * k, p.y + side - 2 * k));
+        const bool shown = it.id == app.selected_id;
+        dl->AddRect(p, ImVec2(p.x + side, p.y + side), class_colour(it.status == ScanStatus::Done ? it.predicted : -1), 0.0f, 0,
+                    (shown ? 3.0f : 1.5f) * k);
+        ImGui::PopID();
+    }
+}
+
 void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
     const auto panel = begin_panel("##scan", pos, size, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
     ScanItem* item = app.selected();
@@ -367,6 +416,14 @@ void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
         return;
     }
     heading(app, item->name.c_str());
+    // A slice of a scan (or its verdict): the strip of the scan's slices goes under the image.
+    const float strip_h = item->scan > 0 ? 78.0f * app.ui_scale : 0.0f;
+    struct StripAtEnd {
+        App& app;
+        int scan;
+        float h;
+        ~StripAtEnd() { if (scan > 0) draw_slice_strip(app, scan, h); }
+    } strip_at_end{app, item->scan, strip_h};
     if (item->width > 0)
         ImGui::TextColored(kMuted, "%s · %d×%d px · %d channel%s, %d-bit", item->format.c_str(), item->width,
                            item->height, item->channels, item->channels == 1 ? "" : "s", item->bits);
@@ -375,7 +432,7 @@ void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
     ImVec2 origin = ImGui::GetCursorScreenPos();
     ImVec2 avail = ImGui::GetContentRegionAvail();
     const float k = app.ui_scale;
-    avail.y -= ImGui::GetTextLineHeightWithSpacing() + 4 * k;
+    avail.y -= ImGui::GetTextLineHeightWithSpacing() + 4 * k + strip_h;
     if (avail.x < 10 || avail.y < 10) return;
     ImDrawList* dl = ImGui::GetWindowDrawList();
     dl->AddRectFilled(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), IM_COL32(16, 18, 22, 255), 4.0f * k);
@@ -390,6 +447,8 @@ void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
             ImGui::TextColored(ImVec4(1, 1, 1, 1), "%s", item->error.c_str());
         } else if (item->restored) {
             ImGui::TextColored(ImVec4(0.8f, 0.8f, 0.8f, 1), "No preview: the app restarted after a crash; earlier files keep their results, not their images.");
+        } else if (item->verdict) {
+            ImGui::TextColored(ImVec4(0.8f, 0.8f, 0.8f, 1), "The scan's verdict: its slices' probabilities combined (the mean of their log-probabilities). Click a slice below to inspect it.");
         } else {
             ImGui::TextColored(ImVec4(0.8f, 0.8f, 0.8f, 1), "No preview for this file.");
         }

@@ -3,6 +3,7 @@
 //
 //   ImGuiWindowScope window("##result", ImGuiWindowFlags_NoTitleBar);   // Begin ... End at scope exit
 //   if (auto table = ImGuiTableScope("##metrics", 2, flags)) { ... }    // EndTable only if it began
+//   const auto strip = ImGuiChildScope("##strip", ImVec2(0, 80));      // BeginChild ... EndChild
 //
 // ImGui::End must follow Begin whatever Begin returned; EndTable only a BeginTable that returned
 // true. Both scopes convert to what their Begin returned.
@@ -38,6 +39,20 @@ public:
 
 private:
     bool open_;
+};
+
+// BeginChild ... EndChild (EndChild always, whatever BeginChild returned).
+class [[nodiscard]] ImGuiChildScope {
+public:
+    ImGuiChildScope(const char* id, ImVec2 size, bool border = false, ImGuiWindowFlags flags = 0)
+        : visible_(ImGui::BeginChild(id, size, border, flags)) {}
+    ~ImGuiChildScope() { ImGui::EndChild(); }
+    ImGuiChildScope(const ImGuiChildScope&) = delete;
+    ImGuiChildScope& operator=(const ImGuiChildScope&) = delete;
+    explicit operator bool() const { return visible_; }
+
+private:
+    bool visible_;
 };
 
 }  // namespace alzscan::web

@@ -37,6 +37,8 @@ struct ScanItem {
     int predicted = -1;
     double preprocess_ms = 0, inference_ms = 0;
     bool restored = false;  // re-created from the page's copy after a crash: no image (texture 0)
+    int scan = 0;           // > 0: a slice (or the verdict row) of scan number `scan`; 0: a lone file
+    bool verdict = false;   // the scan's verdict row (no image)
 
     void fail(std::string message);
     void finish(std::vector<float> probs, double inference_milliseconds);

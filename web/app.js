@@ -237,6 +237,9 @@ class CanvasApp {
       return { id, row: this.itemRow(id) };
     });
   }
+  // Rows added between these two are one scan's (the UI's slice strip).
+  beginScan() { return this.call((m) => m._alzscan_app_begin_scan(this.app)); }
+  endScan() { this.call((m) => m._alzscan_app_end_scan(this.app)); }
   // Inflated NIfTI bytes -> {slices, how, notes, width, height} or {error}; the slab stays in WASM.
   openVolume(bytes) {
     return this.call((m) => JSON.parse(this.withBytes(bytes, (b) => m.UTF8ToString(m._alzscan_app_open_volume(this.app, b, bytes.length)))));
@@ -574,6 +577,15 @@ function createAlzscan() {
     await ready;
     const t0 = performance.now();
     const app = await liveApp();
+    app.beginScan();
+    try {
+      return await classifyScanRows(app, input, options, t0);
+    } finally {
+      if (!app.crash) app.endScan();
+    }
+  }
+
+  async function classifyScanRows(app, input, options, t0) {
     const results = [];
     let name, how, notes = [];
     if (Array.isArray(input)) {

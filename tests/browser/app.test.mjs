@@ -284,6 +284,22 @@ test("classifyScan on Colin27 (mricron-data's ch2bet.nii.gz): every slice and th
   assert.equal(cli.scan.slices, 32);
   assertScanMatches(browser, cli, "ch2bet");
   assert.equal(browser.how, cli.scan.how);
+  // The scan view shows the slice strip: 32 thumbnails framed in the predicted class's colour.
+  await h.page.mouse.move(700, 890);
+  await h.page.waitForTimeout(300);
+  const shot = await h.page.locator("#canvas").screenshot();
+  fs.writeFileSync(path.join(path.dirname(WEB_OUT), "browser-scan-strip.png"), shot);
+  const colour = { Mild_Demented: [230, 126, 34], Moderate_Demented: [192, 57, 43], Non_Demented: [39, 174, 96], Very_Mild_Demented: [241, 196, 15] }[browser.label];
+  const framed = await h.page.evaluate(async ([b64, [r, g, b]]) => {
+    const bmp = await createImageBitmap(new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], { type: "image/png" }));
+    const ctx = new OffscreenCanvas(bmp.width, bmp.height).getContext("2d");
+    ctx.drawImage(bmp, 0, 0);
+    const d = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - r) <= 6 && Math.abs(d[i + 1] - g) <= 6 && Math.abs(d[i + 2] - b) <= 6) ++n;
+    return n;
+  }, [shot.toString("base64"), colour]);
+  assert.ok(framed > 1000, `the slice strip's ${browser.label} frames are missing (${framed} px of its colour)`);
 });
 
 test("a person's 32 slices written into a .nii.gz: the page's verdict equals the slices as files and the CLI's", async (t) => {
