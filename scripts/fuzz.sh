@@ -4,6 +4,8 @@
 #   preprocess_jpeg  image bytes -> decode -> resize -> normalise, seeded with 40 dataset slices
 #   preprocess_png   the same target, seeded with those slices re-encoded as PNG (python3-pil)
 #   spec             the model.json spec parser, seeded with the shipped model.json
+#   nifti            .nii bytes -> volume -> training orientation -> axial slab -> conform, seeded
+#                    with nibabel's test volumes (python3-nibabel), inflated
 # Seeds and corpora stay in build-fuzz/ (never committed). Each run lasts FUZZ_SECONDS and prints
 # libFuzzer's final stats (execs, coverage); a finding is saved as build-fuzz/<run>-crash-* and
 # fails the run. FUZZ_JOBS runs that many at once (default 1).
@@ -14,7 +16,7 @@ DATA=${1:-../shared/data/alzheimer_mri}
 SECONDS_EACH=${2:-600}
 shift $(( $# < 2 ? $# : 2 ))
 RUNS=("$@")
-[ ${#RUNS[@]} -gt 0 ] || RUNS=(preprocess_jpeg preprocess_png spec)
+[ ${#RUNS[@]} -gt 0 ] || RUNS=(preprocess_jpeg preprocess_png spec nifti)
 JOBS=${FUZZ_JOBS:-1}
 OUT=build-fuzz
 [ -d "$DATA/train" ] || { echo "fuzz: no dataset at $DATA (seeds come from it)" >&2; exit 1; }
@@ -23,7 +25,10 @@ cmake -S tests/sanitize -B "$OUT" -G Ninja -DCMAKE_C_COMPILER=clang-14 -DCMAKE_C
   -DALZSCAN_FUZZ=ON >/dev/null
 cmake --build "$OUT" -j "$(nproc)" >/dev/null
 
-mkdir -p "$OUT/seeds_preprocess_jpeg" "$OUT/seeds_preprocess_png" "$OUT/seeds_spec"
+mkdir -p "$OUT/seeds_preprocess_jpeg" "$OUT/seeds_preprocess_png" "$OUT/seeds_spec" "$OUT/seeds_nifti"
+for f in /usr/lib/python3/dist-packages/nibabel/tests/data/*.nii /usr/lib/python3/dist-packages/nibabel/tests/data/*.nii.gz; do
+  case "$f" in *.gz) gunzip -c "$f" > "$OUT/seeds_nifti/$(basename "${f%.gz}")" ;; *) cp "$f" "$OUT/seeds_nifti/" ;; esac
+done
 find "$DATA" -type f -name '*.jpg' | sort | awk 'NR % 160 == 1' | head -40 |
   while read -r f; do cp "$f" "$OUT/seeds_preprocess_jpeg/"; done
 /usr/bin/python3 - "$OUT/seeds_preprocess_jpeg" "$OUT/seeds_preprocess_png" <<'PY'
@@ -44,6 +49,7 @@ cp models/default/model.json "$OUT/seeds_spec/"
 run_one() {
   local run=$1 target=fuzz_${1%_*}
   [ "$run" = spec ] && target=fuzz_spec
+  [ "$run" = nifti ] && target=fuzz_nifti
   mkdir -p "$OUT/corpus_$run"
   echo "fuzz: $run ($target) for $SECONDS_EACH s"
   if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$OUT/$target" \
