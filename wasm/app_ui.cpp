@@ -215,7 +215,7 @@ void draw_gallery(App& app, ImVec2 pos, ImVec2 size) {
     const auto panel = begin_panel("##samples", pos, size);
     heading(app, "Sample slices");
     ImGui::PushTextWrapPos(0);
-    // Kaggle-test slices: their people have other slices in the shipped model's training set.
+    // assemble_web.sh picks them from the SUBJECTS.tsv fold the shipped model held out.
     ImGui::TextColored(kMuted, "Slices of people the model never saw in training (its held-out fold); true label below.");
     ImGui::PopTextWrapPos();
     ImGui::Spacing();
@@ -291,7 +291,10 @@ void draw_model_panel(App& app, ImVec2 pos, ImVec2 size) {
     const ModelInfo& m = app.model;
     ImGui::PushTextWrapPos(0);
     ImGui::TextColored(kInk, "%s", m.name.c_str());
-    ImGui::TextColored(kMuted, "Input %d×%d gray, %s resize", m.spec.width, m.spec.height, m.spec.resize.c_str());
+    if (m.spec.conform.enabled)
+        ImGui::TextColored(kMuted, "Input %d×%d gray, brain conformed to the training framing", m.spec.width, m.spec.height);
+    else
+        ImGui::TextColored(kMuted, "Input %d×%d gray, %s resize", m.spec.width, m.spec.height, m.spec.resize.c_str());
     ImGui::TextColored(kMuted, "Normalise (p/255 − %.3g) / %.3g", m.spec.mean, m.spec.std);
     ImGui::PopTextWrapPos();
     ImGui::Spacing();
@@ -300,7 +303,7 @@ void draw_model_panel(App& app, ImVec2 pos, ImVec2 size) {
         const bool unseen_people = m.split == "fold";
         std::string split = m.split.empty() ? std::string("unnamed") : m.split;
         if (unseen_people)
-            ImGui::TextColored(kInk, "Test metrics: people never seen in training");
+            ImGui::TextColored(kInk, "Test: people never seen");
         else
             ImGui::TextColored(kInk, "Test metrics, %s split", split.c_str());
         if (auto table = ImGuiTableScope("##metrics", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp)) {

@@ -89,7 +89,7 @@ TEST(TrainerConfig, BadValuesAreOneLineErrorsNamingTheKey) {
 }
 
 // The shipped recipes parse, and each says what the docs claim it is: configs/default.json is chosen
-// for new subjects (whole pseudo-subjects held out, augmentation), configs/hf.json for the seed's
+// for new people (conformed inputs, augmentation), configs/hf.json for the seed's
 // leaky split (a random validation slice like HF-test itself, every training slice fitted).
 TEST(TrainerConfig, ShippedRecipesResolveAsDocumented) {
     const std::string configs = std::string(ALZSCAN_SOURCE_DIR) + "/configs/";
@@ -98,6 +98,8 @@ TEST(TrainerConfig, ShippedRecipesResolveAsDocumented) {
     EXPECT_TRUE(kaggle.augment.enabled);
     EXPECT_EQ(kaggle.image_size, 64);
     EXPECT_TRUE(kaggle.balanced_sampler);
+    EXPECT_TRUE(kaggle.conform);              // the app's inputs are conformed as its training slices were
+    EXPECT_GT(kaggle.augment.gamma, 0.0);     // conform's level map is linear: gamma changes are learnt
 
     TrainConfig hf = resolve({"--config", configs + "hf.json"});
     EXPECT_EQ(hf.val_mode, "random");
