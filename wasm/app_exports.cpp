@@ -336,11 +336,19 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_volume_slice(App* app, const char* name
 // Rows added from now until alzscan_app_end_scan are the slices of one scan (the slice strip).
 EMSCRIPTEN_KEEPALIVE int alzscan_app_begin_scan(App* app) { return app->open_scan = ++app->scans; }
 EMSCRIPTEN_KEEPALIVE void alzscan_app_end_scan(App* app) { app->open_scan = 0; }
+// The batch panel's "Files opened together are one scan" checkbox (the page reads it on a drop).
+EMSCRIPTEN_KEEPALIVE int alzscan_app_one_scan(App* app) { return app->one_scan ? 1 : 0; }
+EMSCRIPTEN_KEEPALIVE void alzscan_app_set_one_scan(App* app, int on) {
+    app->one_scan = on != 0;
+    app->wake();
+}
 
-// A scan's verdict as a finished row without an image (its probabilities from alzscan_app_aggregate).
-EMSCRIPTEN_KEEPALIVE int alzscan_app_add_verdict(App* app, const char* name, const float* probs, int n) {
+// A scan's verdict as a finished row without an image (its probabilities from alzscan_app_aggregate);
+// `note` (which slices, and notes such as a 4-D file's) is shown beside the slice strip.
+EMSCRIPTEN_KEEPALIVE int alzscan_app_add_verdict(App* app, const char* name, const float* probs, int n, const char* note) {
     ScanItem& item = app->batch.add(name ? name : "", "");
     item.verdict = true;
+    item.note = note ? note : "";
     item.scan = app->open_scan;
     item.finish(std::vector<float>(probs, probs + std::max(n, 0)), 0.0);
     app->selected_id = item.id;

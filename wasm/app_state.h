@@ -62,6 +62,7 @@ struct App {
     Slab slab;                 // the last volume opened (alzscan_app_open_volume): its axial slices
     int scans = 0;             // scans begun so far (alzscan_app_begin_scan)
     int open_scan = 0;         // the scan new rows belong to; 0: none
+    bool one_scan = false;     // the batch panel's checkbox: files opened together are one scan
     std::vector<float> preprocess_tensor;  // _alzscan_app_preprocess's result
     std::string preprocess_error;
     DebugTrap debug_trap = DebugTrap::Off;  // alzscan_app_debug_trap: trap on purpose (tests)

@@ -373,6 +373,10 @@ void draw_slice_strip(App& app, int scan, float height) {
                            100.0 * verdict->probabilities[verdict->predicted]);
     else
         ImGui::TextColored(kMuted, "Scan of %zu slices: classifying…", slices.size());
+    if (verdict && !verdict->note.empty()) {
+        ImGui::SameLine();
+        ImGui::TextColored(kMuted, "· %s", verdict->note.c_str());
+    }
     const float side = std::max(16.0f * k, height - ImGui::GetTextLineHeightWithSpacing() - 14 * k);
     ImDrawList* dl = ImGui::GetWindowDrawList();
     for (size_t i = 0; i < slices.size(); ++i) {
@@ -452,6 +456,10 @@ void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
             ImGui::TextColored(ImVec4(0.8f, 0.8f, 0.8f, 1), "No preview: the app restarted after a crash; earlier files keep their results, not their images.");
         } else if (item->verdict) {
             ImGui::TextColored(ImVec4(0.8f, 0.8f, 0.8f, 1), "The scan's verdict: its slices' probabilities combined (the mean of their log-probabilities). Click a slice below to inspect it.");
+            if (!item->note.empty()) {
+                ImGui::SetCursorPosX(local_x);
+                ImGui::TextColored(ImVec4(0.65f, 0.7f, 0.75f, 1), "%s", item->note.c_str());
+            }
         } else {
             ImGui::TextColored(ImVec4(0.8f, 0.8f, 0.8f, 1), "No preview for this file.");
         }
@@ -571,6 +579,13 @@ void draw_batch(App& app, ImVec2 pos, ImVec2 size) {
                   app.batch.size() == 1 ? "" : "s", app.batch.done_count(), app.batch.failed_count(),
                   app.batch.failed_count() == 1 ? "" : "s");
     heading(app, title);
+    // Several files opened or dropped at once: each its own result, or one person's scan.
+    ImGui::SameLine(std::max(ImGui::GetCursorPosX(), ImGui::GetWindowWidth() - 330 * app.ui_scale));
+    ImGui::PushStyleColor(ImGuiCol_FrameBg, ImVec4(0.86f, 0.89f, 0.93f, 1));
+    ImGui::PushStyleColor(ImGuiCol_FrameBgHovered, ImVec4(0.78f, 0.84f, 0.92f, 1));
+    ImGui::PushStyleColor(ImGuiCol_CheckMark, kAccent);
+    ImGui::Checkbox("Files opened together are one scan", &app.one_scan);
+    ImGui::PopStyleColor(3);
     const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_ScrollY |
                                   ImGuiTableFlags_SizingStretchProp;
     if (auto table = ImGuiTableScope("##batch_table", 7, flags, ImGui::GetContentRegionAvail())) {

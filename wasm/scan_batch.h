@@ -39,6 +39,7 @@ struct ScanItem {
     bool restored = false;  // re-created from the page's copy after a crash: no image (texture 0)
     int scan = 0;           // > 0: a slice (or the verdict row) of scan number `scan`; 0: a lone file
     bool verdict = false;   // the scan's verdict row (no image)
+    std::string note;       // verdict rows: which slices were used and why, notes such as "4-D file ..."
 
     void fail(std::string message);
     void finish(std::vector<float> probs, double inference_milliseconds);

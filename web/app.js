@@ -251,11 +251,13 @@ class CanvasApp {
       return this.takeItem(m, id);
     });
   }
-  addVerdict(name, probabilities) {
+  oneScan() { return this.call((m) => m._alzscan_app_one_scan(this.app) === 1); }
+  setOneScan(on) { this.call((m) => m._alzscan_app_set_one_scan(this.app, on ? 1 : 0)); }
+  addVerdict(name, probabilities, note) {
     return this.call((m) => {
       const ptr = m._malloc(probabilities.length * 4);
       m.HEAPF32.set(probabilities, ptr >> 2);
-      const id = this.withString(name, (n) => m._alzscan_app_add_verdict(this.app, n, ptr, probabilities.length));
+      const id = this.withString(name, (n) => this.withString(note, (t) => m._alzscan_app_add_verdict(this.app, n, ptr, probabilities.length, t)));
       m._free(ptr);
       return id;
     });
@@ -627,7 +629,7 @@ function createAlzscan() {
     let index = 0;
     for (let i = 1; i < probabilities.length; ++i) if (probabilities[i] > probabilities[index]) index = i;
     const verdictName = `${name}: scan of ${done.length} slices`;
-    const verdictId = app.addVerdict(verdictName, probabilities);
+    const verdictId = app.addVerdict(verdictName, probabilities, [how, ...notes].join("; "));
     rows.push({ id: verdictId, row: app.itemRow(verdictId) });
     announce(`${verdictName}: ${classes[index].replaceAll("_", " ")}, ${(probabilities[index] * 100).toFixed(1)} percent. Research demo, not a diagnosis.`);
     const sum = (key) => done.reduce((a, r) => a + r.timings[key], 0);
@@ -638,10 +640,20 @@ function createAlzscan() {
   }
 
   // Files from the picker or a drop: one after another, in order; errors are shown in the UI.
+  // With the batch panel's "one scan" box ticked, the slice files opened together are one scan
+  // (in name order); volumes are always scans of their own.
   async function classifyFiles(files) {
+    const isVolume = (f) => /\.nii(\.gz)?$/i.test(f.name);
+    const app = await liveApp();
+    const slices = [...files].filter((f) => !isVolume(f));
+    const together = slices.length > 1 && app.oneScan();
     for (const file of files) {
-      const volume = /\.nii(\.gz)?$/i.test(file.name);
-      try { await (volume ? classifyScan(file) : classify(file)); } catch { /* shown next to the file */ }
+      if (together && !isVolume(file)) continue;
+      try { await (isVolume(file) ? classifyScan(file) : classify(file)); } catch { /* shown next to the file */ }
+    }
+    if (together) {
+      slices.sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true }));
+      try { await classifyScan(slices); } catch { /* shown next to the files */ }
     }
   }
 
@@ -842,6 +854,8 @@ function createAlzscan() {
         (await liveApp()).debugTrap(kind);
       },
       restarts: () => restarts,
+      // The batch panel's "Files opened together are one scan" checkbox, without clicking it.
+      setOneScan: async (on) => { await ready; (await liveApp()).setOneScan(on); },
     }),
   });
 }

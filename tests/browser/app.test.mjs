@@ -528,6 +528,28 @@ test("\"Open files…\" opens the browser's file picker; the chosen files are cl
   assert.ok(csv.length > 0);
 });
 
+test("with \"Files opened together are one scan\" ticked, the chosen slices become one scan with a verdict row", async (t) => {
+  if (!requireData(t)) return;
+  requireNative();
+  const page = h.page;
+  const files = personSlices("S002").slice(10, 13);
+  const before = (await page.evaluate(() => window.alzscan.selection())).count;
+  await page.evaluate(() => window.alzscan.testing.setOneScan(true));
+  const box = await page.locator("#canvas").boundingBox();
+  const [chooser] = await Promise.all([
+    page.waitForEvent("filechooser", { timeout: 10_000 }),
+    page.mouse.click(box.x + box.width - 330 + 65, box.y + 33),
+  ]);
+  await chooser.setFiles(files);
+  await page.waitForFunction((n) => window.alzscan.selection().count === n, before + 4, { timeout: 20_000 });
+  await page.evaluate(() => window.alzscan.testing.setOneScan(false));
+  const rows = (await page.evaluate(() => window.alzscan.batchCsv())).trim().split("\n");
+  const verdict = rows[rows.length - 1].split(",");
+  assert.equal(verdict[0], `${path.basename(files[0])}: scan of 3 slices`);
+  const cli = nativeScan(files);
+  assert.equal(verdict[3], cli.scan.label, `verdict row ${verdict} vs CLI ${cli.scan.label}`);
+});
+
 test("files dropped on the page are classified, bad ones get their message", async (t) => {
   if (!requireData(t)) return;
   const page = h.page;
