@@ -23,12 +23,6 @@ int histogram_percentile(const std::array<int64_t, 256>& hist, int64_t total, in
     return 255;
 }
 
-int foreground_threshold(const GrayImage& image) {
-    std::array<int64_t, 256> hist{};
-    for (uint8_t p : image.pixels) ++hist[p];
-    const int p99 = histogram_percentile(hist, static_cast<int64_t>(image.pixels.size()), 99);
-    return std::max(8, (p99 * 12 + 99) / 100);
-}
 
 // Labels 4-connected foreground components (explicit stack, no recursion); returns each one's
 // pixel count, labels[i] = component index + 1 or 0 for background.
@@ -66,13 +60,20 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
+int foreground_threshold(const uint8_t* pixels, size_t count) {
+    std::array<int64_t, 256> hist{};
+    for (size_t i = 0; i < count; ++i) ++hist[pixels[i]];
+    const int p99 = histogram_percentile(hist, static_cast<int64_t>(count), 99);
+    return std::max(8, (p99 * 12 + 99) / 100);
+}
+
 BrainStats measure_brain(const GrayImage& image) {
     BrainStats s;
     s.width = image.width;
     s.height = image.height;
     if (image.empty() || image.pixels.size() != static_cast<size_t>(image.width) * image.height) return s;
     std::vector<int32_t> labels;
-    const std::vector<int64_t> sizes = components(image, foreground_threshold(image), labels);
+    const std::vector<int64_t> sizes = components(image, foreground_threshold(image.pixels.data(), image.pixels.size()), labels);
     const int64_t largest = sizes.empty() ? 0 : *std::max_element(sizes.begin(), sizes.end());
     if (largest < 16) return s;
     int x0 = image.width, y0 = image.height, x1 = 0, y1 = 0;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "alzscan/conform.h"
 #include "alzscan/resize.h"
 
 namespace alzscan {
@@ -12,20 +13,6 @@ namespace {
 bool all_uint8(const Volume& v) {
     if (v.datatype != "uint8") return false;
     return std::all_of(v.voxels.begin(), v.voxels.end(), [](double x) { return x >= 0 && x <= 255 && x == std::floor(x); });
-}
-
-int threshold_of(const std::vector<uint8_t>& gray) {
-    std::vector<int64_t> hist(256, 0);
-    for (uint8_t g : gray) ++hist[g];
-    const int64_t rank = std::max<int64_t>(1, (static_cast<int64_t>(gray.size()) * 99 + 99) / 100);
-    int64_t seen = 0;
-    int p99 = 255;
-    for (int g = 0; g < 256; ++g)
-        if ((seen += hist[g]) >= rank) {
-            p99 = g;
-            break;
-        }
-    return std::max(8, (p99 * 12 + 99) / 100);
 }
 
 GrayImage slice_image(const std::vector<uint8_t>& gray, const Volume& v, int k) {
@@ -72,7 +59,7 @@ Expected<Slab> axial_slab(const Volume& v) {
         return make_error("the volume's axial slices are " + std::to_string(v.nx) + "x" + std::to_string(v.ny) +
                           " voxels: too small to be brain slices (at least 8x8)");
     const std::vector<uint8_t> gray = volume_gray(v);
-    const int t = threshold_of(gray);
+    const int t = foreground_threshold(gray.data(), gray.size());
     std::vector<int64_t> area(v.nz, 0);
     for (int k = 0; k < v.nz; ++k)
         for (size_t n = size_t(v.nx) * v.ny * k; n < size_t(v.nx) * v.ny * (k + 1); ++n) area[k] += gray[n] >= t;

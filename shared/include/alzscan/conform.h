@@ -26,6 +26,8 @@
 //                  A slice without a brain is an error ("no brain found ...").
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "alzscan/expected.h"
@@ -46,6 +48,10 @@ struct ConformSpec {
     double centre_x = 0.5, centre_y = 0.5;       // fractions of the frame
     int low = 25, high = 240;                    // gray levels
 };
+
+// max(8, ceil(0.12 * the 99th percentile of the pixels)): measure_brain's foreground threshold on one
+// slice, and scan.h's on a whole volume.
+int foreground_threshold(const uint8_t* pixels, size_t count);
 
 BrainStats measure_brain(const GrayImage& image);
 
