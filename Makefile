@@ -159,16 +159,19 @@ train-hf: native
 DEFAULT_RUN   ?= runs/default
 DEFAULT_MODEL ?= models/default
 # int8: Conv/Gemm weights as int8 + per-channel scales (1.25 MB instead of 4.91 MB: the browser's cold
-# load); the second export puts the metrics measured on those weights (eval_heldout.json: the slices
-# of the held-out fold's people) in model.json.
+# load). The int8 copy is calibrated on the run's validation people (temperature, out-of-distribution
+# thresholds: alzscan calibrate), evaluated on the held-out fold's people (eval_heldout.json), and
+# exported again from that copy (re-quantizing int8 weights gives the same bytes), so model.json
+# carries all three.
 EXPORT_WEIGHTS ?= int8
 export: native
 	@test -f $(DEFAULT_RUN)/best.pt || { echo "make export: $(DEFAULT_RUN)/best.pt not found (run make train first)"; exit 1; }
 	$(ALZSCAN) export --checkpoint $(DEFAULT_RUN)/best.pt --out $(DEFAULT_MODEL) --weights $(EXPORT_WEIGHTS) \
 	  --write-checkpoint $(DEFAULT_MODEL)/checkpoint.pt
+	$(ALZSCAN) calibrate --checkpoint $(DEFAULT_MODEL)/checkpoint.pt --run $(DEFAULT_RUN)
 	$(ALZSCAN) eval --checkpoint $(DEFAULT_MODEL)/checkpoint.pt --data $(DATA) $(HELD_OUT_FOLD) \
 	  --out $(DEFAULT_MODEL)/eval_heldout.json
-	$(ALZSCAN) export --checkpoint $(DEFAULT_RUN)/best.pt --out $(DEFAULT_MODEL) --weights $(EXPORT_WEIGHTS) \
+	$(ALZSCAN) export --checkpoint $(DEFAULT_MODEL)/checkpoint.pt --out $(DEFAULT_MODEL) --weights $(EXPORT_WEIGHTS) \
 	  --eval-json $(DEFAULT_MODEL)/eval_heldout.json
 
 clean:

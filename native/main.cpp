@@ -27,6 +27,7 @@ constexpr Command kCommands[] = {
     {"report", alzscan::cmd::report, "render runs as an offline HTML report"},
     {"experiments", alzscan::cmd::experiments, "run the seed's experiment ladder"},
     {"cv", alzscan::cmd::cv, "cross-validation by person, with baselines (oof.tsv, cv.json, summary.md)"},
+    {"calibrate", alzscan::cmd::calibrate, "fit the temperature and out-of-distribution thresholds on validation people"},
 };
 
 void print_usage(std::FILE* to) {

@@ -29,6 +29,8 @@
 #include <nlohmann/json.hpp>
 
 #include "alzscan/aggregate.h"
+#include "alzscan/cam.h"
+#include "alzscan/ood.h"
 #include "alzscan/image_decode.h"
 #include "alzscan/nifti.h"
 #include "alzscan/preprocess.h"
@@ -115,6 +117,36 @@ const char* keep(App& app, std::string text) {
 extern "C" {
 
 // The named numbers of app_constants.h as JSON (a static string: valid as long as the module).
+namespace {
+
+// The model's input tensor and the 8-bit slice it came from (the out-of-distribution checks and
+// the activation map overlay use the latter).
+void keep_prepared(ScanItem& item, const GrayImage& prepared, const PreprocessSpec& spec) {
+    item.tensor.resize(static_cast<size_t>(spec.width) * spec.height);
+    normalise_into(prepared, spec, item.tensor.data());
+    item.prepared = prepared.pixels;
+    item.prepared_width = prepared.width;
+    item.prepared_height = prepared.height;
+}
+
+std::string ood_json(const alzscan::OodVerdict& v) {
+    nlohmann::json j = {{"flag", v.flag}, {"score", v.score}, {"check", v.check}, {"reason", v.reason}};
+    if (!v.scores.empty()) {
+        j["scores"] = nlohmann::json::object();
+        for (const auto& [name, score] : v.scores) j["scores"][name] = score;
+    }
+    return j.dump();
+}
+
+void store_ood(ScanItem& item, const alzscan::OodVerdict& v) {
+    item.ood_flag = v.flag;
+    item.ood_score = v.score;
+    item.ood_check = v.check;
+    item.ood_reason = v.reason;
+}
+
+}  // namespace
+
 EMSCRIPTEN_KEEPALIVE const char* alzscan_app_constants() {
     static const std::string text = app_constants_json();
     return text.c_str();
@@ -259,15 +291,14 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_file(App* app, const char* name, const 
     debug_trap_if(*app, DebugTrap::NextDecode);
     const size_t n = static_cast<size_t>(std::max(size, 0));
     double t0 = emscripten_get_now();
-    auto tensor = preprocess_bytes(data, n, app->model.spec);
-    double t1 = emscripten_get_now();
-    if (!tensor) {
-        item.fail(tensor.error());
+    auto prepared = prepare_image(data, n, app->model.spec);   // preprocess_bytes, its 8-bit stage kept
+    if (!prepared) {
+        item.fail(prepared.error());
         app->wake(2);
         return id;
     }
-    item.tensor = std::move(tensor).value();
-    item.preprocess_ms = t1 - t0;
+    keep_prepared(item, *prepared, app->model.spec);
+    item.preprocess_ms = emscripten_get_now() - t0;
     if (auto info = probe_image(data, n)) {
         item.format = info->format;
         item.width = info->width;
@@ -321,8 +352,7 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_volume_slice(App* app, const char* name
         app->wake(2);
         return id;
     }
-    item.tensor.resize(static_cast<size_t>(app->model.spec.width) * app->model.spec.height);
-    normalise_into(*prepared, app->model.spec, item.tensor.data());
+    keep_prepared(item, *prepared, app->model.spec);
     item.preprocess_ms = emscripten_get_now() - t0;
     item.format = "NIfTI slice";
     item.width = img.width;
@@ -351,6 +381,19 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_verdict(App* app, const char* name, con
     item.note = note ? note : "";
     item.scan = app->open_scan;
     item.finish(std::vector<float>(probs, probs + std::max(n, 0)), 0.0);
+    if (app->model.ood.enabled && item.scan > 0) {   // flagged when more than a quarter of its slices are
+        std::vector<alzscan::OodVerdict> slices;
+        for (const ScanItem& s : app->batch.items())
+            if (s.scan == item.scan && !s.verdict && s.status == ScanStatus::Done) {
+                alzscan::OodVerdict v;
+                v.flag = s.ood_flag;
+                v.score = s.ood_score;
+                v.check = s.ood_check;
+                v.reason = s.ood_reason;
+                slices.push_back(v);
+            }
+        store_ood(item, alzscan::assess_scan(slices));
+    }
     app->selected_id = item.id;
     app->scroll_to_selected = true;
     app->wake(2);
@@ -421,6 +464,45 @@ EMSCRIPTEN_KEEPALIVE void alzscan_app_release_tensor(App* app, int id) {
 EMSCRIPTEN_KEEPALIVE void alzscan_app_set_result(App* app, int id, const float* probs, int n, double inference_ms) {
     if (ScanItem* item = app->batch.find(id)) item->finish(std::vector<float>(probs, probs + std::max(n, 0)), inference_ms);
     app->wake(2);  // one frame to lay out, one to settle; each costs real time under software GL
+}
+
+// What the graph gives beside the probabilities, before _alzscan_app_set_result: the pooled
+// features (n_features; the out-of-distribution distance) and the class activation maps (classes x
+// h x w, raw; null when the graph has none). Returns {"ood": {flag, score, check, reason, scores} |
+// null, "cam": {"height", "width", "maps": each class's map scaled to max 1 (shared/cam.h)} | null}.
+EMSCRIPTEN_KEEPALIVE const char* alzscan_app_set_extras(App* app, int id, const float* features, int n_features,
+                                                        const float* cam, int classes, int h, int w) {
+    ScanItem* item = app->batch.find(id);
+    if (!item) return keep(*app, "{}");
+    nlohmann::json out = {{"ood", nullptr}, {"cam", nullptr}};
+    if (app->model.ood.enabled) {
+        const GrayImage prepared{item->prepared_width, item->prepared_height, item->prepared};
+        const alzscan::OodVerdict v = alzscan::assess_slice(
+            app->model.ood, alzscan::measure_input(prepared, app->model.ood.reference_histogram), features,
+            static_cast<size_t>(std::max(n_features, 0)));
+        store_ood(*item, v);
+        out["ood"] = nlohmann::json::parse(ood_json(v));
+    }
+    if (cam && classes > 0 && h > 0 && w > 0) {
+        item->cam.assign(cam, cam + static_cast<size_t>(classes) * h * w);
+        item->cam_height = h;
+        item->cam_width = w;
+        std::vector<float> maps;
+        for (int c = 0; c < classes; ++c) {
+            const std::vector<float> m = alzscan::normalise_cam(cam + static_cast<size_t>(c) * h * w, static_cast<size_t>(h) * w);
+            maps.insert(maps.end(), m.begin(), m.end());
+        }
+        out["cam"] = {{"height", h}, {"width", w}, {"maps", maps}};
+    }
+    return keep(*app, out.dump());
+}
+
+// An item's out-of-distribution verdict as JSON ({"flag", "score", "check", "reason"}).
+EMSCRIPTEN_KEEPALIVE const char* alzscan_app_item_ood(App* app, int id) {
+    ScanItem* item = app->batch.find(id);
+    if (!item) return keep(*app, "null");
+    return keep(*app, nlohmann::json{{"flag", item->ood_flag}, {"score", item->ood_score}, {"check", item->ood_check},
+                                     {"reason", item->ood_reason}}.dump());
 }
 
 // A scan's verdict from its slices' probabilities (n_slices x n_classes, row-major) into out

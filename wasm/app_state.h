@@ -53,6 +53,9 @@ struct App {
     int selected_id = 0;
     bool scroll_to_selected = false;
     ScanView view;
+    bool show_cam = false;        // the scan view's "Activation map" toggle
+    float cam_opacity = 0.5f;
+    int cam_class = -1;           // -1: the predicted class
 
     std::vector<GalleryEntry> gallery;
     std::string gallery_note;  // shown instead of the gallery when it is empty

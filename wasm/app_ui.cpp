@@ -15,6 +15,7 @@
 #include <string>
 
 #include "app_state.h"
+#include "alzscan/cam.h"
 #include "gl_texture.h"
 #include "imgui.h"
 #include "imgui_scope.h"
@@ -368,7 +369,9 @@ void draw_slice_strip(App& app, int scan, float height) {
         if (it.scan == scan && it.verdict) verdict = &it;
         else if (it.scan == scan) slices.push_back(&it);
     const auto strip = ImGuiChildScope("##strip", ImVec2(0, height), false, ImGuiWindowFlags_HorizontalScrollbar);
-    if (verdict && verdict->predicted >= 0)
+    if (verdict && verdict->predicted >= 0 && verdict->ood_flag)
+        ImGui::TextColored(kError, "Scan of %zu slices: not classified: %s", slices.size(), verdict->ood_reason.c_str());
+    else if (verdict && verdict->predicted >= 0)
         ImGui::TextColored(kInk, "Scan of %zu slices: %s %.1f %%", slices.size(), pretty_class(class_name(app, verdict->predicted)).c_str(),
                            100.0 * verdict->probabilities[verdict->predicted]);
     else
@@ -391,10 +394,58 @@ void draw_slice_strip(App& app, int scan, float height) {
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", it.name.c_str());
         if (it.texture) dl->AddImage(tex_id(it.texture), ImVec2(p.x + 2 * k, p.y + 2 * k), ImVec2(p.x + side - 2 * k, p.y + side - 2 * k));
         const bool shown = it.id == app.selected_id;
-        dl->AddRect(p, ImVec2(p.x + side, p.y + side), class_colour(it.status == ScanStatus::Done ? it.predicted : -1), 0.0f, 0,
+        dl->AddRect(p, ImVec2(p.x + side, p.y + side), class_colour(it.status == ScanStatus::Done && !it.ood_flag ? it.predicted : -1), 0.0f, 0,
                     (shown ? 3.0f : 1.5f) * k);
         ImGui::PopID();
     }
+}
+
+// The activation map overlay (over the slice as the model saw it, kCamScale x larger), rebuilt when
+// its class or opacity changes: shared/cam.h normalise, upsample and blend.
+constexpr int kCamScale = 4;
+
+void update_cam_texture(App& app, ScanItem& item, int cls) {
+    if (item.cam_texture && item.cam_texture_class == cls && item.cam_texture_opacity == app.cam_opacity) return;
+    delete_texture(item.cam_texture);
+    const size_t hw = static_cast<size_t>(item.cam_height) * item.cam_width;
+    const std::vector<float> map = normalise_cam(item.cam.data() + static_cast<size_t>(cls) * hw, hw);
+    GrayImage big;
+    big.width = item.prepared_width * kCamScale;
+    big.height = item.prepared_height * kCamScale;
+    big.pixels.resize(static_cast<size_t>(big.width) * big.height);
+    for (int y = 0; y < big.height; ++y)
+        for (int x = 0; x < big.width; ++x)
+            big.pixels[static_cast<size_t>(y) * big.width + x] =
+                item.prepared[static_cast<size_t>(y / kCamScale) * item.prepared_width + x / kCamScale];
+    const std::vector<float> up = upsample_cam(map, item.cam_width, item.cam_height, big.width, big.height);
+    const std::vector<uint8_t> rgba = cam_overlay(big, up, app.cam_opacity);
+    item.cam_texture = upload_rgba_texture(rgba.data(), big.width, big.height);
+    item.cam_texture_class = cls;
+    item.cam_texture_opacity = app.cam_opacity;
+}
+
+// Toggle, opacity and class for the selected item's activation map; true when the overlay is shown.
+bool draw_cam_controls(App& app, ScanItem& item) {
+    if (item.cam.empty() || item.prepared.empty() || item.status != ScanStatus::Done) return false;
+    const float k = app.ui_scale;
+    ImGui::Checkbox("Activation map", &app.show_cam);
+    if (!app.show_cam) return false;
+    const int classes = static_cast<int>(item.cam.size() / (static_cast<size_t>(item.cam_height) * item.cam_width));
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(120 * k);
+    ImGui::SliderFloat("opacity", &app.cam_opacity, 0.0f, 1.0f, "%.2f");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(190 * k);
+    const int cls = app.cam_class >= 0 && app.cam_class < classes ? app.cam_class : item.predicted;
+    if (auto combo = ImGuiComboScope("##cam_class", pretty_class(class_name(app, cls)).c_str())) {
+        if (ImGui::Selectable("the predicted class", app.cam_class < 0)) app.cam_class = -1;
+        for (int c = 0; c < classes; ++c)
+            if (ImGui::Selectable(pretty_class(class_name(app, c)).c_str(), app.cam_class == c)) app.cam_class = c;
+    }
+    update_cam_texture(app, item, cls);
+    ImGui::TextColored(kMuted, "Where the evidence for %s lies, over the slice as the model sees it (%d×%d map)",
+                       pretty_class(class_name(app, cls)).c_str(), item.cam_width, item.cam_height);
+    return item.cam_texture != 0;
 }
 
 void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
@@ -431,6 +482,7 @@ void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
         float h;
         ~StripAtEnd() { if (scan > 0) draw_slice_strip(app, scan, h); }
     } strip_at_end{app, item->scan, strip_h};
+    const bool cam_shown = draw_cam_controls(app, *item);
     if (item->width > 0)
         ImGui::TextColored(kMuted, "%s · %d×%d px · %d channel%s, %d-bit", item->format.c_str(), item->width,
                            item->height, item->channels, item->channels == 1 ? "" : "s", item->bits);
@@ -474,7 +526,10 @@ void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
     const bool hovered = ImGui::IsItemHovered();
     ImGuiIO& io = ImGui::GetIO();
     ScanView& v = app.view;
-    float fit = std::min(avail.x / item->texture_width, avail.y / item->texture_height);
+    const uint32_t texture = cam_shown ? item->cam_texture : item->texture;
+    const int tex_w = cam_shown ? item->prepared_width * kCamScale : item->texture_width;
+    const int tex_h = cam_shown ? item->prepared_height * kCamScale : item->texture_height;
+    float fit = std::min(avail.x / tex_w, avail.y / tex_h);
     if (hovered && io.MouseWheel != 0.0f) {
         float old_zoom = v.zoom;
         v.zoom = std::clamp(v.zoom * std::pow(1.15f, io.MouseWheel), 0.25f, 32.0f);
@@ -490,10 +545,10 @@ void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
     }
     if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) v.reset();
     float scale = fit * v.zoom;
-    float w = item->texture_width * scale, h = item->texture_height * scale;
+    float w = tex_w * scale, h = tex_h * scale;
     ImVec2 c(origin.x + avail.x * 0.5f + v.pan_x, origin.y + avail.y * 0.5f + v.pan_y);
     dl->PushClipRect(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), true);
-    dl->AddImage(tex_id(item->texture), ImVec2(c.x - w * 0.5f, c.y - h * 0.5f), ImVec2(c.x + w * 0.5f, c.y + h * 0.5f));
+    dl->AddImage(tex_id(texture), ImVec2(c.x - w * 0.5f, c.y - h * 0.5f), ImVec2(c.x + w * 0.5f, c.y + h * 0.5f));
     dl->PopClipRect();
     char zoom_text[32];
     std::snprintf(zoom_text, sizeof zoom_text, "%.0f %%", scale / k * 100.0f);  // in CSS pixels
@@ -518,6 +573,23 @@ void probability_bar(const char* label, float p, bool top, float width, float k)
     ImGui::Dummy(ImVec2(width, bar_h + 6 * k));
 }
 
+// A flagged input: why, and its probabilities for reference only (no class is presented).
+void draw_ood_result(App& app, const ScanItem& item) {
+    if (app.font_result) ImGui::PushFont(app.font_result);
+    ImGui::TextColored(kError, "Not classified");
+    if (app.font_result) ImGui::PopFont();
+    ImGui::TextColored(kInk, "This input is not what the model knows: %s.", item.ood_reason.c_str());
+    ImGui::TextColored(kMuted, "Out-of-distribution score %.2f (over 1 flags; thresholds set so that about 1 %% of real "
+                               "slices of people the model never saw are flagged). The model was trained on axial "
+                               "T1-weighted slices of one dataset only.", item.ood_score);
+    ImGui::Spacing();
+    ImGui::Separator();
+    ImGui::TextColored(kMuted, "Its probabilities, for reference only:");
+    const float width = ImGui::GetContentRegionAvail().x;
+    for (int c = 0; c < static_cast<int>(item.probabilities.size()); ++c)
+        probability_bar(pretty_class(class_name(app, c)).c_str(), item.probabilities[c], false, width, app.ui_scale);
+}
+
 void draw_result(App& app, ImVec2 pos, ImVec2 size) {
     const auto panel = begin_panel("##result", pos, size);
     heading(app, "Result");
@@ -531,12 +603,16 @@ void draw_result(App& app, ImVec2 pos, ImVec2 size) {
         ImGui::TextColored(kInk, "%s", item->error.c_str());
     } else if (item->status == ScanStatus::Preprocessed) {
         ImGui::TextColored(kMuted, "Classifying…");
+    } else if (item->ood_flag) {
+        draw_ood_result(app, *item);
     } else {
         ImGui::TextColored(kMuted, "Predicted class");
         if (app.font_result) ImGui::PushFont(app.font_result);
         ImGui::TextColored(kAccent, "%s", pretty_class(class_name(app, item->predicted)).c_str());
         if (app.font_result) ImGui::PopFont();
-        ImGui::TextColored(kMuted, "Model confidence %.1f %% (not a calibrated probability of disease)",
+        ImGui::TextColored(kMuted, app.model.temperature != 1.0
+                                       ? "Model confidence %.1f %% (calibrated on validation people; not a probability of disease)"
+                                       : "Model confidence %.1f %% (not a calibrated probability of disease)",
                            item->probabilities[item->predicted] * 100.0f);
         if (!item->true_label.empty()) {
             bool match = item->true_label == class_name(app, item->predicted);
@@ -620,14 +696,16 @@ void draw_batch(App& app, ImVec2 pos, ImVec2 size) {
             ImGui::TableNextColumn();
             ImGui::TextUnformatted(item.name.c_str());
             ImGui::TableNextColumn();
-            if (item.status == ScanStatus::Done)
+            if (item.status == ScanStatus::Done && item.ood_flag)
+                ImGui::TextColored(kError, "not classified");
+            else if (item.status == ScanStatus::Done)
                 ImGui::TextColored(kInk, "%s", pretty_class(class_name(app, item.predicted)).c_str());
             else if (item.status == ScanStatus::Failed)
                 ImGui::TextColored(kError, "error");
             else
                 ImGui::TextColored(kMuted, "classifying…");
             ImGui::TableNextColumn();
-            if (item.status == ScanStatus::Done)
+            if (item.status == ScanStatus::Done && !item.ood_flag)
                 ImGui::Text("%.1f %%", item.probabilities[item.predicted] * 100.0f);
             ImGui::TableNextColumn();
             if (!item.true_label.empty()) ImGui::TextColored(kMuted, "%s", pretty_class(item.true_label).c_str());
@@ -635,6 +713,7 @@ void draw_batch(App& app, ImVec2 pos, ImVec2 size) {
             if (item.status == ScanStatus::Done) ImGui::Text("%.1f", item.preprocess_ms + item.inference_ms);
             ImGui::TableNextColumn();
             if (item.status == ScanStatus::Failed) ImGui::TextColored(kError, "%s", item.error.c_str());
+            else if (item.ood_flag) ImGui::TextColored(kError, "%s", item.ood_reason.c_str());
         }
     }
 }

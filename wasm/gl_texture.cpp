@@ -16,6 +16,11 @@ uint32_t upload_gray_texture(const GrayImage& image) {
         rgba[4 * i + 2] = v;
         rgba[4 * i + 3] = 255;
     }
+    return upload_rgba_texture(rgba.data(), image.width, image.height);
+}
+
+uint32_t upload_rgba_texture(const uint8_t* rgba, int width, int height) {
+    if (!rgba || width <= 0 || height <= 0) return 0;
     GLuint texture = 0;
     glGenTextures(1, &texture);
     glBindTexture(GL_TEXTURE_2D, texture);
@@ -24,7 +29,7 @@ uint32_t upload_gray_texture(const GrayImage& image) {
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
     glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, image.width, image.height, 0, GL_RGBA, GL_UNSIGNED_BYTE, rgba.data());
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, width, height, 0, GL_RGBA, GL_UNSIGNED_BYTE, rgba);
     return texture;
 }
 

@@ -14,6 +14,8 @@
 namespace alzscan::web {
 
 uint32_t upload_gray_texture(const GrayImage& image);
+// width x height RGBA8, row-major (the activation map overlay).
+uint32_t upload_rgba_texture(const uint8_t* rgba, int width, int height);
 void delete_texture(uint32_t texture);
 
 }  // namespace alzscan::web

@@ -4,6 +4,7 @@
 //   ImGuiWindowScope window("##result", ImGuiWindowFlags_NoTitleBar);   // Begin ... End at scope exit
 //   if (auto table = ImGuiTableScope("##metrics", 2, flags)) { ... }    // EndTable only if it began
 //   const auto strip = ImGuiChildScope("##strip", ImVec2(0, 80));      // BeginChild ... EndChild
+//   if (auto combo = ImGuiComboScope("##class", "Non demented")) { ... } // EndCombo only if it opened
 //
 // ImGui::End must follow Begin whatever Begin returned; EndTable only a BeginTable that returned
 // true. Both scopes convert to what their Begin returned.
@@ -53,6 +54,21 @@ public:
 
 private:
     bool visible_;
+};
+
+// BeginCombo ... EndCombo (EndCombo only if the list opened).
+class [[nodiscard]] ImGuiComboScope {
+public:
+    ImGuiComboScope(const char* id, const char* preview) : open_(ImGui::BeginCombo(id, preview)) {}
+    ~ImGuiComboScope() {
+        if (open_) ImGui::EndCombo();
+    }
+    ImGuiComboScope(const ImGuiComboScope&) = delete;
+    ImGuiComboScope& operator=(const ImGuiComboScope&) = delete;
+    explicit operator bool() const { return open_; }
+
+private:
+    bool open_;
 };
 
 }  // namespace alzscan::web

@@ -82,6 +82,17 @@ Expected<ModelInfo> parse_model_info(const std::string& json_text) {
     }
     info.logits_output = outputs["logits"].get<std::string>();
     info.probabilities_output = outputs["probabilities"].get<std::string>();
+    for (auto [key, field] : {std::pair<const char*, std::string*>{"features", &info.features_output}, {"cam", &info.cam_output}}) {
+        if (!outputs.contains(key)) continue;
+        if (!outputs[key].is_string() || outputs[key].get<std::string>().empty())
+            return make_error(std::string("model.json: outputs.") + key + " must name an ONNX output");
+        *field = outputs[key].get<std::string>();
+    }
+    auto ood = parse_ood_spec(json_text);
+    if (!ood) return make_error(ood.error());
+    info.ood = std::move(ood).value();
+    if (const json* c = find_object(root, {"calibration"}); c && c->contains("temperature") && (*c)["temperature"].is_number())
+        info.temperature = (*c)["temperature"].get<double>();
     if (root.contains("onnx_sha256") && root["onnx_sha256"].is_string())
         info.onnx_sha256 = root["onnx_sha256"].get<std::string>();
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "alzscan/expected.h"
+#include "alzscan/ood.h"
 #include "alzscan/preprocess_spec.h"
 
 namespace alzscan::web {
@@ -28,6 +29,10 @@ struct ModelInfo {
     PreprocessSpec spec;
     std::string logits_output = "logits";
     std::string probabilities_output = "probabilities";
+    std::string features_output;   // "" when model.json names none (no out-of-distribution distance)
+    std::string cam_output;        // "" when the graph has no class activation maps
+    OodSpec ood;                   // model.json "ood"; disabled when absent
+    double temperature = 1.0;      // model.json calibration.temperature (applied inside the graph)
     std::string name;      // "small / linear head", built from "model"
     std::string split;     // the split the test metrics were measured on ("kaggle", "hf", ...)
     std::string onnx_sha256;

@@ -41,6 +41,20 @@ struct ScanItem {
     bool verdict = false;   // the scan's verdict row (no image)
     std::string note;       // verdict rows: which slices were used and why, notes such as "4-D file ..."
 
+    // The slice as the model saw it (prepare_gray: conformed or resized, spec width x height).
+    std::vector<uint8_t> prepared;
+    int prepared_width = 0, prepared_height = 0;
+    // Out of distribution (shared/ood.h): a flagged item's class is not presented as a result.
+    bool ood_flag = false;
+    double ood_score = 0.0;
+    std::string ood_check, ood_reason;
+    // Class activation maps from model.onnx's "cam" output: classes x cam_height x cam_width, raw.
+    std::vector<float> cam;
+    int cam_height = 0, cam_width = 0;
+    uint32_t cam_texture = 0;   // the overlay as drawn; rebuilt when its class or opacity changes
+    int cam_texture_class = -1;
+    float cam_texture_opacity = -1.0f;
+
     void fail(std::string message);
     void finish(std::vector<float> probs, double inference_milliseconds);
 };
@@ -56,7 +70,8 @@ public:
     int failed_count() const;
 
     // Header: file,true_label,status,predicted,confidence,<one column per class>,
-    // preprocess_ms,inference_ms,error. Every text cell goes through csv_field.
+    // preprocess_ms,inference_ms,error. Every text cell goes through csv_field. An item flagged out of
+    // distribution is "done" with no predicted class or confidence, and error "not classified: <reason>".
     std::string to_csv(const std::vector<std::string>& class_names) const;
 
 private:
@@ -71,7 +86,7 @@ std::string csv_field(const std::string& text);
 const char* status_name(ScanStatus status);
 
 // An item as JSON, everything but its image and tensor: {"name", "true_label", "status" (status_name),
-// "error", "probabilities", "preprocess_ms", "inference_ms", "format", "width", "height", "channels",
+// "error", "probabilities", "ood_flag", "ood_reason", "preprocess_ms", "inference_ms", "format", "width", "height", "channels",
 // "bits"}. Invalid UTF-8 in a name is replaced (U+FFFD), never an error.
 std::string item_json(const ScanItem& item);
 // The other way: fills `item` (fresh from ScanBatch::add), its name included, from one item_json

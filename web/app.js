@@ -4,7 +4,9 @@
 //   await window.alzscan.ready;                       // resolves once model + UI are up; rejects with the reason
 //   const r = await window.alzscan.classify(fileOrBytes, {name, trueLabel});
 //   // r = {file, label, index, probabilities: [4 numbers, model.json class order], classes,
+//   //      ood: {flag, score, check, reason, scores} | null, cam: {height, width, maps} | null,
 //   //      timings: {preprocess_ms, inference_ms, total_ms}}
+//   // A flagged input (ood.flag) is not classified: label null, index -1 (the UI says why).
 //   // rejects with Error(message) where message is exactly what the UI shows next to the file.
 //   window.alzscan.batchCsv()                          // the batch table as CSV text
 //   window.alzscan.selection()                         // {index, count, zoom, panX}: what the UI shows
@@ -275,6 +277,23 @@ class CanvasApp {
       return verdict;
     });
   }
+  // The features and activation maps beside the probabilities (before setResult) ->
+  // {ood: {flag, score, check, reason, scores} | null, cam: {height, width, maps} | null}
+  setExtras(id, features, cam) {
+    return this.call((m) => {
+      const nf = features?.length ?? 0, nc = cam?.data.length ?? 0;
+      const fp = m._malloc(Math.max(1, nf) * 4), cp = m._malloc(Math.max(1, nc) * 4);
+      if (nf) m.HEAPF32.set(features, fp >> 2);
+      if (nc) m.HEAPF32.set(cam.data, cp >> 2);
+      const classes = nc ? nc / (cam.height * cam.width) : 0;
+      const text = m.UTF8ToString(m._alzscan_app_set_extras(this.app, id, nf ? fp : 0, nf, nc ? cp : 0, classes,
+                                                            cam?.height ?? 0, cam?.width ?? 0));
+      m._free(fp);
+      m._free(cp);
+      return JSON.parse(text);
+    });
+  }
+  itemOod(id) { return this.call((m) => JSON.parse(m.UTF8ToString(m._alzscan_app_item_ood(this.app, id)))); }
   // -> the item's row, null when the batch no longer has it ("Clear")
   setResult(id, probabilities, inferenceMs) {
     return this.call((m) => {
@@ -377,6 +396,7 @@ function createAlzscan() {
   let restarts = 0;
   let worker = null;
   let classes = [];
+  let hasOod = false;   // model.json has out-of-distribution checks
   let host = null;
   let resolveReady, rejectReady;
   const ready = new Promise((res, rej) => { resolveReady = res; rejectReady = rej; });
@@ -552,7 +572,9 @@ function createAlzscan() {
       clearTimeout(slowTimer);
     }
     if (app.crash) throw await lost();
+    let extras;
     try {
+      extras = app.setExtras(item.id, result.features, result.cam);
       entry.row = app.setResult(item.id, result.probabilities, result.inferenceMs) ?? entry.row;
     } catch (e) {
       if (e instanceof ModuleCrash) throw await lost();
@@ -561,11 +583,16 @@ function createAlzscan() {
     const probabilities = Array.from(result.probabilities);
     let index = 0;
     for (let i = 1; i < probabilities.length; ++i) if (probabilities[i] > probabilities[index]) index = i;
-    announce(`${name}: ${classes[index].replaceAll("_", " ")}, model confidence ${(probabilities[index] * 100).toFixed(1)} percent. Research demo, not a diagnosis.`);
+    const flagged = extras.ood?.flag === true;
+    announce(flagged ? `${name}: not classified. ${extras.ood.reason}.`
+                     : `${name}: ${classes[index].replaceAll("_", " ")}, model confidence ${(probabilities[index] * 100).toFixed(1)} percent. Research demo, not a diagnosis.`);
     return {
       file: name,
-      label: classes[index],
-      index,
+      // An input unlike the training data gets no class (the UI says why); its probabilities stay.
+      label: flagged ? null : classes[index],
+      index: flagged ? -1 : index,
+      ood: extras.ood,
+      cam: extras.cam,
       probabilities,
       classes: classes.slice(),
       timings: { preprocess_ms: item.preprocessMs, inference_ms: result.inferenceMs, total_ms: performance.now() - t0 },
@@ -631,10 +658,14 @@ function createAlzscan() {
     const verdictName = `${name}: scan of ${done.length} slices`;
     const verdictId = app.addVerdict(verdictName, probabilities, [how, ...notes].join("; "));
     rows.push({ id: verdictId, row: app.itemRow(verdictId) });
-    announce(`${verdictName}: ${classes[index].replaceAll("_", " ")}, ${(probabilities[index] * 100).toFixed(1)} percent. Research demo, not a diagnosis.`);
+    const ood = hasOod ? app.itemOod(verdictId) : null;
+    const flagged = ood?.flag === true;
+    announce(flagged ? `${verdictName}: not classified. ${ood.reason}.`
+                     : `${verdictName}: ${classes[index].replaceAll("_", " ")}, ${(probabilities[index] * 100).toFixed(1)} percent. Research demo, not a diagnosis.`);
     const sum = (key) => done.reduce((a, r) => a + r.timings[key], 0);
     return {
-      file: name, label: classes[index], index, probabilities, classes: classes.slice(), how, notes, slices: results,
+      file: name, label: flagged ? null : classes[index], index: flagged ? -1 : index, ood, probabilities,
+      classes: classes.slice(), how, notes, slices: results,
       timings: { preprocess_ms: sum("preprocess_ms"), inference_ms: sum("inference_ms"), total_ms: performance.now() - t0 },
     };
   }
@@ -758,6 +789,7 @@ function createAlzscan() {
     if (modelError) throw new Error(modelError);  // the app already shows it
     const model = JSON.parse(modelJsonText);  // valid: WASM (shared/) just accepted it
     classes = model.classes;
+    hasOod = Boolean(model.ood);
     shown.inputLength = app.inputLength = model.input.height * model.input.width;
 
     const threads = inferenceThreads();
@@ -775,6 +807,8 @@ function createAlzscan() {
         inputWidth: model.input.width,
         logitsOutput: model.outputs.logits,
         probabilitiesOutput: model.outputs.probabilities,
+        featuresOutput: model.outputs.features ?? "",
+        camOutput: model.outputs.cam ?? "",
         classCount: classes.length,
       }, [modelBytes.buffer]);
     } catch (e) {

@@ -3,10 +3,13 @@
 // Protocol (structured clone; tensors are transferred, not copied):
 //   -> {type: "init", modelBytes: Uint8Array (model.onnx, transferred; the page has checked it
 //       against model.json's onnx_sha256 / onnx_bytes), ortBase, numThreads, inputName,
-//       inputHeight, inputWidth, probabilitiesOutput, logitsOutput, classCount}
+//       inputHeight, inputWidth, probabilitiesOutput, logitsOutput, featuresOutput?, camOutput?,
+//       classCount}  (featuresOutput / camOutput: "" or absent when model.json names none)
 //   <- {type: "ready", ortVersion, threads, initMs} | {type: "init-error", message}
 //   -> {type: "run", id, tensor: Float32Array(1*1*H*W)}
-//   <- {type: "result", id, probabilities: Float32Array(classCount), inferenceMs} | {type: "run-error", id, message}
+//   <- {type: "result", id, probabilities: Float32Array(classCount), inferenceMs,
+//       features: Float32Array(F) | null, cam: {data: Float32Array(C*h*w), height, width} | null}
+//      | {type: "run-error", id, message}
 //   -> {type: "bench", id, tensor, runs}  <- {type: "result", id, times: [ms...]}  (make bench-web)
 // Runs are served one at a time in arrival order.
 import * as ort from "./ort/ort.wasm.min.mjs";
@@ -39,7 +42,7 @@ async function init(msg) {
   // model.json against the graph: names, input shape, class count.
   if (!session.inputNames.includes(msg.inputName))
     fail(`model.json: input "${msg.inputName}" is not an input of model.onnx (it has ${JSON.stringify(session.inputNames)})`);
-  for (const name of [msg.logitsOutput, msg.probabilitiesOutput]) {
+  for (const name of [msg.logitsOutput, msg.probabilitiesOutput, msg.featuresOutput, msg.camOutput].filter(Boolean)) {
     if (!session.outputNames.includes(name))
       fail(`model.json: output "${name}" is not an output of model.onnx (it has ${JSON.stringify(session.outputNames)})`);
   }
@@ -69,13 +72,16 @@ async function init(msg) {
 
 async function run(msg) {
   if (!session) fail("the model is not loaded");
-  const { inputName, inputHeight: h, inputWidth: w, probabilitiesOutput } = config;
+  const { inputName, inputHeight: h, inputWidth: w, probabilitiesOutput, featuresOutput, camOutput } = config;
   if (msg.tensor.length !== h * w) fail(`internal: tensor has ${msg.tensor.length} values, expected ${h * w}`);
   const t0 = performance.now();
   const out = await session.run({ [inputName]: new ort.Tensor("float32", msg.tensor, [1, 1, h, w]) });
   const inferenceMs = performance.now() - t0;
   const probabilities = Float32Array.from(out[probabilitiesOutput].data);
-  return { probabilities, inferenceMs };
+  const features = featuresOutput ? Float32Array.from(out[featuresOutput].data) : null;
+  const c = camOutput ? out[camOutput] : null;
+  const cam = c ? { data: Float32Array.from(c.data), height: c.dims[2], width: c.dims[3] } : null;
+  return { probabilities, inferenceMs, features, cam };
 }
 
 // For make bench-web: the same session.run, `runs` times back to back, no UI in between.
@@ -103,7 +109,8 @@ self.onmessage = (event) => {
       (e) => self.postMessage({ type: "run-error", id: msg.id, message: e.message ?? String(e) }));
   } else if (msg.type === "run") {
     queue = queue.then(() => run(msg)).then(
-      (r) => self.postMessage({ type: "result", id: msg.id, ...r }, [r.probabilities.buffer]),
+      (r) => self.postMessage({ type: "result", id: msg.id, ...r },
+        [r.probabilities.buffer, r.features?.buffer, r.cam?.data.buffer].filter(Boolean)),
       (e) => self.postMessage({ type: "run-error", id: msg.id, message: `inference failed: ${e.message ?? e}` }));
   }
 };

@@ -12,6 +12,7 @@
 #include "data/dataset.h"
 #include "models/checkpoint.h"
 #include "rundir/files.h"
+#include "train/calibrate.h"
 #include "train/evaluate.h"
 #include "train/progress.h"
 
@@ -61,7 +62,7 @@ int eval(int argc, char** argv) {
         model.net->to(device);
         ProgressBar bar("eval " + which, split.size(), isatty(2));
         EvalResult r = evaluate(model.net, split, model.spec, device, args.get_int("batch-size"),
-                                [&](int64_t done) { bar.update(done); });
+                                [&](int64_t done) { bar.update(done); }, temperature_of(model.meta));
         bar.finish();
         const std::string title = which + " (" + ds.split_kind + " split" +
                                   (ds.split_kind == "hf" ? ": neighbouring slices of one subject in train and test" : "") + ")";

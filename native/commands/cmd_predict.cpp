@@ -1,15 +1,10 @@
 // alzscan predict: classify image files and scans (slice stacks, NIfTI volumes) with a checkpoint,
 // exactly as the browser would.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,66 +12,18 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <png.h>
+
 #include "alzscan/aggregate.h"
-#include "alzscan/preprocess.h"
-#include "alzscan/scan.h"
-#include "commands/volume_file.h"
+#include "alzscan/cam.h"
+#include "alzscan/ood.h"
 #include "cli/common_options.h"
 #include "commands/commands.h"
-#include "models/checkpoint.h"
-#include "train/evaluate.h"
+#include "commands/predictor.h"
+#include "commands/volume_file.h"
 
 namespace alzscan::cmd {
 namespace {
-
-// The largest file predict reads: far above any slice, far below what would exhaust memory.
-constexpr int64_t kMaxFileBytes = int64_t{256} << 20;
-
-// Reads a regular file whole, its size checked (fstat) before a byte is read. False + a
-// one-line reason for directories, devices, FIFOs, huge or unreadable files.
-bool read_file(const std::string& path, std::vector<uint8_t>& bytes, std::string& error) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        error = std::string("cannot open file (") + std::strerror(errno) + ")";
-        return false;
-    }
-    struct FdCloser {
-        int fd;
-        ~FdCloser() { ::close(fd); }
-    } closer{fd};
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-        error = std::string("cannot stat file (") + std::strerror(errno) + ")";
-        return false;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        error = "is a directory; hint: give the image files inside it";
-        return false;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        error = "not a regular file (a device, FIFO or socket); hint: give an image file";
-        return false;
-    }
-    if (st.st_size > kMaxFileBytes) {
-        error = std::to_string(st.st_size) + " bytes: over the " + std::to_string(kMaxFileBytes >> 20) +
-                " MiB limit for one image file";
-        return false;
-    }
-    bytes.resize(static_cast<size_t>(st.st_size));
-    size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            error = std::string("read failed (") + std::strerror(errno) + ")";
-            return false;
-        }
-        if (n == 0) break;   // shrank while reading: decode what is there (truncation is reported)
-        done += static_cast<size_t>(n);
-    }
-    bytes.resize(done);
-    return true;
-}
 
 // A JSON string for any bytes: invalid UTF-8 (a file name from another system) becomes U+FFFD.
 std::string json_string(const std::string& s) {
@@ -112,121 +59,163 @@ std::string format_probabilities(const std::vector<float>& p) {
     return s + "]";
 }
 
-std::vector<float> run_model(std::vector<float> input, LoadedModel& model, torch::Device device) {
-    torch::Tensor x =
-        torch::from_blob(input.data(), {1, 1, model.spec.height, model.spec.width}, torch::kFloat32).to(device);
-    torch::Tensor p = torch::softmax(model.net->forward(x).to(torch::kFloat32), 1).to(torch::kCPU).contiguous();
-    return std::vector<float>(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+int argmax(const std::vector<float>& p) { return static_cast<int>(std::max_element(p.begin(), p.end()) - p.begin()); }
+
+// DIR/<file name>[.slice N].cam.png: the slice as the model saw it, 4x larger, under the predicted
+// class's map (shared/cam.h). Throws runtime_error naming the path.
+void write_cam_png(const std::string& dir, const std::string& file, int slice, const SliceResult& r) {
+    constexpr int kScale = 4;
+    const int best = argmax(r.probs);
+    const size_t hw = static_cast<size_t>(r.cam.height * r.cam.width);
+    const std::vector<float> map(r.cam.maps.begin() + static_cast<std::ptrdiff_t>(best * hw),
+                                 r.cam.maps.begin() + static_cast<std::ptrdiff_t>((best + 1) * hw));
+    GrayImage big;
+    big.width = r.prepared.width * kScale;
+    big.height = r.prepared.height * kScale;
+    big.pixels.resize(static_cast<size_t>(big.width) * big.height);
+    for (int y = 0; y < big.height; ++y)
+        for (int x = 0; x < big.width; ++x)
+            big.pixels[static_cast<size_t>(y) * big.width + x] =
+                r.prepared.pixels[static_cast<size_t>(y / kScale) * r.prepared.width + x / kScale];
+    const std::vector<float> up = upsample_cam(map, static_cast<int>(r.cam.width), static_cast<int>(r.cam.height),
+                                               big.width, big.height);
+    const std::vector<uint8_t> rgba = cam_overlay(big, up, 0.5);
+    std::filesystem::create_directories(dir);
+    const std::string name = std::filesystem::path(file).filename().string() +
+                             (slice >= 0 ? ".slice" + std::to_string(slice) : "") + ".cam.png";
+    const std::string path = (std::filesystem::path(dir) / name).string();
+    png_image image{};
+    image.version = PNG_IMAGE_VERSION;
+    image.width = static_cast<png_uint_32>(big.width);
+    image.height = static_cast<png_uint_32>(big.height);
+    image.format = PNG_FORMAT_RGBA;
+    const std::string tmp = path + ".tmp";
+    if (!png_image_write_to_file(&image, tmp.c_str(), 0, rgba.data(), 0, nullptr) ||
+        std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::remove(tmp.c_str());
+        throw std::runtime_error(path + ": cannot write the activation map (" + image.message + "); check --cam DIR");
+    }
 }
 
-// The model's probabilities for one file, or empty with `error` set (unreadable, undecodable).
-std::vector<float> classify_file(const std::string& file, LoadedModel& model, torch::Device device, std::string& error) {
-    std::vector<uint8_t> bytes;
-    if (!read_file(file, bytes, error)) return {};
-    auto pre = preprocess_bytes(bytes.data(), bytes.size(), model.spec);
-    if (!pre) {
-        error = pre.error();
-        return {};
+std::string ood_json(const OodVerdict& v) {
+    nlohmann::json j = {{"flag", v.flag}, {"score", v.score}, {"check", v.check}, {"reason", v.reason}};
+    if (!v.scores.empty()) {
+        j["scores"] = nlohmann::json::object();
+        for (const auto& [name, score] : v.scores) j["scores"][name] = score;
     }
-    return run_model(std::move(pre).value(), model, device);
-}
-
-// One volume slice (scan.h) through the same preprocessing as a decoded file.
-std::vector<float> classify_gray(const GrayImage& image, LoadedModel& model, torch::Device device, std::string& error) {
-    auto prepared = prepare_gray(image, model.spec);
-    if (!prepared) {
-        error = prepared.error();
-        return {};
-    }
-    std::vector<float> input(static_cast<size_t>(model.spec.width) * model.spec.height);
-    normalise_into(*prepared, model.spec, input.data());
-    return run_model(std::move(input), model, device);
+    return j.dump();
 }
 
 struct Printer {
     bool json = false;
+    bool with_ood = false;
     std::vector<std::string> classes;
     std::string classes_json;
 
-    static int argmax(const std::vector<float>& p) { return static_cast<int>(std::max_element(p.begin(), p.end()) - p.begin()); }
+    // " label ... " members: a flagged input has no class (label null, index -1), its probabilities kept.
+    std::string verdict_members(const std::vector<float>& probs, const OodVerdict& ood) const {
+        const int best = argmax(probs);
+        std::string s = ood.flag ? "\"label\":null,\"index\":-1" :
+                                   "\"label\":" + json_string(classes[best]) + ",\"index\":" + std::to_string(best);
+        s += ",\"probabilities\":" + format_probabilities(probs) + ",\"classes\":" + classes_json;
+        if (with_ood) s += ",\"ood\":" + ood_json(ood);
+        return s;
+    }
+
+    std::string cam_member(const GradCam& g) const {
+        if (g.classes == 0) return "";
+        return ",\"cam\":{\"height\":" + std::to_string(g.height) + ",\"width\":" + std::to_string(g.width) +
+               ",\"maps\":" + format_probabilities(g.maps) + "}";
+    }
+
+    void text_line(const std::string& name, const std::vector<float>& probs, const OodVerdict& ood) const {
+        const int best = argmax(probs);
+        if (ood.flag)
+            std::printf("%s: not classified: %s (out-of-distribution score %.2f > 1)", name.c_str(), ood.reason.c_str(), ood.score);
+        else
+            std::printf("%s: %s (%.1f%%)", name.c_str(), classes[best].c_str(), 100.0 * probs[best]);
+        for (size_t c = 0; c < probs.size(); ++c) std::printf("  %s %.4f", classes[c].c_str(), probs[c]);
+        std::printf("\n");
+    }
 
     // One slice: file (and the volume's slice index when slice >= 0), or its error.
-    void slice(const std::string& file, int slice, const std::vector<float>& probs, const std::string& error) const {
+    void slice(const std::string& file, int slice, const SliceResult& r) const {
         const std::string where = slice >= 0 ? ",\"slice\":" + std::to_string(slice) : "";
         const std::string name = printable(file) + (slice >= 0 ? " slice " + std::to_string(slice) : "");
-        if (!error.empty()) {
+        if (!r.error.empty()) {
             if (json)
-                std::printf("{\"file\":%s%s,\"error\":%s}\n", json_string(file).c_str(), where.c_str(), json_string(error).c_str());
+                std::printf("{\"file\":%s%s,\"error\":%s}\n", json_string(file).c_str(), where.c_str(), json_string(r.error).c_str());
             else
-                std::fprintf(stderr, "%s: %s\n", name.c_str(), error.c_str());
+                std::fprintf(stderr, "%s: %s\n", name.c_str(), r.error.c_str());
         } else if (json) {
-            const int best = argmax(probs);
-            std::printf("{\"file\":%s%s,\"label\":%s,\"index\":%d,\"probabilities\":%s,\"classes\":%s}\n",
-                        json_string(file).c_str(), where.c_str(), json_string(classes[best]).c_str(), best,
-                        format_probabilities(probs).c_str(), classes_json.c_str());
+            std::printf("{\"file\":%s%s,%s%s}\n", json_string(file).c_str(), where.c_str(),
+                        verdict_members(r.probs, r.ood).c_str(), cam_member(r.cam).c_str());
         } else {
-            const int best = argmax(probs);
-            std::printf("%s: %s (%.1f%%)", name.c_str(), classes[best].c_str(), 100.0 * probs[best]);
-            for (size_t c = 0; c < probs.size(); ++c) std::printf("  %s %.4f", classes[c].c_str(), probs[c]);
-            std::printf("\n");
+            text_line(name, r.probs, r.ood);
         }
         std::fflush(stdout);
     }
 
-    // The scan's verdict: aggregate_slices over its slices' probabilities, as the cross-validation's people.
-    void scan(const std::string& file, const std::vector<std::vector<float>>& slices, const std::string& how,
+    // The scan's verdict: aggregate_slices over its slices' probabilities, as the cross-validation's
+    // people; flagged when more than a quarter of its slices are (ood.h assess_scan).
+    void scan(const std::string& file, const std::vector<SliceResult>& slices, const std::string& how,
               const std::vector<std::string>& notes) const {
         std::vector<float> flat;
-        for (const auto& p : slices) flat.insert(flat.end(), p.begin(), p.end());
+        std::vector<OodVerdict> oods;
+        for (const SliceResult& r : slices) {
+            flat.insert(flat.end(), r.probs.begin(), r.probs.end());
+            oods.push_back(r.ood);
+        }
         const std::vector<float> verdict = aggregate_slices(flat.data(), slices.size(), classes.size());
-        const int best = argmax(verdict);
+        const OodVerdict ood = assess_scan(oods);
         if (json) {
-            std::printf("{\"file\":%s,\"scan\":{\"label\":%s,\"index\":%d,\"probabilities\":%s,\"slices\":%zu,\"classes\":%s,"
-                        "\"how\":%s,\"notes\":%s}}\n",
-                        json_string(file).c_str(), json_string(classes[best]).c_str(), best,
-                        format_probabilities(verdict).c_str(), slices.size(), classes_json.c_str(),
-                        json_string(how).c_str(), json_string_array(notes).c_str());
+            std::printf("{\"file\":%s,\"scan\":{%s,\"slices\":%zu,\"how\":%s,\"notes\":%s}}\n", json_string(file).c_str(),
+                        verdict_members(verdict, ood).c_str(), slices.size(), json_string(how).c_str(),
+                        json_string_array(notes).c_str());
         } else {
-            std::printf("%s: scan of %zu slices: %s (%.1f%%)", printable(file).c_str(), slices.size(),
-                        classes[best].c_str(), 100.0 * verdict[best]);
-            for (size_t c = 0; c < verdict.size(); ++c) std::printf("  %s %.4f", classes[c].c_str(), verdict[c]);
-            std::printf("\n  (%s)\n", how.c_str());
+            text_line(printable(file) + ": scan of " + std::to_string(slices.size()) + " slices", verdict, ood);
+            std::printf("  (%s)\n", how.c_str());
             for (const std::string& n : notes) std::printf("  note: %s\n", n.c_str());
         }
         std::fflush(stdout);
     }
 };
 
-// A volume: its axial slab, each slice classified, then the verdict. Returns the failures.
-int predict_volume(const std::string& file, LoadedModel& model, torch::Device device, const Printer& out) {
-    std::vector<uint8_t> bytes;
-    std::string error;
-    std::optional<Slab> slab;
-    std::vector<std::string> notes;
-    if (read_file(file, bytes, error)) {
-        if (std::optional<Volume> vol = read_volume(bytes, error)) {
-            const Volume lps = to_training_orientation(*vol);
-            notes = lps.notes;
-            auto s = axial_slab(lps);
-            if (s) slab = std::move(s).value();
-            else error = s.error();
-        }
-    }
-    if (!slab) {
-        out.slice(file, -1, {}, error);
-        return 1;
-    }
-    std::vector<std::vector<float>> probs;
+// Each slice printed (and its overlay written), the classified ones collected; returns the failures.
+int run_slices(const std::string& file, const std::vector<int>& indices,
+               const std::function<SliceResult(size_t)>& classify, Predictor& p, const Printer& out,
+               std::vector<SliceResult>& done) {
     int failures = 0;
-    for (size_t s = 0; s < slab->images.size(); ++s) {
-        std::string e;
-        std::vector<float> p = classify_gray(slab->images[s], model, device, e);
-        out.slice(file, slab->slices[s], p, e);
-        if (e.empty()) probs.push_back(std::move(p));
+    for (size_t i = 0; i < indices.size(); ++i) {
+        SliceResult r = classify(i);
+        if (r.error.empty() && !p.cam_dir.empty()) {
+            try {
+                write_cam_png(p.cam_dir, file, indices[i], r);
+            } catch (const std::exception& e) {
+                r.error = e.what();
+            }
+        }
+        out.slice(file, indices[i], r);
+        if (r.error.empty()) done.push_back(std::move(r));
         else ++failures;
     }
-    if (probs.empty()) return failures + 1;
-    out.scan(file, probs, slab->how, notes);
+    return failures;
+}
+
+// A volume: its axial slab, each slice classified, then the verdict. Returns the failures.
+int predict_volume(const std::string& file, Predictor& p, const Printer& out) {
+    std::string error;
+    std::vector<std::string> notes;
+    const std::optional<Slab> slab = read_slab(file, notes, error);
+    if (!slab) {
+        out.slice(file, -1, failed(error));
+        return 1;
+    }
+    std::vector<SliceResult> done;
+    const int failures = run_slices(file, slab->slices, [&](size_t i) { return classify_gray(slab->images[i], p); }, p,
+                                    out, done);
+    if (done.empty()) return failures + 1;
+    out.scan(file, done, slab->how, notes);
     return failures;
 }
 
@@ -251,62 +240,49 @@ int predict(int argc, char** argv) {
     args.option("checkpoint", "", "checkpoint written by `alzscan train` (best.pt, last.pt) or models/default/checkpoint.pt", true);
     args.flag("json", "one JSON object per file (or slice) and line: file, label, index, probabilities, classes; then "
                       "per scan {\"file\", \"scan\": {label, probabilities, slices, how, notes}}");
+    args.option("cam", "", "also compute Grad-CAM (LibTorch autograd) for every slice: DIR/<file>.cam.png shows the "
+                           "predicted class's map over the slice; --json adds every class's map (scaled to max 1)");
     args.flag("scan", "the slice files and directories (their PNG/JPEG files by name) given are one person's stack, in "
                       "that order: each slice, then the scan's verdict (the mean of slice log-probabilities)");
     add_device_option(args, "cpu");
     args.positional("FILE", "image files (PNG, JPEG) or NIfTI volumes (.nii, .nii.gz); with --scan, directories", 1);
     if (int rc = args.parse(argc, argv); rc >= 0) return rc;
 
-    LoadedModel model;
-    torch::Device device(torch::kCPU);
+    Predictor p;
     try {
-        model = load_model(args.get("checkpoint"));
-        device = resolve_device(args.get("device"));
+        p = load_predictor(args.get("checkpoint"), args.get("device"));
+        p.cam_dir = args.get("cam");
     } catch (const std::exception& e) {
         std::fprintf(stderr, "alzscan predict: %s\n", e.what());
         return 1;
     }
     torch::set_num_threads(1);
-    model.net->to(device);
-    model.net->eval();
-    torch::NoGradGuard no_grad;
-    const Printer out{args.is_set("json"), model.spec.class_names, json_string_array(model.spec.class_names)};
+    const Printer out{args.is_set("json"), p.ood.enabled, p.model.spec.class_names,
+                      json_string_array(p.model.spec.class_names)};
     const bool as_scan = args.is_set("scan");
 
     int failures = 0;
     std::vector<std::string> stack;
     for (const std::string& arg : args.positionals()) {
         if (is_volume_path(arg)) {
-            failures += predict_volume(arg, model, device, out);
+            failures += predict_volume(arg, p, out);
         } else if (as_scan && std::filesystem::is_directory(arg)) {
             const std::vector<std::string> files = directory_images(arg);
-            if (files.empty()) out.slice(arg, -1, {}, "no PNG or JPEG files in this directory"), ++failures;
+            if (files.empty()) out.slice(arg, -1, failed("no PNG or JPEG files in this directory")), ++failures;
             stack.insert(stack.end(), files.begin(), files.end());
         } else if (as_scan) {
             stack.push_back(arg);
         } else {
-            std::string error;
-            std::vector<float> probs;
-            try {
-                probs = classify_file(arg, model, device, error);
-            } catch (const std::exception& e) {   // one file's failure never ends the batch
-                error = std::string("classification failed (") + e.what() + ")";
-            }
-            out.slice(arg, -1, probs, error);
-            failures += error.empty() ? 0 : 1;
+            std::vector<SliceResult> done;
+            failures += run_slices(arg, {-1}, [&](size_t) { return classify_file(arg, p); }, p, out, done);
         }
     }
     if (!stack.empty()) {
-        std::vector<std::vector<float>> probs;
-        for (const std::string& file : stack) {
-            std::string error;
-            std::vector<float> p = classify_file(file, model, device, error);
-            out.slice(file, -1, p, error);
-            if (error.empty()) probs.push_back(std::move(p));
-            else ++failures;
-        }
-        if (!probs.empty())
-            out.scan(stack.front(), probs, "a stack of " + std::to_string(stack.size()) + " slice files, in the order given",
+        std::vector<SliceResult> done;
+        for (const std::string& file : stack)
+            failures += run_slices(file, {-1}, [&](size_t) { return classify_file(file, p); }, p, out, done);
+        if (!done.empty())
+            out.scan(stack.front(), done, "a stack of " + std::to_string(stack.size()) + " slice files, in the order given",
                      {});
     }
     return failures ? 1 : 0;

@@ -15,5 +15,6 @@ int export_model(int argc, char** argv);
 int report(int argc, char** argv);
 int experiments(int argc, char** argv);
 int cv(int argc, char** argv);
+int calibrate(int argc, char** argv);
 
 }  // namespace alzscan::cmd

@@ -1,6 +1,7 @@
 // ONNX export: walks the Classifier by module type and emits opset-17 nodes (see onnx_export.h).
 #include "export/onnx_export.h"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -83,6 +84,15 @@ public:
         return name;
     }
 
+    std::string initializer_int64(const std::string& name, const std::vector<int64_t>& values) {
+        onnx::TensorProto* init = graph_->add_initializer();
+        init->set_name(name);
+        init->set_data_type(onnx::TensorProto_DataType_INT64);
+        init->add_dims(static_cast<int64_t>(values.size()));
+        for (int64_t v : values) init->add_int64_data(v);
+        return name;
+    }
+
     // A Conv/Gemm weight [C_out, ...]: a float initializer, or (WeightFormat::kInt8) int8 values and
     // per-channel scales behind a DequantizeLinear node whose output carries the name.
     std::string weight(const std::string& name, const torch::Tensor& t) {
@@ -136,22 +146,39 @@ private:
 class Exporter {
 public:
     Exporter(onnx::GraphProto* graph, Classifier& net, WeightFormat weights) : w_(graph, net, weights), net_(net) {}
+    GraphWriter& writer() { return w_; }
 
-    std::string run(const std::string& input) {
+    // The graph's named values: the last feature maps, the pooled features and the logits.
+    struct Values {
+        std::string maps, pooled, logits;
+    };
+
+    Values run(const std::string& input) {
         w_.visit("");
-        std::string x = backbone(input);
-        x = w_.op("GlobalAveragePool", {x}, "pool");
+        Values v;
+        v.maps = backbone(input);
+        std::string x = w_.op("GlobalAveragePool", {v.maps}, "pool");
         onnx::NodeProto* flat = w_.node("Flatten", {x}, w_.value("pool/Flatten"), "pool");
         add_int(flat, "axis", 1);
-        x = flat->output(0);
-        x = head(x);
+        v.pooled = flat->output(0);
+        v.logits = head(v.pooled);
         const auto left = w_.untranslated();
         if (!left.empty()) {
             std::string msg = "cannot export: the ONNX exporter does not know " + left.front();
             if (left.size() > 1) msg += " (and " + std::to_string(left.size() - 1) + " more)";
             throw std::runtime_error(msg + "; supported: blocks of models/blocks.h and heads of models/heads.h");
         }
-        return x;
+        return v;
+    }
+
+    // Class activation maps of a pooling + linear head: each class's classifier row as a 1x1
+    // convolution over the last feature maps (no bias): Grad-CAM's weights for such a head, up to
+    // the 1/(h*w) of the pooling. Reuses the (dequantized) weight value the logits use.
+    std::string cam(const std::string& maps, int64_t classes, int64_t features) {
+        const std::string shape =
+            w_.initializer_int64("cam.weight_shape", {classes, features, 1, 1});
+        const std::string kernel = w_.op("Reshape", {"head.fc.weight", shape}, "cam");
+        return w_.op("Conv", {maps, kernel}, "cam");
     }
 
 private:
@@ -388,6 +415,8 @@ void set_tensor_type(onnx::ValueInfoProto* v, const std::string& name, const std
     }
 }
 
+bool has_cam(Classifier& net) { return net->config().head == "linear"; }
+
 void add_meta(onnx::ModelProto& model, const std::string& key, const std::string& value) {
     auto* p = model.add_metadata_props();
     p->set_key(key);
@@ -396,7 +425,7 @@ void add_meta(onnx::ModelProto& model, const std::string& key, const std::string
 
 }  // namespace
 
-std::string build_onnx_bytes(Classifier& net, const PreprocessSpec& spec, WeightFormat weights) {
+std::string build_onnx_bytes(Classifier& net, const PreprocessSpec& spec, WeightFormat weights, const GraphExtras& extras) {
     if (spec.channels != net->config().in_channels)
         throw std::runtime_error("spec has " + std::to_string(spec.channels) + " channels but the model takes " +
                                  std::to_string(net->config().in_channels));
@@ -419,18 +448,35 @@ std::string build_onnx_bytes(Classifier& net, const PreprocessSpec& spec, Weight
     set_tensor_type(graph->add_input(), spec.input_name, {-1, spec.channels, spec.height, spec.width});
 
     Exporter exporter(graph, net, weights);
-    const std::string logits = exporter.run(spec.input_name);
+    const Exporter::Values v = exporter.run(spec.input_name);
     const int64_t classes = net->config().num_classes;
+    const int64_t features = net->num_feature_channels();
     graph->mutable_node(graph->node_size() - 1)->set_output(0, "logits");
-    (void)logits;
-    onnx::NodeProto* softmax = graph->add_node();
-    softmax->set_op_type("Softmax");
-    softmax->set_name("probabilities/Softmax");
-    softmax->add_input("logits");
-    softmax->add_output("probabilities");
+    std::string scaled = "logits";
+    if (extras.temperature != 1.0) {
+        if (!(extras.temperature > 0) || !std::isfinite(extras.temperature))
+            throw std::runtime_error("calibration temperature " + std::to_string(extras.temperature) +
+                                     " is not a positive number; hint: alzscan calibrate again");
+        const std::string t = exporter.writer().initializer(
+            "calibration.temperature", torch::tensor({static_cast<float>(extras.temperature)}));
+        scaled = exporter.writer().op("Div", {"logits", t}, "calibration");
+    }
+    onnx::NodeProto* softmax = exporter.writer().node("Softmax", {scaled}, "probabilities", "probabilities");
     add_int(softmax, "axis", 1);
+    exporter.writer().node("Identity", {v.pooled}, "features", "features");
     set_tensor_type(graph->add_output(), "logits", {-1, classes});
     set_tensor_type(graph->add_output(), "probabilities", {-1, classes});
+    set_tensor_type(graph->add_output(), "features", {-1, features});
+    if (extras.cam && has_cam(net)) {
+        const std::string cam = exporter.cam(v.maps, classes, features);
+        graph->mutable_node(graph->node_size() - 1)->set_output(0, "cam");
+        // The maps' size for this input size, from the network itself.
+        const bool training = net->is_training();
+        net->eval();   // a forward in training mode would move BatchNorm's running statistics
+        const torch::Tensor maps = net->feature_maps(torch::zeros({1, spec.channels, spec.height, spec.width}));
+        net->train(training);
+        set_tensor_type(graph->add_output(), "cam", {-1, classes, maps.size(2), maps.size(3)});
+    }
 
     const nlohmann::json spec_json = nlohmann::json::parse(preprocess_spec_to_json(spec));
     add_meta(model, "format", "alzscan-model/1");
@@ -476,14 +522,26 @@ nlohmann::json make_model_json(const LoadedModel& m, const std::string& onnx_sha
     nlohmann::json j;
     j["format"] = "alzscan-model/1";
     j["input"] = spec_json["input"];
-    j["outputs"] = {{"logits", "logits"}, {"probabilities", "probabilities"}};
+    j["outputs"] = {{"logits", "logits"}, {"probabilities", "probabilities"}, {"features", "features"}};
+    Classifier classifier = m.net;
+    if (has_cam(classifier)) j["outputs"]["cam"] = "cam";
     j["classes"] = spec_json["classes"];
     j["model"] = model;
     j["training"] = m.meta.is_object() && m.meta.contains("training") ? m.meta["training"] : nlohmann::json(nullptr);
+    const bool has_meta = m.meta.is_object();
+    j["calibration"] = has_meta && m.meta.contains("calibration") ? m.meta["calibration"] : nlohmann::json(nullptr);
+    if (has_meta && m.meta.contains("ood")) j["ood"] = m.meta["ood"];
     j["onnx_sha256"] = onnx_sha256;
     j["onnx_bytes"] = onnx_bytes;
     j["exported_by"] = std::string("alzscan ") + ALZSCAN_VERSION;
     return j;
+}
+
+GraphExtras graph_extras_from(const nlohmann::json& meta) {
+    GraphExtras extras;
+    if (meta.is_object() && meta.contains("calibration") && meta["calibration"].is_object())
+        extras.temperature = meta["calibration"].value("temperature", 1.0);
+    return extras;
 }
 
 nlohmann::json final_metrics_beside(const std::string& checkpoint_path) {
@@ -499,7 +557,7 @@ nlohmann::json final_metrics_beside(const std::string& checkpoint_path) {
 ExportResult export_model(const LoadedModel& m, const std::string& out_dir, WeightFormat weights) {
     Classifier net = m.net;
     net->eval();
-    const std::string bytes = build_onnx_bytes(net, m.spec, weights);
+    const std::string bytes = build_onnx_bytes(net, m.spec, weights, graph_extras_from(m.meta));
     std::error_code ec;
     fs::create_directories(out_dir, ec);
     if (ec) throw std::runtime_error(out_dir + ": cannot create the output directory: " + ec.message());

@@ -7,7 +7,13 @@
 // Graph contract (what the browser and tests/node/parity.test.mjs rely on):
 //   input  "input"         float32 [N, 1, H, W]  (N dynamic, "N"; H, W from the spec)
 //   output "logits"        float32 [N, C]
-//   output "probabilities" float32 [N, C]        Softmax(logits, axis=1)
+//   output "probabilities" float32 [N, C]        Softmax(logits / T, axis=1), T = the calibration
+//                                                temperature (no Div node when T = 1)
+//   output "features"      float32 [N, F]        the pooled last feature maps (the head's input;
+//                                                the out-of-distribution distance, shared/ood.h)
+//   output "cam"           float32 [N, C, h, w]  linear head only: each class's classifier row as a
+//                                                1x1 convolution over the last feature maps, no bias
+//                                                (Grad-CAM's map before ReLU and scaling)
 // Inference semantics (eval mode): BatchNorm is folded into the preceding Conv / Gemm,
 // dropout and stochastic depth vanish, squeeze-excitation and the enhanced head's channel
 // attention stay as GlobalAveragePool / Conv / Gemm / Sigmoid / Mul nodes, SiLU is
@@ -23,11 +29,13 @@
 //   {"format": "alzscan-model/1",
 //    "input": {"name": "input", "layout": "NCHW", "channels": 1, "height": H, "width": W,
 //              "mean": m, "std": s, "resize": "area"},
-//    "outputs": {"logits": "logits", "probabilities": "probabilities"},
+//    "outputs": {"logits", "probabilities", "features"[, "cam"]: their output names},
 //    "classes": [...],
 //    "model": {"arch", "head", "dropout", "stochastic_depth", "in_channels", "num_classes",
 //              "parameters", "opset": 17, "batchnorm_folded": true, "weights": "float32" | "int8"},
 //    "training": <the checkpoint meta's "training", or null>,
+//    "calibration": <the meta's "calibration" ({"temperature", ...}, alzscan calibrate), or null>,
+//    "ood": <the meta's "ood" (shared/ood.h's spec), when the checkpoint has one>,
 //    "onnx_sha256": "<hex digest of model.onnx>", "onnx_bytes": n, "exported_by": "alzscan x.y.z"}
 #pragma once
 
@@ -46,10 +54,17 @@ enum class WeightFormat { kFloat32, kInt8 };
 std::string weight_format_name(WeightFormat weights);        // "float32" | "int8"
 WeightFormat parse_weight_format(const std::string& name);   // throws invalid_argument
 
+// What the graph adds to the network: the calibration temperature, the class activation maps.
+struct GraphExtras {
+    double temperature = 1.0;
+    bool cam = true;   // only a linear head has them
+};
+// The extras a checkpoint's meta asks for ("calibration": {"temperature"}).
+GraphExtras graph_extras_from(const nlohmann::json& meta);
+
 // Serialized, checked and shape-inferred ONNX ModelProto of net (in eval semantics).
-// meta_props go into metadata_props as strings (classes and spec are always added).
 std::string build_onnx_bytes(Classifier& net, const PreprocessSpec& spec,
-                             WeightFormat weights = WeightFormat::kFloat32);
+                             WeightFormat weights = WeightFormat::kFloat32, const GraphExtras& extras = {});
 
 struct ExportResult {
     std::string onnx_path, json_path, onnx_sha256;

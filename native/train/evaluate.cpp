@@ -21,7 +21,7 @@ torch::Tensor normalise_batch(const torch::Tensor& images, const PreprocessSpec&
 
 EvalResult evaluate(Classifier& net, const DatasetSplit& split, const PreprocessSpec& spec,
                     torch::Device device, int64_t batch_size,
-                    const std::function<void(int64_t)>& on_progress) {
+                    const std::function<void(int64_t)>& on_progress, double temperature) {
     const bool was_training = net->is_training();
     net->eval();
     torch::NoGradGuard no_grad;
@@ -38,7 +38,7 @@ EvalResult evaluate(Classifier& net, const DatasetSplit& split, const Preprocess
         loss_sum += torch::nn::functional::cross_entropy(
                         logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
                         .item<double>();
-        torch::Tensor p = torch::softmax(logits, 1).to(torch::kCPU).contiguous();
+        torch::Tensor p = torch::softmax(logits / temperature, 1).to(torch::kCPU).contiguous();
         r.probabilities.insert(r.probabilities.end(), p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
         if (on_progress) on_progress(end);
     }

@@ -31,9 +31,11 @@ struct EvalResult {
 // images: uint8 N,1,H,W -> float32 N,1,H,W, (p/255 - mean)/std per shared/ normalise_into.
 torch::Tensor normalise_batch(const torch::Tensor& images, const PreprocessSpec& spec);
 
+// temperature: probabilities are softmax(logits / temperature) (a calibrated checkpoint's,
+// train/calibrate.h temperature_of); the loss stays plain cross entropy on the logits.
 EvalResult evaluate(Classifier& net, const DatasetSplit& split, const PreprocessSpec& spec,
                     torch::Device device, int64_t batch_size,
-                    const std::function<void(int64_t)>& on_progress = nullptr);
+                    const std::function<void(int64_t)>& on_progress = nullptr, double temperature = 1.0);
 
 // "auto": cuda when this LibTorch has it and a GPU is present, else cpu. "cuda" without one:
 // std::invalid_argument with a hint.

@@ -143,6 +143,7 @@ OodVerdict assess_slice(const OodSpec& spec, const InputMeasures& m, const float
     for (const OodCheck& c : spec.checks) {
         if (c.name == "features" && distance < 0) continue;   // no features given: that check is skipped
         const double s = check_score(c, check_value(c, m, distance));
+        v.scores.emplace_back(c.name, s);
         if (first || s > v.score) {
             v.score = s;
             v.check = c.name;

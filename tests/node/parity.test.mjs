@@ -89,6 +89,24 @@ function run(cmd, args) {
   }
 }
 
+// The ONNX cam of image i (each class's map: ReLU, scaled to max 1, as shared/cam.h normalise_cam)
+// against `alzscan predict --cam`'s Grad-CAM maps: the largest difference.
+function camDelta(camTensor, i, native) {
+  const [, classes, h, w] = camTensor.dims;
+  assert.deepEqual([native.height, native.width], [h, w], 'cam map size');
+  let worst = 0;
+  for (let c = 0; c < classes; ++c) {
+    const off = (i * classes + c) * h * w;
+    const m = Array.from(camTensor.data.slice(off, off + h * w), (v) => Math.max(v, 0));
+    const top = Math.max(...m);
+    for (let k = 0; k < h * w; ++k) {
+      const mine = top > 0 ? m[k] / top : 0;
+      worst = Math.max(worst, Math.abs(mine - native.maps[c * h * w + k]));
+    }
+  }
+  return worst;
+}
+
 // Exports ckpt to dir (extra export flags in exportArgs), checks model.json and the graph, runs
 // ORT on the WASM-preprocessed images and `alzscan predict` on predictCkpt (default ckpt);
 // returns {maxDelta, onnxBytes, probs}.
@@ -119,7 +137,12 @@ async function exportAndCompare({ arch, head, ckpt, dir, images, exportArgs = []
   const input = new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4);
   const session = await ort.InferenceSession.create(path.join(dir, 'model.onnx'));
   assert.deepEqual(session.inputNames, ['input']);
-  assert.deepEqual([...session.outputNames].sort(), ['logits', 'probabilities']);
+  // A pooling + linear head also has its class activation maps as an output (onnx_export.h).
+  const hasCam = head === 'linear';
+  assert.deepEqual([...session.outputNames].sort(), hasCam ? ['cam', 'features', 'logits', 'probabilities']
+                                                           : ['features', 'logits', 'probabilities']);
+  assert.equal(meta.outputs.features, 'features');
+  assert.equal(meta.outputs.cam, hasCam ? 'cam' : undefined);
   const out = await session.run({ input: new ort.Tensor('float32', input, [n, 1, SIZE, SIZE]) });
   assert.deepEqual(out.probabilities.dims, [n, 4]);
   const probs = Array.from(out.probabilities.data);
@@ -128,9 +151,11 @@ async function exportAndCompare({ arch, head, ckpt, dir, images, exportArgs = []
   for (let k = 0; k < 4; k++) assert.ok(Math.abs(single.probabilities.data[k] - probs[k]) <= 1e-6);
 
   // LibTorch on the same files, through the native shared/ preprocessing.
-  const lines = run(ALZSCAN, ['predict', '--checkpoint', predictCkpt, '--json', ...images]).trim().split('\n');
+  // With a cam output, `alzscan predict --cam` gives LibTorch autograd's Grad-CAM of every class.
+  const camArgs = hasCam ? ['--cam', path.join(dir, 'cam')] : [];
+  const lines = run(ALZSCAN, ['predict', '--checkpoint', predictCkpt, '--json', ...camArgs, ...images]).trim().split('\n');
   assert.equal(lines.length, n);
-  let maxDelta = 0, leastConfident = 1;
+  let maxDelta = 0, leastConfident = 1, maxCamDelta = 0;
   lines.forEach((line, i) => {
     const r = JSON.parse(line);
     assert.equal(r.file, images[i]);
@@ -138,7 +163,9 @@ async function exportAndCompare({ arch, head, ckpt, dir, images, exportArgs = []
     for (let k = 0; k < 4; k++) maxDelta = Math.max(maxDelta, Math.abs(ortRow[k] - r.probabilities[k]));
     assert.equal(r.index, ortRow.indexOf(Math.max(...ortRow)), `${images[i]}: labels differ`);
     leastConfident = Math.min(leastConfident, Math.max(...ortRow));
+    if (hasCam) maxCamDelta = Math.max(maxCamDelta, camDelta(out.cam, i, r.cam));
   });
+  if (hasCam) assert.ok(maxCamDelta <= 1e-4, `cam vs Grad-CAM: max |delta| = ${maxCamDelta} > 1e-4 (both scaled to max 1)`);
   session.release?.();
   // Probabilities must not be saturated one-hots, or 1e-5 would prove nothing.
   assert.ok(leastConfident < 0.99, `all outputs saturated (min top-1 ${leastConfident}): the check would be vacuous`);

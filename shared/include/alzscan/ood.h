@@ -31,6 +31,7 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "alzscan/expected.h"
@@ -69,6 +70,7 @@ struct OodVerdict {
     double score = 0.0;
     std::string check;    // the check with the largest score
     std::string reason;   // empty when not flagged
+    std::vector<std::pair<std::string, double>> scores;   // every check's score (slices only)
 };
 
 // The foreground's 16-bin gray-level histogram (sums to 1; all zero when there is no foreground).

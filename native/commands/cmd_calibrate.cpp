@@ -1,0 +1,61 @@
+// alzscan calibrate: a checkpoint's temperature and out-of-distribution thresholds, fitted on the
+// validation people of the run that trained it (train/calibrate.h), written into its meta.
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "cli/cli_args.h"
+#include "commands/commands.h"
+#include "commands/run_dataset.h"
+#include "models/checkpoint.h"
+#include "train/calibrate.h"
+
+namespace alzscan::cmd {
+
+int calibrate(int argc, char** argv) {
+    CliArgs args("alzscan calibrate",
+                 "fit the temperature (honest probabilities) and the out-of-distribution thresholds of a checkpoint on "
+                 "its run's validation people; writes a weights-only checkpoint whose meta holds them");
+    args.option("checkpoint", "", "checkpoint to calibrate (best.pt, or the copy `alzscan export --write-checkpoint` wrote)",
+                /*required=*/true);
+    args.option("run", "", "the run directory that trained it (its config.json names the data and the validation "
+                           "carve); default: the checkpoint's directory");
+    args.option("out", "", "where to write the calibrated checkpoint; default: over --checkpoint (atomically)");
+    if (int rc = args.parse(argc, argv); rc >= 0) return rc;
+    try {
+        const std::string checkpoint = args.get("checkpoint");
+        LoadedModel m = load_model(checkpoint);
+        const std::string run = args.is_set("run") ? args.get("run")
+                                                   : std::filesystem::path(checkpoint).parent_path().string();
+        DatasetOptions opt = run_dataset_options(run);
+        opt.spec = m.spec;
+        opt.load_test = false;   // never looked at: calibration sees validation and training people only
+        const Dataset ds = load_dataset(opt);
+        if (ds.class_names != m.spec.class_names)
+            throw std::runtime_error(checkpoint + ": its classes differ from the run's dataset " + opt.dir);
+        torch::set_num_threads(2);
+        const nlohmann::json fitted = fit_calibration(m.net, ds, m.spec, torch::kCPU);
+        nlohmann::json extra = fitted;
+        if (m.meta.is_object() && m.meta.contains("training")) extra["training"] = m.meta["training"];
+        const std::string out = args.is_set("out") ? args.get("out") : checkpoint;
+        save_model_checkpoint(out, m.net, m.spec, extra);
+        const nlohmann::json& c = fitted["calibration"];
+        const nlohmann::json& o = fitted["ood"];
+        std::printf("temperature %.4f on %s: NLL %.4f -> %.4f, ECE %.4f -> %.4f\n", c["temperature"].get<double>(),
+                    c["fitted_on"].get<std::string>().c_str(), c["validation"]["before"]["nll"].get<double>(),
+                    c["validation"]["after"]["nll"].get<double>(), c["validation"]["before"]["ece"].get<double>(),
+                    c["validation"]["after"]["ece"].get<double>());
+        std::printf("out-of-distribution checks: %zu, %.2f%% of the validation slices flagged (target %.0f%%)\n",
+                    o["checks"].size(), 100 * o["validation_rate"].get<double>(), 100 * o["target_rate"].get<double>());
+        std::printf("calibrated checkpoint -> %s\n", out.c_str());
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "alzscan calibrate: %s\n", e.what());
+        return 1;
+    }
+}
+
+}  // namespace alzscan::cmd

@@ -1,0 +1,150 @@
+// One checkpoint classifying slices (see predictor.h).
+#include "commands/predictor.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "alzscan/calibration.h"
+#include "alzscan/preprocess.h"
+#include "commands/volume_file.h"
+#include "train/calibrate.h"
+#include "train/evaluate.h"
+
+namespace alzscan::cmd {
+namespace {
+
+// The largest file predict reads: far above any slice, far below what would exhaust memory.
+constexpr int64_t kMaxFileBytes = int64_t{256} << 20;
+
+}  // namespace
+
+bool read_file(const std::string& path, std::vector<uint8_t>& bytes, std::string& error) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        error = std::string("cannot open file (") + std::strerror(errno) + ")";
+        return false;
+    }
+    struct FdCloser {
+        int fd;
+        ~FdCloser() { ::close(fd); }
+    } closer{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        error = std::string("cannot stat file (") + std::strerror(errno) + ")";
+        return false;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        error = "is a directory; hint: give the image files inside it";
+        return false;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        error = "not a regular file (a device, FIFO or socket); hint: give an image file";
+        return false;
+    }
+    if (st.st_size > kMaxFileBytes) {
+        error = std::to_string(st.st_size) + " bytes: over the " + std::to_string(kMaxFileBytes >> 20) +
+                " MiB limit for one image file";
+        return false;
+    }
+    bytes.resize(static_cast<size_t>(st.st_size));
+    size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            error = std::string("read failed (") + std::strerror(errno) + ")";
+            return false;
+        }
+        if (n == 0) break;   // shrank while reading: decode what is there (truncation is reported)
+        done += static_cast<size_t>(n);
+    }
+    bytes.resize(done);
+    return true;
+}
+
+Predictor load_predictor(const std::string& checkpoint, const std::string& device) {
+    Predictor p;
+    p.model = load_model(checkpoint);
+    p.device = resolve_device(device);
+    p.temperature = temperature_of(p.model.meta);
+    auto ood = parse_ood_spec(p.model.meta.dump());
+    if (!ood) throw std::runtime_error(checkpoint + ": " + ood.error());
+    p.ood = std::move(ood).value();
+    p.model.net->to(p.device);
+    p.model.net->eval();
+    return p;
+}
+
+SliceResult classify_prepared(GrayImage prepared, Predictor& p) {
+    SliceResult r;
+    std::vector<float> input(static_cast<size_t>(p.model.spec.width) * p.model.spec.height);
+    normalise_into(prepared, p.model.spec, input.data());
+    const torch::Tensor x =
+        torch::from_blob(input.data(), {1, 1, p.model.spec.height, p.model.spec.width}, torch::kFloat32).to(p.device);
+    std::vector<float> logits, features;
+    if (!p.cam_dir.empty()) {
+        r.cam = grad_cam(p.model.net, x);
+        logits = r.cam.logits;
+        features = r.cam.features;
+    } else {
+        torch::NoGradGuard no_grad;
+        const torch::Tensor maps = p.model.net->feature_maps(x);
+        const torch::Tensor l = p.model.net->classify(maps)[0].to(torch::kFloat32).cpu().contiguous();
+        const torch::Tensor f = maps.mean({2, 3})[0].to(torch::kFloat32).cpu().contiguous();
+        logits.assign(l.data_ptr<float>(), l.data_ptr<float>() + l.numel());
+        features.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
+    }
+    r.probs = softmax_rows(logits, static_cast<int>(logits.size()), p.temperature);
+    r.ood = assess_slice(p.ood, measure_input(prepared, p.ood.reference_histogram), features.data(), features.size());
+    r.prepared = std::move(prepared);
+    return r;
+}
+
+SliceResult failed(std::string error) {
+    SliceResult r;
+    r.error = std::move(error);
+    return r;
+}
+
+// One file: read, decode, prepare, classify; or its error (unreadable, undecodable).
+SliceResult classify_file(const std::string& file, Predictor& p) {
+    std::vector<uint8_t> bytes;
+    std::string error;
+    if (!read_file(file, bytes, error)) return failed(error);
+    auto prepared = prepare_image(bytes.data(), bytes.size(), p.model.spec);
+    if (!prepared) return failed(prepared.error());
+    try {
+        return classify_prepared(std::move(prepared).value(), p);
+    } catch (const std::exception& e) {   // one file's failure never ends the batch
+        return failed(std::string("classification failed (") + e.what() + ")");
+    }
+}
+
+// One volume slice (scan.h) through the same preprocessing as a decoded file.
+SliceResult classify_gray(const GrayImage& image, Predictor& p) {
+    auto prepared = prepare_gray(image, p.model.spec);
+    if (!prepared) return failed(prepared.error());
+    return classify_prepared(std::move(prepared).value(), p);
+}
+
+std::optional<Slab> read_slab(const std::string& file, std::vector<std::string>& notes, std::string& error) {
+    std::vector<uint8_t> bytes;
+    if (!read_file(file, bytes, error)) return std::nullopt;
+    std::optional<Volume> vol = read_volume(bytes, error);
+    if (!vol) return std::nullopt;
+    const Volume lps = to_training_orientation(*vol);
+    notes = lps.notes;
+    auto s = axial_slab(lps);
+    if (!s) {
+        error = s.error();
+        return std::nullopt;
+    }
+    return std::move(s).value();
+}
+
+}  // namespace alzscan::cmd

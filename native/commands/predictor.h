@@ -1,0 +1,61 @@
+// native/commands/predictor.h: one checkpoint classifying slices the way the browser does: shared/
+// preprocessing, softmax(logits / its calibration temperature), the out-of-distribution checks of
+// its meta (shared/ood.h) and, when asked, Grad-CAM (models/grad_cam.h). Used by `alzscan predict`
+// and `alzscan ood`.
+//
+//   alzscan::cmd::Predictor p = alzscan::cmd::load_predictor("models/default/checkpoint.pt", "cpu");
+//   alzscan::cmd::SliceResult r = alzscan::cmd::classify_file("slice.jpg", p);
+//   if (r.error.empty() && !r.ood.flag) use(r.probs);   // probs in the checkpoint's class order
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "alzscan/gray_image.h"
+#include "alzscan/ood.h"
+#include "alzscan/scan.h"
+#include "models/checkpoint.h"
+#include "models/grad_cam.h"
+
+namespace alzscan::cmd {
+
+// The checkpoint and what it knows about itself: its temperature and out-of-distribution checks.
+struct Predictor {
+    LoadedModel model;
+    torch::Device device{torch::kCPU};
+    double temperature = 1.0;
+    OodSpec ood;
+    std::string cam_dir;   // non-empty: Grad-CAM for every slice (predict writes the overlays here)
+};
+
+struct SliceResult {
+    std::vector<float> probs;   // calibrated
+    OodVerdict ood;
+    GradCam cam;                // classes == 0 without cam_dir
+    GrayImage prepared;         // what the model saw
+    std::string error;
+};
+
+// Throws std::runtime_error naming the checkpoint (unreadable, bad calibration or ood meta).
+Predictor load_predictor(const std::string& checkpoint, const std::string& device);
+
+// Reads a regular file whole, its size checked before a byte is read. False + a one-line reason for
+// directories, devices, FIFOs, huge or unreadable files.
+bool read_file(const std::string& path, std::vector<uint8_t>& bytes, std::string& error);
+
+SliceResult classify_prepared(GrayImage prepared, Predictor& p);
+SliceResult failed(std::string error);
+// One file: read, decode, prepare, classify; or its error (unreadable, undecodable).
+SliceResult classify_file(const std::string& file, Predictor& p);
+// One decoded slice (a volume's, or a transformed file) through the same preprocessing.
+SliceResult classify_gray(const GrayImage& image, Predictor& p);
+
+// A NIfTI file's axial slab (scan.h) in the training orientation, with the volume's notes; empty +
+// error when it cannot be read.
+std::optional<Slab> read_slab(const std::string& file, std::vector<std::string>& notes, std::string& error);
+
+}  // namespace alzscan::cmd
