@@ -20,7 +20,7 @@ DEMO_STAMP  := $(BUILD)/.setup-demo-done
 ALZSCAN     := $(BUILD)/native/alzscan
 
 .PHONY: all setup setup-demo build native wasm wasm-app web web-demo test test-native test-wasm test-parity test-sanitize test-node test-browser \
-        demo fuzz cv model-cv train train-kaggle train-hf export bench bench-train bench-web bench-kernels experiments clean
+        demo fuzz cv model-cv ood train train-kaggle train-hf export bench bench-train bench-web bench-kernels bench-cam experiments clean
 
 all: build
 
@@ -123,8 +123,18 @@ model-cv: cv
 	mkdir -p $(DEFAULT_MODEL)/cv
 	cp $(CV_OUT)/cv.json $(CV_OUT)/summary.md $(CV_OUT)/oof.tsv $(DEFAULT_MODEL)/cv/
 
+# The shipped model's out-of-distribution checks measured: the held-out people's slices against the
+# real files of configs/ood_corpus.json (Debian packages, make setup) and transforms of those slices
+# -> models/default/ood/{ood.json, summary.md} (the model card quotes them). About 1.5 min.
+ood: native
+	$(ALZSCAN) ood --checkpoint $(DEFAULT_MODEL)/checkpoint.pt --run $(DEFAULT_RUN) --out $(DEFAULT_MODEL)/ood
+
+# What the class activation maps cost per slice in ORT Web's engine (with vs without the cam output).
+bench-cam: native $(SETUP_STAMP)
+	node scripts/bench_cam.mjs $(ALZSCAN) $(DEFAULT_MODEL)/checkpoint.pt
+
 # Every benchmark.
-bench: bench-train bench-web bench-kernels
+bench: bench-train bench-web bench-kernels bench-cam
 
 # The shipped model: configs/default.json trained with fold 0 of SUBJECTS.tsv held out (people it
 # never sees; the app's gallery shows them), validation carved as whole people -> runs/default.

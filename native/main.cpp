@@ -28,6 +28,7 @@ constexpr Command kCommands[] = {
     {"experiments", alzscan::cmd::experiments, "run the seed's experiment ladder"},
     {"cv", alzscan::cmd::cv, "cross-validation by person, with baselines (oof.tsv, cv.json, summary.md)"},
     {"calibrate", alzscan::cmd::calibrate, "fit the temperature and out-of-distribution thresholds on validation people"},
+    {"ood", alzscan::cmd::ood, "measure the out-of-distribution checks on real files and transformed slices"},
 };
 
 void print_usage(std::FILE* to) {

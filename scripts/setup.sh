@@ -21,13 +21,16 @@ DEMO_PACKAGES=(
 )
 # The rest: the LibTorch trainer and ONNX export, GoogleTest, the headless-browser tests, the
 # Python reference of the benchmarks, real NIfTI volumes (mricron-data) and the independent NIfTI
-# reader of the tests with its own fixtures (python3-nibabel).
+# reader of the tests with its own fixtures (python3-nibabel); real inputs the model must refuse
+# (configs/ood_corpus.json): ITK's proton-density, sagittal and other example images
+# (insighttoolkit5-examples) and ordinary photos (lomiri-wallpapers).
 MORE_PACKAGES=(
   build-essential ccache pkg-config git
   libtorch-dev libonnx-dev libprotobuf-dev protobuf-compiler
   libgtest-dev googletest libstb-dev libopenblas0 libimgui-dev
   libjpeg62-turbo-dev libpng-dev zlib1g-dev clang-14 libclang-rt-14-dev
   chromium python3-torch python3-numpy python3-pil python3-nibabel mricron-data
+  insighttoolkit5-examples lomiri-wallpapers
 )
 packages=("${DEMO_PACKAGES[@]}")
 [ "$profile" = all ] && packages+=("${MORE_PACKAGES[@]}")

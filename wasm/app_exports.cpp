@@ -478,7 +478,7 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_set_extras(App* app, int id, const 
     if (app->model.ood.enabled) {
         const GrayImage prepared{item->prepared_width, item->prepared_height, item->prepared};
         const alzscan::OodVerdict v = alzscan::assess_slice(
-            app->model.ood, alzscan::measure_input(prepared, app->model.ood.reference_histogram), features,
+            app->model.ood, alzscan::measure_input(prepared, app->model.ood), features,
             static_cast<size_t>(std::max(n_features, 0)));
         store_ood(*item, v);
         out["ood"] = nlohmann::json::parse(ood_json(v));

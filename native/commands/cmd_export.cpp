@@ -22,6 +22,8 @@ int export_model(int argc, char** argv) {
     args.option("weights", "float32",
                 "float32 | int8: int8 stores Conv/Gemm weights as int8 + a scale per output channel (4x smaller "
                 "file; the torch model is quantized the same way first, so --write-checkpoint matches the ONNX)");
+    args.option("cam", "on", "on | off: the \"cam\" output (class activation maps, linear head only); off measures "
+                             "what it costs (make bench-cam)");
     args.option("eval-json", "",
                 "an `alzscan eval --out` file measured on the exported weights (the --write-checkpoint copy): its "
                 "test metrics replace the training run's in model.json, which describe the float32 weights");
@@ -68,7 +70,9 @@ int export_model(int argc, char** argv) {
             final_metrics.erase("val");   // measured on the float32 weights during training
             final_metrics["measured_by"] = "alzscan eval on the exported (" + args.get("weights") + ") weights";
         }
-        ExportResult r = alzscan::export_model(m, args.get("out"), weights);
+        if (args.get("cam") != "on" && args.get("cam") != "off")
+            throw std::invalid_argument("--cam " + args.get("cam") + ": expected on or off");
+        ExportResult r = alzscan::export_model(m, args.get("out"), weights, args.get("cam") == "on");
         if (args.is_set("write-checkpoint")) {
             nlohmann::json extra = nlohmann::json::object();
             if (m.meta.is_object() && m.meta.contains("training")) extra["training"] = m.meta["training"];

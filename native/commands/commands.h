@@ -16,5 +16,6 @@ int report(int argc, char** argv);
 int experiments(int argc, char** argv);
 int cv(int argc, char** argv);
 int calibrate(int argc, char** argv);
+int ood(int argc, char** argv);
 
 }  // namespace alzscan::cmd

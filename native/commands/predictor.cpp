@@ -100,7 +100,7 @@ SliceResult classify_prepared(GrayImage prepared, Predictor& p) {
         features.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
     }
     r.probs = softmax_rows(logits, static_cast<int>(logits.size()), p.temperature);
-    r.ood = assess_slice(p.ood, measure_input(prepared, p.ood.reference_histogram), features.data(), features.size());
+    r.ood = assess_slice(p.ood, measure_input(prepared, p.ood), features.data(), features.size());
     r.prepared = std::move(prepared);
     return r;
 }

@@ -511,7 +511,7 @@ WeightFormat parse_weight_format(const std::string& name) {
 }
 
 nlohmann::json make_model_json(const LoadedModel& m, const std::string& onnx_sha256, int64_t onnx_bytes,
-                               WeightFormat weights) {
+                               WeightFormat weights, bool cam) {
     const nlohmann::json spec_json = nlohmann::json::parse(preprocess_spec_to_json(m.spec));
     nlohmann::json model = model_config_to_json(m.model_config);
     Classifier net = m.net;   // a shared handle; counting does not modify it
@@ -524,7 +524,7 @@ nlohmann::json make_model_json(const LoadedModel& m, const std::string& onnx_sha
     j["input"] = spec_json["input"];
     j["outputs"] = {{"logits", "logits"}, {"probabilities", "probabilities"}, {"features", "features"}};
     Classifier classifier = m.net;
-    if (has_cam(classifier)) j["outputs"]["cam"] = "cam";
+    if (cam && has_cam(classifier)) j["outputs"]["cam"] = "cam";
     j["classes"] = spec_json["classes"];
     j["model"] = model;
     j["training"] = m.meta.is_object() && m.meta.contains("training") ? m.meta["training"] : nlohmann::json(nullptr);
@@ -554,10 +554,12 @@ nlohmann::json final_metrics_beside(const std::string& checkpoint_path) {
             {"test", j.value("test", nlohmann::json(nullptr))}};
 }
 
-ExportResult export_model(const LoadedModel& m, const std::string& out_dir, WeightFormat weights) {
+ExportResult export_model(const LoadedModel& m, const std::string& out_dir, WeightFormat weights, bool cam) {
     Classifier net = m.net;
     net->eval();
-    const std::string bytes = build_onnx_bytes(net, m.spec, weights, graph_extras_from(m.meta));
+    GraphExtras extras = graph_extras_from(m.meta);
+    extras.cam = cam;
+    const std::string bytes = build_onnx_bytes(net, m.spec, weights, extras);
     std::error_code ec;
     fs::create_directories(out_dir, ec);
     if (ec) throw std::runtime_error(out_dir + ": cannot create the output directory: " + ec.message());
@@ -566,7 +568,7 @@ ExportResult export_model(const LoadedModel& m, const std::string& out_dir, Weig
     r.json_path = (fs::path(out_dir) / "model.json").string();
     r.onnx_sha256 = sha256_hex(bytes.data(), bytes.size());
     r.onnx_bytes = static_cast<int64_t>(bytes.size());
-    r.model_json = make_model_json(m, r.onnx_sha256, r.onnx_bytes, weights);
+    r.model_json = make_model_json(m, r.onnx_sha256, r.onnx_bytes, weights, cam);
     write_file_atomically(r.onnx_path, bytes);
     // model.json vouches for model.onnx: check the file as a reader will get it, before writing it.
     std::string written;

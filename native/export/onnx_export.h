@@ -74,7 +74,7 @@ struct ExportResult {
 
 // Writes OUT_DIR/model.onnx and OUT_DIR/model.json (creating OUT_DIR).
 ExportResult export_model(const LoadedModel& model, const std::string& out_dir,
-                          WeightFormat weights = WeightFormat::kFloat32);
+                          WeightFormat weights = WeightFormat::kFloat32, bool cam = true);
 
 // The selected checkpoint's metrics from the run directory it sits in: the `{"final": true,
 // "checkpoint": "best", ...}` line of metrics.jsonl beside a best.pt (the trainer's run
@@ -83,6 +83,6 @@ nlohmann::json final_metrics_beside(const std::string& checkpoint_path);
 
 // The model.json document for given ONNX bytes (exposed for tests).
 nlohmann::json make_model_json(const LoadedModel& model, const std::string& onnx_sha256, int64_t onnx_bytes,
-                               WeightFormat weights = WeightFormat::kFloat32);
+                               WeightFormat weights = WeightFormat::kFloat32, bool cam = true);
 
 }  // namespace alzscan

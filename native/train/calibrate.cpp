@@ -80,9 +80,13 @@ nlohmann::json fit_ood(const Dataset& ds, const SplitOutputs& train, const Split
     spec.enabled = true;
     feature_statistics(train, labels_of(ds.train), spec);
     spec.reference_histogram.assign(kProfileBins, 0.0);
+    spec.reference_template.assign(kTemplateSide * kTemplateSide, 0.0);
+    const double n = static_cast<double>(ds.train.size());
     for (int64_t i = 0; i < ds.train.size(); ++i) {
-        const std::vector<double> h = level_histogram(slice_image(ds.train, i));
-        for (int b = 0; b < kProfileBins; ++b) spec.reference_histogram[b] += h[b] / static_cast<double>(ds.train.size());
+        const GrayImage slice = slice_image(ds.train, i);
+        const std::vector<double> h = level_histogram(slice), t = template_grid(slice);
+        for (size_t b = 0; b < h.size(); ++b) spec.reference_histogram[b] += h[b] / n;
+        for (size_t b = 0; b < t.size(); ++b) spec.reference_template[b] += t[b] / n;
     }
     spec.checks = default_checks(true);
     std::vector<std::vector<double>> values(spec.checks.size());
@@ -94,7 +98,7 @@ nlohmann::json fit_ood(const Dataset& ds, const SplitOutputs& train, const Split
         const GrayImage slice = slice_image(ds.val, i);
         const double d = feature_distance(spec, val.features.data() + static_cast<size_t>(i) * F, F);
         for (const double gamma : {1.0, 1.0 / kGammaJitter, kGammaJitter}) {
-            const InputMeasures m = measure_input(gamma == 1.0 ? slice : with_gamma(slice, gamma), spec.reference_histogram);
+            const InputMeasures m = measure_input(gamma == 1.0 ? slice : with_gamma(slice, gamma), spec);
             for (size_t k = 0; k < spec.checks.size(); ++k) values[k].push_back(check_value(spec.checks[k], m, d));
         }
     }

@@ -99,7 +99,38 @@ std::vector<double> level_histogram(const GrayImage& g) {
     return h;
 }
 
-InputMeasures measure_input(const GrayImage& g, const std::vector<double>& reference) {
+std::vector<double> template_grid(const GrayImage& g) {
+    std::vector<double> grid(kTemplateSide * kTemplateSide, 0.0);
+    if (g.width < kTemplateSide || g.height < kTemplateSide) return grid;
+    for (int by = 0; by < kTemplateSide; ++by)
+        for (int bx = 0; bx < kTemplateSide; ++bx) {
+            const int y0 = by * g.height / kTemplateSide, y1 = (by + 1) * g.height / kTemplateSide;
+            const int x0 = bx * g.width / kTemplateSide, x1 = (bx + 1) * g.width / kTemplateSide;
+            double sum = 0;
+            for (int y = y0; y < y1; ++y)
+                for (int x = x0; x < x1; ++x) sum += g.pixels[static_cast<size_t>(y) * g.width + x];
+            grid[static_cast<size_t>(by) * kTemplateSide + bx] = sum / ((y1 - y0) * (x1 - x0));
+        }
+    return grid;
+}
+
+static double pearson(const std::vector<double>& a, const std::vector<double>& b) {
+    if (a.size() != b.size() || a.empty()) return 0.0;
+    double ma = 0, mb = 0;
+    for (size_t i = 0; i < a.size(); ++i) ma += a[i], mb += b[i];
+    ma /= a.size();
+    mb /= b.size();
+    double ab = 0, aa = 0, bb = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+        ab += (a[i] - ma) * (b[i] - mb);
+        aa += (a[i] - ma) * (a[i] - ma);
+        bb += (b[i] - mb) * (b[i] - mb);
+    }
+    return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
+}
+
+InputMeasures measure_input(const GrayImage& g, const OodSpec& spec) {
+    const std::vector<double>& reference = spec.reference_histogram;
     InputMeasures m;
     const size_t n = g.pixels.size();
     if (n == 0) return m;
@@ -109,6 +140,7 @@ InputMeasures measure_input(const GrayImage& g, const std::vector<double>& refer
     m.symmetry = symmetry_of(g);
     const std::vector<double> h = level_histogram(g);
     for (size_t b = 0; b < h.size(); ++b) m.profile += std::fabs(h[b] - (b < reference.size() ? reference[b] : 0.0));
+    m.template_match = pearson(template_grid(g), spec.reference_template);
     return m;
 }
 
@@ -132,6 +164,7 @@ double check_value(const OodCheck& c, const InputMeasures& m, double distance) {
     if (c.name == "foreground_low" || c.name == "foreground_high") return m.foreground;
     if (c.name == "symmetry") return m.symmetry;
     if (c.name == "profile") return m.profile;
+    if (c.name == "template") return m.template_match;
     return distance;   // "features"
 }
 
@@ -142,6 +175,7 @@ OodVerdict assess_slice(const OodSpec& spec, const InputMeasures& m, const float
     bool first = true;
     for (const OodCheck& c : spec.checks) {
         if (c.name == "features" && distance < 0) continue;   // no features given: that check is skipped
+        if (c.name == "template" && spec.reference_template.empty()) continue;
         const double s = check_score(c, check_value(c, m, distance));
         v.scores.emplace_back(c.name, s);
         if (first || s > v.score) {
@@ -187,7 +221,10 @@ std::vector<OodCheck> default_checks(bool with_features) {
          "the bright area fills the frame: not a brain slice on a dark background (a photo, or inverted?)"},
         {"symmetry", false, 0, 0,
          "not left/right symmetric like an axial brain slice (another plane, rotated, or not a brain?)"},
-        {"profile", true, 0, 0, "its gray levels are unlike a T1-weighted slice's (another contrast or modality?)"},
+        {"profile", true, 0, 0,
+         "its gray levels are unlike the training slices' (another contrast, modality, scanner or processing?)"},
+        {"template", false, 0, 0,
+         "its layout is unlike the training slices' (not an axial slice with the front at the top, or cropped?)"},
     };
     if (with_features)
         c.push_back({"features", true, 0, 0,
@@ -214,6 +251,7 @@ std::string ood_spec_to_json(const OodSpec& spec) {
         checks.push_back({{"name", c.name}, {"direction", c.above ? "above" : "below"}, {"median", c.median},
                           {"threshold", c.threshold}, {"reason", c.reason}});
     json j = {{"checks", checks}, {"reference_histogram", spec.reference_histogram},
+              {"reference_template", spec.reference_template},
               {"target_rate", spec.target_rate}, {"validation_rate", spec.validation_rate}};
     if (!spec.class_means.empty()) j["features"] = {{"class_means", spec.class_means}, {"variance", spec.variance}};
     return j.dump();
@@ -235,6 +273,11 @@ Expected<OodSpec> parse_ood_spec(const std::string& text) {
     auto h = read_numbers(j.value("reference_histogram", json()), "model.json ood.reference_histogram", kProfileBins);
     if (!h) return make_error(h.error());
     spec.reference_histogram = *h;
+    if (j.contains("reference_template")) {
+        auto tpl = read_numbers(j["reference_template"], "model.json ood.reference_template", kTemplateSide * kTemplateSide);
+        if (!tpl) return make_error(tpl.error());
+        spec.reference_template = *tpl;
+    }
     if (j.contains("features")) {
         const json& f = j["features"];
         if (!f.is_object()) return make_error("model.json ood.features: expected an object");

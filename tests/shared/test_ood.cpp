@@ -35,7 +35,9 @@ TEST(Ood, MeasuresByHand) {
     const GrayImage sym = image(4, 2, {0, 200, 200, 0, 0, 100, 100, 0});
     std::vector<double> ref(kProfileBins, 0.0);
     ref[6] = 1;
-    const InputMeasures m = measure_input(sym, ref);
+    OodSpec spec;
+    spec.reference_histogram = ref;
+    const InputMeasures m = measure_input(sym, spec);
     EXPECT_NEAR(m.foreground, 0.5, 1e-12);
     EXPECT_NEAR(m.symmetry, 1.0, 1e-12);
     EXPECT_NEAR(m.profile, 1.0, 1e-12);
@@ -44,9 +46,29 @@ TEST(Ood, MeasuresByHand) {
     EXPECT_NEAR(h[12], 0.5, 1e-12);
     // Left bright, right dark: the mirror is the negative of the centred image: correlation -1.
     const GrayImage half = image(2, 1, {200, 0});
-    EXPECT_NEAR(measure_input(half, ref).symmetry, -1.0, 1e-12);
+    EXPECT_NEAR(measure_input(half, spec).symmetry, -1.0, 1e-12);
     // A flat image has no correlation to speak of.
-    EXPECT_EQ(measure_input(image(2, 2, {9, 9, 9, 9}), ref).symmetry, 0.0);
+    EXPECT_EQ(measure_input(image(2, 2, {9, 9, 9, 9}), spec).symmetry, 0.0);
+}
+
+TEST(Ood, TemplateMatchIsTheCorrelationOfBlockMeans) {
+    // 32 x 32: each 2 x 2 block one level, a vertical ramp by block row (10 * by).
+    GrayImage g = image(32, 32, std::vector<uint8_t>(32 * 32));
+    for (int y = 0; y < 32; ++y)
+        for (int x = 0; x < 32; ++x) g.pixels[static_cast<size_t>(y) * 32 + x] = static_cast<uint8_t>(10 * (y / 2));
+    const std::vector<double> grid = template_grid(g);
+    EXPECT_NEAR(grid[0], 0, 1e-12);
+    EXPECT_NEAR(grid[15 * kTemplateSide + 3], 150, 1e-12);
+    OodSpec spec;
+    spec.reference_template = grid;
+    EXPECT_NEAR(measure_input(g, spec).template_match, 1.0, 1e-12);
+    // Upside down: the ramp reversed, correlation -1.
+    GrayImage flipped = g;
+    for (int y = 0; y < 32; ++y)
+        for (int x = 0; x < 32; ++x) flipped.pixels[static_cast<size_t>(y) * 32 + x] = g.pixels[static_cast<size_t>(31 - y) * 32 + x];
+    EXPECT_NEAR(measure_input(flipped, spec).template_match, -1.0, 1e-12);
+    spec.reference_template.clear();   // no template: no correlation
+    EXPECT_EQ(measure_input(g, spec).template_match, 0.0);
 }
 
 TEST(Ood, FeatureDistanceIsTheNearestClassInSharedVariance) {
@@ -62,14 +84,15 @@ TEST(Ood, FeatureDistanceIsTheNearestClassInSharedVariance) {
 TEST(Ood, AssessScoresAgainstTheThresholds) {
     std::vector<OodCheck> checks = default_checks(false);
     for (OodCheck& c : checks) {
-        c.median = c.name == "symmetry" ? 0.8 : 0.5;
-        c.threshold = c.name == "symmetry" ? 0.6 : (c.above ? 0.7 : 0.3);
+        c.median = c.name == "symmetry" || c.name == "template" ? 0.8 : 0.5;
+        c.threshold = c.name == "symmetry" || c.name == "template" ? 0.6 : (c.above ? 0.7 : 0.3);
     }
     const OodSpec s = spec_with(checks);
     InputMeasures m;
     m.foreground = 0.5;
     m.symmetry = 0.8;
     m.profile = 0.5;
+    m.template_match = 0.8;
     EXPECT_FALSE(assess_slice(s, m, nullptr, 0).flag);
     m.symmetry = 0.5;   // (0.5 - 0.8) / (0.6 - 0.8) = 1.5
     const OodVerdict v = assess_slice(s, m, nullptr, 0);
@@ -130,13 +153,15 @@ TEST(Ood, JsonRoundTripAndNamedErrors) {
     }
     s.class_means = {{1, 2}, {3, 4}};
     s.variance = {0.5, 0.25};
+    s.reference_template.assign(kTemplateSide * kTemplateSide, 7.0);
     s.validation_rate = 0.008;
     const std::string text = "{\"ood\": " + ood_spec_to_json(s) + "}";
     const auto back = parse_ood_spec(text);
     ASSERT_TRUE(back) << back.error();
     EXPECT_TRUE(back->enabled);
-    ASSERT_EQ(back->checks.size(), 5u);
-    EXPECT_EQ(back->checks[4].name, "features");
+    ASSERT_EQ(back->checks.size(), 6u);
+    EXPECT_EQ(back->checks[5].name, "features");
+    EXPECT_EQ(back->reference_template[10], 7.0);
     EXPECT_EQ(back->class_means[1][0], 3);
     EXPECT_NEAR(back->validation_rate, 0.008, 1e-12);
     EXPECT_FALSE(parse_ood_spec("{}")->enabled);   // an older model.json: no checks
