@@ -373,6 +373,13 @@ EMSCRIPTEN_KEEPALIVE void alzscan_app_set_one_scan(App* app, int on) {
     app->wake();
 }
 
+// The scan view's "Activation map" checkbox and class picker (-1: the predicted class).
+EMSCRIPTEN_KEEPALIVE void alzscan_app_show_cam(App* app, int on, int cls) {
+    app->show_cam = on != 0;
+    app->cam_class = cls;
+    app->wake();
+}
+
 // A scan's verdict as a finished row without an image (its probabilities from alzscan_app_aggregate);
 // `note` (which slices, and notes such as a 4-D file's) is shown beside the slice strip.
 EMSCRIPTEN_KEEPALIVE int alzscan_app_add_verdict(App* app, const char* name, const float* probs, int n, const char* note) {

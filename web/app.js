@@ -255,6 +255,7 @@ class CanvasApp {
   }
   oneScan() { return this.call((m) => m._alzscan_app_one_scan(this.app) === 1); }
   setOneScan(on) { this.call((m) => m._alzscan_app_set_one_scan(this.app, on ? 1 : 0)); }
+  showCam(on, cls) { this.call((m) => m._alzscan_app_show_cam(this.app, on ? 1 : 0, cls)); }
   addVerdict(name, probabilities, note) {
     return this.call((m) => {
       const ptr = m._malloc(probabilities.length * 4);
@@ -890,6 +891,8 @@ function createAlzscan() {
       restarts: () => restarts,
       // The batch panel's "Files opened together are one scan" checkbox, without clicking it.
       setOneScan: async (on) => { await ready; (await liveApp()).setOneScan(on); },
+      // The scan view's "Activation map" checkbox and its class (-1: the predicted one).
+      showCam: async (on, cls = -1) => { await ready; (await liveApp()).showCam(on, cls); },
     }),
   });
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -539,4 +540,60 @@ TEST_F(TrainerCli, ErrorsAreOneLineWithNonZeroExit) {
 
     EXPECT_EQ(run({"train", "--opt", "lbfgs"}, log), 2);
     EXPECT_NE(read_text(log).find("--opt lbfgs"), std::string::npos) << read_text(log);
+}
+
+// alzscan calibrate on the reference run: the temperature is fitted on its validation slices (a
+// lower NLL there), the out-of-distribution checks get thresholds, and predict then gives
+// softmax(log p / t) of the uncalibrated probabilities (computed here) with the same classes.
+TEST_F(TrainerCli, CalibrateFitsOnValidationAndPredictAppliesIt) {
+    const fs::path best = *reference_ / "best.pt";
+    const fs::path calibrated = *root_ / "calibrated.pt";
+    ASSERT_EQ(run({"calibrate", "--checkpoint", best.string(), "--out", calibrated.string()}, *root_ / "calibrate.log"), 0)
+        << read_text(*root_ / "calibrate.log");
+    const alzscan::LoadedModel m = alzscan::load_model(calibrated.string());
+    const json& c = m.meta.at("calibration");
+    const double t = c.at("temperature").get<double>();
+    EXPECT_GT(t, 0.05);
+    EXPECT_LT(t, 20.0);
+    EXPECT_LE(c["validation"]["after"]["nll"].get<double>(), c["validation"]["before"]["nll"].get<double>() + 1e-12);
+    // Fitted on exactly the run's validation carve.
+    const json config = json::parse(read_text(*reference_ / "config.json"));
+    EXPECT_EQ(c["validation"]["before"]["count"].get<size_t>(), config["data"]["val_files"].size());
+    const json& ood = m.meta.at("ood");
+    ASSERT_EQ(ood["checks"].size(), 6u);
+    EXPECT_LE(ood["validation_rate"].get<double>(), 0.01 + 1e-12);
+    EXPECT_EQ(ood["features"]["class_means"].size(), 4u);
+
+    std::vector<std::string> images;
+    for (const auto& cls : {"alpha", "beta", "delta", "gamma"})
+        for (const auto& e : fs::directory_iterator(*root_ / "data" / "test" / cls)) images.push_back(e.path().string());
+    std::sort(images.begin(), images.end());
+    auto predict = [&](const fs::path& ckpt, const char* name) {
+        std::vector<std::string> a = {"predict", "--checkpoint", ckpt.string(), "--json"};
+        a.insert(a.end(), images.begin(), images.end());
+        EXPECT_EQ(run(a, *root_ / name), 0) << read_text(*root_ / name);
+        std::istringstream in(read_text(*root_ / name));
+        std::vector<json> lines;
+        for (std::string l; std::getline(in, l);) lines.push_back(json::parse(l));
+        return lines;
+    };
+    const std::vector<json> before = predict(best, "uncalibrated.log"), after = predict(calibrated, "calibrated.log");
+    ASSERT_EQ(before.size(), images.size());
+    ASSERT_EQ(after.size(), images.size());
+    for (size_t i = 0; i < images.size(); ++i) {
+        EXPECT_FALSE(before[i].contains("ood")) << "an uncalibrated checkpoint has no checks";
+        ASSERT_TRUE(after[i].contains("ood")) << images[i];
+        const std::vector<double> p = before[i]["probabilities"], q = after[i]["probabilities"];
+        double norm = 0, sum = 0;
+        for (double v : p) norm += std::pow(v, 1 / t);
+        size_t argmax_p = 0, argmax_q = 0;
+        for (size_t k = 0; k < p.size(); ++k) {
+            EXPECT_NEAR(q[k], std::pow(p[k], 1 / t) / norm, 2e-5) << images[i] << " class " << k;
+            sum += q[k];
+            if (p[k] > p[argmax_p]) argmax_p = k;
+            if (q[k] > q[argmax_q]) argmax_q = k;
+        }
+        EXPECT_NEAR(sum, 1.0, 1e-6);
+        EXPECT_EQ(argmax_p, argmax_q) << images[i];
+    }
 }
