@@ -22,6 +22,7 @@
 #include <torch/torch.h>
 
 #include "cli/common_options.h"
+#include "alzscan/calibration.h"
 #include "commands/child_process.h"
 #include "commands/commands.h"
 #include "cv/cv_summary.h"
@@ -184,6 +185,10 @@ torch::Tensor linear_probs(const Dataset& ds) {
 struct FoldScores {
     std::vector<OofRow> model, majority, knn, linear;
     std::vector<OofRow> validation;  // each fold's inner validation people, subject = "fold/subject"
+    // The model's rows at the temperature fitted on the fold's validation people (shared/calibration.h,
+    // as alzscan calibrate does for a shipped model), and those temperatures in fold order.
+    std::vector<OofRow> calibrated;
+    std::vector<double> temperatures;
     std::vector<std::string> class_names;
 };
 
@@ -218,6 +223,13 @@ void score_fold(const CvArgs& a, int fold, FoldScores& out) {
     torch::Tensor probs = torch::from_blob(r.probabilities.data(), {ds.test.size(), C}, torch::kFloat32).clone();
     EvalResult v = evaluate(model.net, ds.val, model.spec, torch::kCPU, 128);
     torch::Tensor vprobs = torch::from_blob(v.probabilities.data(), {ds.val.size(), C}, torch::kFloat32).clone();
+    const std::vector<int> val_labels(ds.val.labels.data_ptr<int64_t>(), ds.val.labels.data_ptr<int64_t>() + ds.val.size());
+    const double t = fit_temperature(val_labels, log_probabilities(v.probabilities), static_cast<int>(C));
+    out.temperatures.push_back(t);
+    const std::vector<float> calibrated = softmax_rows(log_probabilities(r.probabilities), static_cast<int>(C), t);
+    const torch::Tensor cprobs =
+        torch::from_blob(const_cast<float*>(calibrated.data()), {ds.test.size(), C}, torch::kFloat32).clone();
+    for (OofRow& row : rows_from(ds.test, fold, cprobs)) out.calibrated.push_back(std::move(row));
     for (OofRow& row : rows_from(ds.val, fold, vprobs)) {
         row.subject = std::to_string(fold) + "/" + row.subject;  // a person may validate several folds
         out.validation.push_back(std::move(row));
@@ -249,6 +261,8 @@ json cv_json(const CvArgs& a, const FoldScores& s) {
     model["per_fold"] = per_fold(s.model, in);
     // Recipes are chosen on this, never on the out-of-fold numbers above.
     model["inner_validation"] = {{"people", summarise_level(s.validation, in, Level::people)}};
+    model["calibration"] = calibration_summary(s.model, s.calibrated, in);
+    model["calibration"]["temperatures"] = s.temperatures;
     return {{"config", a.config},
             {"train_config", a.train_config},
             {"data", a.data},

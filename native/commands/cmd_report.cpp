@@ -3,10 +3,14 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/cli_args.h"
 #include "commands/commands.h"
 #include "report/report.h"
+#include "rundir/files.h"
 
 namespace alzscan::cmd {
 
@@ -47,8 +51,19 @@ int report(int argc, char** argv) {
     if (int rc = args.parse(argc, argv); rc >= 0) return rc;
 
     std::vector<report::RunData> runs;
+    std::vector<report::CrossValidation> cvs;
     bool from_ladder = false;
     for (const std::string& arg : args.positionals()) {
+        // A cross-validation directory (alzscan cv): its cv.json, and its folds as runs.
+        const fs::path cv_json = fs::path(arg) / "cv.json";
+        if (std::string text; fs::exists(cv_json) && read_text_file(cv_json.string(), text)) {
+            const nlohmann::json cv = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+            if (!cv.is_object() || !cv.contains("model")) {
+                std::fprintf(stderr, "alzscan report: %s: not an `alzscan cv` result (no \"model\")\n", cv_json.string().c_str());
+                return 1;
+            }
+            cvs.push_back({arg, cv});
+        }
         std::vector<std::string> dirs = expand(arg);
         from_ladder = from_ladder || dirs.size() > 1 || dirs[0] != arg;
         for (const std::string& dir : dirs) {
@@ -69,6 +84,7 @@ int report(int argc, char** argv) {
     options.title = args.get("title");
     options.generated_at = report::utc_now_text();
     options.generator = std::string("alzscan ") + ALZSCAN_VERSION + " report";
+    options.cross_validations = cvs;
     std::string err = report::write_report(runs, args.get("out"), options);
     if (!err.empty()) {
         std::fprintf(stderr, "alzscan report: %s\n", err.c_str());

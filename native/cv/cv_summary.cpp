@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "alzscan/aggregate.h"
+#include "alzscan/calibration.h"
 #include "alzscan/metrics.h"
 
 namespace alzscan {
@@ -227,6 +228,27 @@ std::string metric_table(const json& cv, const char* level) {
 
 }  // namespace
 
+json calibration_json(const std::vector<OofRow>& rows, size_t C) {
+    std::vector<int> labels;
+    std::vector<float> probs;
+    for (const OofRow& r : rows) {
+        labels.push_back(r.label);
+        probs.insert(probs.end(), r.probs.begin(), r.probs.end());
+    }
+    const CalibrationStats s = calibration_stats(labels, probs, static_cast<int>(C));
+    json bins = json::array();
+    for (const ReliabilityBin& b : s.bins) bins.push_back({{"count", b.count}, {"confidence", b.confidence}, {"accuracy", b.accuracy}});
+    return {{"count", s.count}, {"ece", s.ece}, {"brier", s.brier}, {"nll", s.nll}, {"bins", bins}};
+}
+
+json calibration_summary(const std::vector<OofRow>& before, const std::vector<OofRow>& after, const CvInputs& in) {
+    const size_t C = in.class_names.size();
+    return {{"method", "temperature scaling, each fold's temperature fitted on its inner validation people (NLL)"},
+            {"slices", {{"before", calibration_json(before, C)}, {"after", calibration_json(after, C)}}},
+            {"people", {{"before", calibration_json(people_rows(before, C), C)},
+                        {"after", calibration_json(people_rows(after, C), C)}}}};
+}
+
 std::string cv_markdown(const json& cv) {
     const json& people = cv["model"]["people"];
     std::string out = "# Cross-validation by person: " + cv.value("config", std::string("?")) + "\n\n";
@@ -272,6 +294,21 @@ std::string cv_markdown(const json& cv) {
                fmt3(v["balanced_accuracy"].get<double>()) + ", balanced_accuracy_3 " +
                fmt3(v["balanced_accuracy_3"].get<double>()) + ", dementia_auc " + fmt3(v["dementia_auc"].get<double>()) +
                ", macro_f1 " + fmt3(v["macro_f1"].get<double>()) + ".\n";
+    }
+    if (cv["model"].contains("calibration")) {
+        const json& c = cv["model"]["calibration"];
+        out += "\n## Calibration, out of fold (" + c["method"].get<std::string>() + ")\n\n"
+               "| level | ECE before | ECE after | Brier before | Brier after | NLL before | NLL after |\n"
+               "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+        for (const char* level : {"slices", "people"}) {
+            const json& b = c[level]["before"];
+            const json& a = c[level]["after"];
+            out += std::string("| ") + level + " | " + fmt3(b["ece"].get<double>()) + " | " + fmt3(a["ece"].get<double>()) + " | " + fmt3(b["brier"].get<double>()) +
+                   " | " + fmt3(a["brier"].get<double>()) + " | " + fmt3(b["nll"].get<double>()) + " | " + fmt3(a["nll"].get<double>()) + " |\n";
+        }
+        std::string ts;
+        for (const auto& t : c["temperatures"]) ts += (ts.empty() ? "" : ", ") + fmt3(t.get<double>());
+        out += "\nTemperatures per fold: " + ts + ". The reliability diagram: `alzscan report` of this directory.\n";
     }
     out += "\n## Slices\n\n" + metric_table(cv, "slices");
     return out;

@@ -59,6 +59,12 @@ nlohmann::json per_fold(const std::vector<OofRow>& slices, const CvInputs& in);
 // "interval"}, "dementia_auc": {...}, "macro_f1": {...}}. a and b hold the same images.
 nlohmann::json paired_difference(const std::vector<OofRow>& a, const std::vector<OofRow>& b, const CvInputs& in);
 
+// Before and after temperature scaling (each fold at its validation people's temperature): ECE (15
+// bins), Brier score, NLL and the reliability bins, at both levels: {"slices": {"before", "after"},
+// "people": {"before", "after"}, "method"}; each {"count", "ece", "brier", "nll", "bins":
+// [{"count", "confidence", "accuracy"}]}. before and after hold the same images.
+nlohmann::json calibration_summary(const std::vector<OofRow>& before, const std::vector<OofRow>& after, const CvInputs& in);
+
 // The oof.tsv text: relative_path, fold, subject, class, p_<class>... (%.6g), one line per row.
 std::string oof_tsv(const std::vector<OofRow>& rows, const std::vector<std::string>& class_names);
 

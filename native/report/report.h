@@ -13,21 +13,37 @@
 //                   Tables carry id="table-<id>" (ids from report_tables.h), one <tr> per row,
 //                   cells exactly the Table cells' text.
 //   OUT/summary.md  the same tables in GitHub Markdown.
+// A cross-validation directory given to `alzscan report` adds its folds as runs and a section
+// "Cross-validation by person" (id="cv-<n>"): person-level numbers with intervals and, when cv.json
+// has them, calibration before and after with reliability diagrams (slices and people).
 // Both files are written atomically (rundir/files.h).
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "report/run_data.h"
 
 namespace alzscan::report {
+
+// A cross-validation directory's cv.json (alzscan cv): its person-level numbers and, when it has
+// them, its calibration before and after with reliability diagrams.
+struct CrossValidation {
+    std::string dir;
+    nlohmann::json cv;
+};
 
 struct ReportOptions {
     std::string title = "alzscan experiment report";
     std::string generated_at;   // shown in the header when not empty (e.g. "2026-11-26 02:10 UTC")
     std::string generator = "alzscan report";
+    std::vector<CrossValidation> cross_validations;   // a section each, before the runs
 };
+
+// The cross-validation section alone (HTML), as render_html places it.
+std::string cross_validation_html(const CrossValidation& cv);
 
 std::string render_html(const std::vector<RunData>& runs, const ReportOptions& options);
 std::string render_markdown(const std::vector<RunData>& runs, const ReportOptions& options);

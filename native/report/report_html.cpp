@@ -294,6 +294,66 @@ std::string subtitle(const std::vector<RunData>& runs, const ReportOptions& opti
 
 }  // namespace
 
+namespace {
+
+std::string fixed(double v, int digits = 3) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.*f", digits, v);
+    return b;
+}
+
+ReliabilitySeries reliability_series(const nlohmann::json& stats, const std::string& name, const std::string& color) {
+    ReliabilitySeries s;
+    s.name = name;
+    s.color = color;
+    for (const auto& b : stats.at("bins")) {
+        s.confidence.push_back(b.at("confidence").get<double>());
+        s.accuracy.push_back(b.at("accuracy").get<double>());
+        s.count.push_back(b.at("count").get<long long>());
+    }
+    return s;
+}
+
+}  // namespace
+
+std::string cross_validation_html(const CrossValidation& x) {
+    const nlohmann::json& model = x.cv.at("model");
+    const nlohmann::json& people = model.at("people");
+    std::ostringstream o;
+    o << "<div class=\"card\"><h3>" << html_escape(x.dir) << ": " << people.value("count", 0) << " people, out of fold</h3>"
+      << "<table><tr><th>person level</th><th>value</th><th>95 % interval (bootstrap over people)</th></tr>";
+    for (const char* metric : {"balanced_accuracy", "balanced_accuracy_3", "dementia_auc", "macro_f1"}) {
+        if (!people.contains(metric)) continue;
+        o << "<tr><td>" << metric << "</td><td>" << fixed(people[metric].get<double>()) << "</td><td>";
+        if (people.contains("intervals") && people["intervals"].contains(metric))
+            o << fixed(people["intervals"][metric][0].get<double>()) << "–" << fixed(people["intervals"][metric][1].get<double>());
+        o << "</td></tr>";
+    }
+    o << "</table>";
+    if (model.contains("calibration")) {
+        const nlohmann::json& c = model["calibration"];
+        o << "<h3>Calibration (" << html_escape(c.value("method", "")) << ")</h3><table><tr><th>level</th><th>ECE before</th>"
+             "<th>ECE after</th><th>Brier before</th><th>Brier after</th><th>NLL before</th><th>NLL after</th></tr>";
+        for (const char* level : {"slices", "people"}) {
+            const nlohmann::json& b = c[level]["before"];
+            const nlohmann::json& a = c[level]["after"];
+            o << "<tr><td>" << level << "</td><td>" << fixed(b["ece"].get<double>()) << "</td><td>" << fixed(a["ece"].get<double>())
+              << "</td><td>" << fixed(b["brier"].get<double>()) << "</td><td>" << fixed(a["brier"].get<double>()) << "</td><td>"
+              << fixed(b["nll"].get<double>()) << "</td><td>" << fixed(a["nll"].get<double>()) << "</td></tr>";
+        }
+        o << "</table><div style=\"display:flex;gap:18px;flex-wrap:wrap\">";
+        for (const char* level : {"slices", "people"}) {
+            o << "<div style=\"width:340px\">" << figure(std::string("Reliability, ") + level + " (gray: before, blue: after)",
+                        render_reliability_diagram({reliability_series(c[level]["before"], "before", "#98a2b3"),
+                                                    reliability_series(c[level]["after"], "after", series_color(0))}))
+              << "</div>";
+        }
+        o << "</div>";
+    }
+    o << "</div>";
+    return o.str();
+}
+
 std::string render_html(const std::vector<RunData>& runs, const ReportOptions& options) {
     std::vector<Table> tables = build_tables(runs);
     std::map<std::string, const Table*> by_id;
@@ -313,6 +373,9 @@ std::string render_html(const std::vector<RunData>& runs, const ReportOptions& o
          "<a href=\"#per-class\">Per class</a><a href=\"#confusion\">Confusion</a>"
          "<a href=\"#loss\">Loss</a><a href=\"#curves\">Each run</a><a href=\"#runs\">Runs</a></nav><main>";
 
+    for (size_t i = 0; i < options.cross_validations.size(); ++i)
+        o << "<section id=\"cv-" << i << "\"><h2>Cross-validation by person</h2>"
+          << cross_validation_html(options.cross_validations[i]) << "</section>";
     o << "<section id=\"summary\"><h2>Summary</h2><p class=\"callout\">" << html_escape(final_description(runs));
     o << " Best value per column highlighted.";
     if (any_hf)

@@ -244,4 +244,45 @@ std::string render_confusion_matrix(const std::vector<std::vector<double>>& conf
     return o.str();
 }
 
+std::string render_reliability_diagram(const std::vector<ReliabilitySeries>& series, int size) {
+    const double W = size, H = size, left = 44, right = 12, top = 12, bottom = 38;
+    const double pw = W - left - right, ph = H - top - bottom;
+    auto X = [&](double x) { return left + x * pw; };
+    auto Y = [&](double y) { return top + (1 - y) * ph; };
+    std::ostringstream o;
+    o << open_svg(size, size, "reliability diagram: accuracy against confidence");
+    for (int i = 0; i <= 5; ++i) {
+        const double v = i / 5.0;
+        o << "<line class=\"grid\" x1=\"" << num(left) << "\" x2=\"" << num(W - right) << "\" y1=\"" << num(Y(v))
+          << "\" y2=\"" << num(Y(v)) << "\"/><text class=\"tick\" x=\"" << num(left - 6) << "\" y=\"" << num(Y(v) + 4)
+          << "\" text-anchor=\"end\">" << tick_label(v, 0.2) << "</text><text class=\"tick\" x=\"" << num(X(v))
+          << "\" y=\"" << num(H - bottom + 16) << "\" text-anchor=\"middle\">" << tick_label(v, 0.2) << "</text>";
+    }
+    o << "<line class=\"marker\" x1=\"" << num(X(0)) << "\" y1=\"" << num(Y(0)) << "\" x2=\"" << num(X(1)) << "\" y2=\""
+      << num(Y(1)) << "\"><title>perfect calibration</title></line>";
+    o << "<text class=\"axis-label\" x=\"" << num(left + pw / 2) << "\" y=\"" << num(H - 4)
+      << "\" text-anchor=\"middle\">confidence (largest probability)</text><text class=\"axis-label\" transform=\"translate(12 "
+      << num(top + ph / 2) << ") rotate(-90)\" text-anchor=\"middle\">accuracy</text>";
+    for (const ReliabilitySeries& s : series) {
+        long long total = 0;
+        for (long long c : s.count) total += c;
+        std::ostringstream line;
+        for (size_t i = 0; i < s.confidence.size() && i < s.accuracy.size() && i < s.count.size(); ++i) {
+            if (s.count[i] <= 0) continue;
+            line << (line.tellp() > 0 ? " " : "") << num(X(s.confidence[i])) << "," << num(Y(s.accuracy[i]));
+        }
+        o << "<polyline fill=\"none\" stroke=\"" << s.color << "\" stroke-width=\"1.5\" points=\"" << line.str() << "\"/>";
+        for (size_t i = 0; i < s.confidence.size() && i < s.accuracy.size() && i < s.count.size(); ++i) {
+            if (s.count[i] <= 0) continue;
+            const double r = 2 + 8 * std::sqrt(static_cast<double>(s.count[i]) / std::max(1LL, total));
+            char tip[160];
+            std::snprintf(tip, sizeof tip, ": confidence %.3f, accuracy %.3f, %lld samples", s.confidence[i], s.accuracy[i], s.count[i]);
+            o << "<circle cx=\"" << num(X(s.confidence[i])) << "\" cy=\"" << num(Y(s.accuracy[i])) << "\" r=\"" << num(r)
+              << "\" fill=\"" << s.color << "\" fill-opacity=\"0.55\"><title>" << html_escape(s.name) << tip << "</title></circle>";
+        }
+    }
+    o << "</svg>";
+    return o.str();
+}
+
 }  // namespace alzscan::report

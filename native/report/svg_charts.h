@@ -51,6 +51,16 @@ std::string render_bar_chart(const BarChart& chart);
 std::string render_confusion_matrix(const std::vector<std::vector<double>>& confusion,
                                     const std::vector<std::string>& classes);
 
+// A reliability diagram: accuracy against mean confidence per confidence bin (points sized by the
+// bin's share of samples, empty bins left out), the diagonal is perfect calibration.
+struct ReliabilitySeries {
+    std::string name;
+    std::string color;
+    std::vector<double> confidence, accuracy;
+    std::vector<long long> count;
+};
+std::string render_reliability_diagram(const std::vector<ReliabilitySeries>& series, int size = 300);
+
 // "Very_Mild_Demented" -> "Very mild": axis labels that fit.
 std::string short_class_name(const std::string& name);
 

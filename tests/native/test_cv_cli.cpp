@@ -122,6 +122,13 @@ TEST(CvCli, EveryImageOnceFromTheModelThatNeverSawItsPerson) {
     // Recipes are chosen on each fold's own validation people, scored by that fold's model.
     ASSERT_GT(val_people, 0u);
     EXPECT_EQ(cv["model"]["inner_validation"]["people"]["count"], val_people);
+    // Calibrated out of fold: one temperature per fold (from its validation people), the same images.
+    const json& cal = cv["model"]["calibration"];
+    EXPECT_EQ(cal["temperatures"].size(), cv["folds"].size());
+    for (const auto& t : cal["temperatures"]) EXPECT_GT(t.get<double>(), 0.0);
+    EXPECT_EQ(cal["slices"]["before"]["count"], 76);
+    EXPECT_EQ(cal["slices"]["after"]["count"], 76);
+    EXPECT_EQ(cal["people"]["after"]["count"], 24);
     EXPECT_TRUE(cv["baselines"].contains("majority"));
     EXPECT_TRUE(cv["baselines"].contains("knn3_pixels"));
     EXPECT_TRUE(cv["baselines"].contains("linear_pixels"));

@@ -91,3 +91,18 @@ TEST(CvSummary, OofTsvHasOneLinePerRow) {
     EXPECT_NE(t.find("\ns5\t2\tP4\tA\t0.45\t0.55\n"), std::string::npos) << t;
     EXPECT_EQ(std::count(t.begin(), t.end(), '\n'), 6);
 }
+
+TEST(CvSummary, CalibrationBeforeAndAfterByHand) {
+    // "After": every slice moved to (0.5, 0.5) except s1. Slices before: Brier of s1 (y = A, p_A 0.8) is
+    // 0.2^2 + 0.2^2 = 0.08; s2 0.32; s3 (y = N, p_N 0.7) 0.18; s4 (y = N, p_N 0.4) 0.72; s5 0.605.
+    std::vector<OofRow> after = rows();
+    for (size_t i = 1; i < after.size(); ++i) after[i].probs = {0.5f, 0.5f};
+    const auto j = calibration_summary(rows(), after, two_classes());
+    EXPECT_EQ(j["slices"]["before"]["count"], 5);
+    EXPECT_NEAR(j["slices"]["before"]["brier"].get<double>(), (0.08 + 0.32 + 0.18 + 0.72 + 0.605) / 5, 1e-6);
+    EXPECT_NEAR(j["slices"]["before"]["nll"].get<double>(),
+                -(std::log(0.8) + std::log(0.6) + std::log(0.7) + std::log(0.4) + std::log(0.45)) / 5, 1e-6);
+    EXPECT_NEAR(j["slices"]["after"]["brier"].get<double>(), (0.08 + 4 * 0.5) / 5, 1e-6);
+    EXPECT_EQ(j["people"]["before"]["count"], 4);
+    EXPECT_EQ(j["slices"]["before"]["bins"].size(), 15u);
+}

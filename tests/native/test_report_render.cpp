@@ -116,6 +116,16 @@ TEST(ReportCharts, LineChartSkipsNaNAndLabelsPoints) {
     EXPECT_EQ(svg.find("epoch 2:"), std::string::npos);
 }
 
+TEST(ReportCharts, ReliabilityDiagramHasAPointPerNonEmptyBin) {
+    ReliabilitySeries s{"after", "#1f77b4", {0.3, 0.5, 0.9}, {0.25, 0.5, 0.95}, {10, 0, 30}};
+    const std::string svg = render_reliability_diagram({s});
+    size_t circles = 0;
+    for (size_t at = svg.find("<circle"); at != std::string::npos; at = svg.find("<circle", at + 1)) ++circles;
+    EXPECT_EQ(circles, 2u);   // the empty bin is left out
+    EXPECT_NE(svg.find("after: confidence 0.900, accuracy 0.950, 30 samples"), std::string::npos) << svg;
+    EXPECT_NE(svg.find("perfect calibration"), std::string::npos);
+}
+
 TEST(ReportTables, ComparisonTableEqualsMetricsJsonl) {
     std::vector<RunData> runs = fixture_runs();
     std::vector<Table> tables = build_tables(runs);
