@@ -24,6 +24,7 @@
 #include "cli/common_options.h"
 #include "alzscan/calibration.h"
 #include "commands/child_process.h"
+#include "report/svg_charts.h"
 #include "commands/commands.h"
 #include "cv/cv_summary.h"
 #include "data/dataset.h"
@@ -282,6 +283,28 @@ json cv_json(const CvArgs& a, const FoldScores& s) {
                         {"linear_pixels", paired_difference(s.model, s.linear, in)}}}};
 }
 
+// OUT/reliability_{slices,people}.svg: before (gray) and after (blue) calibration, for summary.md
+// and the model card.
+void write_reliability_diagrams(const json& cv, const std::string& out) {
+    const json& c = cv["model"]["calibration"];
+    auto series = [](const json& stats, const char* name, const char* color) {
+        report::ReliabilitySeries s{name, color, {}, {}, {}};
+        for (const auto& b : stats["bins"]) {
+            s.confidence.push_back(b["confidence"].get<double>());
+            s.accuracy.push_back(b["accuracy"].get<double>());
+            s.count.push_back(b["count"].get<long long>());
+        }
+        return s;
+    };
+    for (const char* level : {"slices", "people"}) {
+        const std::string svg = report::render_reliability_diagram(
+            {series(c[level]["before"], "before", "#98a2b3"), series(c[level]["after"], "after", "#1f77b4")});
+        write_file_atomically((fs::path(out) / ("reliability_" + std::string(level) + ".svg")).string(),
+                              report::standalone_svg(svg, std::string("Reliability, ") + level +
+                                                              " out of fold: gray before, blue after calibration") + "\n");
+    }
+}
+
 int run_cv(const CvArgs& a) {
     const std::string self = self_path();
     if (self.empty()) throw std::runtime_error("cannot find this binary via /proc/self/exe");
@@ -296,6 +319,7 @@ int run_cv(const CvArgs& a) {
     const json cv = cv_json(a, scores);
     write_file_atomically((fs::path(a.out) / "cv.json").string(), cv.dump(2) + "\n");
     write_file_atomically((fs::path(a.out) / "summary.md").string(), cv_markdown(cv));
+    write_reliability_diagrams(cv, a.out);
     const json& people = cv["model"]["people"];
     std::printf("cv done in %.1f min: %lld people, person-level balanced accuracy %.3f, dementia AUC %.3f -> %s/summary.md\n",
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60,

@@ -308,7 +308,8 @@ std::string cv_markdown(const json& cv) {
         }
         std::string ts;
         for (const auto& t : c["temperatures"]) ts += (ts.empty() ? "" : ", ") + fmt3(t.get<double>());
-        out += "\nTemperatures per fold: " + ts + ". The reliability diagram: `alzscan report` of this directory.\n";
+        out += "\nTemperatures per fold: " + ts + ".\n\n![reliability, slices](reliability_slices.svg) "
+               "![reliability, people](reliability_people.svg)\n";
     }
     out += "\n## Slices\n\n" + metric_table(cv, "slices");
     return out;

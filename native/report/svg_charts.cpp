@@ -285,4 +285,19 @@ std::string render_reliability_diagram(const std::vector<ReliabilitySeries>& ser
     return o.str();
 }
 
+std::string standalone_svg(const std::string& svg, const std::string& title) {
+    const size_t open_end = svg.find('>');
+    if (open_end == std::string::npos) return svg;
+    const std::string style =
+        "<style>text{font-family:DejaVu Sans,Arial,sans-serif}.tick{font-size:11px;fill:#667085}"
+        ".axis-label{font-size:11px;fill:#475467}.grid{stroke:#eef0f3;stroke-width:1}.axis{stroke:#98a2b3;stroke-width:1}"
+        ".marker{stroke:#98a2b3;stroke-width:1.2;stroke-dasharray:2 3}.muted{fill:#98a2b3}.title{font-size:12px;font-weight:600;fill:#344054}</style>"
+        "<title>" + html_escape(title) + "</title><rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>";
+    std::string out = svg.substr(0, open_end + 1) + style + svg.substr(open_end + 1);
+    // A fixed size instead of 100 %: a file has no container to fill.
+    const size_t w = out.find("width=\"100%\"");
+    if (w != std::string::npos && w < open_end) out.replace(w, 12, "width=\"360\" height=\"360\"");
+    return out;
+}
+
 }  // namespace alzscan::report

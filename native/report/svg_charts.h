@@ -61,6 +61,10 @@ struct ReliabilitySeries {
 };
 std::string render_reliability_diagram(const std::vector<ReliabilitySeries>& series, int size = 300);
 
+// A chart as a file of its own (an image in Markdown): its classes styled inside it, a white
+// background, `title` as its <title>, 360 x 360.
+std::string standalone_svg(const std::string& svg, const std::string& title);
+
 // "Very_Mild_Demented" -> "Very mild": axis labels that fit.
 std::string short_class_name(const std::string& name);
 

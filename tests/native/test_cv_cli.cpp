@@ -129,6 +129,11 @@ TEST(CvCli, EveryImageOnceFromTheModelThatNeverSawItsPerson) {
     EXPECT_EQ(cal["slices"]["before"]["count"], 76);
     EXPECT_EQ(cal["slices"]["after"]["count"], 76);
     EXPECT_EQ(cal["people"]["after"]["count"], 24);
+    for (const char* level : {"slices", "people"}) {   // the reliability diagrams summary.md shows
+        const std::string svg = read_text(root / "cv" / ("reliability_" + std::string(level) + ".svg"));
+        EXPECT_EQ(svg.rfind("<svg", 0), 0u) << level;
+        EXPECT_NE(svg.find("<circle"), std::string::npos) << level;
+    }
     EXPECT_TRUE(cv["baselines"].contains("majority"));
     EXPECT_TRUE(cv["baselines"].contains("knn3_pixels"));
     EXPECT_TRUE(cv["baselines"].contains("linear_pixels"));
