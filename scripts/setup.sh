@@ -23,14 +23,15 @@ DEMO_PACKAGES=(
 # Python reference of the benchmarks, real NIfTI volumes (mricron-data) and the independent NIfTI
 # reader of the tests with its own fixtures (python3-nibabel); real inputs the model must refuse
 # (configs/ood_corpus.json): ITK's proton-density, sagittal and other example images
-# (insighttoolkit5-examples) and ordinary photos (lomiri-wallpapers).
+# (insighttoolkit5-examples) and ordinary photos (lomiri-wallpapers); Gloo's headers, which LibTorch's
+# c10d process groups include (libgloo-dev: training on several processes).
 MORE_PACKAGES=(
   build-essential ccache pkg-config git
   libtorch-dev libonnx-dev libprotobuf-dev protobuf-compiler
   libgtest-dev googletest libstb-dev libopenblas0 libimgui-dev
   libjpeg62-turbo-dev libpng-dev zlib1g-dev clang-14 libclang-rt-14-dev
   chromium python3-torch python3-numpy python3-pil python3-nibabel mricron-data
-  insighttoolkit5-examples lomiri-wallpapers
+  insighttoolkit5-examples lomiri-wallpapers libgloo-dev
 )
 packages=("${DEMO_PACKAGES[@]}")
 [ "$profile" = all ] && packages+=("${MORE_PACKAGES[@]}")

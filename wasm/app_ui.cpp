@@ -428,7 +428,11 @@ void update_cam_texture(App& app, ScanItem& item, int cls) {
 bool draw_cam_controls(App& app, ScanItem& item) {
     if (item.cam.empty() || item.prepared.empty() || item.status != ScanStatus::Done) return false;
     const float k = app.ui_scale;
+    ImGui::PushStyleColor(ImGuiCol_FrameBg, ImVec4(0.86f, 0.89f, 0.93f, 1));   // as the batch panel's checkbox
+    ImGui::PushStyleColor(ImGuiCol_FrameBgHovered, ImVec4(0.78f, 0.84f, 0.92f, 1));
+    ImGui::PushStyleColor(ImGuiCol_CheckMark, kAccent);
     ImGui::Checkbox("Activation map", &app.show_cam);
+    ImGui::PopStyleColor(3);
     if (!app.show_cam) return false;
     const int classes = static_cast<int>(item.cam.size() / (static_cast<size_t>(item.cam_height) * item.cam_width));
     ImGui::SameLine();

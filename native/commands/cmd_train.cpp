@@ -1,9 +1,15 @@
 // alzscan train: the loop is train/trainer.h; the run directory it writes, rundir/run_dir.h.
 #include <cstdio>
+#include <chrono>
+#include <cstdlib>
 #include <exception>
+#include <string>
+#include <vector>
 
 #include "cli/cli_args.h"
+#include "commands/child_process.h"
 #include "commands/commands.h"
+#include "distributed/launcher.h"
 #include "train/train_config.h"
 #include "train/trainer.h"
 
@@ -22,6 +28,21 @@ int train(int argc, char** argv) {
     } catch (const std::exception& e) {
         std::fprintf(stderr, "alzscan train: %s\n", e.what());
         return 2;
+    }
+    // --nproc N without torchrun's environment: this process starts the N ranks and waits for them.
+    if (cfg.nproc > 1 && !std::getenv("WORLD_SIZE")) {
+        const std::string self = self_path();
+        if (self.empty()) {
+            std::fprintf(stderr, "alzscan train: cannot find this binary via /proc/self/exe to start the ranks\n");
+            return 1;
+        }
+        try {
+            return dist::run_local_ranks(self, std::vector<std::string>(argv, argv + argc), cfg.nproc,
+                                         std::chrono::seconds(cfg.dist_timeout));
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "alzscan train --nproc: %s\n", e.what());
+            return 1;
+        }
     }
     try {
         return run_training(cfg);

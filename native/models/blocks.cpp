@@ -1,6 +1,8 @@
 // Building blocks with torchvision's structure and names (see blocks.h).
 #include "models/blocks.h"
 
+#include "models/batch_norm.h"
+
 #include <algorithm>
 
 namespace alzscan {
@@ -27,7 +29,7 @@ ConvNormActImpl::ConvNormActImpl(const ConvNormActOptions& o) : options(o) {
 }
 
 torch::Tensor ConvNormActImpl::forward(torch::Tensor x) {
-    x = bn->forward(conv->forward(x));
+    x = batch_norm(*bn, conv->forward(x));
     switch (options.act()) {
         case Act::relu: return torch::relu_(x);   // x is BN's output: see BasicBlock
         case Act::silu: return torch::silu(x);
@@ -49,8 +51,8 @@ BasicBlockImpl::BasicBlockImpl(int64_t in, int64_t out, int64_t stride) {
 // which no backward pass reads (BN's backward reads its input, ReLU's its result), and save one
 // tensor write per activation.
 torch::Tensor BasicBlockImpl::forward(torch::Tensor x) {
-    torch::Tensor y = bn1->forward(conv1->forward(x)).relu_();
-    y = bn2->forward(conv2->forward(y));
+    torch::Tensor y = batch_norm(*bn1, conv1->forward(x)).relu_();
+    y = batch_norm(*bn2, conv2->forward(y));
     return y.add_(downsample ? downsample->forward(x) : x).relu_();
 }
 
@@ -67,9 +69,9 @@ BottleneckImpl::BottleneckImpl(int64_t in, int64_t width, int64_t stride) {
 }
 
 torch::Tensor BottleneckImpl::forward(torch::Tensor x) {
-    torch::Tensor y = bn1->forward(conv1->forward(x)).relu_();
-    y = bn2->forward(conv2->forward(y)).relu_();
-    y = bn3->forward(conv3->forward(y));
+    torch::Tensor y = batch_norm(*bn1, conv1->forward(x)).relu_();
+    y = batch_norm(*bn2, conv2->forward(y)).relu_();
+    y = batch_norm(*bn3, conv3->forward(y));
     return y.add_(downsample ? downsample->forward(x) : x).relu_();   // in place: see BasicBlock
 }
 

@@ -1,6 +1,8 @@
 // torchvision.models.resnet50 (Bottleneck, [3, 4, 6, 3]) with in_channels input channels.
 #include "models/resnet.h"
 
+#include "models/batch_norm.h"
+
 #include <string>
 
 namespace alzscan {
@@ -28,7 +30,7 @@ ResNet50Impl::ResNet50Impl(int64_t in_channels) {
 }
 
 torch::Tensor ResNet50Impl::feature_maps(torch::Tensor x) {
-    x = bn1->forward(conv1->forward(x)).relu_();
+    x = batch_norm(*bn1, conv1->forward(x)).relu_();
     x = torch::max_pool2d(x, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
     for (auto& layer : layers)
         for (auto& block : layer) x = block->forward(x);

@@ -115,6 +115,15 @@ const std::vector<OptionDef>& option_table() {
             ALZSCAN_FIELD(val_seed)),
         def(kThreadsOption.name, "compute threads (a second thread always prepares batches)", ALZSCAN_FIELD(threads)),
         def(kDeviceOption.name, kDeviceOption.help, ALZSCAN_FIELD(device)),
+        def("nproc", "start N local ranks of this command (data-parallel on c10d: each takes its share of every batch; "
+                     "gradients are all-reduced); torchrun's RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT work instead",
+            ALZSCAN_FIELD(nproc)),
+        def("dist-backend", "auto | gloo | nccl: the c10d backend of several ranks (auto: nccl on CUDA when built with "
+                            "it, else gloo)", ALZSCAN_FIELD(dist_backend)),
+        def("sync-bn", "BatchNorm statistics over the whole batch of every rank (else each rank's own share)",
+            ALZSCAN_FIELD(sync_bn)),
+        def("dist-timeout", "seconds a rank waits for the others (rendezvous, each collective) before it stops with "
+                            "a message", ALZSCAN_FIELD(dist_timeout)),
         def("out", "run directory", ALZSCAN_FIELD(out)),
         def("resume", "continue the run in --out from its last.pt", ALZSCAN_FIELD(resume)),
         def("quiet", "no progress bar", ALZSCAN_FIELD(quiet)),
@@ -248,6 +257,10 @@ void check_values(const TrainConfig& c, const nlohmann::json& r) {
     require(c.augment.gamma >= 0 && c.augment.gamma <= 3, "--aug-gamma " + std::to_string(c.augment.gamma) + ": must be in 0..3");
     require(c.image_size >= 8 && c.image_size <= 1024, "--image-size " + std::to_string(c.image_size) + ": must be in 8..1024");
     require(c.threads >= 1, "--threads " + std::to_string(c.threads) + ": must be >= 1");
+    require(c.nproc >= 1 && c.nproc <= 256, "--nproc " + std::to_string(c.nproc) + ": must be in 1..256");
+    require(c.dist_backend == "auto" || c.dist_backend == "gloo" || c.dist_backend == "nccl",
+            "--dist-backend " + c.dist_backend + ": expected auto, gloo or nccl");
+    require(c.dist_timeout >= 1, "--dist-timeout: must be >= 1 (seconds)");
     require(c.label_smoothing >= 0 && c.label_smoothing < 1, "--label-smoothing: must be in [0, 1)");
     require(c.mixup_alpha >= 0, "--mixup-alpha " + r["mixup_alpha"].dump() + ": must be >= 0 (0: off)");
     require(c.cutmix_alpha >= 0, "--cutmix-alpha " + r["cutmix_alpha"].dump() + ": must be >= 0 (0: off)");

@@ -68,6 +68,11 @@ struct TrainConfig {
     uint64_t val_seed = 0;   // 0: the validation split follows `seed`
     int threads = 1;   // compute threads; configs/default.json uses 2
     std::string device = "auto";
+    // several processes (distributed/): torchrun's environment, or --nproc N local ranks
+    int nproc = 1;
+    std::string dist_backend = "auto";   // auto | gloo | nccl
+    bool sync_bn = false;                // BatchNorm2d statistics over every rank's share of the batch
+    int64_t dist_timeout = 60;           // seconds a rank waits for the others before it fails
     std::string out = "runs/default";
     bool resume = false;
     bool quiet = false;

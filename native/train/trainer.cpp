@@ -18,6 +18,8 @@
 
 #include "alzscan/metrics.h"
 #include "data/augment.h"
+#include "distributed/distributed.h"
+#include "models/batch_norm.h"
 #include "data/batch_mixing.h"
 #include "data/dataset.h"
 #include "data/sampler.h"
@@ -80,22 +82,26 @@ std::vector<std::string> sorted_copy(std::vector<std::string> v) {
 }
 
 struct Batch {
-    torch::Tensor x, y;
+    torch::Tensor x, y;      // this rank's share
+    int64_t global = 0;      // the whole batch's size, over every rank
 };
 
+// Samples [begin, end) of `order`, each augmented with its own random stream (the batch's seed and
+// its place in the global batch starting at batch_begin), so a rank's share of a batch is exactly
+// those samples of the single-process batch.
 Batch build_batch(const DatasetSplit& train, const std::vector<int64_t>& order, int64_t begin, int64_t end,
-                  const AugmentOptions& aug, const PreprocessSpec& spec, uint64_t rng_seed) {
+                  const AugmentOptions& aug, const PreprocessSpec& spec, uint64_t rng_seed, int64_t batch_begin) {
     const int64_t n = end - begin, h = train.images.size(2), w = train.images.size(3);
     Batch b;
     b.x = torch::empty({n, 1, h, w}, torch::kFloat32);
     b.y = torch::empty({n}, torch::kInt64);
-    std::mt19937_64 rng(rng_seed);
     const uint8_t* src = train.images.data_ptr<uint8_t>();
     const int64_t* labels = train.labels.data_ptr<int64_t>();
     float* dst = b.x.data_ptr<float>();
     int64_t* y = b.y.data_ptr<int64_t>();
     for (int64_t i = 0; i < n; ++i) {
         const int64_t k = order[begin + i];
+        std::mt19937_64 rng(mix_seed(rng_seed, kAugmentStream, static_cast<uint64_t>(begin + i - batch_begin)));
         augment_and_normalise(src + k * h * w, static_cast<int>(h), static_cast<int>(w), aug, spec, rng,
                               dst + i * h * w);
         y[i] = labels[k];
@@ -107,7 +113,8 @@ Batch build_batch(const DatasetSplit& train, const std::vector<int64_t>& order, 
 
 // Options added after a run was saved: the run used what their neutral value does.
 const nlohmann::json& neutral_values_of_later_options() {
-    static const nlohmann::json table = {{"select_window", 1}, {"val_seed", 0}, {"mixup_alpha", 0.0}, {"cutmix_alpha", 0.0}};
+    static const nlohmann::json table = {{"select_window", 1}, {"val_seed", 0}, {"mixup_alpha", 0.0}, {"cutmix_alpha", 0.0},
+                                         {"sync_bn", false}};
     return table;
 }
 
@@ -128,7 +135,10 @@ nlohmann::json check_run_directory(const TrainConfig& cfg, const RunDir& run) {
     for (auto it = cfg.resolved.begin(); it != cfg.resolved.end(); ++it) {
         const std::string& k = it.key();
         // A run may be moved and its data may live elsewhere (the digest is checked after loading).
-        if (k == "resume" || k == "quiet" || k == "threads" || k == "device" || k == "out" || k == "data") continue;
+        // Another number of ranks resumes the same run (the position counts global batches).
+        if (k == "resume" || k == "quiet" || k == "threads" || k == "device" || k == "out" || k == "data" || k == "nproc" ||
+            k == "dist_backend" || k == "dist_timeout")
+            continue;
         if (!saved.contains(k) && neutral.contains(k) && neutral[k] == it.value()) continue;
         if (!saved.contains(k) || saved[k] != it.value())
             diffs += " " + k + "=" + it.value().dump() + " (run has " + (saved.contains(k) ? saved[k].dump() : "none") + ")";
@@ -314,7 +324,10 @@ struct TrainLoop {
     int64_t window;   // the selection window, at most the run's length
     TrainPosition pos;
 
+    dist::Group* group = nullptr;   // one rank of several, or inactive
+
     Classifier& eval_net() { return cfg.ema ? model.ema : model.net; }
+    bool writer() const { return group->rank == 0; }   // only rank 0 writes files and prints
     std::vector<int64_t> order_of(int64_t epoch) const {
         return epoch_order(data.train_labels, data.num_classes, cfg.balanced_sampler, cfg.seed, epoch);
     }
@@ -334,7 +347,7 @@ void restore_position(TrainLoop& t, const nlohmann::json& saved_meta) {
         throw std::runtime_error(t.run.last.string() + ": the saved epoch order differs from this build's sampler; "
                                  "hint: resume with the alzscan that started the run");
     // Epoch lines written after last.pt (killed between the two) are recomputed.
-    keep_epoch_lines_through(t.run, t.pos.epoch);
+    if (t.writer()) keep_epoch_lines_through(t.run, t.pos.epoch);
     if (finished)
         std::printf("resuming %s: training ended after epoch %lld; writing the final line and report\n",
                     t.run.dir.c_str(), static_cast<long long>(t.pos.epoch));
@@ -353,6 +366,7 @@ struct EpochClock {
 
 // One optimisation step on `batch`, counted into the epoch's tally.
 void train_step(TrainLoop& t, const Batch& batch) {
+    dist::Group& g = *t.group;
     const TrainConfig& cfg = t.cfg;
     const int64_t epoch = t.pos.epoch, step = t.pos.step;
     const double lr = learning_rate_at(cfg, epoch * t.steps_per_epoch + step, t.steps_per_epoch);
@@ -377,18 +391,31 @@ void train_step(TrainLoop& t, const Batch& batch) {
     if (!std::isfinite(loss_value))
         throw std::runtime_error("training diverged: loss is " + fmt("%g", loss_value) + " at epoch " +
                                  std::to_string(epoch + 1) + " step " + std::to_string(step) + "; hint: lower --lr");
+    // Each rank's loss weighs its share of the global batch, so the summed gradients are the
+    // gradient of the whole batch's mean loss (and sync-bn's backward sees consistent d/dy).
+    if (batch.global != y.size(0)) loss = loss * (static_cast<double>(y.size(0)) / static_cast<double>(batch.global));
     loss.backward();
+    dist::allreduce_gradients(g, *t.model.net);
     if (cfg.clip_grad > 0) torch::nn::utils::clip_grad_norm_(t.model.net->parameters(), cfg.clip_grad);
     t.model.optimizer->step();
     if (cfg.ema) update_ema(t.model.ema, t.model.net, cfg.ema_decay);
 
-    const int64_t n = y.size(0);
-    t.pos.tally.loss_sum += loss_value * static_cast<double>(n);
-    t.pos.tally.seen += n;
+    // The step's tally over every rank: loss sum, count and confusion counts in one all-reduce.
+    const int64_t n = y.size(0), C = t.data.num_classes;
+    torch::Tensor counts = torch::zeros({2 + C * C}, torch::kDouble);
+    double* sp = counts.data_ptr<double>();
+    sp[0] = loss_value * static_cast<double>(n);
+    sp[1] = static_cast<double>(n);
     torch::Tensor pred = logits.detach().argmax(1).to(torch::kCPU).contiguous();
     const int64_t* pp = pred.data_ptr<int64_t>();
     const int64_t* yp = batch.y.data_ptr<int64_t>();
-    for (int64_t i = 0; i < n; ++i) ++t.pos.tally.confusion[yp[i]][pp[i]];
+    for (int64_t i = 0; i < n; ++i) sp[2 + yp[i] * C + pp[i]] += 1;
+    dist::allreduce_sum(g, counts);
+    sp = counts.data_ptr<double>();
+    t.pos.tally.loss_sum += sp[0];
+    t.pos.tally.seen += static_cast<int64_t>(std::llround(sp[1]));
+    for (int64_t a = 0; a < C; ++a)
+        for (int64_t b = 0; b < C; ++b) t.pos.tally.confusion[a][b] += static_cast<int64_t>(std::llround(sp[2 + a * C + b]));
 }
 
 // Runs the steps left in t.pos.epoch, building the next batch on a second thread meanwhile.
@@ -399,8 +426,12 @@ bool train_one_epoch(TrainLoop& t, const std::vector<int64_t>& order, EpochClock
     auto launch = [&](int64_t step) {
         const int64_t begin = step * cfg.batch_size, end = std::min(n_train, begin + cfg.batch_size);
         const uint64_t seed = mix_seed(cfg.seed, kAugmentStream, epoch * kStepsPerEpochKey + step);
-        return std::async(std::launch::async, build_batch, std::cref(t.data.ds.train), std::cref(order), begin, end,
-                          std::cref(cfg.augment), std::cref(t.data.spec), seed);
+        const auto [b, e] = dist::shard(begin, end, t.group->rank, t.group->world);   // this rank's share
+        return std::async(std::launch::async, [&, b = b, e = e, begin, end, seed] {
+            Batch batch = build_batch(t.data.ds.train, order, b, e, cfg.augment, t.data.spec, seed, begin);
+            batch.global = end - begin;
+            return batch;
+        });
     };
     ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(cfg.epochs),
                     t.steps_per_epoch * cfg.batch_size, t.interactive);
@@ -411,13 +442,14 @@ bool train_one_epoch(TrainLoop& t, const std::vector<int64_t>& order, EpochClock
         if (t.pos.step + 1 < t.steps_per_epoch) next = launch(t.pos.step + 1);
         train_step(t, batch);
         bar.update(t.pos.tally.seen, t.pos.tally.loss_sum / t.pos.tally.seen);
-        if (StopSignals::requested()) {
+        if (dist::any(*t.group, StopSignals::requested())) {   // every rank stops after the same step
             if (t.pos.step + 1 < t.steps_per_epoch) next.wait();
             bar.finish();
             t.pos.step += 1;
             const double elapsed = clock.elapsed();
             t.pos.epoch_seconds = clock.seconds_before + elapsed;
             t.pos.train_seconds = clock.train_seconds_before + elapsed;
+            if (!t.writer()) return false;
             t.ckpt.save_last(t.pos, order);
             std::printf("interrupted (%s): saved %s at epoch %lld step %lld; continue with the same command plus --resume\n",
                         StopSignals::name(), t.run.last.string().c_str(), static_cast<long long>(epoch + 1),
@@ -437,15 +469,40 @@ struct EpochEval {
     nlohmann::json val_j = nullptr, test_j = nullptr;
 };
 
+// A split scored by every rank together: each its contiguous share, the probabilities and the loss
+// summed across ranks, the metrics computed from them on every rank (the same numbers everywhere).
+EvalResult evaluate_split(TrainLoop& t, const DatasetSplit& split) {
+    dist::Group& g = *t.group;
+    if (!g.active()) return evaluate(t.eval_net(), split, t.data.spec, t.device, t.cfg.eval_batch_size);
+    const auto [b, e] = dist::shard(0, split.size(), g.rank, g.world);
+    DatasetSplit part;
+    part.images = split.images.slice(0, b, e);
+    part.labels = split.labels.slice(0, b, e);
+    part.paths.assign(split.paths.begin() + b, split.paths.begin() + e);
+    const int64_t C = t.data.num_classes;
+    EvalResult mine = e > b ? evaluate(t.eval_net(), part, t.data.spec, t.device, t.cfg.eval_batch_size) : EvalResult{};
+    torch::Tensor all = torch::zeros({split.size() * C + 1}, torch::kDouble);
+    for (int64_t i = 0; i < (e - b) * C; ++i) all[b * C + i] = mine.probabilities[static_cast<size_t>(i)];
+    all[split.size() * C] = mine.loss * static_cast<double>(e - b);
+    dist::allreduce_sum(g, all);
+    EvalResult r;
+    const torch::Tensor probs = all.slice(0, 0, split.size() * C).to(torch::kFloat).contiguous();
+    r.probabilities.assign(probs.data_ptr<float>(), probs.data_ptr<float>() + probs.numel());
+    const int64_t* y = split.labels.data_ptr<int64_t>();
+    r.metrics = compute_metrics(std::vector<int>(y, y + split.size()), r.probabilities, static_cast<int>(C));
+    r.loss = all[split.size() * C].item<double>() / static_cast<double>(std::max<int64_t>(1, split.size()));
+    return r;
+}
+
 EpochEval evaluate_epoch(TrainLoop& t) {
     EpochEval e;
     const Dataset& ds = t.data.ds;
     if (ds.val.size() > 0) {
-        e.val = evaluate(t.eval_net(), ds.val, t.data.spec, t.device, t.cfg.eval_batch_size);
+        e.val = evaluate_split(t, ds.val);
         e.val_j = eval_json(e.val, ds.class_names);
     }
     if (ds.test.size() > 0) {
-        e.test = evaluate(t.eval_net(), ds.test, t.data.spec, t.device, t.cfg.eval_batch_size);
+        e.test = evaluate_split(t, ds.test);
         e.test_j = eval_json(e.test, ds.class_names);
     }
     return e;
@@ -499,16 +556,17 @@ void end_of_epoch(TrainLoop& t, const EpochClock& clock) {
                                  {"seconds", clock.seconds_before + clock.elapsed()},
                                  {"images_per_second", train_seconds > 0 ? t.pos.tally.seen / train_seconds : 0.0},
                                  {"train", train_j}, {"val", e.val_j}, {"test", e.test_j}};
-    append_epoch_line(t.run, line);
+    if (t.writer()) append_epoch_line(t.run, line);
 
     const double epoch_score = t.data.ds.val.size() > 0 ? e.val.metrics.macro_f1 : train_j["macro_f1"].get<double>();
     const bool improved = select_checkpoint(t, epoch_score, e);
-    print_epoch_line(t, line, e, improved);
+    if (t.writer()) print_epoch_line(t, line, e, improved);
 
     // The next position, then the checkpoints (after the metrics line: a crash in between
     // recomputes the epoch on resume).
     advance_to_next_epoch(t.pos, t.data.num_classes);
     const std::vector<int64_t> next_order = t.order_of(t.pos.epoch);
+    if (!t.writer()) return;
     if (improved)
         t.ckpt.save_best(t.pos, next_order,
                          {{"epoch", epoch + 1}, {"selection", "val macro_f1"}, {"val_macro_f1", epoch_score},
@@ -519,6 +577,7 @@ void end_of_epoch(TrainLoop& t, const EpochClock& clock) {
 // ---- step 8: the selected checkpoint, reported.
 
 void final_report(TrainLoop& t) {
+    if (!t.writer()) return;
     const TrainPosition& pos = t.pos;
     append_final_line(t.run, {{"final", true}, {"checkpoint", "best"}, {"epoch", pos.best_epoch},
                               {"select_window", t.window}, {"selection_score", pos.best_score},
@@ -541,6 +600,19 @@ void final_report(TrainLoop& t) {
                            "test (" + ds.split_kind + " split" +
                                (ds.split_kind == "hf" ? ": neighbouring slices of one subject sit in train and test" : "") + ")");
     if (!ds.skipped.empty()) std::printf("skipped %zu unreadable images (listed in config.json)\n", ds.skipped.size());
+}
+
+bool group_is_writer(const dist::Group& g) { return g.rank == 0; }
+
+// Several ranks: every batch, the last one too, must give each rank at least one sample.
+void check_shares(const TrainConfig& cfg, const TrainData& data, const dist::Group& g) {
+    if (!g.active()) return;
+    const int64_t n = data.ds.train.size(), last = n % cfg.batch_size == 0 ? cfg.batch_size : n % cfg.batch_size;
+    if (std::min<int64_t>(cfg.batch_size, last) < g.world)
+        throw std::runtime_error("rank " + std::to_string(g.rank) + ": a batch of " + std::to_string(std::min<int64_t>(cfg.batch_size, last)) +
+                                 " images (" + std::to_string(n) + " training images, --batch-size " +
+                                 std::to_string(cfg.batch_size) + ") cannot give each of " + std::to_string(g.world) +
+                                 " ranks a share; hint: fewer ranks or another --batch-size");
 }
 
 }  // namespace
@@ -594,17 +666,29 @@ torch::Tensor training_loss(const torch::Tensor& logits, const torch::Tensor& la
 int run_training(const TrainConfig& cfg_in) {
     TrainConfig cfg = cfg_in;
     const RunDir run(cfg.out);
-    const bool interactive = isatty(2) && !cfg.quiet;
     torch::set_num_threads(cfg.threads);
+    const torch::Device device = resolve_device(cfg.device);
+    dist::Group group = dist::init_from_env(cfg.dist_backend, std::chrono::seconds(cfg.dist_timeout), device.is_cuda());
+    // Rank 0 writes the run directory and the console; the others print only their errors.
+    if (!group_is_writer(group) && !std::freopen("/dev/null", "w", stdout))
+        throw std::runtime_error("rank " + std::to_string(group.rank) + ": cannot silence its output");
+    const bool interactive = isatty(2) && !cfg.quiet && group_is_writer(group);
+    // --sync-bn goes through the synchronised BatchNorm also in one process, so one rank and several
+    // compute the same arithmetic.
+    if (cfg.sync_bn) set_batch_norm_sync([&group](torch::Tensor& t) { dist::allreduce_sum(group, t); });
+    struct SyncOff {
+        ~SyncOff() { set_batch_norm_sync({}); }
+    } sync_off;
 
     const nlohmann::json saved_meta = check_run_directory(cfg, run);
-    fs::create_directories(run.dir);
-    const torch::Device device = resolve_device(cfg.device);
+    dist::any(group, false);   // every rank has checked the directory before rank 0 writes to it
+    if (group_is_writer(group)) fs::create_directories(run.dir);
     const TrainData data = load_train_data(cfg, saved_meta, interactive);
+    check_shares(cfg, data, group);
     print_data_summary(cfg, data);
     cfg.model.num_classes = data.num_classes;
     TrainModel model = build_model(cfg, data, device);
-    write_run_config(run, run_config_json(cfg, run, data));
+    if (group_is_writer(group)) write_run_config(run, run_config_json(cfg, run, data));
 
     const Checkpointer ckpt{cfg, run, data.spec, data.ds.split_kind, data.ds.digest,
                             model.net, model.ema, *model.optimizer};
@@ -612,10 +696,14 @@ int run_training(const TrainConfig& cfg_in) {
                 steps_per_epoch(data.ds.train.size(), cfg.batch_size),
                 // A selection window counts once it is full (or covers every epoch of a shorter run).
                 std::min<int64_t>(cfg.select_window, cfg.epochs), fresh_position(data.num_classes)};
+    t.group = &group;
     if (cfg.resume)
         restore_position(t, saved_meta);
-    else
+    else if (group_is_writer(group))
         start_run_log(run);
+    // The same starting weights everywhere (they are already: one seed), and after a resume.
+    dist::broadcast_state(group, *model.net);
+    if (cfg.ema) dist::broadcast_state(group, *model.ema);
 
     StopSignals stop_signals;
     while (t.pos.epoch < cfg.epochs && !patience_exhausted(cfg, t.pos)) {
@@ -631,7 +719,7 @@ int run_training(const TrainConfig& cfg_in) {
                         static_cast<long long>(cfg.patience));
             break;
         }
-        if (StopSignals::requested()) {
+        if (dist::any(group, StopSignals::requested())) {
             std::printf("interrupted: saved %s after epoch %lld; continue with --resume\n", run.last.string().c_str(),
                         static_cast<long long>(finished_epoch));
             return 130;

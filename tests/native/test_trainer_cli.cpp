@@ -20,6 +20,7 @@
 #include "models/checkpoint.h"
 #include "data/dataset.h"
 #include "data/sampler.h"
+#include "spawn_alzscan.h"
 #include "test_trainer_fixtures.h"
 
 using namespace trainer_test;
@@ -27,24 +28,7 @@ using nlohmann::json;
 
 namespace {
 
-// Starts alzscan with args, stdout+stderr to log; returns the pid.
-pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        std::vector<char*> argv;
-        std::string bin = ALZSCAN_BIN;
-        argv.push_back(bin.data());
-        std::vector<std::string> copy = args;
-        for (std::string& a : copy) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        execv(bin.c_str(), argv.data());
-        _exit(127);
-    }
-    return pid;
-}
+pid_t spawn(const std::vector<std::string>& args, const fs::path& log) { return spawn_alzscan(args, log); }
 
 int wait_status(pid_t pid) {
     int status = 0;
@@ -52,17 +36,7 @@ int wait_status(pid_t pid) {
     return status;
 }
 
-int run(const std::vector<std::string>& args, const fs::path& log) {
-    int status = wait_status(spawn(args, log));
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string read_text(const fs::path& p) {
-    std::ifstream f(p);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
+int run(const std::vector<std::string>& args, const fs::path& log) { return wait_exit_code(spawn(args, log)); }
 
 // metrics.jsonl without the wall-clock fields, which legitimately differ between runs.
 std::vector<json> metrics_without_timing(const fs::path& run_dir) {
