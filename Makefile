@@ -20,7 +20,7 @@ DEMO_STAMP  := $(BUILD)/.setup-demo-done
 ALZSCAN     := $(BUILD)/native/alzscan
 
 .PHONY: all setup setup-demo build native wasm wasm-app web web-demo test test-native test-wasm test-parity test-sanitize test-node test-browser \
-        demo fuzz cv model-cv ood train train-kaggle train-hf export bench bench-train bench-web bench-kernels bench-cam experiments clean
+        demo fuzz cv model-cv ood train train-kaggle train-hf export bench bench-train bench-web bench-kernels bench-cam bench-dist experiments clean
 
 all: build
 
@@ -133,8 +133,12 @@ ood: native
 bench-cam: native $(SETUP_STAMP)
 	node scripts/bench_cam.mjs $(ALZSCAN) $(DEFAULT_MODEL)/checkpoint.pt
 
+# Training on two local ranks (Gloo over loopback) vs one rank with two threads, images/s.
+bench-dist: native
+	bash scripts/bench_dist.sh $(ALZSCAN) $(DATA)
+
 # Every benchmark.
-bench: bench-train bench-web bench-kernels bench-cam
+bench: bench-train bench-web bench-kernels bench-cam bench-dist
 
 # The shipped model: configs/default.json trained with fold 0 of SUBJECTS.tsv held out (people it
 # never sees; the app's gallery shows them), validation carved as whole people -> runs/default.
