@@ -35,8 +35,9 @@ void collective(Group& g, const char* what, F&& f) {
     } catch (const std::exception& e) {
         std::string msg = e.what();
         msg = msg.substr(0, msg.find('\n'));
+        const std::string who = g.world == 2 ? "rank " + std::to_string(1 - g.rank) : "another rank";
         throw std::runtime_error("rank " + std::to_string(g.rank) + " of " + std::to_string(g.world) + ": " + what +
-                                 " failed (" + msg + "): another rank stopped or hung; hint: its own message says why");
+                                 " failed (" + msg + "): " + who + " stopped or hung; hint: its own message says why");
     }
 }
 

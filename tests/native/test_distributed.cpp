@@ -4,7 +4,7 @@
 //     (within 1e-5), and --nproc 2 equals two ranks started with torchrun's environment;
 //   - a rank killed mid-run: the others stop within the timeout, the launcher names it; --resume from
 //     rank 0's last.pt ends with the numbers of an uninterrupted run;
-//   - Ctrl-C (SIGINT) on the launcher stops every rank and leaves a resumable last.pt.
+//   - Ctrl-C (SIGINT) on the launcher stops every rank and leaves a last.pt that one process resumes.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -201,6 +201,26 @@ TEST_F(Distributed, AKilledRankStopsTheOthersAndTheRunResumes) {
     expect_same_numbers(out, g_root / "whole", 1e-9);
 }
 
+// Without the launcher (torchrun's environment), the surviving rank names the one it lost.
+TEST_F(Distributed, WithoutTheLauncherTheSurvivorNamesTheLostRank) {
+    const int port = alzscan::dist::free_local_port();
+    const fs::path out = g_root / "lost";
+    std::vector<pid_t> pids;
+    for (int r = 0; r < 2; ++r)
+        pids.push_back(spawn(train_args(out, 40), g_root / ("lost" + std::to_string(r) + ".log"),
+                             {"RANK=" + std::to_string(r), "WORLD_SIZE=2", "LOCAL_RANK=" + std::to_string(r),
+                              "MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + std::to_string(port)}));
+    ASSERT_TRUE(wait_lines(out / "metrics.jsonl", 1, std::chrono::seconds(60))) << read_text(g_root / "lost0.log");
+    const auto t0 = std::chrono::steady_clock::now();
+    kill(pids[1], SIGKILL);
+    EXPECT_NE(wait_rc(pids[0]), 0);
+    wait_rc(pids[1]);
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 20 + 10);
+    const std::string log = read_text(g_root / "lost0.log");
+    EXPECT_NE(log.find("rank 0 of 2:"), std::string::npos) << log;
+    EXPECT_NE(log.find("rank 1 stopped or hung"), std::string::npos) << log;
+}
+
 TEST_F(Distributed, CtrlCOnTheLauncherStopsEveryRankResumably) {
     const fs::path out = g_root / "interrupted";
     const pid_t launcher = spawn(with(train_args(out, 40), {"--nproc", "2"}), g_root / "interrupted.log");
@@ -208,9 +228,13 @@ TEST_F(Distributed, CtrlCOnTheLauncherStopsEveryRankResumably) {
     kill(launcher, SIGINT);
     EXPECT_EQ(wait_rc(launcher), 130) << read_text(g_root / "interrupted.log");
     ASSERT_TRUE(fs::exists(out / "last.pt"));
-    ASSERT_EQ(wait_rc(spawn(with(train_args(out, 40), {"--resume", "--nproc", "2"}), g_root / "interrupted2.log")), 0)
+    // Resumed by one process: another number of ranks continues the same run.
+    ASSERT_EQ(wait_rc(spawn(with(train_args(out, 40), {"--resume"}), g_root / "interrupted2.log")), 0)
         << read_text(g_root / "interrupted2.log");
+    EXPECT_NE(read_text(g_root / "interrupted2.log").find("resuming"), std::string::npos);
     EXPECT_TRUE(fs::exists(out / "best.pt"));
+    const std::string metrics = read_text(out / "metrics.jsonl");
+    EXPECT_EQ(std::count(metrics.begin(), metrics.end(), '\n'), 41);   // 40 epoch lines and the final one
 }
 
 // In one process (the sync function the identity) batch_norm() computes what BatchNorm2d does:
