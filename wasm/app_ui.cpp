@@ -128,7 +128,10 @@ void select_relative(App& app, int delta) {
 }
 
 void clear_batch(App& app) {
-    for (ScanItem& item : app.batch.items()) delete_texture(item.texture);
+    for (ScanItem& item : app.batch.items()) {
+        delete_texture(item.texture);
+        delete_texture(item.cam_texture);
+    }
     app.batch = ScanBatch();
     app.selected_id = 0;
     js_batch_cleared();
@@ -441,6 +444,7 @@ bool draw_cam_controls(App& app, ScanItem& item) {
     ImGui::SameLine();
     ImGui::SetNextItemWidth(190 * k);
     const int cls = app.cam_class >= 0 && app.cam_class < classes ? app.cam_class : item.predicted;
+    if (cls < 0 || cls >= classes) return false;
     if (auto combo = ImGuiComboScope("##cam_class", pretty_class(class_name(app, cls)).c_str())) {
         if (ImGui::Selectable("the predicted class", app.cam_class < 0)) app.cam_class = -1;
         for (int c = 0; c < classes; ++c)

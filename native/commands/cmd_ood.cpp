@@ -94,6 +94,10 @@ void score_file(const std::string& file, Predictor& p, std::vector<Sample>& slic
         slices.push_back(sample_of(r));
         if (r.error.empty()) verdicts.push_back(r.ood);
     }
+    if (verdicts.empty()) {   // no slice could be classified: refused, as predict and the app say
+        scans.push_back(sample_of(failed("no slice could be classified")));
+        return;
+    }
     const OodVerdict v = assess_scan(verdicts);
     Sample s;
     s.score = v.score;

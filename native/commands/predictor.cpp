@@ -129,7 +129,11 @@ SliceResult classify_file(const std::string& file, Predictor& p) {
 SliceResult classify_gray(const GrayImage& image, Predictor& p) {
     auto prepared = prepare_gray(image, p.model.spec);
     if (!prepared) return failed(prepared.error());
-    return classify_prepared(std::move(prepared).value(), p);
+    try {
+        return classify_prepared(std::move(prepared).value(), p);
+    } catch (const std::exception& e) {   // one slice's failure never ends the scan
+        return failed(std::string("classification failed (") + e.what() + ")");
+    }
 }
 
 std::optional<Slab> read_slab(const std::string& file, std::vector<std::string>& notes, std::string& error) {

@@ -96,7 +96,10 @@ Group init_from_env(const std::string& backend, std::chrono::seconds timeout, bo
     }
 #endif
     auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
-    opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(addr));
+    // Loopback ranks talk over 127.0.0.1; across machines each rank uses its own host's interface.
+    const std::string a = addr;
+    opts->devices.push_back(a == "127.0.0.1" || a == "localhost" ? c10d::ProcessGroupGloo::createDeviceForHostname(a)
+                                                                 : c10d::ProcessGroupGloo::createDefaultDevice());
     g.pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store, g.rank, g.world, opts);
     return g;
 }
@@ -110,6 +113,16 @@ void broadcast_state(Group& g, torch::nn::Module& net) {
     for (torch::Tensor& t : all) {
         std::vector<torch::Tensor> one = {t.is_contiguous() ? t : t.contiguous()};
         collective(g, "broadcasting rank 0's weights", [&] { return g.pg->broadcast(one); });
+        if (!t.is_contiguous()) t.copy_(one[0]);
+    }
+}
+
+void broadcast_buffers(Group& g, torch::nn::Module& net) {
+    if (!g.active()) return;
+    torch::NoGradGuard no_grad;
+    for (torch::Tensor& t : net.buffers()) {
+        std::vector<torch::Tensor> one = {t.is_contiguous() ? t : t.contiguous()};
+        collective(g, "broadcasting rank 0's BatchNorm statistics", [&] { return g.pg->broadcast(one); });
         if (!t.is_contiguous()) t.copy_(one[0]);
     }
 }

@@ -43,6 +43,9 @@ std::pair<int64_t, int64_t> shard(int64_t begin, int64_t end, int rank, int worl
 
 // Every parameter and buffer from rank 0.
 void broadcast_state(Group& g, torch::nn::Module& net);
+// The buffers alone (BatchNorm running statistics, which each rank updates from its own share
+// without --sync-bn): before every evaluation, so all ranks score rank 0's model.
+void broadcast_buffers(Group& g, torch::nn::Module& net);
 
 // Gradients summed across ranks in buckets of about 25 MB (a parameter without a gradient counts as
 // zeros). The caller scales each rank's loss by its share of the global batch beforehand.

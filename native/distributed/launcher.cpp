@@ -24,6 +24,9 @@ pid_t start_rank(const std::string& self, const std::vector<std::string>& args, 
     const pid_t pid = fork();
     if (pid < 0) throw std::runtime_error(std::string("cannot start a rank (fork: ") + std::strerror(errno) + ")");
     if (pid > 0) return pid;
+    // A process group of its own: the terminal's Ctrl-C reaches the launcher only, which forwards one
+    // SIGINT to each rank (a second one would kill a rank before it saves).
+    setpgid(0, 0);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     setenv("RANK", std::to_string(rank).c_str(), 1);
@@ -70,9 +73,17 @@ int run_local_ranks(const std::string& self, const std::vector<std::string>& arg
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    const int port = free_local_port();
     std::vector<pid_t> pids;
-    for (int r = 0; r < nproc; ++r) pids.push_back(start_rank(self, args, r, nproc, port));
+    try {
+        const int port = free_local_port();
+        for (int r = 0; r < nproc; ++r) pids.push_back(start_rank(self, args, r, nproc, port));
+    } catch (...) {   // the ranks already started would wait for the missing ones until the timeout
+        for (pid_t p : pids) kill(p, SIGKILL);
+        for (pid_t p : pids) waitpid(p, nullptr, 0);
+        sigaction(SIGINT, &old_int, nullptr);
+        sigaction(SIGTERM, &old_term, nullptr);
+        throw;
+    }
     std::vector<bool> alive(nproc, true);
     int left = nproc, rc = 0, forwarded = 0;
     std::chrono::steady_clock::time_point kill_at = std::chrono::steady_clock::time_point::max();

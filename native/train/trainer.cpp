@@ -495,6 +495,7 @@ EvalResult evaluate_split(TrainLoop& t, const DatasetSplit& split) {
 }
 
 EpochEval evaluate_epoch(TrainLoop& t) {
+    dist::broadcast_buffers(*t.group, *t.eval_net());   // without --sync-bn each rank's statistics drift
     EpochEval e;
     const Dataset& ds = t.data.ds;
     if (ds.val.size() > 0) {
@@ -607,12 +608,17 @@ bool group_is_writer(const dist::Group& g) { return g.rank == 0; }
 // Several ranks: every batch, the last one too, must give each rank at least one sample.
 void check_shares(const TrainConfig& cfg, const TrainData& data, const dist::Group& g) {
     if (!g.active()) return;
-    const int64_t n = data.ds.train.size(), last = n % cfg.batch_size == 0 ? cfg.batch_size : n % cfg.batch_size;
-    if (std::min<int64_t>(cfg.batch_size, last) < g.world)
+    // The last batch as steps_per_epoch takes it (one image left over is dropped); the heads with
+    // BatchNorm1d need two images per rank in training mode.
+    const int64_t n = data.ds.train.size(), rest = n % cfg.batch_size;
+    const int64_t last = rest > 1 ? rest : cfg.batch_size;
+    const int64_t need = (cfg.model.head == "advanced" || cfg.model.head == "enhanced") ? 2 : 1;
+    if (std::min<int64_t>(cfg.batch_size, last) < g.world * need)
         throw std::runtime_error("rank " + std::to_string(g.rank) + ": a batch of " + std::to_string(std::min<int64_t>(cfg.batch_size, last)) +
                                  " images (" + std::to_string(n) + " training images, --batch-size " +
                                  std::to_string(cfg.batch_size) + ") cannot give each of " + std::to_string(g.world) +
-                                 " ranks a share; hint: fewer ranks or another --batch-size");
+                                 " ranks a share" + (need > 1 ? " of two (the head's BatchNorm1d)" : std::string()) +
+                                 "; hint: fewer ranks or another --batch-size");
 }
 
 }  // namespace
@@ -667,8 +673,9 @@ int run_training(const TrainConfig& cfg_in) {
     TrainConfig cfg = cfg_in;
     const RunDir run(cfg.out);
     torch::set_num_threads(cfg.threads);
-    const torch::Device device = resolve_device(cfg.device);
+    torch::Device device = resolve_device(cfg.device);
     dist::Group group = dist::init_from_env(cfg.dist_backend, std::chrono::seconds(cfg.dist_timeout), device.is_cuda());
+    if (device.is_cuda() && group.active()) device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(group.local_rank));
     // Rank 0 writes the run directory and the console; the others print only their errors.
     if (!group_is_writer(group) && !std::freopen("/dev/null", "w", stdout))
         throw std::runtime_error("rank " + std::to_string(group.rank) + ": cannot silence its output");

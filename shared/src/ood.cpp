@@ -69,7 +69,8 @@ Expected<OodCheck> read_check(const json& j, const std::string& path) {
     if (!j.is_object()) return make_error(path + ": expected an object");
     OodCheck c;
     const std::vector<OodCheck> known = default_checks(true);
-    const std::string name = j.value("name", "");
+    if (!j.contains("name") || !j["name"].is_string()) return make_error(path + ".name: expected a check name");
+    const std::string name = j["name"].get<std::string>();
     const auto it = std::find_if(known.begin(), known.end(), [&](const OodCheck& k) { return k.name == name; });
     if (it == known.end()) return make_error(path + ".name: unknown check '" + name + "'");
     c = *it;
@@ -270,7 +271,8 @@ Expected<OodSpec> parse_ood_spec(const std::string& text) {
         if (!c) return make_error(c.error());
         spec.checks.push_back(*c);
     }
-    auto h = read_numbers(j.value("reference_histogram", json()), "model.json ood.reference_histogram", kProfileBins);
+    auto h = read_numbers(j.contains("reference_histogram") ? j["reference_histogram"] : json(),
+                          "model.json ood.reference_histogram", kProfileBins);
     if (!h) return make_error(h.error());
     spec.reference_histogram = *h;
     if (j.contains("reference_template")) {
@@ -281,10 +283,10 @@ Expected<OodSpec> parse_ood_spec(const std::string& text) {
     if (j.contains("features")) {
         const json& f = j["features"];
         if (!f.is_object()) return make_error("model.json ood.features: expected an object");
-        auto var = read_numbers(f.value("variance", json()), "model.json ood.features.variance", 0);
+        auto var = read_numbers(f.contains("variance") ? f["variance"] : json(), "model.json ood.features.variance", 0);
         if (!var) return make_error(var.error());
         spec.variance = *var;
-        const json means = f.value("class_means", json());
+        const json means = f.contains("class_means") ? f["class_means"] : json();
         if (!means.is_array() || means.empty()) return make_error("model.json ood.features.class_means: expected rows");
         for (size_t c = 0; c < means.size(); ++c) {
             auto row = read_numbers(means[c], "model.json ood.features.class_means[" + std::to_string(c) + "]",
@@ -293,6 +295,9 @@ Expected<OodSpec> parse_ood_spec(const std::string& text) {
             spec.class_means.push_back(*row);
         }
     }
+    for (const char* key : {"target_rate", "validation_rate"})
+        if (j.contains(key) && !j[key].is_number())
+            return make_error(std::string("model.json ood.") + key + ": expected a number");
     spec.target_rate = j.value("target_rate", 0.01);
     spec.validation_rate = j.value("validation_rate", 0.0);
     spec.enabled = true;

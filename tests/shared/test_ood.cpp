@@ -168,6 +168,14 @@ TEST(Ood, JsonRoundTripAndNamedErrors) {
     const auto bad = parse_ood_spec(R"({"ood": {"checks": [{"name": "colour", "median": 1, "threshold": 2}]}})");
     ASSERT_FALSE(bad);
     EXPECT_NE(bad.error().find("ood.checks[0].name"), std::string::npos) << bad.error();
+    // Wrong types are named errors, never exceptions (the browser's WASM build has no exceptions).
+    const auto typed = parse_ood_spec(R"({"ood": {"checks": [{"name": 3, "median": 1, "threshold": 2}]}})");
+    ASSERT_FALSE(typed);
+    EXPECT_NE(typed.error().find("ood.checks[0].name"), std::string::npos) << typed.error();
+    const auto rate = parse_ood_spec(R"({"ood": {"checks": [], "reference_histogram": [0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1],
+                                        "target_rate": "1%"}})");
+    ASSERT_FALSE(rate);
+    EXPECT_NE(rate.error().find("ood.target_rate"), std::string::npos) << rate.error();
     const auto wrong_side = parse_ood_spec(R"({"ood": {"checks": [{"name": "profile", "median": 1, "threshold": 0}]}})");
     ASSERT_FALSE(wrong_side);
     EXPECT_NE(wrong_side.error().find("wrong side"), std::string::npos) << wrong_side.error();
