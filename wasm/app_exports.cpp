@@ -129,14 +129,6 @@ void keep_prepared(ScanItem& item, const GrayImage& prepared, const PreprocessSp
     item.prepared_height = prepared.height;
 }
 
-std::string ood_json(const alzscan::OodVerdict& v) {
-    nlohmann::json j = {{"flag", v.flag}, {"score", v.score}, {"check", v.check}, {"reason", v.reason}};
-    if (!v.scores.empty()) {
-        j["scores"] = nlohmann::json::object();
-        for (const auto& [name, score] : v.scores) j["scores"][name] = score;
-    }
-    return j.dump();
-}
 
 void store_ood(ScanItem& item, const alzscan::OodVerdict& v) {
     item.ood_flag = v.flag;
@@ -488,7 +480,7 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_set_extras(App* app, int id, const 
             app->model.ood, alzscan::measure_input(prepared, app->model.ood), features,
             static_cast<size_t>(std::max(n_features, 0)));
         store_ood(*item, v);
-        out["ood"] = nlohmann::json::parse(ood_json(v));
+        out["ood"] = nlohmann::json::parse(ood_verdict_json(v));
     }
     if (cam && classes > 0 && h > 0 && w > 0) {
         item->cam.assign(cam, cam + static_cast<size_t>(classes) * h * w);

@@ -412,14 +412,7 @@ void update_cam_texture(App& app, ScanItem& item, int cls) {
     delete_texture(item.cam_texture);
     const size_t hw = static_cast<size_t>(item.cam_height) * item.cam_width;
     const std::vector<float> map = normalise_cam(item.cam.data() + static_cast<size_t>(cls) * hw, hw);
-    GrayImage big;
-    big.width = item.prepared_width * kCamScale;
-    big.height = item.prepared_height * kCamScale;
-    big.pixels.resize(static_cast<size_t>(big.width) * big.height);
-    for (int y = 0; y < big.height; ++y)
-        for (int x = 0; x < big.width; ++x)
-            big.pixels[static_cast<size_t>(y) * big.width + x] =
-                item.prepared[static_cast<size_t>(y / kCamScale) * item.prepared_width + x / kCamScale];
+    const GrayImage big = enlarge_nearest(GrayImage{item.prepared_width, item.prepared_height, item.prepared}, kCamScale);
     const std::vector<float> up = upsample_cam(map, item.cam_width, item.cam_height, big.width, big.height);
     const std::vector<uint8_t> rgba = cam_overlay(big, up, app.cam_opacity);
     item.cam_texture = upload_rgba_texture(rgba.data(), big.width, big.height);

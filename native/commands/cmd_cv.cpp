@@ -24,7 +24,7 @@
 #include "cli/common_options.h"
 #include "alzscan/calibration.h"
 #include "commands/child_process.h"
-#include "report/svg_charts.h"
+#include "report/report.h"
 #include "commands/commands.h"
 #include "cv/cv_summary.h"
 #include "data/dataset.h"
@@ -287,18 +287,10 @@ json cv_json(const CvArgs& a, const FoldScores& s) {
 // and the model card.
 void write_reliability_diagrams(const json& cv, const std::string& out) {
     const json& c = cv["model"]["calibration"];
-    auto series = [](const json& stats, const char* name, const char* color) {
-        report::ReliabilitySeries s{name, color, {}, {}, {}};
-        for (const auto& b : stats["bins"]) {
-            s.confidence.push_back(b["confidence"].get<double>());
-            s.accuracy.push_back(b["accuracy"].get<double>());
-            s.count.push_back(b["count"].get<long long>());
-        }
-        return s;
-    };
     for (const char* level : {"slices", "people"}) {
         const std::string svg = report::render_reliability_diagram(
-            {series(c[level]["before"], "before", "#98a2b3"), series(c[level]["after"], "after", "#1f77b4")});
+            {report::reliability_series(c[level]["before"], "before", "#98a2b3"),
+             report::reliability_series(c[level]["after"], "after", report::series_color(0))});
         write_file_atomically((fs::path(out) / ("reliability_" + std::string(level) + ".svg")).string(),
                               report::standalone_svg(svg, std::string("Reliability, ") + level +
                                                               " out of fold: gray before, blue after calibration") + "\n");

@@ -69,14 +69,7 @@ void write_cam_png(const std::string& dir, const std::string& file, int slice, c
     const size_t hw = static_cast<size_t>(r.cam.height * r.cam.width);
     const std::vector<float> map(r.cam.maps.begin() + static_cast<std::ptrdiff_t>(best * hw),
                                  r.cam.maps.begin() + static_cast<std::ptrdiff_t>((best + 1) * hw));
-    GrayImage big;
-    big.width = r.prepared.width * kScale;
-    big.height = r.prepared.height * kScale;
-    big.pixels.resize(static_cast<size_t>(big.width) * big.height);
-    for (int y = 0; y < big.height; ++y)
-        for (int x = 0; x < big.width; ++x)
-            big.pixels[static_cast<size_t>(y) * big.width + x] =
-                r.prepared.pixels[static_cast<size_t>(y / kScale) * r.prepared.width + x / kScale];
+    const GrayImage big = enlarge_nearest(r.prepared, kScale);
     const std::vector<float> up = upsample_cam(map, static_cast<int>(r.cam.width), static_cast<int>(r.cam.height),
                                                big.width, big.height);
     const std::vector<uint8_t> rgba = cam_overlay(big, up, 0.5);
@@ -97,14 +90,6 @@ void write_cam_png(const std::string& dir, const std::string& file, int slice, c
     }
 }
 
-std::string ood_json(const OodVerdict& v) {
-    nlohmann::json j = {{"flag", v.flag}, {"score", v.score}, {"check", v.check}, {"reason", v.reason}};
-    if (!v.scores.empty()) {
-        j["scores"] = nlohmann::json::object();
-        for (const auto& [name, score] : v.scores) j["scores"][name] = score;
-    }
-    return j.dump();
-}
 
 struct Printer {
     bool json = false;
@@ -118,7 +103,7 @@ struct Printer {
         std::string s = ood.flag ? "\"label\":null,\"index\":-1" :
                                    "\"label\":" + json_string(classes[best]) + ",\"index\":" + std::to_string(best);
         s += ",\"probabilities\":" + format_probabilities(probs) + ",\"classes\":" + classes_json;
-        if (with_ood) s += ",\"ood\":" + ood_json(ood);
+        if (with_ood) s += ",\"ood\":" + ood_verdict_json(ood);
         return s;
     }
 

@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "report/run_data.h"
+#include "report/svg_charts.h"
 
 namespace alzscan::report {
 
@@ -41,6 +42,9 @@ struct ReportOptions {
     std::string generator = "alzscan report";
     std::vector<CrossValidation> cross_validations;   // a section each, before the runs
 };
+
+// A calibration level of cv.json ({"bins": [{"count", "confidence", "accuracy"}]}) as a diagram series.
+ReliabilitySeries reliability_series(const nlohmann::json& stats, const std::string& name, const std::string& color);
 
 // The cross-validation section alone (HTML), as render_html places it.
 std::string cross_validation_html(const CrossValidation& cv);

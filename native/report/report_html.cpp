@@ -302,6 +302,9 @@ std::string fixed(double v, int digits = 3) {
     return b;
 }
 
+
+}  // namespace
+
 ReliabilitySeries reliability_series(const nlohmann::json& stats, const std::string& name, const std::string& color) {
     ReliabilitySeries s;
     s.name = name;
@@ -313,8 +316,6 @@ ReliabilitySeries reliability_series(const nlohmann::json& stats, const std::str
     }
     return s;
 }
-
-}  // namespace
 
 std::string cross_validation_html(const CrossValidation& x) {
     const nlohmann::json& model = x.cv.at("model");

@@ -44,6 +44,18 @@ void cam_colour(float v, uint8_t rgb[3]) {
     for (int c = 0; c < 3; ++c) rgb[c] = static_cast<uint8_t>(std::lround(stops[i][c] + f * (stops[i + 1][c] - stops[i][c])));
 }
 
+GrayImage enlarge_nearest(const GrayImage& g, int scale) {
+    GrayImage big;
+    if (scale < 1) return big;
+    big.width = g.width * scale;
+    big.height = g.height * scale;
+    big.pixels.resize(static_cast<size_t>(big.width) * static_cast<size_t>(big.height));
+    for (int y = 0; y < big.height; ++y)
+        for (int x = 0; x < big.width; ++x)
+            big.pixels[static_cast<size_t>(y) * big.width + x] = g.pixels[static_cast<size_t>(y / scale) * g.width + x / scale];
+    return big;
+}
+
 std::vector<uint8_t> cam_overlay(const GrayImage& slice, const std::vector<float>& map, double opacity) {
     const size_t n = slice.pixels.size();
     std::vector<uint8_t> out(n * 4, 255);

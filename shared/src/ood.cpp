@@ -246,6 +246,15 @@ double fit_thresholds(std::vector<OodCheck>& checks, const std::vector<std::vect
     return lo;
 }
 
+std::string ood_verdict_json(const OodVerdict& v) {
+    json j = {{"flag", v.flag}, {"score", v.score}, {"check", v.check}, {"reason", v.reason}};
+    if (!v.scores.empty()) {
+        j["scores"] = json::object();
+        for (const auto& [name, score] : v.scores) j["scores"][name] = score;
+    }
+    return j.dump();
+}
+
 std::string ood_spec_to_json(const OodSpec& spec) {
     json checks = json::array();
     for (const OodCheck& c : spec.checks)

@@ -26,5 +26,7 @@ std::vector<float> upsample_cam(const std::vector<float>& map, int width, int he
 // The ramp colour (r, g, b, 0..255) of a map value in [0, 1].
 void cam_colour(float value, uint8_t rgb[3]);
 std::vector<uint8_t> cam_overlay(const GrayImage& slice, const std::vector<float>& map, double opacity);
+// The slice `scale` times larger, each pixel a scale x scale block (what the overlay is drawn on).
+GrayImage enlarge_nearest(const GrayImage& slice, int scale);
 
 }  // namespace alzscan

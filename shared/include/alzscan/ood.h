@@ -100,6 +100,9 @@ std::vector<OodCheck> default_checks(bool with_features);
 double fit_thresholds(std::vector<OodCheck>& checks, const std::vector<std::vector<double>>& values,
                       double target, double* flagged_rate);
 
+// A verdict as the CLI's and the app's JSON: {"flag", "score", "check", "reason"[, "scores": {check: score}]}.
+std::string ood_verdict_json(const OodVerdict& v);
+
 // model.json's "ood" member: ood_spec_to_json(spec) is its JSON text; parse_ood_spec reads a whole
 // model.json (no "ood" member: enabled = false) and names the bad field on error.
 std::string ood_spec_to_json(const OodSpec& spec);
