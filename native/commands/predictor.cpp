@@ -93,9 +93,9 @@ SliceResult classify_prepared(GrayImage prepared, Predictor& p) {
         features = r.cam.features;
     } else {
         torch::NoGradGuard no_grad;
-        const torch::Tensor maps = p.model.net->feature_maps(x);
-        const torch::Tensor l = p.model.net->classify(maps)[0].to(torch::kFloat32).cpu().contiguous();
-        const torch::Tensor f = maps.mean({2, 3})[0].to(torch::kFloat32).cpu().contiguous();
+        const torch::Tensor pooled = p.model.net->pool(p.model.net->feature_maps(x));
+        const torch::Tensor l = p.model.net->logits_of(pooled)[0].to(torch::kFloat32).cpu().contiguous();
+        const torch::Tensor f = pooled[0].to(torch::kFloat32).cpu().contiguous();
         logits.assign(l.data_ptr<float>(), l.data_ptr<float>() + l.numel());
         features.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
     }

@@ -32,6 +32,7 @@ struct Group {
     std::chrono::seconds timeout{60};
     c10::intrusive_ptr<c10d::ProcessGroup> pg;
     bool active() const { return world > 1; }
+    bool leader() const { return rank == 0; }   // the rank that writes files and prints
 };
 
 // backend: auto (nccl on a CUDA device when built with it, else gloo) | gloo | nccl.

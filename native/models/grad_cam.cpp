@@ -10,14 +10,15 @@ GradCam grad_cam(Classifier& net, const torch::Tensor& x) {
     net->eval();
     torch::AutoGradMode grad_on(true);
     torch::Tensor maps = net->feature_maps(x);
-    const torch::Tensor logits = net->classify(maps)[0];
+    const torch::Tensor pooled = net->pool(maps);
+    const torch::Tensor logits = net->logits_of(pooled)[0];
     GradCam g;
     g.classes = logits.size(0);
     g.height = maps.size(2);
     g.width = maps.size(3);
     const torch::Tensor l = logits.detach().to(torch::kFloat32).cpu().contiguous();
     g.logits.assign(l.data_ptr<float>(), l.data_ptr<float>() + l.numel());
-    const torch::Tensor f = maps.detach().mean({2, 3})[0].to(torch::kFloat32).cpu().contiguous();
+    const torch::Tensor f = pooled.detach()[0].to(torch::kFloat32).cpu().contiguous();
     g.features.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
     for (int64_t c = 0; c < g.classes; ++c) {
         const torch::Tensor grad =

@@ -50,9 +50,11 @@ torch::Tensor ClassifierImpl::feature_maps(torch::Tensor x) {
     return backbone_->feature_maps(x.contiguous(torch::MemoryFormat::ChannelsLast));
 }
 
-torch::Tensor ClassifierImpl::classify(torch::Tensor maps) {
-    return head_->forward(torch::adaptive_avg_pool2d(maps, {1, 1}).flatten(1));
-}
+torch::Tensor ClassifierImpl::pool(const torch::Tensor& maps) { return torch::adaptive_avg_pool2d(maps, {1, 1}).flatten(1); }
+
+torch::Tensor ClassifierImpl::logits_of(const torch::Tensor& pooled) { return head_->forward(pooled); }
+
+torch::Tensor ClassifierImpl::classify(torch::Tensor maps) { return logits_of(pool(maps)); }
 
 torch::Tensor ClassifierImpl::forward(torch::Tensor x) { return classify(feature_maps(x)); }
 

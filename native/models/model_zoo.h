@@ -37,9 +37,12 @@ public:
     // N,C_in,H,W float32 (any strides) -> N,num_classes logits. 4-D weights and activations are
     // kept channels-last inside (speed; values are unaffected).
     torch::Tensor forward(torch::Tensor x);
-    // Last convolutional feature maps (N,C,h,w), before pooling: for Grad-CAM later.
+    // Last convolutional feature maps (N,C,h,w), before pooling (Grad-CAM, models/grad_cam.h).
     torch::Tensor feature_maps(torch::Tensor x);
-    // Pooled features -> logits.
+    // Feature maps -> N,C pooled features (global average) -> logits. classify(m) = logits_of(pool(m)):
+    // callers that need the pooled features too (the out-of-distribution distance) pool once.
+    torch::Tensor pool(const torch::Tensor& feature_maps);
+    torch::Tensor logits_of(const torch::Tensor& pooled);
     torch::Tensor classify(torch::Tensor feature_maps);
 
     const ModelConfig& config() const { return config_; }

@@ -120,9 +120,9 @@ SplitOutputs forward_split(Classifier& net, const DatasetSplit& split, const Pre
     for (int64_t start = 0; start < split.size(); start += batch_size) {
         const int64_t end = std::min(split.size(), start + batch_size);
         const torch::Tensor x = normalise_batch(split.images.slice(0, start, end), spec).to(device);
-        const torch::Tensor maps = net->feature_maps(x);
-        const torch::Tensor logits = net->classify(maps).to(torch::kFloat32).cpu().contiguous();
-        const torch::Tensor pooled = maps.mean({2, 3}).to(torch::kFloat32).cpu().contiguous();
+        const torch::Tensor features = net->pool(net->feature_maps(x));
+        const torch::Tensor logits = net->logits_of(features).to(torch::kFloat32).cpu().contiguous();
+        const torch::Tensor pooled = features.to(torch::kFloat32).cpu().contiguous();
         out.classes = logits.size(1);
         out.features_per_row = pooled.size(1);
         out.logits.insert(out.logits.end(), logits.data_ptr<float>(), logits.data_ptr<float>() + logits.numel());

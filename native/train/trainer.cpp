@@ -327,7 +327,7 @@ struct TrainLoop {
     dist::Group* group = nullptr;   // one rank of several, or inactive
 
     Classifier& eval_net() { return cfg.ema ? model.ema : model.net; }
-    bool writer() const { return group->rank == 0; }   // only rank 0 writes files and prints
+    bool writer() const { return group->leader(); }
     std::vector<int64_t> order_of(int64_t epoch) const {
         return epoch_order(data.train_labels, data.num_classes, cfg.balanced_sampler, cfg.seed, epoch);
     }
@@ -603,8 +603,6 @@ void final_report(TrainLoop& t) {
     if (!ds.skipped.empty()) std::printf("skipped %zu unreadable images (listed in config.json)\n", ds.skipped.size());
 }
 
-bool group_is_writer(const dist::Group& g) { return g.rank == 0; }
-
 // Several ranks: every batch, the last one too, must give each rank at least one sample.
 void check_shares(const TrainConfig& cfg, const TrainData& data, const dist::Group& g) {
     if (!g.active()) return;
@@ -677,9 +675,9 @@ int run_training(const TrainConfig& cfg_in) {
     dist::Group group = dist::init_from_env(cfg.dist_backend, std::chrono::seconds(cfg.dist_timeout), device.is_cuda());
     if (device.is_cuda() && group.active()) device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(group.local_rank));
     // Rank 0 writes the run directory and the console; the others print only their errors.
-    if (!group_is_writer(group) && !std::freopen("/dev/null", "w", stdout))
+    if (!group.leader() && !std::freopen("/dev/null", "w", stdout))
         throw std::runtime_error("rank " + std::to_string(group.rank) + ": cannot silence its output");
-    const bool interactive = isatty(2) && !cfg.quiet && group_is_writer(group);
+    const bool interactive = isatty(2) && !cfg.quiet && group.leader();
     // --sync-bn goes through the synchronised BatchNorm also in one process, so one rank and several
     // compute the same arithmetic.
     if (cfg.sync_bn) set_batch_norm_sync([&group](torch::Tensor& t) { dist::allreduce_sum(group, t); });
@@ -689,13 +687,13 @@ int run_training(const TrainConfig& cfg_in) {
 
     const nlohmann::json saved_meta = check_run_directory(cfg, run);
     dist::any(group, false);   // every rank has checked the directory before rank 0 writes to it
-    if (group_is_writer(group)) fs::create_directories(run.dir);
+    if (group.leader()) fs::create_directories(run.dir);
     const TrainData data = load_train_data(cfg, saved_meta, interactive);
     check_shares(cfg, data, group);
     print_data_summary(cfg, data);
     cfg.model.num_classes = data.num_classes;
     TrainModel model = build_model(cfg, data, device);
-    if (group_is_writer(group)) write_run_config(run, run_config_json(cfg, run, data));
+    if (group.leader()) write_run_config(run, run_config_json(cfg, run, data));
 
     const Checkpointer ckpt{cfg, run, data.spec, data.ds.split_kind, data.ds.digest,
                             model.net, model.ema, *model.optimizer};
@@ -706,7 +704,7 @@ int run_training(const TrainConfig& cfg_in) {
     t.group = &group;
     if (cfg.resume)
         restore_position(t, saved_meta);
-    else if (group_is_writer(group))
+    else if (group.leader())
         start_run_log(run);
     // The same starting weights everywhere (they are already: one seed), and after a resume.
     dist::broadcast_state(group, *model.net);

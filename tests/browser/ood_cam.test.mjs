@@ -12,7 +12,7 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { ALZSCAN, DATA, openApp } from "./harness.mjs";
 import { CHECKPOINT, referenceProblem } from "./native_reference.mjs";
-import { isVolume, oodCorpus } from "../node/ood_corpus.mjs";
+import { heldOutSlices, isVolume, oodCorpus } from "../node/ood_corpus.mjs";
 
 let h, tmp;
 
@@ -38,9 +38,7 @@ function cli(files, extra = []) {
 
 function heldOut(n) {
   const model = JSON.parse(fs.readFileSync(path.join(path.dirname(CHECKPOINT), "model.json"), "utf8"));
-  const rows = fs.readFileSync(path.join(DATA, "SUBJECTS.tsv"), "utf8").trim().split("\n").slice(1).map((l) => l.split("\t"));
-  return rows.filter((r) => Number(r[5]) === model.training.options.test_fold).filter((_, i) => i % 200 === 7).slice(0, n)
-    .map((r) => path.join(DATA, r[0]));
+  return heldOutSlices(DATA, model).filter((_, i) => i % 200 === 7).slice(0, n);
 }
 
 async function scanInPage(file) {

@@ -2,6 +2,7 @@
 // (a '*' in a file name matches any characters), for the tests of the out-of-distribution checks.
 //
 //   const { far, otherT1 } = oodCorpus();   // far: [{group, file}], otherT1: [file]
+//   const files = heldOutSlices(DATA, modelJson);  // the slices of the people the model never saw
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,3 +32,12 @@ export function oodCorpus() {
 }
 
 export const isVolume = (f) => /\.nii(\.gz)?$/i.test(f);
+
+// DATA's slice files of the SUBJECTS.tsv fold that model.json says training held out, in file order.
+export function heldOutSlices(data, model) {
+  const tsv = path.join(data, 'SUBJECTS.tsv');
+  if (!fs.existsSync(tsv)) throw new Error(`the dataset is missing at ${data} (set DATA=...)`);
+  const fold = model.training.options.test_fold;
+  const rows = fs.readFileSync(tsv, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
+  return rows.filter((r) => Number(r[5]) === fold).map((r) => path.join(data, r[0]));
+}

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import * as ort from 'onnxruntime-node';
+import { camDelta } from './cam_delta.mjs';
 
 const TOLERANCE = 1e-5;
 const SIZE = 64;   // input pixels: small enough to keep 12 models fast, large enough for stride 32
@@ -87,24 +88,6 @@ function run(cmd, args) {
   } catch (e) {
     throw new Error(`${path.basename(cmd)} ${args.join(' ')} failed (${e.status}): ${e.stderr || e.message}`);
   }
-}
-
-// The ONNX cam of image i (each class's map: ReLU, scaled to max 1, as shared/cam.h normalise_cam)
-// against `alzscan predict --cam`'s Grad-CAM maps: the largest difference.
-function camDelta(camTensor, i, native) {
-  const [, classes, h, w] = camTensor.dims;
-  assert.deepEqual([native.height, native.width], [h, w], 'cam map size');
-  let worst = 0;
-  for (let c = 0; c < classes; ++c) {
-    const off = (i * classes + c) * h * w;
-    const m = Array.from(camTensor.data.slice(off, off + h * w), (v) => Math.max(v, 0));
-    const top = Math.max(...m);
-    for (let k = 0; k < h * w; ++k) {
-      const mine = top > 0 ? m[k] / top : 0;
-      worst = Math.max(worst, Math.abs(mine - native.maps[c * h * w + k]));
-    }
-  }
-  return worst;
 }
 
 // Exports ckpt to dir (extra export flags in exportArgs), checks model.json and the graph, runs

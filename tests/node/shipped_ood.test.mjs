@@ -14,7 +14,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { REPO, isVolume, oodCorpus } from './ood_corpus.mjs';
+import { REPO, heldOutSlices, isVolume, oodCorpus } from './ood_corpus.mjs';
+import { camDelta } from './cam_delta.mjs';
 
 const MODEL_DIR = path.join(REPO, 'models/default');
 const CHECKPOINT = path.join(MODEL_DIR, 'checkpoint.pt');
@@ -31,12 +32,6 @@ function predict(files, extra = []) {
   return r.stdout.trim().split('\n').map((l) => JSON.parse(l));
 }
 
-function heldOutSlices() {
-  assert.ok(fs.existsSync(path.join(DATA, 'SUBJECTS.tsv')), `the dataset is missing at ${DATA} (set DATA=...)`);
-  const fold = model.training.options.test_fold;
-  const rows = fs.readFileSync(path.join(DATA, 'SUBJECTS.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
-  return rows.filter((r) => Number(r[5]) === fold).map((r) => path.join(DATA, r[0]));
-}
 
 test('every far-out-of-distribution file is refused, with its reason', () => {
   assert.ok(model.ood, 'model.json has no "ood" checks: make export calibrates them');
@@ -62,7 +57,7 @@ test('every far-out-of-distribution file is refused, with its reason', () => {
 });
 
 test('the held-out people\'s real slices are flagged at most at the validation rate + 1 point', () => {
-  const files = heldOutSlices();
+  const files = heldOutSlices(DATA, model);
   assert.ok(files.length > 1000, `only ${files.length} held-out slices`);
   const lines = predict(files);
   const flagged = lines.filter((r) => r.ood?.flag).length;
@@ -100,23 +95,10 @@ function rawDataOf(bytes, name) {
   throw new Error(`model.onnx has no initializer ${name}`);
 }
 
-// Each class's map of image i, ReLU and scaled to max 1, against predict --cam's maps: the largest difference.
-function camDelta(cam, i, native) {
-  const [, classes, h, w] = cam.dims;
-  let worst = 0;
-  for (let c = 0; c < classes; ++c) {
-    const off = (i * classes + c) * h * w;
-    const m = Array.from(cam.data.slice(off, off + h * w), (v) => Math.max(v, 0));
-    const top = Math.max(...m);
-    for (let k = 0; k < h * w; ++k) worst = Math.max(worst, Math.abs((top > 0 ? m[k] / top : 0) - native.maps[c * h * w + k]));
-  }
-  return worst;
-}
-
 test('model.onnx\'s cam equals LibTorch Grad-CAM, and not once one classifier weight is changed', async (t) => {
   assert.ok(fs.existsSync(PREPROCESS), `${PREPROCESS} missing: build the wasm tree (make build)`);
   assert.equal(model.outputs.cam, 'cam');
-  const files = heldOutSlices().filter((_, i) => i % 160 === 0).slice(0, 8);
+  const files = heldOutSlices(DATA, model).filter((_, i) => i % 160 === 0).slice(0, 8);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'alzscan-cam-'));
   t.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
   const native = predict(files, ['--cam', tmp]);
