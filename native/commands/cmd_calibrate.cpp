@@ -1,5 +1,6 @@
 // alzscan calibrate: a checkpoint's temperature and out-of-distribution thresholds, fitted on the
-// validation people of the run that trained it (train/calibrate.h), written into its meta.
+// validation people of the run that trained it (train/calibrate.h), written into its meta; for a
+// conforming model also its training people's brain gray levels (conform.h levels, training_space.h).
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -36,6 +37,8 @@ int calibrate(int argc, char** argv) {
         const Dataset ds = load_dataset(opt);
         if (ds.class_names != m.spec.class_names)
             throw std::runtime_error(checkpoint + ": its classes differ from the run's dataset " + opt.dir);
+        if (m.spec.conform.enabled)   // the training people's brain levels, which scans are mapped onto
+            m.spec.conform.levels = measure_conform(opt.dir, {&ds.train, &ds.val}).levels;
         torch::set_num_threads(2);
         const nlohmann::json fitted = fit_calibration(m.net, ds, m.spec, torch::kCPU);
         nlohmann::json extra = fitted;

@@ -80,16 +80,15 @@ void score_file(const std::string& file, Predictor& p, std::vector<Sample>& slic
         slices.push_back(sample_of(classify_file(file, p)));
         return;
     }
-    std::vector<std::string> notes;
     std::string error;
-    const std::optional<Slab> slab = read_slab(file, notes, error);
-    if (!slab) {
+    const std::optional<ScanSlices> scan = read_scan(file, p, error);
+    if (!scan) {
         slices.push_back(sample_of(failed(error)));
         scans.push_back(slices.back());
         return;
     }
     std::vector<OodVerdict> verdicts;
-    for (const GrayImage& img : slab->images) {
+    for (const GrayImage& img : scan->slab.images) {
         const SliceResult r = classify_gray(img, p);
         slices.push_back(sample_of(r));
         if (r.error.empty()) verdicts.push_back(r.ood);

@@ -144,7 +144,7 @@ struct Printer {
     // The scan's verdict: aggregate_slices over its slices' probabilities, as the cross-validation's
     // people; flagged when more than a quarter of its slices are (ood.h assess_scan).
     void scan(const std::string& file, const std::vector<SliceResult>& slices, const std::string& how,
-              const std::vector<std::string>& notes) const {
+              const std::vector<std::string>& notes, const std::string& registration = "") const {
         std::vector<float> flat;
         std::vector<OodVerdict> oods;
         for (const SliceResult& r : slices) {
@@ -154,9 +154,10 @@ struct Printer {
         const std::vector<float> verdict = aggregate_slices(flat.data(), slices.size(), classes.size());
         const OodVerdict ood = assess_scan(oods);
         if (json) {
-            std::printf("{\"file\":%s,\"scan\":{%s,\"slices\":%zu,\"how\":%s,\"notes\":%s}}\n", json_string(file).c_str(),
-                        verdict_members(verdict, ood).c_str(), slices.size(), json_string(how).c_str(),
-                        json_string_array(notes).c_str());
+            std::printf("{\"file\":%s,\"scan\":{%s,\"slices\":%zu,\"how\":%s,\"notes\":%s%s%s}}\n",
+                        json_string(file).c_str(), verdict_members(verdict, ood).c_str(), slices.size(),
+                        json_string(how).c_str(), json_string_array(notes).c_str(),
+                        registration.empty() ? "" : ",\"registration\":", registration.c_str());
         } else {
             text_line(printable(file) + ": scan of " + std::to_string(slices.size()) + " slices", verdict, ood);
             std::printf("  (%s)\n", how.c_str());
@@ -190,17 +191,17 @@ int run_slices(const std::string& file, const std::vector<int>& indices,
 // A volume: its axial slab, each slice classified, then the verdict. Returns the failures.
 int predict_volume(const std::string& file, Predictor& p, const Printer& out) {
     std::string error;
-    std::vector<std::string> notes;
-    const std::optional<Slab> slab = read_slab(file, notes, error);
-    if (!slab) {
+    const std::optional<ScanSlices> scan = read_scan(file, p, error);
+    if (!scan) {
         out.slice(file, -1, failed(error));
         return 1;
     }
+    const Slab& slab = scan->slab;
     std::vector<SliceResult> done;
-    const int failures = run_slices(file, slab->slices, [&](size_t i) { return classify_gray(slab->images[i], p); }, p,
+    const int failures = run_slices(file, slab.slices, [&](size_t i) { return classify_gray(slab.images[i], p); }, p,
                                     out, done);
     if (done.empty()) return failures + 1;
-    out.scan(file, done, slab->how, notes);
+    out.scan(file, done, slab.how, scan->notes, scan->registered ? registration_json(scan->space) : "");
     return failures;
 }
 
@@ -224,11 +225,13 @@ int predict(int argc, char** argv) {
                                     "a .nii/.nii.gz volume, or with --scan all the files given, is one scan with one verdict");
     args.option("checkpoint", "", "checkpoint written by `alzscan train` (best.pt, last.pt) or models/default/checkpoint.pt", true);
     args.flag("json", "one JSON object per file (or slice) and line: file, label, index, probabilities, classes; then "
-                      "per scan {\"file\", \"scan\": {label, probabilities, slices, how, notes}}");
+                      "per scan {\"file\", \"scan\": {label, probabilities, slices, how, notes[, registration]}}");
     args.option("cam", "", "also compute Grad-CAM (LibTorch autograd) for every slice: DIR/<file>.cam.png shows the "
                            "predicted class's map over the slice; --json adds every class's map (scaled to max 1)");
     args.flag("scan", "the slice files and directories (their PNG/JPEG files by name) given are one person's stack, in "
                       "that order: each slice, then the scan's verdict (the mean of slice log-probabilities)");
+    args.option("reference", ALZSCAN_REFERENCE_DIR, "folder holding the registration template (ch2.nii.gz with skull, "
+                                                    "ch2bet.nii.gz its brain: Colin27 from Debian's mricron-data)");
     add_device_option(args, "cpu");
     args.positional("FILE", "image files (PNG, JPEG) or NIfTI volumes (.nii, .nii.gz); with --scan, directories", 1);
     if (int rc = args.parse(argc, argv); rc >= 0) return rc;
@@ -237,6 +240,7 @@ int predict(int argc, char** argv) {
     try {
         p = load_predictor(args.get("checkpoint"), args.get("device"));
         p.cam_dir = args.get("cam");
+        p.reference_dir = args.get("reference");
     } catch (const std::exception& e) {
         std::fprintf(stderr, "alzscan predict: %s\n", e.what());
         return 1;

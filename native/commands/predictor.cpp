@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 #include "alzscan/calibration.h"
@@ -136,14 +137,36 @@ SliceResult classify_gray(const GrayImage& image, Predictor& p) {
     }
 }
 
-std::optional<Slab> read_slab(const std::string& file, std::vector<std::string>& notes, std::string& error) {
+// The registration reference from p.reference_dir, read once.
+const Reference* load_reference(Predictor& p, std::string& error) {
+    if (p.reference) return p.reference.get();
+    std::optional<Volume> parts[2];
+    const char* names[2] = {"ch2.nii.gz", "ch2bet.nii.gz"};
+    for (int i = 0; i < 2; ++i) {
+        const std::string path = (std::filesystem::path(p.reference_dir) / names[i]).string();
+        std::vector<uint8_t> bytes;
+        if (!read_file(path, bytes, error) || !(parts[i] = read_volume(bytes, error))) {
+            error = "the registration reference " + path + ": " + error + " (hint: make setup installs mricron-data; --reference DIR)";
+            return nullptr;
+        }
+    }
+    auto ref = make_reference(*parts[0], *parts[1]);
+    if (!ref) {
+        error = "the registration reference in " + p.reference_dir + ": " + ref.error();
+        return nullptr;
+    }
+    p.reference = std::make_shared<const Reference>(std::move(ref).value());
+    return p.reference.get();
+}
+
+std::optional<ScanSlices> read_scan(const std::string& file, Predictor& p, std::string& error) {
     std::vector<uint8_t> bytes;
     if (!read_file(file, bytes, error)) return std::nullopt;
     std::optional<Volume> vol = read_volume(bytes, error);
     if (!vol) return std::nullopt;
-    const Volume lps = to_training_orientation(*vol);
-    notes = lps.notes;
-    auto s = axial_slab(lps);
+    const Reference* ref = nullptr;
+    if (is_head_volume(*vol) && !(ref = load_reference(p, error))) return std::nullopt;
+    auto s = scan_slices(*vol, ref, p.model.spec.conform);
     if (!s) {
         error = s.error();
         return std::nullopt;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "alzscan/gray_image.h"
 #include "alzscan/ood.h"
 #include "alzscan/scan.h"
+#include "alzscan/training_space.h"
 #include "models/checkpoint.h"
 #include "models/grad_cam.h"
 
@@ -30,6 +32,8 @@ struct Predictor {
     double temperature = 1.0;
     OodSpec ood;
     std::string cam_dir;   // non-empty: Grad-CAM for every slice (predict writes the overlays here)
+    std::string reference_dir = ALZSCAN_REFERENCE_DIR;   // ch2.nii.gz + ch2bet.nii.gz (registration.h)
+    std::shared_ptr<const Reference> reference;          // read at the first head volume
 };
 
 struct SliceResult {
@@ -54,8 +58,9 @@ SliceResult classify_file(const std::string& file, Predictor& p);
 // One decoded slice (a volume's, or a transformed file) through the same preprocessing.
 SliceResult classify_gray(const GrayImage& image, Predictor& p);
 
-// A NIfTI file's axial slab (scan.h) in the training orientation, with the volume's notes; empty +
-// error when it cannot be read.
-std::optional<Slab> read_slab(const std::string& file, std::vector<std::string>& notes, std::string& error);
+// A NIfTI file's slices for the model (training_space.h scan_slices: a head registered into the
+// training space, a thin stack taken as it is), with the volume's notes; empty + error when it
+// cannot be read, registered or is refused (its contrast, not a human head).
+std::optional<ScanSlices> read_scan(const std::string& file, Predictor& p, std::string& error);
 
 }  // namespace alzscan::cmd

@@ -88,14 +88,16 @@ BrainStats measure_brain(const GrayImage& image) {
         }
     s.found = true;
     s.x0 = x0, s.x1 = x1, s.y0 = y0, s.y1 = y1;
-    s.low = histogram_percentile(hist, total, 1);
-    s.high = histogram_percentile(hist, total, 99);
+    for (int q = 0; q < kLevelCount; ++q) s.levels[q] = histogram_percentile(hist, total, kLevelQuantiles[q]);
+    s.low = s.levels.front();
+    s.high = s.levels.back();
     return s;
 }
 
 ConformSpec conform_spec_from(const std::vector<BrainStats>& stats) {
     ConformSpec spec;
     std::vector<double> bw, bh, cx, cy, lo, hi;
+    std::array<std::vector<double>, kLevelCount> levels;
     for (const BrainStats& s : stats) {
         if (!s.found) continue;
         bw.push_back(double(s.x1 - s.x0) / s.width);
@@ -104,12 +106,15 @@ ConformSpec conform_spec_from(const std::vector<BrainStats>& stats) {
         cy.push_back(0.5 * (s.y0 + s.y1) / s.height);
         lo.push_back(s.low);
         hi.push_back(s.high);
+        for (int q = 0; q < kLevelCount; ++q) levels[q].push_back(s.levels[q]);
     }
     if (!bw.empty()) {
         spec.box_width = median(bw), spec.box_height = median(bh);
         spec.centre_x = median(cx), spec.centre_y = median(cy);
         spec.low = static_cast<int>(std::lround(median(lo)));
         spec.high = std::max(spec.low + 1, static_cast<int>(std::lround(median(hi))));
+        for (int q = 0; q < kLevelCount; ++q)   // medians of ascending lists stay ascending
+            spec.levels.push_back(static_cast<int>(std::lround(median(levels[q]))));
     }
     spec.enabled = true;
     return spec;

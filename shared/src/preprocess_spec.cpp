@@ -119,7 +119,7 @@ Expected<double> read_fraction(const json& obj, const char* key, const std::stri
     return d;
 }
 
-// input.conform (optional): {"box_width", "box_height", "centre_x", "centre_y", "low", "high"}.
+// input.conform (optional): {"box_width", "box_height", "centre_x", "centre_y", "low", "high"[, "levels"]}.
 Expected<ConformSpec> read_conform(const json& conform) {
     if (!conform.is_object())
         return spec_error("input.conform must be an object (got " + std::string(conform.type_name()) + ")");
@@ -141,6 +141,18 @@ Expected<ConformSpec> read_conform(const json& conform) {
         return spec_error("input.conform.high must be above input.conform.low (got " + std::to_string(*low) + " and " +
                           std::to_string(*high) + ")");
     c.low = *low, c.high = *high;
+    if (auto it = conform.find("levels"); it != conform.end()) {
+        bool ok = it->is_array() && it->size() == size_t(kLevelCount);
+        for (size_t q = 0; ok && q < it->size(); ++q) {
+            const json& v = (*it)[q];
+            ok = v.is_number_integer() && v.get<int64_t>() >= 0 && v.get<int64_t>() <= 255 &&
+                 (q == 0 || v.get<int64_t>() >= (*it)[q - 1].get<int64_t>());
+            if (ok) c.levels.push_back(v.get<int>());
+        }
+        if (!ok)
+            return spec_error("input.conform.levels must be " + std::to_string(kLevelCount) +
+                              " ascending gray levels 0..255 (got " + shorten(it->dump(-1, ' ', false, json::error_handler_t::replace)) + ")");
+    }
     return c;
 }
 
@@ -266,6 +278,7 @@ std::string preprocess_spec_to_json(const PreprocessSpec& spec) {
         const ConformSpec& c = spec.conform;
         input["conform"] = {{"box_width", c.box_width}, {"box_height", c.box_height}, {"centre_x", c.centre_x},
                             {"centre_y", c.centre_y}, {"low", c.low}, {"high", c.high}};
+        if (!c.levels.empty()) input["conform"]["levels"] = c.levels;
     }
     ordered_json root;
     root["input"] = std::move(input);

@@ -13,10 +13,12 @@
 //                  holding at least a tenth of the largest one's pixels (specks, scale bars and
 //                  labels drop out). The box is their bounding box, [x0, x1) x [y0, y1) in pixels;
 //                  low and high are the 1st and 99th percentiles (gray levels) of their pixels.
-//                  found == false when the largest component has fewer than 16 pixels.
+//                  found == false when the largest component has fewer than 16 pixels. levels are
+//                  their percentiles at kLevelQuantiles (low and high are levels[0] and levels[6]).
 //   ConformSpec    box_width/box_height: the brain box as fractions of the frame; centre_x/centre_y:
 //                  its centre as fractions of the frame; low/high: gray levels (integers 0..255,
-//                  low < high). conform_spec_from takes the medians over slices with found == true.
+//                  low < high); levels: kLevelCount gray levels, ascending, or none. conform_spec_from
+//                  takes the medians over slices with found == true.
 //   conform_slice  crop (zero outside the image) the region that puts the slice's brain box onto
 //                  the spec's box with one uniform scale s = sqrt(spec box area / brain box area)
 //                  (aspect kept), resize it to out_width x out_height (resize_gray: area when
@@ -26,6 +28,7 @@
 //                  A slice without a brain is an error ("no brain found ...").
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -35,11 +38,16 @@
 
 namespace alzscan {
 
+// The percentiles (0..100) of BrainStats::levels and ConformSpec::levels.
+constexpr int kLevelCount = 7;
+constexpr int kLevelQuantiles[kLevelCount] = {1, 10, 25, 50, 75, 90, 99};
+
 struct BrainStats {
     bool found = false;
     int x0 = 0, y0 = 0, x1 = 0, y1 = 0;  // box, pixels, half-open
     int width = 0, height = 0;           // the image's size
     int low = 0, high = 0;               // gray levels
+    std::array<int, 7> levels{};         // the brain pixels' percentiles at kLevelQuantiles
 };
 
 struct ConformSpec {
@@ -47,7 +55,12 @@ struct ConformSpec {
     double box_width = 0.78, box_height = 0.81;  // fractions of the frame
     double centre_x = 0.5, centre_y = 0.5;       // fractions of the frame
     int low = 25, high = 240;                    // gray levels
+    // Brain gray levels at kLevelQuantiles (medians over the training slices of each slice's brain
+    // pixels' percentiles, ascending): what training_space.h maps a volume's brain onto. Empty in
+    // specs measured without them.
+    std::vector<int> levels;
 };
+
 
 // max(8, ceil(0.12 * the 99th percentile of the pixels)): measure_brain's foreground threshold on one
 // slice, and scan.h's on a whole volume.
