@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Assembles the static browser app into WEB_OUT:
 #   web/ page + JS, the WASM app, ONNX Runtime Web (self-hosted, same version as its JS), the
-#   default model, a font, ~8 gallery slices of people the model never saw (copied, never
+#   default model, the registration template (Colin27), a font, ~8 gallery slices of people the model never saw (copied, never
 #   committed), precompressed .br/.gz siblings, and sw.js with the asset list baked in.
 # usage: scripts/assemble_web.sh WASM_BUILD WEB_OUT DATA
 #   ALZSCAN_MODEL_DIR=dir   use another model (default: models/default)
@@ -43,6 +43,16 @@ if [ -f "$MODEL_DIR/model.onnx" ] && [ -f "$MODEL_DIR/model.json" ]; then
 else
   echo "assemble_web: WARNING: $MODEL_DIR/model.{onnx,json} missing: the page will say so (make train && make export)" >&2
 fi
+
+# The registration template (shared/ registration.h): Colin27 with skull and its brain, from
+# Debian's mricron-data (BSD-3-clause; make setup installs it), fetched by the page at the first
+# head volume and cached offline with the rest. Copied into the build, never committed.
+REFERENCE_DIR=${ALZSCAN_REFERENCE_DIR:-/usr/share/mricron/templates}
+for f in ch2.nii.gz ch2bet.nii.gz; do
+  [ -f "$REFERENCE_DIR/$f" ] || die "$REFERENCE_DIR/$f missing (make setup installs mricron-data)"
+done
+mkdir -p "$WEB_OUT/reference"
+cp "$REFERENCE_DIR/ch2.nii.gz" "$REFERENCE_DIR/ch2bet.nii.gz" "$WEB_OUT/reference/"
 
 # The font, cut down to the glyph ranges the app asks ImGui for (wasm/app_ui.cpp's ranges[], read
 # from there so the two cannot drift): 760 KB -> ~40 KB, a third of the cold-load budget otherwise.

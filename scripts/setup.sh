@@ -14,10 +14,11 @@ case "${1:-}" in
   *) echo "setup: unknown argument '$1' (expected nothing or --demo)" >&2; exit 2 ;;
 esac
 
-# The browser app: Emscripten (with its clang and node), the build tools, JSON headers, the font.
+# The browser app: Emscripten (with its clang and node), the build tools, JSON headers, the font,
+# the registration template (mricron-data's Colin27: shared/ registration.h).
 DEMO_PACKAGES=(
   cmake ninja-build ca-certificates dpkg-dev emscripten nlohmann-json3-dev
-  fonts-dejavu-core fonttools
+  fonts-dejavu-core fonttools mricron-data
 )
 # The rest: the LibTorch trainer and ONNX export, GoogleTest, the headless-browser tests, the
 # Python reference of the benchmarks, real NIfTI volumes (mricron-data) and the independent NIfTI
@@ -30,7 +31,7 @@ MORE_PACKAGES=(
   libtorch-dev libonnx-dev libprotobuf-dev protobuf-compiler
   libgtest-dev googletest libstb-dev libopenblas0 libimgui-dev
   libjpeg62-turbo-dev libpng-dev zlib1g-dev clang-14 libclang-rt-14-dev
-  chromium python3-torch python3-numpy python3-pil python3-nibabel mricron-data
+  chromium python3-torch python3-numpy python3-pil python3-nibabel python3-scipy
   insighttoolkit5-examples lomiri-wallpapers libgloo-dev
 )
 packages=("${DEMO_PACKAGES[@]}")

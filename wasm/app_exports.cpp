@@ -24,6 +24,7 @@
 #include <GLFW/glfw3.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -36,6 +37,7 @@
 #include "alzscan/preprocess.h"
 #include "alzscan/resize.h"
 #include "alzscan/sha256.h"
+#include "alzscan/training_space.h"
 #include "app_state.h"
 #include "gl_texture.h"
 #include "imgui.h"
@@ -303,22 +305,60 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_file(App* app, const char* name, const 
     return id;
 }
 
-// A NIfTI volume's bytes (.nii; the page inflates .nii.gz with DecompressionStream): decoded,
-// turned to the training orientation and cut to its axial slab (shared/ nifti.h, scan.h), kept in
-// the app for alzscan_app_add_volume_slice. Returns JSON {"slices": [k...], "how", "notes",
-// "width", "height", "nx", "ny", "nz"} or {"error": "..."}.
+// The registration template: the inflated bytes of Colin27's ch2.nii and ch2bet.nii (the page
+// fetches reference/ch2.nii.gz and reference/ch2bet.nii.gz when a head volume first asks for it).
+// Returns "" or the error.
+EMSCRIPTEN_KEEPALIVE const char* alzscan_app_load_reference(App* app, const uint8_t* head, int head_size,
+                                                          const uint8_t* brain, int brain_size) {
+    auto h = alzscan::decode_nifti(head, static_cast<size_t>(std::max(head_size, 0)));
+    auto b = alzscan::decode_nifti(brain, static_cast<size_t>(std::max(brain_size, 0)));
+    if (!h || !b) return keep(*app, "the registration reference does not decode: " + (h ? b.error() : h.error()));
+    auto ref = alzscan::make_reference(*h, *b);
+    if (!ref) return keep(*app, "the registration reference: " + ref.error());
+    app->reference = std::make_unique<alzscan::Reference>(std::move(ref).value());
+    return keep(*app, "");
+}
+
+namespace {
+
+// The input's own slice beside the model's middle slice, both at the model slice's height, for the
+// scan's verdict row: what registration, extraction and the level map did.
+GrayImage before_after(const GrayImage& input, const GrayImage& model) {
+    const int h = model.height, gap = 8;
+    const int w_in = std::max(1, static_cast<int>(std::lround(double(input.width) * h / std::max(1, input.height))));
+    auto scaled = resize_gray(input, w_in, h);
+    GrayImage out{w_in + gap + model.width, h, std::vector<uint8_t>(size_t(w_in + gap + model.width) * h, 0)};
+    for (int y = 0; y < h; ++y) {
+        if (scaled) std::copy_n(&scaled->pixels[size_t(y) * w_in], w_in, &out.pixels[size_t(y) * out.width]);
+        std::copy_n(&model.pixels[size_t(y) * model.width], model.width, &out.pixels[size_t(y) * out.width + w_in + gap]);
+    }
+    return out;
+}
+
+}  // namespace
+
+// A NIfTI volume's bytes (.nii; the page inflates .nii.gz with DecompressionStream): its slices for
+// the model (shared/ training_space.h scan_slices: a head registered into the training space, a thin
+// stack taken whole), kept in the app for alzscan_app_add_volume_slice. Returns JSON {"slices": [k...],
+// "how", "notes", "width", "height", "registration"?} or {"error": "..."}, or {"need_reference": true}
+// when a head volume arrives before alzscan_app_load_reference.
 EMSCRIPTEN_KEEPALIVE const char* alzscan_app_open_volume(App* app, const uint8_t* data, int size) {
     app->slab = {};
+    app->slab_before = {};
     debug_trap_if(*app, DebugTrap::NextDecode);
     auto vol = alzscan::decode_nifti(data, static_cast<size_t>(std::max(size, 0)));
     if (!vol) return keep(*app, nlohmann::json{{"error", vol.error()}}.dump());
-    const alzscan::Volume lps = alzscan::to_training_orientation(*vol);
-    auto slab = alzscan::axial_slab(lps);
-    if (!slab) return keep(*app, nlohmann::json{{"error", slab.error()}}.dump());
-    app->slab = std::move(slab).value();
-    const nlohmann::json j = {{"slices", app->slab.slices}, {"how", app->slab.how}, {"notes", lps.notes},
-                              {"width", app->slab.images.front().width}, {"height", app->slab.images.front().height},
-                              {"nx", lps.nx}, {"ny", lps.ny}, {"nz", lps.nz}};
+    if (alzscan::is_head_volume(*vol) && !app->reference) return keep(*app, R"({"need_reference":true})");
+    auto scan = alzscan::scan_slices(*vol, app->reference.get(), app->model.spec.conform);
+    if (!scan) return keep(*app, nlohmann::json{{"error", scan.error()}}.dump());
+    app->slab = std::move(scan->slab);
+    app->slab_scan = app->open_scan;
+    nlohmann::json j = {{"slices", app->slab.slices}, {"how", app->slab.how}, {"notes", scan->notes},
+                        {"width", app->slab.images.front().width}, {"height", app->slab.images.front().height}};
+    if (scan->registered) {
+        j["registration"] = nlohmann::json::parse(alzscan::registration_json(scan->space));
+        app->slab_before = before_after(scan->space.input, app->slab.images[app->slab.images.size() / 2]);
+    }
     return keep(*app, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
@@ -379,6 +419,9 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_verdict(App* app, const char* name, con
     item.verdict = true;
     item.note = note ? note : "";
     item.scan = app->open_scan;
+    if (item.scan > 0 && item.scan == app->slab_scan && !app->slab_before.empty()) {
+        make_display_texture(app->slab_before, &item.texture, &item.texture_width, &item.texture_height);
+    }
     item.finish(std::vector<float>(probs, probs + std::max(n, 0)), 0.0);
     if (app->model.ood.enabled && item.scan > 0) {   // flagged when more than a quarter of its slices are
         std::vector<alzscan::OodVerdict> slices;

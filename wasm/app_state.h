@@ -5,10 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "alzscan/scan.h"
+#include "alzscan/training_space.h"
 #include "app_constants.h"
 #include "model_info.h"
 #include "scan_batch.h"
@@ -63,6 +65,9 @@ struct App {
     int wake_frames = 8;       // frames still to draw; 0 = idle (nothing redrawn)
     std::string scratch;       // backing store for strings returned to JS
     Slab slab;                 // the last volume opened (alzscan_app_open_volume): its axial slices
+    GrayImage slab_before;     // a registered volume's input slice beside the model's (before/after)
+    int slab_scan = 0;         // the scan that volume's rows belong to
+    std::unique_ptr<Reference> reference;   // the registration template (alzscan_app_load_reference)
     int scans = 0;             // scans begun so far (alzscan_app_begin_scan)
     int open_scan = 0;         // the scan new rows belong to; 0: none
     bool one_scan = false;     // the batch panel's checkbox: files opened together are one scan

@@ -242,7 +242,13 @@ class CanvasApp {
   // Rows added between these two are one scan's (the UI's slice strip).
   beginScan() { return this.call((m) => m._alzscan_app_begin_scan(this.app)); }
   endScan() { this.call((m) => m._alzscan_app_end_scan(this.app)); }
-  // Inflated NIfTI bytes -> {slices, how, notes, width, height} or {error}; the slab stays in WASM.
+  // The registration template's inflated NIfTI bytes (head, brain) -> "" or the error.
+  loadReference(head, brain) {
+    return this.call((m) => this.withBytes(head, (h) => this.withBytes(brain, (b) =>
+      m.UTF8ToString(m._alzscan_app_load_reference(this.app, h, head.length, b, brain.length)))));
+  }
+  // Inflated NIfTI bytes -> {slices, how, notes, width, height, registration?} or {error}, or
+  // {need_reference: true} for a head volume before loadReference; the slab stays in WASM.
   openVolume(bytes) {
     return this.call((m) => JSON.parse(this.withBytes(bytes, (b) => m.UTF8ToString(m._alzscan_app_open_volume(this.app, b, bytes.length)))));
   }
@@ -364,6 +370,27 @@ function verifyModel(bytes, model, app) {
     const sizes = sizeWrong ? `, ${bytes.length} bytes≠${model.onnx_bytes}` : "";
     throw new Error(`model.onnx does not match model.json (sha256 ${got.slice(0, 12)}…≠${want.slice(0, 12)}…${sizes}): ` +
       "not the model this model card describes; rebuild with make export (then make web)");
+  }
+}
+
+// gzip bytes inflated by the browser (DecompressionStream); other bytes as they are.
+async function inflated(bytes) {
+  if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+  return new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
+}
+
+// The registration template (Colin27 from Debian's mricron-data, copied into the build by
+// scripts/assemble_web.sh): fetched and inflated once per page, handed to each app instance that asks.
+const REFERENCE_URLS = ["reference/ch2.nii.gz", "reference/ch2bet.nii.gz"];
+let referenceBytes = null;
+async function registrationReference() {
+  referenceBytes ??= Promise.all(REFERENCE_URLS.map(async (url) =>
+    inflated(new Uint8Array(await (await fetchOk(url, "registration template")).arrayBuffer()))));
+  try {
+    return await referenceBytes;
+  } catch (e) {
+    referenceBytes = null;
+    throw e;
   }
 }
 
@@ -617,7 +644,7 @@ function createAlzscan() {
 
   async function classifyScanRows(app, input, options, t0) {
     const results = [];
-    let name, how, notes = [];
+    let name, how, registration, notes = [];
     if (Array.isArray(input)) {
       name = options.name ?? (input[0] instanceof File ? input[0].name : "stack");
       for (const [i, f] of input.entries()) {
@@ -629,21 +656,26 @@ function createAlzscan() {
     } else {
       name = options.name ?? (input instanceof File ? input.name : "volume");
       let bytes = await toBytes(input);
-      if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-        try {
-          bytes = new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
-        } catch (e) {
-          const message = `the .nii.gz is damaged or truncated (${e.message}); re-export or re-download the volume`;
-          await addFailedRow(app, name, "", message);
-          throw new Error(message);
-        }
+      try {
+        bytes = await inflated(bytes);
+      } catch (e) {
+        const message = `the .nii.gz is damaged or truncated (${e.message}); re-export or re-download the volume`;
+        await addFailedRow(app, name, "", message);
+        throw new Error(message);
       }
-      const opened = app.openVolume(bytes);
+      let opened = app.openVolume(bytes);
+      if (opened.need_reference) {
+        let error;
+        try {
+          error = app.loadReference(...await registrationReference());
+        } catch (e) { error = e.message; }
+        opened = error ? { error } : app.openVolume(bytes);
+      }
       if (opened.error) {
         await addFailedRow(app, name, "", opened.error);
         throw new Error(opened.error);
       }
-      ({ how, notes } = opened);
+      ({ how, notes, registration } = opened);
       for (const [i, k] of opened.slices.entries()) {
         try {
           const r = await runItem(app, `${name} slice ${k}`, "", performance.now(), () => app.addVolumeSlice(`${name} slice ${k}`, i));
@@ -666,7 +698,7 @@ function createAlzscan() {
     const sum = (key) => done.reduce((a, r) => a + r.timings[key], 0);
     return {
       file: name, label: flagged ? null : classes[index], index: flagged ? -1 : index, ood, probabilities,
-      classes: classes.slice(), how, notes, slices: results,
+      classes: classes.slice(), how, notes, slices: results, ...(registration ? { registration } : {}),
       timings: { preprocess_ms: sum("preprocess_ms"), inference_ms: sum("inference_ms"), total_ms: performance.now() - t0 },
     };
   }

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "alzscan/otsu.h"
+#include "alzscan/resize.h"
 
 namespace alzscan {
 namespace {
@@ -191,6 +192,20 @@ LevelMap level_map(std::vector<float> brain, const ConformSpec& spec) {
     return m;
 }
 
+// The training slices' frame: OASIS's 176 x 208 mm atlas slice (centred on the template's grid),
+// resized to kTrainingSide square pixels as the dataset's were (aspect not kept).
+GrayImage atlas_frame(const GrayImage& img) {
+    GrayImage cut{kAtlasWidthMm, kAtlasHeightMm, std::vector<uint8_t>(size_t(kAtlasWidthMm) * kAtlasHeightMm, 0)};
+    const int x0 = (img.width - kAtlasWidthMm) / 2, y0 = (img.height - kAtlasHeightMm) / 2;
+    for (int y = 0; y < kAtlasHeightMm; ++y)
+        for (int x = 0; x < kAtlasWidthMm; ++x) {
+            const int sx = x + x0, sy = y + y0;
+            if (sx >= 0 && sy >= 0 && sx < img.width && sy < img.height)
+                cut.pixels[size_t(y) * kAtlasWidthMm + x] = img.at(sx, sy);
+        }
+    return resize_gray(cut, kTrainingSide, kTrainingSide).value();   // both sides > 0: never an error
+}
+
 Expected<Registration> checked_registration(const Grid& sub, const Reference& ref, AffineParts& parts) {
     auto reg = register_affine(sub, ref);
     if (!reg) return reg;
@@ -252,7 +267,7 @@ Expected<TrainingSpace> to_training_space(const Volume& subject, const Reference
         GrayImage img{b.nx, b.ny, std::vector<uint8_t>(plane, 0)};
         for (size_t n = 0; n < plane; ++n)
             if (masks[s][n]) img.pixels[n] = static_cast<uint8_t>(std::lround(std::min(255.0, std::max(0.0, map.at(values[s][n])))));
-        out.slab.images.push_back(std::move(img));
+        out.slab.images.push_back(atlas_frame(img));
         out.slab.slices.push_back(ref.band[s]);
     }
     out.slab.brain_first = ref.band_first, out.slab.brain_last = ref.band_last;
@@ -271,7 +286,7 @@ bool is_head_volume(const Volume& v) {
         const double c = v.spacing[a] > 0 ? std::abs(v.affine[2][a]) / v.spacing[a] : 0;
         if (c > best) best = c, axis = a;
     }
-    return dims[axis] * v.spacing[axis] >= kMinHeadExtentMm;
+    return dims[axis] > kSlabSlices || dims[axis] * v.spacing[axis] >= kMinHeadExtentMm;
 }
 
 Expected<ScanSlices> scan_slices(const Volume& volume, const Reference* ref, const ConformSpec& spec) {

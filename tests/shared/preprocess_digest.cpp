@@ -10,9 +10,11 @@
 
 #include "alzscan/image_decode.h"
 #include "alzscan/preprocess.h"
+#include "alzscan/training_space.h"
 #include "data_manifest.h"
 #include "image_writers.h"
 #include "fnv1a64.h"
+#include "reference_volumes.h"
 
 using namespace alzscan;
 using namespace alzscan::test;
@@ -66,6 +68,32 @@ std::vector<uint8_t> rgb_pixels(int w, int h) {
 
 }  // namespace
 
+// Registration into the training space (training_space.h) of Colin27 with and without skull, and
+// moved by a fixed affine: the slab's pixels and the registration's numbers. False when the
+// template (mricron-data) is missing: native == WebAssembly must be shown on it, never skipped.
+bool print_registration_cases() {
+    const Colin27& c = colin27();
+    if (!c.error.empty()) {
+        std::fprintf(stderr, "preprocess_digest: %s\n", c.error.c_str());
+        return false;
+    }
+    ConformSpec levels;
+    levels.levels = {30, 53, 97, 151, 200, 221, 237};
+    const Affine turn{{{{0.96, -0.28, 0, 12.5}, {0.28, 0.96, 0, -7.25}, {0, 0, 1.0625, 9}}}};
+    const std::pair<const char*, Volume> cases[] = {{"ch2", c.head}, {"ch2bet", c.brain}, {"ch2_moved", moved(c.head, turn)}};
+    for (const auto& [name, volume] : cases) {
+        auto s = to_training_space(volume, c.reference, levels);
+        if (!s) {
+            std::printf("registration_%s error %s\n", name, s.error().c_str());
+            continue;
+        }
+        uint64_t h = 1469598103934665603ull;
+        for (const GrayImage& img : s->slab.images) h ^= fnv1a64(img.pixels.data(), img.pixels.size()), h *= 1099511628211ull;
+        std::printf("registration_%s %016" PRIx64 " %s\n", name, h, registration_json(*s).c_str());
+    }
+    return true;
+}
+
 int main(int argc, char** argv) {
     const std::string data_dir = argc > 1 ? argv[1] : ALZSCAN_DATA_DIR;
     std::printf("decoders %s\n", decoder_versions().c_str());
@@ -92,6 +120,7 @@ int main(int argc, char** argv) {
     small.height = 160;
     print_case("png_rgb_300x200_to_96x160", colour_png(300, 200, PngColor::rgb, 3), small);
     print_case("error_empty", {}, spec);
+    if (!print_registration_cases()) return 1;
     std::vector<uint8_t> file;
     for (int i = 2; i < argc; ++i) {
         const std::string path = argv[i];

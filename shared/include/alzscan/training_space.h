@@ -25,8 +25,10 @@
 //   6 levels     brain voxels of the band mapped piecewise-linearly from their own percentiles at
 //                kLevelQuantiles onto the training slices' (ConformSpec::levels, Nyul-Udupa);
 //                without those, their 1st..99th percentiles onto spec low..high. 0 outside the brain.
-//   7 slab       the 32 slices of Reference::band on the template's 1 mm grid (181 x 217 for
-//                Colin27), row 0 anterior, column 0 the patient's right: the training orientation.
+//   7 slab       the 32 slices of Reference::band on the template's 1 mm grid, row 0 anterior,
+//                column 0 the patient's right (the training orientation), cut to OASIS's 176 x 208 mm
+//                atlas slice around the grid's centre and resized to 128 x 128 (resize_gray), as
+//                the dataset's slices were (aspect not kept).
 //   `input` is the subject's own stored axial slice (nifti.h's training orientation, 8-bit as
 //   scan.h's volume_gray) nearest the band's middle, for a before/after picture.
 #pragma once
@@ -46,6 +48,7 @@ namespace alzscan {
 constexpr double kMinRegistrationNcc = 0.5;
 constexpr double kMinScale = 0.75, kMaxScale = 1.35;
 constexpr double kT1Ratio = 1.05;
+constexpr int kAtlasWidthMm = 176, kAtlasHeightMm = 208, kTrainingSide = 128;
 
 struct TrainingSpace {
     Slab slab;                 // the model's slices; slab.slices are k on the template's 1 mm grid
@@ -59,10 +62,10 @@ struct TrainingSpace {
 
 Expected<TrainingSpace> to_training_space(const Volume& subject, const Reference& ref, const ConformSpec& levels);
 
-// A volume's slices for the model, the one rule both the CLI and the app follow: a head (its axial
-// extent at least kMinHeadExtentMm, in the training orientation) goes through to_training_space,
-// which needs `ref` (an error names the missing reference otherwise); a thinner volume is a stack of
-// slices (scan.h axial_slab: at most kSlabSlices are taken whole).
+// A volume's slices for the model, the one rule both the CLI and the app follow: a head volume (more
+// than kSlabSlices slices along its axis closest to superior, or at least kMinHeadExtentMm along it)
+// goes through to_training_space, which needs `ref` (an error names the missing reference
+// otherwise); anything else is a stack of axial slices taken whole (scan.h axial_slab).
 constexpr double kMinHeadExtentMm = 100;
 
 struct ScanSlices {
@@ -72,7 +75,7 @@ struct ScanSlices {
     TrainingSpace space;                  // when registered (its slab moved to `slab`)
 };
 
-// True when the voxel axis closest to superior spans at least kMinHeadExtentMm (needs the reference).
+// The rule above: true for a head volume (registered; needs the reference).
 bool is_head_volume(const Volume& volume);
 
 Expected<ScanSlices> scan_slices(const Volume& volume, const Reference* ref, const ConformSpec& spec);
