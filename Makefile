@@ -20,7 +20,7 @@ DEMO_STAMP  := $(BUILD)/.setup-demo-done
 ALZSCAN     := $(BUILD)/native/alzscan
 
 .PHONY: all setup setup-demo build native wasm wasm-app web web-demo test test-native test-wasm test-parity test-sanitize test-node test-browser \
-        demo fuzz cv model-cv ood train train-kaggle train-hf export bench bench-train bench-web bench-kernels bench-cam bench-dist experiments clean
+        demo fuzz cv model-cv ood train train-kaggle train-hf export bench bench-train bench-web bench-kernels bench-cam bench-dist bench-registration experiments clean
 
 all: build
 
@@ -137,8 +137,13 @@ bench-cam: native $(SETUP_STAMP)
 bench-dist: native
 	bash scripts/bench_dist.sh $(ALZSCAN) $(DATA)
 
+# A 1 mm 256^3 T1 brought into the training space (registration, extraction, bias, levels): each
+# step's time natively and as WebAssembly under node, and peak memory (BENCHMARKS.md).
+bench-registration: native wasm
+	bash scripts/bench_registration.sh $(BUILD) $(WASM_BUILD)
+
 # Every benchmark.
-bench: bench-train bench-web bench-kernels bench-cam bench-dist
+bench: bench-train bench-web bench-kernels bench-cam bench-dist bench-registration
 
 # The shipped model: configs/default.json trained with fold 0 of SUBJECTS.tsv held out (people it
 # never sees; the app's gallery shows them), validation carved as whole people -> runs/default.

@@ -86,13 +86,20 @@ Grid grid_from(const Volume& volume) {
     return g;
 }
 
-Grid downsample(const Grid& g, int fi, int fj, int fk) {
+namespace {
+
+Affine volume_affine(const Volume& v) { return affine_from(v.affine); }
+
+// Block means of any voxel array (float grid or double volume), values clipped at `clip`;
+// non-finite voxels count as 0.
+template <class T>
+Grid block_means(const T* src, int nx, int ny, int nz, const Affine& vox2world, int fi, int fj, int fk, double clip) {
     Grid d;
-    d.nx = std::max(1, g.nx / fi), d.ny = std::max(1, g.ny / fj), d.nz = std::max(1, g.nz / fk);
-    fi = std::min(fi, g.nx), fj = std::min(fj, g.ny), fk = std::min(fk, g.nz);
+    d.nx = std::max(1, nx / fi), d.ny = std::max(1, ny / fj), d.nz = std::max(1, nz / fk);
+    fi = std::min(fi, nx), fj = std::min(fj, ny), fk = std::min(fk, nz);
     const Affine scale{{{{double(fi), 0, 0, 0.5 * (fi - 1)}, {0, double(fj), 0, 0.5 * (fj - 1)},
                          {0, 0, double(fk), 0.5 * (fk - 1)}}}};
-    d.vox2world = compose(g.vox2world, scale);
+    d.vox2world = compose(vox2world, scale);
     d.v.assign(size_t(d.nx) * d.ny * d.nz, 0.0f);
     const double inv = 1.0 / (double(fi) * fj * fk);
     std::vector<double> row(d.nx);
@@ -101,9 +108,12 @@ Grid downsample(const Grid& g, int fi, int fj, int fk) {
             std::fill(row.begin(), row.end(), 0.0);
             for (int kk = k * fk; kk < (k + 1) * fk; ++kk)
                 for (int jj = j * fj; jj < (j + 1) * fj; ++jj) {
-                    const float* src = &g.v[size_t(g.nx) * (size_t(jj) + size_t(g.ny) * kk)];
+                    const T* line = &src[size_t(nx) * (size_t(jj) + size_t(ny) * kk)];
                     for (int i = 0; i < d.nx; ++i)
-                        for (int ii = i * fi; ii < (i + 1) * fi; ++ii) row[i] += src[ii];
+                        for (int ii = i * fi; ii < (i + 1) * fi; ++ii) {
+                            const double x = line[ii];
+                            row[i] += std::isfinite(x) ? std::min(x, clip) : 0.0;
+                        }
                 }
             float* dst = &d.v[size_t(d.nx) * (size_t(j) + size_t(d.ny) * k)];
             for (int i = 0; i < d.nx; ++i) dst[i] = static_cast<float>(row[i] * inv);
@@ -111,16 +121,18 @@ Grid downsample(const Grid& g, int fi, int fj, int fk) {
     return d;
 }
 
-float sample(const Grid& g, const Vec3& u, Vec3* gradient) {
+// Trilinear value (and optionally gradient) of any voxel array at voxel coordinates u; 0 outside.
+template <class T>
+double trilinear(const T* v, int nx, int ny, int nz, const Vec3& u, Vec3* gradient) {
     if (gradient) *gradient = {0, 0, 0};
-    if (!(u[0] >= 0 && u[1] >= 0 && u[2] >= 0 && u[0] <= g.nx - 1 && u[1] <= g.ny - 1 && u[2] <= g.nz - 1)) return 0;
-    const int i = std::min(static_cast<int>(u[0]), std::max(0, g.nx - 2));
-    const int j = std::min(static_cast<int>(u[1]), std::max(0, g.ny - 2));
-    const int k = std::min(static_cast<int>(u[2]), std::max(0, g.nz - 2));
+    if (!(u[0] >= 0 && u[1] >= 0 && u[2] >= 0 && u[0] <= nx - 1 && u[1] <= ny - 1 && u[2] <= nz - 1)) return 0;
+    const int i = std::min(static_cast<int>(u[0]), std::max(0, nx - 2));
+    const int j = std::min(static_cast<int>(u[1]), std::max(0, ny - 2));
+    const int k = std::min(static_cast<int>(u[2]), std::max(0, nz - 2));
     const double fx = u[0] - i, fy = u[1] - j, fz = u[2] - k;
-    const int di = g.nx > 1 ? 1 : 0;
-    const size_t sj = g.ny > 1 ? size_t(g.nx) : 0, sk = g.nz > 1 ? size_t(g.nx) * g.ny : 0;
-    const float* p = &g.v[size_t(i) + size_t(g.nx) * (size_t(j) + size_t(g.ny) * k)];
+    const int di = nx > 1 ? 1 : 0;
+    const size_t sj = ny > 1 ? size_t(nx) : 0, sk = nz > 1 ? size_t(nx) * ny : 0;
+    const T* p = &v[size_t(i) + size_t(nx) * (size_t(j) + size_t(ny) * k)];
     const double c000 = p[0], c100 = p[di], c010 = p[sj], c110 = p[sj + di];
     const double c001 = p[sk], c101 = p[sk + di], c011 = p[sk + sj], c111 = p[sk + sj + di];
     const double c00 = c000 + (c100 - c000) * fx, c10 = c010 + (c110 - c010) * fx;
@@ -133,7 +145,26 @@ float sample(const Grid& g, const Vec3& u, Vec3* gradient) {
         (*gradient)[1] = (c10 - c00) + ((c11 - c01) - (c10 - c00)) * fz;
         (*gradient)[2] = c1 - c0;
     }
-    return static_cast<float>(c0 + (c1 - c0) * fz);
+    return c0 + (c1 - c0) * fz;
+}
+
+}  // namespace
+
+Grid downsample(const Grid& g, int fi, int fj, int fk) {
+    return block_means(g.v.data(), g.nx, g.ny, g.nz, g.vox2world, fi, fj, fk, INFINITY);
+}
+
+Grid downsample(const Volume& v, int fi, int fj, int fk, double clip) {
+    return block_means(v.voxels.data(), v.nx, v.ny, v.nz, volume_affine(v), fi, fj, fk, clip);
+}
+
+float sample(const Grid& g, const Vec3& u, Vec3* gradient) {
+    return static_cast<float>(trilinear(g.v.data(), g.nx, g.ny, g.nz, u, gradient));
+}
+
+double sample(const Volume& v, const Vec3& u) {
+    const double x = trilinear(v.voxels.data(), v.nx, v.ny, v.nz, u, nullptr);
+    return std::isfinite(x) ? x : 0.0;
 }
 
 float sample(const Grid& g, const Vec3& u) { return sample(g, u, nullptr); }

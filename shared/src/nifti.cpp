@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 namespace alzscan {
@@ -25,12 +26,23 @@ struct Reader {
     }
 };
 
+using Affine = std::array<std::array<double, 4>, 4>;
+
+// printf's %g ("1e+30", "inf"), with "nan" for every NaN: glibc writes "-nan" for a negative one.
+std::string number(double x) {
+    if (std::isnan(x)) return "nan";
+    char b[32];
+    std::snprintf(b, sizeof b, "%g", x);
+    return b;
+}
+
 struct Header {
     int version = 1;
     int64_t dim[8] = {};
     double pixdim[8] = {};
     int datatype = 0;
-    int64_t vox_offset = 0;
+    double vox_offset = 0;           // as written: any float (NIfTI-1), an integer (NIfTI-2)
+    std::string vox_offset_text;     // the same, for messages
     double slope = 0, inter = 0;
     int qform_code = 0, sform_code = 0;
     double quatern[3] = {}, qoffset[3] = {};
@@ -44,8 +56,8 @@ Header read_header(const Reader& r, int version) {
         for (int i = 0; i < 8; ++i) h.dim[i] = r.get<int16_t>(40 + 2 * i);
         h.datatype = r.get<int16_t>(70);
         for (int i = 0; i < 8; ++i) h.pixdim[i] = r.get<float>(76 + 4 * i);
-        const float vox = r.get<float>(108);
-        h.vox_offset = std::isfinite(vox) ? static_cast<int64_t>(vox) : -1;
+        h.vox_offset = r.get<float>(108);
+        h.vox_offset_text = number(h.vox_offset);
         h.slope = r.get<float>(112), h.inter = r.get<float>(116);
         h.qform_code = r.get<int16_t>(252), h.sform_code = r.get<int16_t>(254);
         for (int i = 0; i < 3; ++i) h.quatern[i] = r.get<float>(256 + 4 * i), h.qoffset[i] = r.get<float>(268 + 4 * i);
@@ -55,7 +67,9 @@ Header read_header(const Reader& r, int version) {
         h.datatype = r.get<int16_t>(12);
         for (int i = 0; i < 8; ++i) h.dim[i] = r.get<int64_t>(16 + 8 * i);
         for (int i = 0; i < 8; ++i) h.pixdim[i] = r.get<double>(104 + 8 * i);
-        h.vox_offset = r.get<int64_t>(168);
+        const int64_t vox = r.get<int64_t>(168);
+        h.vox_offset = static_cast<double>(vox);
+        h.vox_offset_text = std::to_string(vox);
         h.slope = r.get<double>(176), h.inter = r.get<double>(184);
         h.qform_code = r.get<int32_t>(344), h.sform_code = r.get<int32_t>(348);
         for (int i = 0; i < 3; ++i) h.quatern[i] = r.get<double>(352 + 8 * i), h.qoffset[i] = r.get<double>(376 + 8 * i);
@@ -88,45 +102,109 @@ double raw_value(const Reader& r, int code, size_t offset) {
 }
 
 // The quaternion form of nifti1.h: rotation from (b, c, d), a = sqrt(1 - b^2 - c^2 - d^2),
-// columns scaled by pixdim, the third by qfac = pixdim[0] (-1 or 1).
-void qform_affine(const Header& h, Volume& v) {
+// columns scaled by the voxel sizes, the third by qfac = pixdim[0] (-1 or 1).
+Affine qform_affine(const Header& h, const std::array<double, 3>& size) {
     const double b = h.quatern[0], c = h.quatern[1], d = h.quatern[2];
     const double a = std::sqrt(std::max(0.0, 1.0 - (b * b + c * c + d * d)));
     const double R[3][3] = {{a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c)},
                             {2 * (b * c + a * d), a * a + c * c - b * b - d * d, 2 * (c * d - a * b)},
                             {2 * (b * d - a * c), 2 * (c * d + a * b), a * a + d * d - c * c - b * b}};
     const double qfac = h.pixdim[0] < 0 ? -1.0 : 1.0;
-    const double scale[3] = {h.pixdim[1], h.pixdim[2], qfac * h.pixdim[3]};
+    const double scale[3] = {size[0], size[1], qfac * size[2]};
+    Affine m{};
+    m[3][3] = 1;
     for (int row = 0; row < 3; ++row) {
-        for (int col = 0; col < 3; ++col) v.affine[row][col] = R[row][col] * scale[col];
-        v.affine[row][3] = h.qoffset[row];
+        for (int col = 0; col < 3; ++col) m[row][col] = R[row][col] * scale[col];
+        m[row][3] = h.qoffset[row];
     }
+    return m;
 }
 
+// pixdim[1..3] as voxel sizes; a non-finite or non-positive one is taken as 1 mm, said in `notes`
+// when given.
+std::array<double, 3> voxel_sizes(const Header& h, std::vector<std::string>* notes) {
+    std::array<double, 3> size{};
+    for (int i = 0; i < 3; ++i) {
+        const double p = h.pixdim[i + 1];
+        size[i] = std::isfinite(p) && p > 0 ? p : 1.0;
+        if (notes && !(size[i] == p))
+            notes->push_back("the NIfTI header's pixdim[" + std::to_string(i + 1) + "] is " + number(p) +
+                             ", not a voxel size: 1 mm is used");
+    }
+    return size;
+}
+
+bool finite_affine(const Affine& m) {
+    for (int row = 0; row < 3; ++row)
+        for (int c = 0; c < 4; ++c)
+            if (!std::isfinite(m[row][c])) return false;
+    return true;
+}
+
+// Length of an affine column; entries past 1e154 (NIfTI-2 doubles) would overflow the squares,
+// so those are scaled first.
+double column_length(const Affine& m, int col) {
+    const double x = m[0][col], y = m[1][col], z = m[2][col];
+    const double len = std::sqrt(x * x + y * y + z * z);
+    if (std::isfinite(len)) return len;
+    const double big = std::max({std::abs(x), std::abs(y), std::abs(z)});
+    return big * std::sqrt((x / big) * (x / big) + (y / big) * (y / big) + (z / big) * (z / big));
+}
+
+// The sform when its code is set and every entry is finite, else the qform likewise, else the
+// pixdim affine; a form passed over for a non-finite entry is said in `notes`, and so is a
+// pixdim the chosen form scales by that is not a voxel size.
 void set_affine(const Header& h, Volume& v) {
-    v.affine = {};
-    v.affine[3][3] = 1;
-    if (h.sform_code > 0) {
+    Affine sform{};
+    sform[3][3] = 1;
+    for (int row = 0; row < 3; ++row)
+        for (int c = 0; c < 4; ++c) sform[row][c] = h.srow[row][c];
+    const Affine qform = qform_affine(h, voxel_sizes(h, nullptr));
+    const bool sform_bad = h.sform_code > 0 && !finite_affine(sform);
+    const bool qform_bad = (h.sform_code <= 0 || sform_bad) && h.qform_code > 0 && !finite_affine(qform);
+    if (h.sform_code > 0 && !sform_bad) {
         v.affine_source = "sform";
-        for (int row = 0; row < 3; ++row)
-            for (int c = 0; c < 4; ++c) v.affine[row][c] = h.srow[row][c];
-    } else if (h.qform_code > 0) {
+        v.affine = sform;
+    } else if (h.qform_code > 0 && !qform_bad) {
         v.affine_source = "qform";
-        qform_affine(h, v);
+        v.affine = qform_affine(h, voxel_sizes(h, &v.notes));
     } else {
         v.affine_source = "pixdim";   // Analyze's convention, as nibabel: x runs to the patient's left
-        for (int i = 0; i < 3; ++i) v.affine[i][i] = h.pixdim[i + 1] > 0 ? h.pixdim[i + 1] : 1.0;
+        const std::array<double, 3> size = voxel_sizes(h, &v.notes);
+        v.affine = {};
+        v.affine[3][3] = 1;
+        for (int i = 0; i < 3; ++i) v.affine[i][i] = size[i];
         v.affine[0][0] = -v.affine[0][0];
     }
+    const std::string used = v.affine_source == "qform" ? "the qform is used" : "the pixdim affine is used";
+    if (sform_bad && qform_bad)
+        v.notes.push_back("the sform and the qform hold non-finite values: " + used);
+    else if (sform_bad || qform_bad)
+        v.notes.push_back(std::string(sform_bad ? "the sform" : "the qform") + " holds a non-finite value: " + used);
     for (int col = 0; col < 3; ++col) {
-        const double len = std::sqrt(v.affine[0][col] * v.affine[0][col] + v.affine[1][col] * v.affine[1][col] +
-                                     v.affine[2][col] * v.affine[2][col]);
-        v.spacing[col] = len > 0 ? len : 1.0;
+        const double len = column_length(v.affine, col);
+        v.spacing[col] = std::isfinite(len) && len > 0 ? len : 1.0;
     }
 }
 
 std::string megabytes(uint64_t bytes) {
     return bytes < 1000000 ? std::to_string(bytes) + " bytes" : std::to_string(bytes / 1000000) + " MB";
+}
+
+// The voxel block's first byte. vox_offset is compared as the double it was written as, so a NaN
+// or one beyond int64 is reported as itself, and only an offset inside the file is converted.
+Expected<uint64_t> voxel_offset(const Header& h, size_t file_size) {
+    const size_t header_size = h.version == 1 ? 348 : 540;
+    if (std::isnan(h.vox_offset))
+        return make_error("the NIfTI header's vox_offset is nan, not a byte offset: the file is damaged");
+    if (h.vox_offset > static_cast<double>(file_size))
+        return make_error("the NIfTI header's vox_offset is " + h.vox_offset_text + ", beyond the file (" +
+                          std::to_string(file_size) + " bytes): the file is damaged or truncated");
+    if (h.vox_offset < static_cast<double>(header_size))
+        return make_error("the NIfTI header's vox_offset is " + h.vox_offset_text + " (expected " +
+                          std::to_string(header_size) + ".." + std::to_string(file_size) +
+                          " for this file): the file is damaged, or its .img is separate (give a single .nii)");
+    return static_cast<uint64_t>(h.vox_offset);
 }
 
 // Dimensions, datatype and the voxel block's place; fills v's sizes, type and notes.
@@ -157,17 +235,18 @@ Expected<size_t> check_header(const Header& h, size_t file_size, Volume& v, int&
         return make_error("the NIfTI datatype " + std::to_string(h.datatype) +
                           " is not supported (alzscan reads uint8, int8, int16, uint16, int32, uint32, float32, "
                           "float64): convert the volume to one of these");
-    const size_t header_size = h.version == 1 ? 348 : 540;
-    if (h.vox_offset < static_cast<int64_t>(header_size) || static_cast<uint64_t>(h.vox_offset) > file_size)
-        return make_error("the NIfTI header's vox_offset is " + std::to_string(h.vox_offset) + " (expected " +
-                          std::to_string(header_size) + ".." + std::to_string(file_size) +
-                          " for this file): the file is damaged, or its .img is separate (give a single .nii)");
+    const auto offset = voxel_offset(h, file_size);
+    if (!offset) return make_error(offset.error());
     const uint64_t need = uint64_t(count) * kTypes[type_index].bytes;
-    const uint64_t have = uint64_t(file_size) - uint64_t(h.vox_offset);
-    if (need > have)
-        return make_error("the NIfTI file is truncated: the header says " + megabytes(need) + " of voxels from byte " +
-                          std::to_string(h.vox_offset) + " but the file has " + megabytes(have));
-    return static_cast<size_t>(h.vox_offset);
+    const uint64_t have = uint64_t(file_size) - *offset;
+    if (need > have) {
+        // Whole MB when they tell the two sizes apart, else exact bytes for both.
+        std::string said = megabytes(need), there = megabytes(have);
+        if (said == there) said = std::to_string(need) + " bytes", there = std::to_string(have) + " bytes";
+        return make_error("the NIfTI file is truncated: the header says " + said + " of voxels from byte " +
+                          std::to_string(*offset) + " but the file has " + there);
+    }
+    return static_cast<size_t>(*offset);
 }
 
 }  // namespace
@@ -216,16 +295,28 @@ Volume to_training_orientation(const Volume& v) {
     bool world_taken[3] = {false, false, false};
     for (int round = 0; round < 3; ++round) {   // greedy on the largest remaining |direction cosine|
         double best = -1;
-        int ba = 0, bw = 0;
+        int ba = -1, bw = -1;
         for (int a = 0; a < 3; ++a)
             for (int w = 0; w < 3; ++w) {
                 if (axis_of[a] >= 0 || world_taken[w]) continue;
                 const double c = std::abs(v.affine[w][a]) / v.spacing[a];
-                if (c > best) best = c, ba = a, bw = w;
+                if (c > best) best = c, ba = a, bw = w;   // a NaN cosine never wins
             }
+        if (ba < 0) break;
         axis_of[ba] = bw;
         sign_of[ba] = v.affine[bw][ba] < 0 ? -1 : 1;
         world_taken[bw] = true;
+    }
+    // Axes left with only NaN cosines: each keeps its own world axis when free (identity), else
+    // takes the next free one (one is free per unassigned axis), so every target index has
+    // exactly one source axis.
+    for (int a = 0; a < 3; ++a) {
+        if (axis_of[a] >= 0) continue;
+        int w = a;
+        while (world_taken[w]) w = (w + 1) % 3;
+        axis_of[a] = w;
+        sign_of[a] = v.affine[w][a] < 0 ? -1 : 1;
+        world_taken[w] = true;
     }
     // Target index t (0: i to the left = -R, 1: j to posterior = -A, 2: k to superior = +S).
     const int want_sign[3] = {-1, -1, 1};

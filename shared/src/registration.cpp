@@ -18,21 +18,27 @@ Vec3 spacing_of(const Affine& a) {
 }
 
 // The value at quantile q of a strided subsample of the positive finite voxels (0 when none).
-double positive_quantile(const std::vector<float>& v, double q) {
+template <class T>
+double positive_quantile(const std::vector<T>& v, double q) {
     const size_t stride = std::max<size_t>(1, v.size() / 400000);
-    std::vector<float> pos;
+    std::vector<double> pos;
     for (size_t n = 0; n < v.size(); n += stride)
-        if (v[n] > 0) pos.push_back(v[n]);
+        if (v[n] > 0 && std::isfinite(double(v[n]))) pos.push_back(v[n]);
     if (pos.empty()) return 0;
     const size_t at = std::min(pos.size() - 1, static_cast<size_t>(q * (pos.size() - 1) + 0.5));
     std::nth_element(pos.begin(), pos.begin() + at, pos.end());
     return pos[at];
 }
 
-Grid downsample_to(const Grid& g, double mm) {
-    const Vec3 s = spacing_of(g.vox2world);
-    int f[3];
+// Integer block factors that bring voxels of spacing s closest to mm.
+std::array<int, 3> factors(const Vec3& s, double mm) {
+    std::array<int, 3> f;
     for (int a = 0; a < 3; ++a) f[a] = std::max(1, static_cast<int>(std::lround(mm / s[a])));
+    return f;
+}
+
+Grid downsample_to(const Grid& g, double mm) {
+    const std::array<int, 3> f = factors(spacing_of(g.vox2world), mm);
     return downsample(g, f[0], f[1], f[2]);
 }
 
@@ -292,13 +298,11 @@ Fit refine(const Samples& s, const Grid& sub, const Affine& world2vox, Params& p
 
 // The subject's pyramid at about 2, 4 and 8 mm, its brightest 0.5 % clipped (vessels and fat
 // would otherwise dominate the correlation).
-std::array<Grid, 3> subject_pyramid(const Grid& subject) {
-    Grid g = subject;
-    const float top = static_cast<float>(positive_quantile(g.v, 0.995));
-    if (top > 0)
-        for (float& x : g.v) x = std::min(x, top);
+std::array<Grid, 3> subject_pyramid(const Volume& subject) {
+    const double top = positive_quantile(subject.voxels, 0.995);
+    const std::array<int, 3> f = factors(spacing_of(affine_from(subject.affine)), 2.0);
     std::array<Grid, 3> out;
-    out[0] = downsample_to(g, 2.0);
+    out[0] = downsample(subject, f[0], f[1], f[2], top > 0 ? top : INFINITY);
     out[1] = downsample_to(out[0], 4.0);
     out[2] = downsample_to(out[1], 8.0);
     return out;
@@ -335,11 +339,12 @@ Expected<Reference> make_reference(const Volume& head, const Volume& brain) {
     if (!slab) return make_error("the reference brain: " + slab.error());
     if (slab->slices.size() != 32) return make_error("the reference brain has too few axial slices for the band");
     Reference ref;
-    ref.head1 = grid_from(h);
     ref.brain1 = grid_from(b);
-    for (int l = 0; l < 3; ++l) {
-        ref.head[l] = downsample(l ? ref.head[l - 1] : ref.head1, 2, 2, 2);
-        ref.brain[l] = downsample(l ? ref.brain[l - 1] : ref.brain1, 2, 2, 2);
+    ref.head[0] = downsample(h, 2, 2, 2, INFINITY);
+    ref.brain[0] = downsample(ref.brain1, 2, 2, 2);
+    for (int l = 1; l < 3; ++l) {
+        ref.head[l] = downsample(ref.head[l - 1], 2, 2, 2);
+        ref.brain[l] = downsample(ref.brain[l - 1], 2, 2, 2);
     }
     // Tissue labels at 2 mm: only voxels whose whole 2 mm block is brain, so the skull's edge is no class.
     Grid inside = ref.brain1;
@@ -360,17 +365,15 @@ Expected<Reference> make_reference(const Volume& head, const Volume& brain) {
 }
 
 Expected<Registration> register_affine(const Volume& subject, const Reference& ref) {
-    return register_affine(grid_from(subject), ref);
-}
-
-Expected<Registration> register_affine(const Grid& subject, const Reference& ref) {
     const int dims[3] = {subject.nx, subject.ny, subject.nz};
     for (int a = 0; a < 3; ++a)
         if (dims[a] < 8)
             return make_error("the volume is " + std::to_string(subject.nx) + "x" + std::to_string(subject.ny) + "x" +
                               std::to_string(subject.nz) + " voxels: " + (dims[a] == 1 ? "a single slice" : "too thin") +
                               " cannot be registered to a head (at least 8 voxels along each axis)");
-    const Vec3 sp = spacing_of(subject.vox2world);
+    if (subject.voxels.size() != size_t(subject.nx) * subject.ny * subject.nz)
+        return make_error("the volume holds " + std::to_string(subject.voxels.size()) + " voxels, not its size's");
+    const Vec3 sp = spacing_of(affine_from(subject.affine));
     for (int a = 0; a < 3; ++a) {
         const double fov = sp[a] * dims[a];
         if (!(fov <= kMaxFieldOfViewMm) || !(sp[a] > 0)) {

@@ -2,7 +2,9 @@
 #include "alzscan/scan.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdio>
 
 #include "alzscan/conform.h"
 #include "alzscan/resize.h"
@@ -15,15 +17,35 @@ bool all_uint8(const Volume& v) {
     return std::all_of(v.voxels.begin(), v.voxels.end(), [](double x) { return x >= 0 && x <= 255 && x == std::floor(x); });
 }
 
-GrayImage slice_image(const std::vector<uint8_t>& gray, const Volume& v, int k) {
+// printf's %g ("1e+300"), with "nan" for every NaN: glibc writes "-nan" for a negative one.
+std::string number(double x) {
+    if (std::isnan(x)) return "nan";
+    char b[32];
+    std::snprintf(b, sizeof b, "%g", x);
+    return b;
+}
+
+// n voxels of size `size` in pixels of size `pixel`, rounded; a side past int's range (absurd
+// spacings) is capped there, for resize_gray to refuse with its own message.
+int pixels_along(int n, double size, double pixel) {
+    const double x = std::round(n * size / pixel);
+    return x >= double(INT_MAX) ? INT_MAX : std::max(1, static_cast<int>(x));
+}
+
+// Axial slice k, resampled to square pixels of the finer in-plane spacing (scan.h); the error
+// names the slice, the resize's refusal and the spacings behind it.
+Expected<GrayImage> slice_image(const std::vector<uint8_t>& gray, const Volume& v, int k) {
     GrayImage img{v.nx, v.ny, std::vector<uint8_t>(gray.begin() + size_t(v.nx) * v.ny * k,
                                                    gray.begin() + size_t(v.nx) * v.ny * (k + 1))};
     const double si = v.spacing[0], sj = v.spacing[1];
     if (std::abs(si - sj) <= 0.01 * std::min(si, sj)) return img;
     const double s = std::min(si, sj);
-    const int w = std::max(1, static_cast<int>(std::lround(v.nx * si / s)));
-    const int h = std::max(1, static_cast<int>(std::lround(v.ny * sj / s)));
-    return resize_gray(img, w, h).value();
+    auto out = resize_gray(img, pixels_along(v.nx, si, s), pixels_along(v.ny, sj, s));
+    if (!out)
+        return make_error("axial slice " + std::to_string(k) + " cannot be resampled to square pixels: " + out.error() +
+                          " (in-plane voxels " + number(si) + " x " + number(sj) +
+                          " mm: check the volume's voxel sizes)");
+    return out;
 }
 
 std::string fmt2(double x) {
@@ -58,6 +80,10 @@ Expected<Slab> axial_slab(const Volume& v) {
     if (v.nx < 8 || v.ny < 8)
         return make_error("the volume's axial slices are " + std::to_string(v.nx) + "x" + std::to_string(v.ny) +
                           " voxels: too small to be brain slices (at least 8x8)");
+    const double si = v.spacing[0], sj = v.spacing[1];
+    if (!(std::isfinite(si) && si > 0 && std::isfinite(sj) && sj > 0))
+        return make_error("the volume's in-plane voxel sizes are " + number(si) + " x " + number(sj) +
+                          " mm: each must be positive and finite (as decode_nifti gives them)");
     const std::vector<uint8_t> gray = volume_gray(v);
     const int t = foreground_threshold(gray.data(), gray.size());
     std::vector<int64_t> area(v.nz, 0);
@@ -84,7 +110,11 @@ Expected<Slab> axial_slab(const Volume& v) {
                    fmt2(kSlabTo) + " of the brain's extent (slices " + std::to_string(slab.brain_first) + ".." +
                    std::to_string(slab.brain_last) + "), the training stacks' band";
     }
-    for (int k : slab.slices) slab.images.push_back(slice_image(gray, v, k));
+    for (int k : slab.slices) {
+        auto img = slice_image(gray, v, k);
+        if (!img) return make_error(img.error());
+        slab.images.push_back(std::move(img).value());
+    }
     return slab;
 }
 

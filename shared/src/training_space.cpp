@@ -77,7 +77,7 @@ struct TissueSamples {
     std::vector<uint8_t> label;   // 1 CSF, 2 GM, 3 WM
 };
 
-TissueSamples tissue_samples(const Grid& sub, const Affine& template_to_voxel, const Reference& ref) {
+TissueSamples tissue_samples(const Volume& sub, const Affine& template_to_voxel, const Reference& ref) {
     TissueSamples s;
     const Grid& l = ref.labels;
     for (int k = 0; k < l.nz; ++k)
@@ -87,7 +87,7 @@ TissueSamples tissue_samples(const Grid& sub, const Affine& template_to_voxel, c
                 if (lab < 1) continue;
                 const Vec3 x = l.vox2world.apply({double(i), double(j), double(k)});
                 s.x.push_back(x);
-                s.v.push_back(sample(sub, template_to_voxel.apply(x)));
+                s.v.push_back(static_cast<float>(sample(sub, template_to_voxel.apply(x))));
                 s.label.push_back(static_cast<uint8_t>(lab));
             }
     return s;
@@ -206,7 +206,7 @@ GrayImage atlas_frame(const GrayImage& img) {
     return resize_gray(cut, kTrainingSide, kTrainingSide).value();   // both sides > 0: never an error
 }
 
-Expected<Registration> checked_registration(const Grid& sub, const Reference& ref, AffineParts& parts) {
+Expected<Registration> checked_registration(const Volume& sub, const Reference& ref, AffineParts& parts) {
     auto reg = register_affine(sub, ref);
     if (!reg) return reg;
     if (!(std::abs(reg->ncc) >= kMinRegistrationNcc))
@@ -223,12 +223,12 @@ Expected<Registration> checked_registration(const Grid& sub, const Reference& re
 }  // namespace
 
 Expected<TrainingSpace> to_training_space(const Volume& subject, const Reference& ref, const ConformSpec& spec) {
-    const Grid sub = grid_from(subject);
+    const Volume& sub = subject;
     TrainingSpace out;
     auto reg = checked_registration(sub, ref, out.parts);
     if (!reg) return make_error(reg.error());
     out.registration = *reg;
-    const Affine to_voxel = compose(inverse(sub.vox2world), reg->template_to_subject);
+    const Affine to_voxel = compose(inverse(affine_from(sub.affine)), reg->template_to_subject);
     const TissueSamples ts = tissue_samples(sub, to_voxel, ref);
     const Bias bias = fit_bias(ts);
     std::array<std::vector<float>, 3> by_label;

@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
     // Conforming: box, scale and level map are the same on both sides too (odd numbers on purpose).
     PreprocessSpec conformed = spec;
     conformed.width = conformed.height = 64;
-    conformed.conform = {true, 0.73, 0.86, 0.47, 0.53, 31, 229};
+    conformed.conform = {true, 0.73, 0.86, 0.47, 0.53, 31, 229, {}};
     std::vector<uint8_t> bytes;
     int missing = 0;
     for (const auto& r : rows) {

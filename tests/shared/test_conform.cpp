@@ -34,6 +34,20 @@ TEST(MeasureBrain, BoxAndPercentilesOfARectangle) {
     EXPECT_EQ(s.high, 200);
 }
 
+TEST(MeasureBrain, LevelsArePercentilesOfTheBrainPixels) {
+    GrayImage img = blank(10, 10);
+    for (int i = 0; i < 100; ++i) img.pixels[i] = static_cast<uint8_t>(100 + i);   // 100 levels, one pixel each
+    const BrainStats s = measure_brain(img);
+    ASSERT_TRUE(s.found);
+    // The q-th percentile of 100 distinct values: the smallest reaching ceil(q) of them, 100 + q - 1.
+    const std::array<int, kLevelCount> want{100, 109, 124, 149, 174, 189, 198};
+    EXPECT_EQ(s.levels, want);
+    EXPECT_EQ(s.low, 100);
+    EXPECT_EQ(s.high, 198);
+    const ConformSpec spec = conform_spec_from({s, s, measure_brain(blank(4, 4))});
+    EXPECT_EQ(spec.levels, std::vector<int>(want.begin(), want.end()));
+}
+
 TEST(MeasureBrain, SpecksAndScaleBarsDoNotWidenTheBox) {
     GrayImage img = blank(100, 100);
     fill(img, 30, 30, 60, 70, 180);
@@ -59,9 +73,9 @@ TEST(MeasureBrain, BlankImageHasNoBrain) {
 
 TEST(ConformSpecFrom, MediansOfFoundSlices) {
     std::vector<BrainStats> stats(3);
-    stats[0] = {true, 10, 20, 90, 100, 100, 100, 20, 200};   // box 0.8 x 0.8, centre 0.5, 0.6
-    stats[1] = {true, 0, 0, 60, 50, 100, 100, 30, 220};      // box 0.6 x 0.5, centre 0.3, 0.25
-    stats[2] = {true, 20, 10, 90, 80, 100, 100, 26, 241};    // box 0.7 x 0.7, centre 0.55, 0.45
+    stats[0] = {true, 10, 20, 90, 100, 100, 100, 20, 200, {}};   // box 0.8 x 0.8, centre 0.5, 0.6
+    stats[1] = {true, 0, 0, 60, 50, 100, 100, 30, 220, {}};      // box 0.6 x 0.5, centre 0.3, 0.25
+    stats[2] = {true, 20, 10, 90, 80, 100, 100, 26, 241, {}};    // box 0.7 x 0.7, centre 0.55, 0.45
     stats.push_back(BrainStats{});                           // not found: ignored
     const ConformSpec c = conform_spec_from(stats);
     EXPECT_TRUE(c.enabled);
@@ -80,7 +94,7 @@ TEST(ConformSlice, PutsTheBoxWhereTheSpecSays) {
     GrayImage img = blank(200, 100);
     fill(img, 150, 20, 170, 40, 200);
     fill(img, 150, 20, 170, 21, 100);   // 20 of 400 pixels (5 %) at 100: the 1st percentile
-    ConformSpec spec{true, 0.5, 0.5, 0.5, 0.5, 50, 250};
+    ConformSpec spec{true, 0.5, 0.5, 0.5, 0.5, 50, 250, {}};
     auto r = conform_slice(img, spec, 40, 40);
     ASSERT_TRUE(r) << r.error();
     const BrainStats s = measure_brain(*r);
@@ -99,7 +113,7 @@ TEST(ConformSlice, ScaleAndShiftAreUndone) {
     GrayImage small = blank(64, 64), big = blank(300, 200);
     fill(small, 16, 12, 48, 52, 180);    // 32 x 40
     fill(big, 30, 100, 94, 180, 180);    // 64 x 80, near a corner
-    ConformSpec spec{true, 0.6, 0.75, 0.5, 0.5, 20, 180};
+    ConformSpec spec{true, 0.6, 0.75, 0.5, 0.5, 20, 180, {}};
     auto a = conform_slice(small, spec, 64, 64), b = conform_slice(big, spec, 64, 64);
     ASSERT_TRUE(a && b);
     const BrainStats sa = measure_brain(*a), sb = measure_brain(*b);
@@ -115,13 +129,14 @@ TEST(ConformSlice, ScaleAndShiftAreUndone) {
 TEST(ConformSpecJson, RoundTripsAndRejectsBadValues) {
     PreprocessSpec spec;
     spec.class_names = {"a", "b"};
-    spec.conform = {true, 0.7812345678901234, 0.81, 0.49, 0.52, 24, 241};
+    spec.conform = {true, 0.7812345678901234, 0.81, 0.49, 0.52, 24, 241, {20, 40, 80, 150, 200, 230, 241}};
     auto back = parse_preprocess_spec(preprocess_spec_to_json(spec));
     ASSERT_TRUE(back) << back.error();
     EXPECT_TRUE(back->conform.enabled);
     EXPECT_EQ(back->conform.box_width, spec.conform.box_width);   // exact: doubles round-trip
     EXPECT_EQ(back->conform.low, 24);
     EXPECT_EQ(back->conform.high, 241);
+    EXPECT_EQ(back->conform.levels, spec.conform.levels);
     PreprocessSpec plain = spec;
     plain.conform = {};
     auto none = parse_preprocess_spec(preprocess_spec_to_json(plain));
@@ -136,6 +151,13 @@ TEST(ConformSpecJson, RoundTripsAndRejectsBadValues) {
     auto order = parse_preprocess_spec(base + R"("conform": {"box_width": 0.5, "box_height": 0.8, "centre_x": 0.5, "centre_y": 0.5, "low": 9, "high": 9}}})");
     ASSERT_FALSE(order);
     EXPECT_NE(order.error().find("input.conform.high must be above input.conform.low"), std::string::npos) << order.error();
+    const std::string box = R"("conform": {"box_width": 0.5, "box_height": 0.8, "centre_x": 0.5, "centre_y": 0.5, "low": 9, "high": 200, )";
+    for (const char* levels : {R"("levels": [1, 2, 3]}}})", R"("levels": [1, 2, 3, 9, 8, 10, 11]}}})",
+                               R"("levels": [1, 2, 3, 4, 5, 6, 256]}}})", R"("levels": "30"}}})"}) {
+        auto wrong = parse_preprocess_spec(base + box + levels);
+        ASSERT_FALSE(wrong) << levels;
+        EXPECT_NE(wrong.error().find("input.conform.levels must be 7 ascending gray levels"), std::string::npos) << wrong.error();
+    }
     auto missing = parse_preprocess_spec(base + R"("conform": {"box_width": 0.5}}})");
     ASSERT_FALSE(missing);
     EXPECT_NE(missing.error().find("missing key \"input.conform.box_height\""), std::string::npos) << missing.error();

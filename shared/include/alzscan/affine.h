@@ -58,11 +58,14 @@ struct Grid {
 Grid grid_from(const Volume& volume);
 
 // Block means over factor fi x fj x fk voxels (the last partial block dropped; at least one block per
-// axis): a coarser grid of the same field of view, its voxel centres at the blocks' centres.
+// axis): a coarser grid of the same field of view, its voxel centres at the blocks' centres. From a
+// volume directly (no full-size float copy), its voxels clipped at `clip`, non-finite ones as 0.
 Grid downsample(const Grid& g, int fi, int fj, int fk);
+Grid downsample(const Volume& v, int fi, int fj, int fk, double clip);
 
 // Trilinear value at voxel coordinates u (0 outside); with `gradient`, its derivative along i, j, k.
 float sample(const Grid& g, const Vec3& u);
 float sample(const Grid& g, const Vec3& u, Vec3* gradient);
+double sample(const Volume& v, const Vec3& u);   // 0 where the voxels are not finite
 
 }  // namespace alzscan

@@ -15,15 +15,21 @@
 //                 voxels as double, i fastest (the file's order). 4-D (or more): the first volume,
 //                 said in `notes`. The affine is the sform when sform_code > 0, else the qform
 //                 (quaternion) when qform_code > 0, else diag(-pixdim1, pixdim2, pixdim3) (Analyze's
-//                 convention, as nibabel reads such files); `affine_source` says which.
-//                 Errors name the field and value, e.g. "not a NIfTI file (sizeof_hdr is 1234,
-//                 expected 348 or 540)", "the NIfTI file is truncated: the header says 2 MB of
-//                 voxels from byte 352 but the file has 1 MB".
+//                 convention, as nibabel reads such files); `affine_source` says which. A form
+//                 with a non-finite entry is passed over, said in `notes` ("the sform holds a
+//                 non-finite value: the qform is used"); a pixdim the chosen form scales by that
+//                 is not positive and finite is taken as 1 mm, also said in `notes`.
+//                 Errors name the field and value as written, e.g. "not a NIfTI file (sizeof_hdr
+//                 is 1234, expected 348 or 540)", "the NIfTI header's vox_offset is 1e+30, beyond
+//                 the file (608 bytes): ...", "the NIfTI file is truncated: the header says 2 MB
+//                 of voxels from byte 352 but the file has 1 MB" (exact bytes when the MB agree).
 //   to_training_orientation  permutes and flips the axes (no interpolation) so that index
 //                 i grows toward the patient's left, j toward posterior, k toward superior
 //                 (LPS), each voxel axis going to the world axis it is closest to (largest
 //                 |direction cosine|, greedy, as nibabel's io_orientation for non-oblique
-//                 affines); spacing follows the axes. Values are moved, never changed.
+//                 affines); an axis left with only NaN cosines keeps its own index (else the next
+//                 free one), so any affine gives a permutation. Spacing follows the axes. Values
+//                 are moved, never changed.
 #pragma once
 
 #include <array>

@@ -8,8 +8,8 @@
 //
 // Data contract:
 //   Reference     the template with skull (`head`) and its brain alone (`brain`, 0 outside), both
-//                 turned to the training orientation (LPS, nifti.h) on the template's 1 mm grid,
-//                 and their block-mean pyramids at 2, 4 and 8 mm (index 0, 1, 2). `labels` (2 mm)
+//                 turned to the training orientation (LPS, nifti.h), as block-mean pyramids at 2, 4
+//                 and 8 mm (index 0, 1, 2); the brain also on the template's 1 mm grid (`brain1`). `labels` (2 mm)
 //                 is the brain's three tissues by a 3-class Otsu threshold of its voxels: 1 CSF,
 //                 2 grey matter, 3 white matter, 0 outside. `band` is the k range (1 mm grid)
 //                 of the training stacks: scan.h's axial_slab of the brain, 0.40..0.62 of its extent.
@@ -40,7 +40,7 @@ namespace alzscan {
 constexpr double kMaxFieldOfViewMm = 500;
 
 struct Reference {
-    Grid head1, brain1;              // 1 mm, training orientation
+    Grid brain1;                     // 1 mm, training orientation
     std::array<Grid, 3> head, brain;  // 2, 4, 8 mm
     Grid labels;                     // 2 mm: 0 outside, 1 CSF, 2 GM, 3 WM
     int band_first = 0, band_last = 0;   // k of the training stacks' band on the 1 mm grid
@@ -59,6 +59,5 @@ struct Registration {
 };
 
 Expected<Registration> register_affine(const Volume& subject, const Reference& ref);
-Expected<Registration> register_affine(const Grid& subject, const Reference& ref);   // grid_from(subject)
 
 }  // namespace alzscan

@@ -19,7 +19,10 @@
 //                 ch2bet, 1 mm, extent 12..150 with the cerebellum) those landmarks sit at 0.40
 //                 and 0.62 of the extent, about 1 mm apart over 32 slices, as the stacks are.
 //   in-plane      slices are resampled to square pixels of the finer in-plane spacing when the
-//                 two spacings differ by more than 1 % (resize_gray), else left as they are.
+//                 two spacings differ by more than 1 % (resize_gray), else left as they are. A
+//                 slice resize_gray refuses (a side over its limit, e.g. 1000:1 voxels) is an
+//                 error naming the slice, resize_gray's message and the spacings; so is an
+//                 in-plane spacing that is not positive and finite.
 //   images[s]     row 0 = anterior, column 0 = the patient's right (training orientation).
 #pragma once
 
