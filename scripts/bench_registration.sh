@@ -26,4 +26,4 @@ PY
 echo "== native ($(uname -m))"
 "$build/tests/shared/registration_bench" "$work/t1_256.nii" 5
 echo "== WebAssembly (node $(node --version))"
-node "$wasm_build/tests/shared/registration_bench.js" "$work/t1_256.nii" 3
+node --no-experimental-fetch "$wasm_build/tests/shared/registration_bench.js" "$work/t1_256.nii" 3

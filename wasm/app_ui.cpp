@@ -485,8 +485,7 @@ void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
     } strip_at_end{app, item->scan, strip_h};
     const bool cam_shown = draw_cam_controls(app, *item);
     if (item->verdict && item->texture)
-        ImGui::TextColored(kMuted, "Left: the volume's own axial slice · right: what the model gets (registered to the "
-                                   "template, brain extracted, bias-corrected, levels mapped)");
+        ImGui::TextColored(kMuted, "Left: the volume's own slice · right: what the model gets (registered, brain only, levels mapped)");
     else if (item->width > 0)
         ImGui::TextColored(kMuted, "%s · %d×%d px · %d channel%s, %d-bit", item->format.c_str(), item->width,
                            item->height, item->channels, item->channels == 1 ? "" : "s", item->bits);

@@ -271,7 +271,10 @@ Expected<TrainingSpace> to_training_space(const Volume& subject, const Reference
         out.slab.slices.push_back(ref.band[s]);
     }
     out.slab.brain_first = ref.band_first, out.slab.brain_last = ref.band_last;
+    const AffineParts& p = out.parts;
     out.slab.how = "registered to the template (" + reg->template_used + ", correlation " + fmt("%.3f", reg->ncc) +
+                   fmt("; scales %.2f %.2f %.2f", p.scales[0], p.scales[1], p.scales[2]) +
+                   fmt(", rotations %.1f %.1f %.1f deg", p.rotation_deg[0], p.rotation_deg[1], p.rotation_deg[2]) +
                    "): 32 axial slices " + std::to_string(ref.band_first) + ".." + std::to_string(ref.band_last) +
                    " of its 1 mm grid, the training stacks' band; brain extracted, bias-corrected, levels mapped";
     input_slice(subject, *reg, ref, out);
@@ -309,15 +312,16 @@ Expected<ScanSlices> scan_slices(const Volume& volume, const Reference* ref, con
 }
 
 std::string registration_json(const TrainingSpace& s) {
-    auto round = [](double x, double unit) { return std::round(x / unit) * unit; };
-    auto vec = [&](const Vec3& v, double unit) { return nlohmann::json{round(v[0], unit), round(v[1], unit), round(v[2], unit)}; };
+    // Dividing by a power of ten gives the double nearest the decimal (0.9923, not 0.9923000000000001).
+    auto round = [](double x, double per_unit) { return std::round(x * per_unit) / per_unit; };
+    auto vec = [&](const Vec3& v, double per) { return nlohmann::json{round(v[0], per), round(v[1], per), round(v[2], per)}; };
     const Registration& r = s.registration;
     const nlohmann::ordered_json j = {
-        {"template", r.template_used}, {"correlation", round(r.ncc, 1e-4)}, {"start", r.start}, {"iterations", r.iterations},
-        {"scales", vec(s.parts.scales, 1e-4)}, {"rotation_deg", vec(s.parts.rotation_deg, 1e-2)},
-        {"translation_mm", vec(s.parts.translation, 1e-2)},
-        {"tissue", {{"csf", round(s.tissue[0], 1e-3)}, {"gm", round(s.tissue[1], 1e-3)}, {"wm", round(s.tissue[2], 1e-3)}}},
-        {"bias_range", round(s.bias_range, 1e-3)}, {"input_slice", s.input_slice}};
+        {"template", r.template_used}, {"correlation", round(r.ncc, 1e4)}, {"start", r.start}, {"iterations", r.iterations},
+        {"scales", vec(s.parts.scales, 1e4)}, {"rotation_deg", vec(s.parts.rotation_deg, 1e2)},
+        {"translation_mm", vec(s.parts.translation, 1e2)},
+        {"tissue", {{"csf", round(s.tissue[0], 1e3)}, {"gm", round(s.tissue[1], 1e3)}, {"wm", round(s.tissue[2], 1e3)}}},
+        {"bias_range", round(s.bias_range, 1e3)}, {"input_slice", s.input_slice}};
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
