@@ -35,7 +35,8 @@ using json = nlohmann::json;
 struct Sample {
     double score = 0.0;   // the largest check score; +inf when the input was refused before the checks
     bool flagged = false;
-    bool refused = false;  // undecodable, or no brain to conform: never classified either
+    bool refused = false;  // undecodable, no brain to conform, or a volume refused by registration
+    std::string reason;    // why, when refused
     std::map<std::string, double> checks;
 };
 
@@ -44,6 +45,7 @@ Sample sample_of(const SliceResult& r) {
     if (!r.error.empty()) {
         s.refused = s.flagged = true;
         s.score = std::numeric_limits<double>::infinity();
+        s.reason = r.error;
         return s;
     }
     s.score = r.ood.score;
@@ -197,18 +199,20 @@ std::string markdown(const json& r) {
                   100 * r["validation_rate"].get<double>());
     md += buf;
     md += "AUROC: the largest check score, held-out slices against the group. Detected: flagged by the shipped "
-          "thresholds (score > 1). Refused: undecodable or no brain found (never classified either; counted as detected).\n\n";
+          "thresholds (score > 1). Refused: undecodable, no brain found, or a volume refused by its registration (not a human head, not registered, not T1): never classified either; counted as detected.\n\n";
     for (const char* level : {"far", "near"}) {
         md += std::string("## ") + (std::string(level) == "far" ? "Far (real files, slices)" : "Near (the held-out slices, transformed)") +
               "\n\n| group | samples | AUROC | detected | refused |\n| --- | ---: | ---: | ---: | ---: |\n";
         for (const auto& [name, s] : r[level]["groups"].items()) md += row(name, s);
         md += row("**all**", r[level]["all"]) + "\n";
     }
-    md += "## Scans (volumes, flagged when more than a quarter of their slices are)\n\n| file | flagged | score |\n| --- | --- | ---: |\n";
+    md += "## Scans (volumes, flagged when more than a quarter of their slices are, or refused before any slice)\n\n"
+          "| file | flagged | score or reason |\n| --- | --- | --- |\n";
     for (const auto& s : r["scans"]) {
-        std::snprintf(buf, sizeof buf, "| %s | %s | %.2f |\n", s["file"].get<std::string>().c_str(), s["flagged"].get<bool>() ? "yes" : "no",
-                      s["score"].get<double>());
-        md += buf;
+        const std::string reason = s.value("refused", "");
+        std::snprintf(buf, sizeof buf, "%.2f", s["score"].get<double>());
+        md += "| " + s["file"].get<std::string>() + " | " + (s["flagged"].get<bool>() ? "yes" : "no") + " | " +
+              (reason.empty() ? std::string(buf) : "refused: " + reason) + " |\n";
     }
     md += "\n## Human T1 brains from other sources (not out of distribution)\n\n| file | slices flagged |\n| --- | ---: |\n";
     for (const auto& s : r["other_t1"]) {
@@ -274,7 +278,7 @@ int ood(int argc, char** argv) {
                     score_file(file, p, samples, file_scans);
                     for (const Sample& s : file_scans)
                         scans.push_back({{"file", fs::path(file).filename().string()}, {"group", group}, {"flagged", s.flagged},
-                                         {"score", std::isinf(s.score) ? 1e300 : s.score}});
+                                         {"score", std::isinf(s.score) ? 1e300 : s.score}, {"refused", s.reason}});
                 }
             far_groups[group] = stats(samples, id);
             all_far.insert(all_far.end(), samples.begin(), samples.end());

@@ -1,7 +1,7 @@
 // The shipped model's out-of-distribution checks and activation maps, through `alzscan predict`
 // (LibTorch) and ONNX Runtime on model.onnx:
 //   - every far-out-of-distribution file of configs/ood_corpus.json is refused with its reason (an
-//     image flagged or undecodable; a volume's scan flagged);
+//     image flagged or undecodable; a volume refused by its registration or its scan flagged);
 //   - the held-out people's real slices are flagged at most at the validation rate + 1 point
 //     (binomial standard error at 1 % over 1294 slices: 0.28 points);
 //   - model.onnx's "cam" equals LibTorch Grad-CAM (both scaled to max 1) within 1e-4, and no longer
@@ -48,6 +48,12 @@ test('every far-out-of-distribution file is refused, with its reason', () => {
   });
   for (const { group, file } of far.filter((f) => isVolume(f.file))) {
     const out = predict([file]);
+    // Refused before any slice (registration: not a human head, not registered, not T1), with its reason,
+    if (out.length === 1 && out[0].error) {
+      assert.match(out[0].error, /not an adult human head|registration to the template failed|contrast is not T1/, `${group}: ${file}`);
+      continue;
+    }
+    // or classified slice by slice and flagged as a scan.
     const scan = out[out.length - 1].scan;
     assert.ok(scan, `${file}: no scan verdict`);
     assert.equal(scan.ood.flag, true, `${group}: ${path.basename(file)}'s scan classified as ${scan.label}`);
