@@ -642,6 +642,30 @@ function createAlzscan() {
     }
   }
 
+  // The volume opened in WASM (registered there when it is a head), with the header's status saying
+  // so while it runs; the registration template is fetched first when the app asks for it.
+  async function openVolumeShown(app, name, bytes) {
+    const say = async (text) => {
+      app.setStatus("Loading", text);
+      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));   // drawn first
+    };
+    try {
+      await say(`Reading ${name} (a head volume is registered to the template)…`);
+      const opened = app.openVolume(bytes);
+      if (!opened.need_reference) return opened;
+      await say("Loading the registration template (Colin27)…");
+      let error;
+      try {
+        error = app.loadReference(...await registrationReference());
+      } catch (e) { error = e.message; }
+      if (error) return { error };
+      await say(`Registering ${name} to the template…`);
+      return app.openVolume(bytes);
+    } finally {
+      if (shown.status && !app.crash) app.setStatus(...shown.status);
+    }
+  }
+
   async function classifyScanRows(app, input, options, t0) {
     const results = [];
     let name, how, registration, notes = [];
@@ -663,14 +687,7 @@ function createAlzscan() {
         await addFailedRow(app, name, "", message);
         throw new Error(message);
       }
-      let opened = app.openVolume(bytes);
-      if (opened.need_reference) {
-        let error;
-        try {
-          error = app.loadReference(...await registrationReference());
-        } catch (e) { error = e.message; }
-        opened = error ? { error } : app.openVolume(bytes);
-      }
+      const opened = await openVolumeShown(app, name, bytes);
       if (opened.error) {
         await addFailedRow(app, name, "", opened.error);
         throw new Error(opened.error);
