@@ -319,23 +319,6 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_load_reference(App* app, const uint
     return keep(*app, "");
 }
 
-namespace {
-
-// The input's own slice beside the model's middle slice, both at the model slice's height, for the
-// scan's verdict row: what registration, extraction and the level map did.
-GrayImage before_after(const GrayImage& input, const GrayImage& model) {
-    const int h = model.height, gap = 8;
-    const int w_in = std::max(1, static_cast<int>(std::lround(double(input.width) * h / std::max(1, input.height))));
-    auto scaled = resize_gray(input, w_in, h);
-    GrayImage out{w_in + gap + model.width, h, std::vector<uint8_t>(size_t(w_in + gap + model.width) * h, 0)};
-    for (int y = 0; y < h; ++y) {
-        if (scaled) std::copy_n(&scaled->pixels[size_t(y) * w_in], w_in, &out.pixels[size_t(y) * out.width]);
-        std::copy_n(&model.pixels[size_t(y) * model.width], model.width, &out.pixels[size_t(y) * out.width + w_in + gap]);
-    }
-    return out;
-}
-
-}  // namespace
 
 // A NIfTI volume's bytes (.nii; the page inflates .nii.gz with DecompressionStream): its slices for
 // the model (shared/ training_space.h scan_slices: a head registered into the training space, a thin
@@ -357,7 +340,7 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_open_volume(App* app, const uint8_t
                         {"width", app->slab.images.front().width}, {"height", app->slab.images.front().height}};
     if (scan->registered) {
         j["registration"] = nlohmann::json::parse(alzscan::registration_json(scan->space));
-        app->slab_before = before_after(scan->space.input, app->slab.images[app->slab.images.size() / 2]);
+        app->slab_before = alzscan::before_after(scan->space.input, {app->slab.images[app->slab.images.size() / 2]});
     }
     return keep(*app, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }

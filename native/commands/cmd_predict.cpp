@@ -61,6 +61,21 @@ std::string format_probabilities(const std::vector<float>& p) {
 
 int argmax(const std::vector<float>& p) { return static_cast<int>(std::max_element(p.begin(), p.end()) - p.begin()); }
 
+// A PNG written atomically (temporary file + rename). Throws runtime_error naming the path.
+void write_png(const std::string& path, int width, int height, uint32_t format, const uint8_t* pixels, const char* what,
+               const char* option) {
+    png_image image{};
+    image.version = PNG_IMAGE_VERSION;
+    image.width = static_cast<png_uint_32>(width);
+    image.height = static_cast<png_uint_32>(height);
+    image.format = format;
+    const std::string tmp = path + ".tmp";
+    if (!png_image_write_to_file(&image, tmp.c_str(), 0, pixels, 0, nullptr) || std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::remove(tmp.c_str());
+        throw std::runtime_error(path + ": cannot write " + what + " (" + image.message + "); check " + option);
+    }
+}
+
 // DIR/<file name>[.slice N].cam.png: the slice as the model saw it, 4x larger, under the predicted
 // class's map (shared/cam.h). Throws runtime_error naming the path.
 void write_cam_png(const std::string& dir, const std::string& file, int slice, const SliceResult& r) {
@@ -76,20 +91,20 @@ void write_cam_png(const std::string& dir, const std::string& file, int slice, c
     std::filesystem::create_directories(dir);
     const std::string name = std::filesystem::path(file).filename().string() +
                              (slice >= 0 ? ".slice" + std::to_string(slice) : "") + ".cam.png";
-    const std::string path = (std::filesystem::path(dir) / name).string();
-    png_image image{};
-    image.version = PNG_IMAGE_VERSION;
-    image.width = static_cast<png_uint_32>(big.width);
-    image.height = static_cast<png_uint_32>(big.height);
-    image.format = PNG_FORMAT_RGBA;
-    const std::string tmp = path + ".tmp";
-    if (!png_image_write_to_file(&image, tmp.c_str(), 0, rgba.data(), 0, nullptr) ||
-        std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        throw std::runtime_error(path + ": cannot write the activation map (" + image.message + "); check --cam DIR");
-    }
+    write_png((std::filesystem::path(dir) / name).string(), big.width, big.height, PNG_FORMAT_RGBA, rgba.data(),
+              "the activation map", "--cam DIR");
 }
 
+// DIR/<file name>.registration.png: a registered volume's own slice beside 4 of the model's slices
+// (shared/ before_after), the picture of what registration, extraction and the levels did.
+void write_registration_png(const std::string& dir, const std::string& file, const ScanSlices& scan) {
+    const std::vector<GrayImage>& s = scan.slab.images;
+    const GrayImage picture = before_after(scan.space.input, {s[0], s[s.size() / 3], s[2 * s.size() / 3], s.back()});
+    std::filesystem::create_directories(dir);
+    const std::string name = std::filesystem::path(file).filename().string() + ".registration.png";
+    write_png((std::filesystem::path(dir) / name).string(), picture.width, picture.height, PNG_FORMAT_GRAY,
+              picture.pixels.data(), "the registration picture", "--show DIR");
+}
 
 struct Printer {
     bool json = false;
@@ -189,7 +204,7 @@ int run_slices(const std::string& file, const std::vector<int>& indices,
 }
 
 // A volume: its axial slab, each slice classified, then the verdict. Returns the failures.
-int predict_volume(const std::string& file, Predictor& p, const Printer& out) {
+int predict_volume(const std::string& file, Predictor& p, const Printer& out, const std::string& show_dir) {
     std::string error;
     const std::optional<ScanSlices> scan = read_scan(file, p, error);
     if (!scan) {
@@ -197,6 +212,14 @@ int predict_volume(const std::string& file, Predictor& p, const Printer& out) {
         return 1;
     }
     const Slab& slab = scan->slab;
+    if (scan->registered && !show_dir.empty()) {
+        try {
+            write_registration_png(show_dir, file, *scan);
+        } catch (const std::exception& e) {
+            out.slice(file, -1, failed(e.what()));
+            return 1;
+        }
+    }
     std::vector<SliceResult> done;
     const int failures = run_slices(file, slab.slices, [&](size_t i) { return classify_gray(slab.images[i], p); }, p,
                                     out, done);
@@ -222,7 +245,8 @@ std::vector<std::string> directory_images(const std::string& dir) {
 
 int predict(int argc, char** argv) {
     CliArgs args("alzscan predict", "classify image files with a checkpoint (prints class and probabilities); "
-                                    "a .nii/.nii.gz volume, or with --scan all the files given, is one scan with one verdict");
+                                    "a volume (.nii/.nii.gz, .mgh/.mgz, an Analyze .hdr/.img pair), or with --scan all the "
+                                    "files given, is one scan with one verdict");
     args.option("checkpoint", "", "checkpoint written by `alzscan train` (best.pt, last.pt) or models/default/checkpoint.pt", true);
     args.flag("json", "one JSON object per file (or slice) and line: file, label, index, probabilities, classes; then "
                       "per scan {\"file\", \"scan\": {label, probabilities, slices, how, notes[, registration]}}");
@@ -230,10 +254,13 @@ int predict(int argc, char** argv) {
                            "predicted class's map over the slice; --json adds every class's map (scaled to max 1)");
     args.flag("scan", "the slice files and directories (their PNG/JPEG files by name) given are one person's stack, in "
                       "that order: each slice, then the scan's verdict (the mean of slice log-probabilities)");
+    args.option("show", "", "for a registered volume, write DIR/<file>.registration.png: its own axial slice beside 4 "
+                            "of the slices the model gets (what registration, extraction and the level map did)");
     args.option("reference", ALZSCAN_REFERENCE_DIR, "folder holding the registration template (ch2.nii.gz with skull, "
                                                     "ch2bet.nii.gz its brain: Colin27 from Debian's mricron-data)");
     add_device_option(args, "cpu");
-    args.positional("FILE", "image files (PNG, JPEG) or NIfTI volumes (.nii, .nii.gz); with --scan, directories", 1);
+    args.positional("FILE", "image files (PNG, JPEG) or volumes: NIfTI (.nii, .nii.gz), FreeSurfer (.mgh, .mgz) or "
+                            "Analyze 7.5 (.hdr or .img, the other file of the pair beside it); with --scan, directories", 1);
     if (int rc = args.parse(argc, argv); rc >= 0) return rc;
 
     Predictor p;
@@ -254,7 +281,7 @@ int predict(int argc, char** argv) {
     std::vector<std::string> stack;
     for (const std::string& arg : args.positionals()) {
         if (is_volume_path(arg)) {
-            failures += predict_volume(arg, p, out);
+            failures += predict_volume(arg, p, out, args.get("show"));
         } else if (as_scan && std::filesystem::is_directory(arg)) {
             const std::vector<std::string> files = directory_images(arg);
             if (files.empty()) out.slice(arg, -1, failed("no PNG or JPEG files in this directory")), ++failures;

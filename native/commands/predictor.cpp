@@ -160,9 +160,7 @@ const Reference* load_reference(Predictor& p, std::string& error) {
 }
 
 std::optional<ScanSlices> read_scan(const std::string& file, Predictor& p, std::string& error) {
-    std::vector<uint8_t> bytes;
-    if (!read_file(file, bytes, error)) return std::nullopt;
-    std::optional<Volume> vol = read_volume(bytes, error);
+    std::optional<Volume> vol = read_volume_file(file, read_file, error);
     if (!vol) return std::nullopt;
     const Reference* ref = nullptr;
     if (is_head_volume(*vol) && !(ref = load_reference(p, error))) return std::nullopt;

@@ -58,7 +58,7 @@ SliceResult classify_file(const std::string& file, Predictor& p);
 // One decoded slice (a volume's, or a transformed file) through the same preprocessing.
 SliceResult classify_gray(const GrayImage& image, Predictor& p);
 
-// A NIfTI file's slices for the model (training_space.h scan_slices: a head registered into the
+// A volume file's slices (volume_file.h: NIfTI, MGH/MGZ, an Analyze pair) for the model (training_space.h scan_slices: a head registered into the
 // training space, a thin stack taken as it is), with the volume's notes; empty + error when it
 // cannot be read, registered or is refused (its contrast, not a human head).
 std::optional<ScanSlices> read_scan(const std::string& file, Predictor& p, std::string& error);

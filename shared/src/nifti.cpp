@@ -4,37 +4,17 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
+
+#include "voxel_read.h"
 
 namespace alzscan {
 namespace {
 
-struct Reader {
-    const uint8_t* data;
-    size_t size;
-    bool swap;
-
-    template <typename T>
-    T get(size_t offset) const {
-        uint8_t b[sizeof(T)];
-        std::memcpy(b, data + offset, sizeof(T));
-        if (swap) std::reverse(b, b + sizeof(T));
-        T v;
-        std::memcpy(&v, b, sizeof(T));
-        return v;
-    }
-};
+using detail::number;
+using detail::Reader;
 
 using Affine = std::array<std::array<double, 4>, 4>;
-
-// printf's %g ("1e+30", "inf"), with "nan" for every NaN: glibc writes "-nan" for a negative one.
-std::string number(double x) {
-    if (std::isnan(x)) return "nan";
-    char b[32];
-    std::snprintf(b, sizeof b, "%g", x);
-    return b;
-}
 
 struct Header {
     int version = 1;
@@ -77,28 +57,6 @@ Header read_header(const Reader& r, int version) {
             for (int c = 0; c < 4; ++c) h.srow[row][c] = r.get<double>(400 + 32 * row + 8 * c);
     }
     return h;
-}
-
-struct DataType {
-    int code;
-    const char* name;
-    int bytes;
-};
-
-constexpr DataType kTypes[] = {{2, "uint8", 1},   {256, "int8", 1},   {4, "int16", 2},    {512, "uint16", 2},
-                               {8, "int32", 4},   {768, "uint32", 4}, {16, "float32", 4}, {64, "float64", 8}};
-
-double raw_value(const Reader& r, int code, size_t offset) {
-    switch (code) {
-        case 2: return r.data[offset];
-        case 256: return static_cast<int8_t>(r.data[offset]);
-        case 4: return r.get<int16_t>(offset);
-        case 512: return r.get<uint16_t>(offset);
-        case 8: return r.get<int32_t>(offset);
-        case 768: return r.get<uint32_t>(offset);
-        case 16: return r.get<float>(offset);
-        default: return r.get<double>(offset);
-    }
 }
 
 // The quaternion form of nifti1.h: rotation from (b, c, d), a = sqrt(1 - b^2 - c^2 - d^2),
@@ -187,10 +145,6 @@ void set_affine(const Header& h, Volume& v) {
     }
 }
 
-std::string megabytes(uint64_t bytes) {
-    return bytes < 1000000 ? std::to_string(bytes) + " bytes" : std::to_string(bytes / 1000000) + " MB";
-}
-
 // The voxel block's first byte. vox_offset is compared as the double it was written as, so a NaN
 // or one beyond int64 is reported as itself, and only an offset inside the file is converted.
 Expected<uint64_t> voxel_offset(const Header& h, size_t file_size) {
@@ -208,7 +162,7 @@ Expected<uint64_t> voxel_offset(const Header& h, size_t file_size) {
 }
 
 // Dimensions, datatype and the voxel block's place; fills v's sizes, type and notes.
-Expected<size_t> check_header(const Header& h, size_t file_size, Volume& v, int& type_index) {
+Expected<size_t> check_header(const Header& h, size_t file_size, Volume& v, const detail::VoxelType*& type) {
     if (h.dim[0] < 1 || h.dim[0] > 7)
         return make_error("the NIfTI header's dim[0] is " + std::to_string(h.dim[0]) + " (expected 1..7 dimensions)");
     int64_t extra = 1;
@@ -228,24 +182,16 @@ Expected<size_t> check_header(const Header& h, size_t file_size, Volume& v, int&
                           "); crop or downsample it first");
     if (extra > 1) v.notes.push_back(std::to_string(h.dim[0]) + "-D file (" + std::to_string(extra) +
                                      " volumes): the first volume is used");
-    type_index = -1;
-    for (int t = 0; t < static_cast<int>(std::size(kTypes)); ++t)
-        if (kTypes[t].code == h.datatype) type_index = t;
-    if (type_index < 0)
+    type = detail::voxel_type(h.datatype);
+    if (!type)
         return make_error("the NIfTI datatype " + std::to_string(h.datatype) +
                           " is not supported (alzscan reads uint8, int8, int16, uint16, int32, uint32, float32, "
                           "float64): convert the volume to one of these");
     const auto offset = voxel_offset(h, file_size);
     if (!offset) return make_error(offset.error());
-    const uint64_t need = uint64_t(count) * kTypes[type_index].bytes;
+    const uint64_t need = uint64_t(count) * type->bytes;
     const uint64_t have = uint64_t(file_size) - *offset;
-    if (need > have) {
-        // Whole MB when they tell the two sizes apart, else exact bytes for both.
-        std::string said = megabytes(need), there = megabytes(have);
-        if (said == there) said = std::to_string(need) + " bytes", there = std::to_string(have) + " bytes";
-        return make_error("the NIfTI file is truncated: the header says " + said + " of voxels from byte " +
-                          std::to_string(*offset) + " but the file has " + there);
-    }
+    if (need > have) return make_error(detail::truncated_message("NIfTI", need, *offset, have));
     return static_cast<size_t>(*offset);
 }
 
@@ -274,15 +220,15 @@ Expected<Volume> decode_nifti(const uint8_t* data, size_t size) {
     const Header h = read_header(r, version);
     Volume v;
     v.nifti_version = version;
-    int type = -1;
+    const detail::VoxelType* type = nullptr;
     auto offset = check_header(h, size, v, type);
     if (!offset) return make_error(offset.error());
-    v.datatype = kTypes[type].name;
+    v.datatype = type->name;
     const bool scaled = std::isfinite(h.slope) && h.slope != 0 && std::isfinite(h.inter) && !(h.slope == 1 && h.inter == 0);
     const size_t count = size_t(v.nx) * v.ny * v.nz;
     v.voxels.resize(count);
     for (size_t n = 0; n < count; ++n) {
-        const double raw = raw_value(r, kTypes[type].code, *offset + n * kTypes[type].bytes);
+        const double raw = detail::raw_value(r, type->code, *offset + n * type->bytes);
         v.voxels[n] = scaled ? raw * h.slope + h.inter : raw;
     }
     set_affine(h, v);

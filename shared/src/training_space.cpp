@@ -325,4 +325,27 @@ std::string registration_json(const TrainingSpace& s) {
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+GrayImage before_after(const GrayImage& input, const std::vector<GrayImage>& slices) {
+    constexpr int kGap = 8;
+    const int h = slices.empty() ? input.height : slices.front().height;
+    std::vector<GrayImage> parts{input};
+    parts.insert(parts.end(), slices.begin(), slices.end());
+    int width = 0;
+    for (GrayImage& g : parts) {
+        const int w = std::max(1, static_cast<int>(std::lround(double(g.width) * h / std::max(1, g.height))));
+        if (g.width != w || g.height != h) {
+            auto scaled = resize_gray(g, w, h);
+            g = scaled ? std::move(scaled).value() : GrayImage{w, h, std::vector<uint8_t>(size_t(w) * h, 0)};
+        }
+        width += w + kGap;
+    }
+    GrayImage out{width - kGap, h, std::vector<uint8_t>(size_t(width - kGap) * h, 0)};
+    int x0 = 0;
+    for (const GrayImage& g : parts) {
+        for (int y = 0; y < h; ++y) std::copy_n(&g.pixels[size_t(y) * g.width], g.width, &out.pixels[size_t(y) * out.width + x0]);
+        x0 += g.width + kGap;
+    }
+    return out;
+}
+
 }  // namespace alzscan

@@ -46,8 +46,8 @@ struct Volume {
     int nx = 0, ny = 0, nz = 0;                   // voxels along i, j, k
     std::array<double, 3> spacing{1, 1, 1};       // mm per voxel along i, j, k
     std::array<std::array<double, 4>, 4> affine{};   // voxel (i, j, k, 1) -> RAS+ mm
-    std::string affine_source;                    // "sform" | "qform" | "pixdim"
-    int nifti_version = 1;                        // 1 | 2
+    std::string affine_source;                    // "sform" | "qform" | "pixdim" | "mgh" (mgh.h) | "analyze" (analyze.h)
+    int nifti_version = 1;                        // 1 | 2; 0 for an MGH or Analyze volume
     std::string datatype;                         // "uint8", "int16", ... "float64"
     std::vector<double> voxels;                   // nx * ny * nz, index i + nx * (j + ny * k)
     std::vector<std::string> notes;               // e.g. "4-D file (2 volumes): the first volume is used"

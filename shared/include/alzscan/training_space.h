@@ -62,6 +62,10 @@ struct TrainingSpace {
 
 Expected<TrainingSpace> to_training_space(const Volume& subject, const Reference& ref, const ConformSpec& levels);
 
+// The picture of what this step did, for a person to check: the input's own slice, then `slices`
+// (the model's), all scaled to the first model slice's height, 8 black pixels apart.
+GrayImage before_after(const GrayImage& input, const std::vector<GrayImage>& slices);
+
 // A volume's slices for the model, the one rule both the CLI and the app follow: a head volume (more
 // than kSlabSlices slices along its axis closest to superior, or at least kMinHeadExtentMm along it)
 // goes through to_training_space, which needs `ref` (an error names the missing reference
