@@ -52,7 +52,9 @@ for f in ch2.nii.gz ch2bet.nii.gz; do
   [ -f "$REFERENCE_DIR/$f" ] || die "$REFERENCE_DIR/$f missing (make setup installs mricron-data)"
 done
 mkdir -p "$WEB_OUT/reference"
-cp "$REFERENCE_DIR/ch2.nii.gz" "$REFERENCE_DIR/ch2bet.nii.gz" "$WEB_OUT/reference/"
+for f in ch2 ch2bet; do   # inflated: served with the build's own .br/.gz siblings like every asset
+  gzip -dc "$REFERENCE_DIR/$f.nii.gz" > "$WEB_OUT/reference/$f.nii"
+done
 
 # The font, cut down to the glyph ranges the app asks ImGui for (wasm/app_ui.cpp's ranges[], read
 # from there so the two cannot drift): 760 KB -> ~40 KB, a third of the cold-load budget otherwise.
@@ -138,7 +140,7 @@ const files = [];
   }
 })(out);
 files.sort();
-const compressible = /\.(html|css|js|mjs|json|wasm|onnx|ttf|csv|md)$/;
+const compressible = /\.(html|css|js|mjs|json|wasm|onnx|ttf|csv|md|nii)$/;
 const digest = crypto.createHash("sha256");
 let raw = 0, best = 0;
 for (const rel of files) {

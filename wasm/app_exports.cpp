@@ -306,7 +306,7 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_file(App* app, const char* name, const 
 }
 
 // The registration template: the inflated bytes of Colin27's ch2.nii and ch2bet.nii (the page
-// fetches reference/ch2.nii.gz and reference/ch2bet.nii.gz when a head volume first asks for it).
+// fetches reference/ch2.nii and reference/ch2bet.nii when a head volume first asks for it).
 // Returns "" or the error.
 EMSCRIPTEN_KEEPALIVE const char* alzscan_app_load_reference(App* app, const uint8_t* head, int head_size,
                                                           const uint8_t* brain, int brain_size) {

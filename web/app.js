@@ -381,7 +381,7 @@ async function inflated(bytes) {
 
 // The registration template (Colin27 from Debian's mricron-data, copied into the build by
 // scripts/assemble_web.sh): fetched and inflated once per page, handed to each app instance that asks.
-const REFERENCE_URLS = ["reference/ch2.nii.gz", "reference/ch2bet.nii.gz"];
+const REFERENCE_URLS = ["reference/ch2.nii", "reference/ch2bet.nii"];
 let referenceBytes = null;
 async function registrationReference() {
   referenceBytes ??= Promise.all(REFERENCE_URLS.map(async (url) =>
