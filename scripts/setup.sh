@@ -25,14 +25,16 @@ DEMO_PACKAGES=(
 # reader of the tests with its own fixtures (python3-nibabel); real inputs the model must refuse
 # (configs/ood_corpus.json): ITK's proton-density, sagittal and other example images
 # (insighttoolkit5-examples) and ordinary photos (lomiri-wallpapers); Gloo's headers, which LibTorch's
-# c10d process groups include (libgloo-dev: training on several processes).
+# c10d process groups include (libgloo-dev: training on several processes); the DICOM tests'
+# independent references: pydicom (writes the test series, reads DICOM, ships its test files) and
+# Debian's dcm2niix binary (converts the same series); GDCM, the DICOM reader of dicom/ (libgdcm-dev).
 MORE_PACKAGES=(
   build-essential ccache pkg-config git
   libtorch-dev libonnx-dev libprotobuf-dev protobuf-compiler
   libgtest-dev googletest libstb-dev libopenblas0 libimgui-dev
   libjpeg62-turbo-dev libpng-dev zlib1g-dev clang-14 libclang-rt-14-dev
   chromium python3-torch python3-numpy python3-pil python3-nibabel python3-scipy
-  insighttoolkit5-examples lomiri-wallpapers libgloo-dev
+  insighttoolkit5-examples lomiri-wallpapers libgloo-dev python3-pydicom dcm2niix libgdcm-dev
 )
 packages=("${DEMO_PACKAGES[@]}")
 [ "$profile" = all ] && packages+=("${MORE_PACKAGES[@]}")
@@ -98,6 +100,9 @@ fetch_debian_source imgui third_party/imgui backends/imgui_impl_glfw.cpp
 fetch_debian_source libjpeg-turbo third_party/libjpeg-turbo jdapimin.c libjpeg62-turbo-dev
 fetch_debian_source libpng1.6 third_party/libpng png.c libpng-dev
 fetch_debian_source zlib third_party/zlib inflate.c zlib1g-dev
+# GDCM, the DICOM reader of dicom/ (decision 0014): the native build links Debian's libgdcm-dev,
+# the WebAssembly build compiles the same version from this source.
+fetch_debian_source gdcm third_party/gdcm Source/MediaStorageAndFileFormat/gdcmImageReader.cxx libgdcm-dev
 
 # Node packages from the committed lock file (never a downloaded browser or GPU build). The demo
 # needs onnxruntime-web alone (package.json "dependencies"); the tests also need the dev ones.

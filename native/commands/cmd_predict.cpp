@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -19,6 +20,7 @@
 #include "alzscan/ood.h"
 #include "cli/common_options.h"
 #include "commands/commands.h"
+#include "commands/dicom_files.h"
 #include "commands/predictor.h"
 #include "commands/volume_file.h"
 
@@ -204,9 +206,9 @@ int run_slices(const std::string& file, const std::vector<int>& indices,
 }
 
 // A volume: its axial slab, each slice classified, then the verdict. Returns the failures.
-int predict_volume(const std::string& file, Predictor& p, const Printer& out, const std::string& show_dir) {
-    std::string error;
-    const std::optional<ScanSlices> scan = read_scan(file, p, error);
+// `scan` is read_scan's or read_dicom_scan's answer for `file`, `error` its reason when empty.
+int predict_volume(const std::string& file, const std::optional<ScanSlices>& scan, const std::string& error,
+                   Predictor& p, const Printer& out, const std::string& show_dir) {
     if (!scan) {
         out.slice(file, -1, failed(error));
         return 1;
@@ -241,12 +243,21 @@ std::vector<std::string> directory_images(const std::string& dir) {
     return files;
 }
 
+// --series N: a listing number, 1 or more.
+bool parse_series(const std::string& text, int& series) {
+    char* end = nullptr;
+    const long v = std::strtol(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || v < 1 || v > 1000000) return false;
+    series = static_cast<int>(v);
+    return true;
+}
+
 }  // namespace
 
 int predict(int argc, char** argv) {
     CliArgs args("alzscan predict", "classify image files with a checkpoint (prints class and probabilities); "
-                                    "a volume (.nii/.nii.gz, .mgh/.mgz, an Analyze .hdr/.img pair), or with --scan all the "
-                                    "files given, is one scan with one verdict");
+                                    "a volume (.nii/.nii.gz, .mgh/.mgz, an Analyze .hdr/.img pair, a DICOM folder or .dcm "
+                                    "files), or with --scan all the files given, is one scan with one verdict");
     args.option("checkpoint", "", "checkpoint written by `alzscan train` (best.pt, last.pt) or models/default/checkpoint.pt", true);
     args.flag("json", "one JSON object per file (or slice) and line: file, label, index, probabilities, classes; then "
                       "per scan {\"file\", \"scan\": {label, probabilities, slices, how, notes[, registration]}}");
@@ -258,9 +269,12 @@ int predict(int argc, char** argv) {
                             "of the slices the model gets (what registration, extraction and the level map did)");
     args.option("reference", ALZSCAN_REFERENCE_DIR, "folder holding the registration template (ch2.nii.gz with skull, "
                                                     "ch2bet.nii.gz its brain: Colin27 from Debian's mricron-data)");
+    args.option("series", "", "a DICOM folder or .dcm files holding several series: the series to classify, by its "
+                              "number in the listing the error prints (by default the only series, or the one T1)");
     add_device_option(args, "cpu");
     args.positional("FILE", "image files (PNG, JPEG) or volumes: NIfTI (.nii, .nii.gz), FreeSurfer (.mgh, .mgz) or "
-                            "Analyze 7.5 (.hdr or .img, the other file of the pair beside it); with --scan, directories", 1);
+                            "Analyze 7.5 (.hdr or .img, the other file of the pair beside it), DICOM (a folder, with or without --scan, "
+                            "or .dcm files: one scan together); with --scan, directories of slice files", 1);
     if (int rc = args.parse(argc, argv); rc >= 0) return rc;
 
     Predictor p;
@@ -277,11 +291,24 @@ int predict(int argc, char** argv) {
                       json_string_array(p.model.spec.class_names)};
     const bool as_scan = args.is_set("scan");
 
+    int series = 0;
+    if (args.is_set("series") && !parse_series(args.get("series"), series)) {
+        std::fprintf(stderr, "alzscan predict: --series %s: expected a series number from the listing (1, 2, ...)\n",
+                     args.get("series").c_str());
+        return 2;
+    }
     int failures = 0;
-    std::vector<std::string> stack;
+    std::vector<std::string> stack, dicom_files;
     for (const std::string& arg : args.positionals()) {
+        std::string error;
         if (is_volume_path(arg)) {
-            failures += predict_volume(arg, p, out, args.get("show"));
+            const std::optional<ScanSlices> scan = read_scan(arg, p, error);
+            failures += predict_volume(arg, scan, error, p, out, args.get("show"));
+        } else if (is_dicom_path(arg) && !std::filesystem::is_directory(arg)) {
+            dicom_files.push_back(arg);
+        } else if (holds_dicom(arg)) {
+            const std::optional<ScanSlices> scan = read_dicom_scan({arg}, series, p, error);
+            failures += predict_volume(arg, scan, error, p, out, args.get("show"));
         } else if (as_scan && std::filesystem::is_directory(arg)) {
             const std::vector<std::string> files = directory_images(arg);
             if (files.empty()) out.slice(arg, -1, failed("no PNG or JPEG files in this directory")), ++failures;
@@ -292,6 +319,11 @@ int predict(int argc, char** argv) {
             std::vector<SliceResult> done;
             failures += run_slices(arg, {-1}, [&](size_t) { return classify_file(arg, p); }, p, out, done);
         }
+    }
+    if (!dicom_files.empty()) {   // the .dcm files given: one set of files, one series of them
+        std::string error;
+        const std::optional<ScanSlices> scan = read_dicom_scan(dicom_files, series, p, error);
+        failures += predict_volume(dicom_files.front(), scan, error, p, out, args.get("show"));
     }
     if (!stack.empty()) {
         std::vector<SliceResult> done;

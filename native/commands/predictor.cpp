@@ -12,6 +12,7 @@
 
 #include "alzscan/calibration.h"
 #include "alzscan/preprocess.h"
+#include "commands/dicom_files.h"
 #include "commands/volume_file.h"
 #include "train/calibrate.h"
 #include "train/evaluate.h"
@@ -162,9 +163,20 @@ const Reference* load_reference(Predictor& p, std::string& error) {
 std::optional<ScanSlices> read_scan(const std::string& file, Predictor& p, std::string& error) {
     std::optional<Volume> vol = read_volume_file(file, read_file, error);
     if (!vol) return std::nullopt;
+    return scan_of_volume(*vol, p, error);
+}
+
+std::optional<ScanSlices> read_dicom_scan(const std::vector<std::string>& paths, int series, Predictor& p,
+                                          std::string& error) {
+    std::optional<Volume> vol = read_dicom_volume(paths, series, read_file, error);
+    if (!vol) return std::nullopt;
+    return scan_of_volume(*vol, p, error);
+}
+
+std::optional<ScanSlices> scan_of_volume(const Volume& volume, Predictor& p, std::string& error) {
     const Reference* ref = nullptr;
-    if (is_head_volume(*vol) && !(ref = load_reference(p, error))) return std::nullopt;
-    auto s = scan_slices(*vol, ref, p.model.spec.conform);
+    if (is_head_volume(volume) && !(ref = load_reference(p, error))) return std::nullopt;
+    auto s = scan_slices(volume, ref, p.model.spec.conform);
     if (!s) {
         error = s.error();
         return std::nullopt;

@@ -62,5 +62,11 @@ SliceResult classify_gray(const GrayImage& image, Predictor& p);
 // training space, a thin stack taken as it is), with the volume's notes; empty + error when it
 // cannot be read, registered or is refused (its contrast, not a human head).
 std::optional<ScanSlices> read_scan(const std::string& file, Predictor& p, std::string& error);
+// The same for DICOM files and folders (dicom_files.h): one series, `series` 1..N or 0 to choose
+// by itself (the only one, or the one T1).
+std::optional<ScanSlices> read_dicom_scan(const std::vector<std::string>& paths, int series, Predictor& p,
+                                          std::string& error);
+// The same for a volume already read.
+std::optional<ScanSlices> scan_of_volume(const Volume& volume, Predictor& p, std::string& error);
 
 }  // namespace alzscan::cmd

@@ -1,0 +1,35 @@
+# GDCM compiled from Debian's source package (third_party/gdcm, unpacked by scripts/setup.sh with
+# Debian's patches) for the WebAssembly build of dicom/: the same version the native build links
+# from libgdcm-dev. Only its libraries (no applications, wrappers or tests), static, with its own
+# bundled codecs (IJG JPEG 8/12/16-bit, CharLS, OpenJPEG, zlib, expat) and C++ exceptions, which
+# GDCM uses to report parse errors; dicom/ catches them.
+set(ALZSCAN_GDCM_SOURCE_DIR ${PROJECT_SOURCE_DIR}/third_party/gdcm CACHE PATH
+    "GDCM sources (scripts/setup.sh fetches Debian's source package gdcm)")
+if(NOT EXISTS ${ALZSCAN_GDCM_SOURCE_DIR}/Source/MediaStorageAndFileFormat/gdcmImageReader.cxx)
+  message(FATAL_ERROR "${ALZSCAN_GDCM_SOURCE_DIR}: no GDCM sources; hint: make setup "
+                      "(scripts/setup.sh fetches Debian's source package gdcm)")
+endif()
+if(NOT TARGET alzscan_gdcm)
+  foreach(opt GDCM_BUILD_SHARED_LIBS GDCM_BUILD_APPLICATIONS GDCM_BUILD_TESTING GDCM_BUILD_EXAMPLES
+              GDCM_BUILD_DOCBOOK_MANPAGES GDCM_USE_VTK GDCM_WRAP_PYTHON GDCM_WRAP_CSHARP GDCM_WRAP_JAVA
+              GDCM_USE_SYSTEM_OPENJPEG GDCM_USE_SYSTEM_CHARLS GDCM_USE_SYSTEM_ZLIB GDCM_USE_SYSTEM_EXPAT
+              GDCM_USE_SYSTEM_UUID GDCM_DOCUMENTATION)
+    set(${opt} OFF CACHE BOOL "alzscan: GDCM's libraries only" FORCE)
+  endforeach()
+  set(_alzscan_cxx_flags "${CMAKE_CXX_FLAGS}")
+  set(CMAKE_CXX_FLAGS "${CMAKE_CXX_FLAGS} -fexceptions -w")
+  set(_alzscan_c_flags "${CMAKE_C_FLAGS}")
+  set(CMAKE_C_FLAGS "${CMAKE_C_FLAGS} -w")
+  add_subdirectory(${ALZSCAN_GDCM_SOURCE_DIR} ${CMAKE_BINARY_DIR}/gdcm EXCLUDE_FROM_ALL)
+  set(CMAKE_CXX_FLAGS "${_alzscan_cxx_flags}")
+  set(CMAKE_C_FLAGS "${_alzscan_c_flags}")
+  add_library(alzscan_gdcm INTERFACE)
+  target_link_libraries(alzscan_gdcm INTERFACE gdcmMSFF)
+  target_link_options(alzscan_gdcm INTERFACE -fexceptions)
+  # GDCM's headers as its own build uses them (gdcmConfigure.h is written in its build tree).
+  foreach(dir Common DataStructureAndEncodingDefinition DataDictionary InformationObjectDefinition
+              MediaStorageAndFileFormat)
+    target_include_directories(alzscan_gdcm SYSTEM INTERFACE ${ALZSCAN_GDCM_SOURCE_DIR}/Source/${dir})
+  endforeach()
+  target_include_directories(alzscan_gdcm SYSTEM INTERFACE ${CMAKE_BINARY_DIR}/gdcm/Source/Common)
+endif()

@@ -1,0 +1,281 @@
+// One DICOM file through GDCM (see dicom_file.h). GDCM reports through exceptions and its Trace
+// stream: both end here, as a one-line reason that never quotes the file's fields.
+#include "dicom_file.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <istream>
+#include <streambuf>
+
+#include <gdcmDataSet.h>
+#include <gdcmImage.h>
+#include <gdcmImageReader.h>
+#include <gdcmReader.h>
+#include <gdcmSequenceOfItems.h>
+#include <gdcmTrace.h>
+
+namespace alzscan::dicom {
+namespace {
+
+// The caller's bytes as a seekable istream, without a copy (GDCM seeks while it parses).
+class MemoryBuffer : public std::streambuf {
+public:
+    MemoryBuffer(const uint8_t* data, size_t size) {
+        char* p = const_cast<char*>(reinterpret_cast<const char*>(data));
+        setg(p, p, p + size);
+    }
+
+protected:
+    pos_type seekoff(off_type off, std::ios_base::seekdir dir, std::ios_base::openmode) override {
+        const off_type base = dir == std::ios_base::beg ? 0 : dir == std::ios_base::cur ? gptr() - eback()
+                                                                                         : egptr() - eback();
+        return seekpos(pos_type(base + off), std::ios_base::in);
+    }
+    pos_type seekpos(pos_type pos, std::ios_base::openmode) override {
+        const off_type at = off_type(pos);
+        if (at < 0 || at > egptr() - eback()) return pos_type(off_type(-1));
+        setg(eback(), eback() + at, egptr());
+        return pos;
+    }
+};
+
+// GDCM prints warnings and errors to std::cerr by default; a library that runs in the browser
+// and must never echo a file's content keeps them off.
+void quiet_gdcm() {
+    gdcm::Trace::SetDebug(false);
+    gdcm::Trace::SetWarning(false);
+    gdcm::Trace::SetError(false);
+}
+
+std::string text(const gdcm::DataSet& ds, uint16_t group, uint16_t element) {
+    const gdcm::Tag tag(group, element);
+    if (!ds.FindDataElement(tag)) return "";
+    const gdcm::ByteValue* bv = ds.GetDataElement(tag).GetByteValue();
+    if (!bv || !bv->GetPointer()) return "";
+    std::string s(bv->GetPointer(), std::min<size_t>(bv->GetLength(), 1024));
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
+    while (!s.empty() && s.front() == ' ') s.erase(s.begin());
+    return s;
+}
+
+// A description for display: printable ASCII kept, anything else (control bytes, other
+// character sets) shown as '?', at most 64 characters.
+std::string printable(const std::string& s) {
+    std::string out;
+    for (char c : s.substr(0, 64)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+    return out;
+}
+
+// A DS/IS value's numbers (backslash-separated); non-numbers end the list.
+std::vector<double> numbers(const gdcm::DataSet& ds, uint16_t group, uint16_t element) {
+    const std::string s = text(ds, group, element);
+    std::vector<double> out;
+    const char* p = s.c_str();
+    while (*p) {
+        char* end = nullptr;
+        const double v = std::strtod(p, &end);
+        if (end == p || !std::isfinite(v)) break;
+        out.push_back(v);
+        p = end;
+        while (*p == ' ') ++p;
+        if (*p == '\\') ++p;
+        else break;
+    }
+    return out;
+}
+
+// A binary US value (Rows, Columns, ...) through GDCM's own decoding of the element.
+int ushort_value(const gdcm::DataSet& ds, uint16_t group, uint16_t element) {
+    const gdcm::Tag tag(group, element);
+    if (!ds.FindDataElement(tag)) return 0;
+    const gdcm::ByteValue* bv = ds.GetDataElement(tag).GetByteValue();
+    if (!bv || bv->GetLength() < 2) return 0;
+    const auto* b = reinterpret_cast<const uint8_t*>(bv->GetPointer());
+    return b[0] | (b[1] << 8);   // GDCM holds values in little-endian order (it swaps big endian)
+}
+
+const gdcm::DataSet* first_item(const gdcm::DataSet& ds, uint16_t group, uint16_t element, size_t index = 0) {
+    const gdcm::Tag tag(group, element);
+    if (!ds.FindDataElement(tag)) return nullptr;
+    gdcm::SmartPointer<gdcm::SequenceOfItems> sq = ds.GetDataElement(tag).GetValueAsSQ();
+    if (!sq || sq->GetNumberOfItems() <= index) return nullptr;
+    return &sq->GetItem(index + 1).GetNestedDataSet();   // GDCM's items count from 1
+}
+
+// The plane fields found in `ds` (a file's own data set or a functional group item) over `g`.
+void plane_fields(const gdcm::DataSet& ds, FrameGeometry& g) {
+    if (const auto v = numbers(ds, 0x0020, 0x0032); v.size() == 3) {
+        g.position = {v[0], v[1], v[2]};
+        g.has_position = true;
+    }
+    if (const auto v = numbers(ds, 0x0020, 0x0037); v.size() == 6) {
+        for (int i = 0; i < 6; ++i) g.orientation[i] = v[i];
+        g.has_orientation = true;
+    }
+    if (const auto v = numbers(ds, 0x0028, 0x0030); v.size() == 2 && v[0] > 0 && v[1] > 0) {
+        g.pixel_spacing = {v[0], v[1]};
+        g.has_spacing = true;
+    }
+    if (const auto v = numbers(ds, 0x0028, 0x1053); v.size() == 1 && v[0] != 0) g.slope = v[0];
+    if (const auto v = numbers(ds, 0x0028, 0x1052); v.size() == 1) g.intercept = v[0];
+}
+
+// An enhanced multi-frame functional group item: its plane position, orientation, pixel
+// measures and value transformation sequences over `g`.
+void functional_group(const gdcm::DataSet& item, FrameGeometry& g) {
+    for (const auto& [group, element] : {std::pair<uint16_t, uint16_t>{0x0020, 0x9113}, {0x0020, 0x9116},
+                                         {0x0028, 0x9110}, {0x0028, 0x9145}})
+        if (const gdcm::DataSet* seq = first_item(item, group, element)) plane_fields(*seq, g);
+}
+
+void frame_geometry(const gdcm::DataSet& ds, FileHeader& h) {
+    FrameGeometry base;
+    plane_fields(ds, base);
+    if (const gdcm::DataSet* shared = first_item(ds, 0x5200, 0x9229)) functional_group(*shared, base);
+    const gdcm::Tag per_frame(0x5200, 0x9230);
+    gdcm::SmartPointer<gdcm::SequenceOfItems> sq;
+    if (ds.FindDataElement(per_frame)) sq = ds.GetDataElement(per_frame).GetValueAsSQ();
+    if (!sq || sq->GetNumberOfItems() == 0) {
+        h.geometry.assign(1, base);
+        return;
+    }
+    // One entry per frame when the sequence has one item per frame; else the first item's.
+    const size_t items = sq->GetNumberOfItems();
+    const size_t n = items == size_t(h.frames) ? items : 1;
+    h.geometry.assign(n, base);
+    for (size_t f = 0; f < n; ++f) functional_group(sq->GetItem(f + 1).GetNestedDataSet(), h.geometry[f]);
+}
+
+}  // namespace
+
+FileHeader read_header(const uint8_t* data, size_t size) {
+    FileHeader h;
+    quiet_gdcm();
+    try {
+        MemoryBuffer buffer(data, size);
+        std::istream in(&buffer);
+        gdcm::Reader reader;
+        reader.SetStream(in);
+        if (!reader.ReadUpToTag(gdcm::Tag(0x7fe0, 0x0010))) {
+            h.reason = "not a DICOM file, or a damaged one (GDCM cannot parse it)";
+            return h;
+        }
+        const gdcm::DataSet& ds = reader.GetFile().GetDataSet();
+        const gdcm::TransferSyntax& ts = reader.GetFile().GetHeader().GetDataSetTransferSyntax();
+        h.encapsulated = ts.IsEncapsulated() || ts == gdcm::TransferSyntax::DeflatedExplicitVRLittleEndian;
+        h.series_uid = text(ds, 0x0020, 0x000e);
+        h.description = printable(text(ds, 0x0008, 0x103e));
+        h.study_description = printable(text(ds, 0x0008, 0x1030));
+        h.modality = printable(text(ds, 0x0008, 0x0060));
+        if (const auto v = numbers(ds, 0x0020, 0x0011); v.size() == 1 && std::abs(v[0]) < 1e9) h.series_number = int(v[0]);
+        h.rows = ushort_value(ds, 0x0028, 0x0010);
+        h.columns = ushort_value(ds, 0x0028, 0x0011);
+        h.bits_allocated = ushort_value(ds, 0x0028, 0x0100);
+        h.samples_per_pixel = ds.FindDataElement(gdcm::Tag(0x0028, 0x0002)) ? ushort_value(ds, 0x0028, 0x0002) : 1;
+        if (const auto v = numbers(ds, 0x0028, 0x0008); !v.empty()) h.frames = v[0] >= 1 && v[0] < 1e9 ? int(v[0]) : 0;
+        if (const auto v = numbers(ds, 0x0018, 0x0088); v.size() == 1 && v[0] > 0) h.slice_gap = v[0];
+        else if (const auto t = numbers(ds, 0x0018, 0x0050); t.size() == 1 && t[0] > 0) h.slice_gap = t[0];
+        h.is_image = h.rows > 0 && h.columns > 0;   // the pixel data itself is checked when decoded
+        if (!h.is_image) {
+            h.reason = "holds no image (no Rows/Columns)";
+            return h;
+        }
+        if (h.frames < 1) {
+            h.is_image = false;
+            h.reason = "NumberOfFrames is not a positive number";
+            return h;
+        }
+        frame_geometry(ds, h);
+    } catch (const std::exception&) {
+        h.is_image = false;
+        h.reason = "not a DICOM file, or a damaged one (GDCM cannot parse it)";
+    }
+    return h;
+}
+
+namespace {
+
+template <class T>
+void widen(const char* bytes, size_t count, std::vector<double>& out) {
+    out.resize(count);
+    for (size_t i = 0; i < count; ++i) {
+        T v;
+        std::memcpy(&v, bytes + i * sizeof(T), sizeof(T));
+        out[i] = static_cast<double>(v);
+    }
+}
+
+}  // namespace
+
+bool read_frames(const uint8_t* data, size_t size, const FileHeader& header, std::vector<double>& values,
+                 std::string& datatype, std::string& error) {
+    quiet_gdcm();
+    try {
+        MemoryBuffer buffer(data, size);
+        std::istream in(&buffer);
+        gdcm::ImageReader reader;
+        reader.SetStream(in);
+        if (!reader.Read()) {
+            error = "GDCM cannot read its image (damaged, truncated, or an image kind it does not know)";
+            return false;
+        }
+        const gdcm::Image& image = reader.GetImage();
+        const gdcm::PixelFormat& pf = image.GetPixelFormat();
+        if (pf.GetSamplesPerPixel() != 1) {
+            error = "a colour image (" + std::to_string(pf.GetSamplesPerPixel()) +
+                    " samples per pixel): alzscan reads grey MR or CT series";
+            return false;
+        }
+        const size_t count = size_t(header.columns) * size_t(header.rows) * size_t(header.frames);
+        const char* ts = gdcm::TransferSyntax::GetTSString(image.GetTransferSyntax());
+        struct Kind { gdcm::PixelFormat::ScalarType type; const char* name; size_t bytes; };
+        static const Kind kinds[] = {
+            {gdcm::PixelFormat::UINT8, "uint8", 1},   {gdcm::PixelFormat::INT8, "int8", 1},
+            {gdcm::PixelFormat::UINT12, "uint16", 2}, {gdcm::PixelFormat::INT12, "int16", 2},
+            {gdcm::PixelFormat::UINT16, "uint16", 2}, {gdcm::PixelFormat::INT16, "int16", 2},
+            {gdcm::PixelFormat::UINT32, "uint32", 4}, {gdcm::PixelFormat::INT32, "int32", 4},
+            {gdcm::PixelFormat::FLOAT32, "float32", 4}, {gdcm::PixelFormat::FLOAT64, "float64", 8}};
+        const Kind* kind = nullptr;
+        for (const Kind& k : kinds)
+            if (k.type == pf.GetScalarType()) kind = &k;
+        if (!kind) {
+            error = std::string("pixels of type ") + pf.GetScalarTypeAsString() + ", which alzscan does not read";
+            return false;
+        }
+        const size_t want = count * kind->bytes;
+        if (image.GetBufferLength() != want) {
+            error = "the image holds " + std::to_string(image.GetBufferLength()) + " bytes of pixels where " +
+                    std::to_string(header.frames) + " frame(s) of " + std::to_string(header.columns) + "x" +
+                    std::to_string(header.rows) + " need " + std::to_string(want);
+            return false;
+        }
+        std::vector<char> raw(want);
+        if (!image.GetBuffer(raw.data())) {
+            error = std::string("GDCM cannot decode its pixel data (transfer syntax ") + (ts ? ts : "unknown") +
+                    "; damaged, truncated, or shorter than its NumberOfFrames x Rows x Columns)";
+            return false;
+        }
+        datatype = kind->name;
+        switch (kind->type) {
+            case gdcm::PixelFormat::UINT8: widen<uint8_t>(raw.data(), count, values); break;
+            case gdcm::PixelFormat::INT8: widen<int8_t>(raw.data(), count, values); break;
+            case gdcm::PixelFormat::UINT12:
+            case gdcm::PixelFormat::UINT16: widen<uint16_t>(raw.data(), count, values); break;
+            case gdcm::PixelFormat::INT12:
+            case gdcm::PixelFormat::INT16: widen<int16_t>(raw.data(), count, values); break;
+            case gdcm::PixelFormat::UINT32: widen<uint32_t>(raw.data(), count, values); break;
+            case gdcm::PixelFormat::INT32: widen<int32_t>(raw.data(), count, values); break;
+            case gdcm::PixelFormat::FLOAT32: widen<float>(raw.data(), count, values); break;
+            default: widen<double>(raw.data(), count, values); break;
+        }
+        return true;
+    } catch (const std::bad_alloc&) {
+        error = "out of memory while decoding its pixel data";
+    } catch (const std::exception&) {
+        error = "GDCM cannot decode its pixel data (damaged or truncated)";
+    }
+    return false;
+}
+
+}  // namespace alzscan::dicom
