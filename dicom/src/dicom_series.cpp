@@ -58,10 +58,6 @@ Expected<std::vector<Frame>> gather_frames(const std::vector<DicomInput>& files,
             return make_error(in.name + ": " + std::to_string(h.columns) + "x" + std::to_string(h.rows) +
                               " pixels where the series' first file has " + std::to_string(headers[0].columns) + "x" +
                               std::to_string(headers[0].rows) + ": not one volume; choose another series");
-        voxels += int64_t(h.rows) * h.columns * h.frames;
-        if (voxels > kMaxVoxels)
-            return make_error(in.name + ": the series holds more than " + std::to_string(kMaxVoxels) +
-                              " voxels (512^3): too large a volume (NumberOfFrames " + std::to_string(h.frames) + ")");
         // The uncompressed pixel bytes a file declares cannot exceed what it holds (compressed
         // ones, by more than 1000:1): a huge NumberOfFrames is refused before anything is decoded.
         const double declared = double(h.rows) * h.columns * h.frames * std::max(1, h.bits_allocated / 8);
@@ -70,6 +66,10 @@ Expected<std::vector<Frame>> gather_frames(const std::vector<DicomInput>& files,
                               std::to_string(h.columns) + "x" + std::to_string(h.rows) + " pixels (" +
                               num(declared) + " bytes) but the file has " + std::to_string(in.size) +
                               " bytes: a damaged or truncated file");
+        voxels += int64_t(h.rows) * h.columns * h.frames;
+        if (voxels > kMaxVoxels)
+            return make_error(in.name + ": the series holds more than " + std::to_string(kMaxVoxels) +
+                              " voxels (512^3): too large a volume (NumberOfFrames " + std::to_string(h.frames) + ")");
         if (h.geometry.size() == 1 && h.frames > 1) {
             // A multi-frame file without per-frame positions: its frames follow one another along
             // the normal, SpacingBetweenSlices (else SliceThickness) apart.
@@ -120,12 +120,14 @@ Expected<Vec3> order_frames(std::vector<Frame>& frames, const std::vector<DicomI
     for (Frame& f : frames) f.along = dot(f.geometry.position, normal);
     std::stable_sort(frames.begin(), frames.end(), [](const Frame& a, const Frame& b) { return a.along < b.along; });
     const double mean = (frames.back().along - frames.front().along) / double(frames.size() - 1);
-    for (size_t k = 1; k < frames.size(); ++k) {
-        const double gap = frames[k].along - frames[k - 1].along;
-        if (gap < 1e-3)
+    // Duplicates first: one extra file also makes the gaps uneven, and its cause is the clearer message.
+    for (size_t k = 1; k < frames.size(); ++k)
+        if (frames[k].along - frames[k - 1].along < 1e-3)
             return make_error(where(frames[k]) + " and " + where(frames[k - 1]) + " lie at one position (" +
                               num(frames[k].along) + " mm along the normal): duplicate files, or several echoes or "
                               "times in one series; keep one file per position");
+    for (size_t k = 1; k < frames.size(); ++k) {
+        const double gap = frames[k].along - frames[k - 1].along;
         if (std::abs(gap - mean) > 0.01 * mean + 0.01)
             return make_error("uneven slice gaps: " + num(gap) + " mm between " + where(frames[k - 1]) + " and " +
                               where(frames[k]) + " where the mean gap is " + num(mean) +
