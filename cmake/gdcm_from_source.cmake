@@ -17,10 +17,20 @@ if(NOT TARGET alzscan_gdcm)
     set(${opt} OFF CACHE BOOL "alzscan: GDCM's libraries only" FORCE)
   endforeach()
   set(_alzscan_cxx_flags "${CMAKE_CXX_FLAGS}")
-  set(CMAKE_CXX_FLAGS "${CMAKE_CXX_FLAGS} -fexceptions -w")
+  # Hidden symbols: natively, Debian's own libgdcm is loaded too (a dependency of libtorch's
+  # libraries), and two copies of GDCM's globals under one name would be destroyed twice at exit.
+  set(CMAKE_CXX_FLAGS "${CMAKE_CXX_FLAGS} -fexceptions -w -fvisibility=hidden -fvisibility-inlines-hidden")
   set(_alzscan_c_flags "${CMAKE_C_FLAGS}")
-  set(CMAKE_C_FLAGS "${CMAKE_C_FLAGS} -w")
+  set(CMAKE_C_FLAGS "${CMAKE_C_FLAGS} -w -fvisibility=hidden")
+  # GDCM caches one output folder for all executables and libraries (EXECUTABLE_OUTPUT_PATH,
+  # LIBRARY_OUTPUT_PATH), which would move every target of the build; its folder is kept to itself.
+  set(EXECUTABLE_OUTPUT_PATH ${CMAKE_BINARY_DIR}/gdcm/bin)
+  set(LIBRARY_OUTPUT_PATH ${CMAKE_BINARY_DIR}/gdcm/bin)
   add_subdirectory(${ALZSCAN_GDCM_SOURCE_DIR} ${CMAKE_BINARY_DIR}/gdcm EXCLUDE_FROM_ALL)
+  unset(EXECUTABLE_OUTPUT_PATH)
+  unset(LIBRARY_OUTPUT_PATH)
+  unset(EXECUTABLE_OUTPUT_PATH CACHE)
+  unset(LIBRARY_OUTPUT_PATH CACHE)
   set(CMAKE_CXX_FLAGS "${_alzscan_cxx_flags}")
   set(CMAKE_C_FLAGS "${_alzscan_c_flags}")
   add_library(alzscan_gdcm INTERFACE)

@@ -27,7 +27,7 @@ DEMO_PACKAGES=(
 # (insighttoolkit5-examples) and ordinary photos (lomiri-wallpapers); Gloo's headers, which LibTorch's
 # c10d process groups include (libgloo-dev: training on several processes); the DICOM tests'
 # independent references: pydicom (writes the test series, reads DICOM, ships its test files) and
-# Debian's dcm2niix binary (converts the same series); GDCM, the DICOM reader of dicom/ (libgdcm-dev).
+# Debian's dcm2niix binary (converts the same series); GDCM's Debian package (libgdcm-dev; dicom/ builds its source).
 MORE_PACKAGES=(
   build-essential ccache pkg-config git
   libtorch-dev libonnx-dev libprotobuf-dev protobuf-compiler
@@ -100,8 +100,8 @@ fetch_debian_source imgui third_party/imgui backends/imgui_impl_glfw.cpp
 fetch_debian_source libjpeg-turbo third_party/libjpeg-turbo jdapimin.c libjpeg62-turbo-dev
 fetch_debian_source libpng1.6 third_party/libpng png.c libpng-dev
 fetch_debian_source zlib third_party/zlib inflate.c zlib1g-dev
-# GDCM, the DICOM reader of dicom/ (decision 0014): the native build links Debian's libgdcm-dev,
-# the WebAssembly build compiles the same version from this source.
+# GDCM, the DICOM reader of dicom/ (decision 0014): both builds compile this source (Release, so
+# GDCM's assertions never abort on a damaged file); libgdcm-dev names the source package.
 fetch_debian_source gdcm third_party/gdcm Source/MediaStorageAndFileFormat/gdcmImageReader.cxx libgdcm-dev
 
 # Node packages from the committed lock file (never a downloaded browser or GPU build). The demo

@@ -2,7 +2,9 @@
 // stream: both end here, as a one-line reason that never quotes the file's fields.
 #include "dicom_file.h"
 
+#include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <istream>
@@ -147,11 +149,67 @@ void frame_geometry(const gdcm::DataSet& ds, FileHeader& h) {
     for (size_t f = 0; f < n; ++f) functional_group(sq->GetItem(f + 1).GetNestedDataSet(), h.geometry[f]);
 }
 
+uint32_t le32(const uint8_t* p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24; }
+uint16_t le16(const uint8_t* p) { return uint16_t(p[0] | p[1] << 8); }
+
+// The top-level elements of a little-endian file (Part 10 preamble), walked by their lengths up to
+// the first one of undefined length: a length beyond the file's end is named here, before GDCM
+// would try to hold it. Empty when the walk finds nothing wrong or cannot judge.
+std::string length_beyond_end(const uint8_t* data, size_t size) {
+    if (size < 132 || std::memcmp(data + 128, "DICM", 4) != 0) return "";
+    size_t at = 132;
+    bool explicit_vr = true, in_meta = true, judge = true;
+    while (at + 8 <= size) {
+        const uint16_t group = le16(data + at), element = le16(data + at + 2);
+        if (in_meta && group != 0x0002) {
+            in_meta = false;
+            if (!judge) return "";
+        }
+        const char vr[2] = {char(data[at + 4]), char(data[at + 5])};
+        const bool is_explicit = in_meta || explicit_vr;
+        uint64_t length, header;
+        if (is_explicit && std::isupper(static_cast<unsigned char>(vr[0])) && std::isupper(static_cast<unsigned char>(vr[1]))) {
+            static const char* long_vrs[] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"};
+            bool is_long = false;
+            for (const char* l : long_vrs) is_long = is_long || (vr[0] == l[0] && vr[1] == l[1]);
+            if (is_long && at + 12 > size) break;
+            length = is_long ? le32(data + at + 8) : le16(data + at + 6);
+            header = is_long ? 12 : 8;
+        } else if (!is_explicit) {
+            length = le32(data + at + 4);
+            header = 8;
+        } else {
+            return "";   // not an explicit VR where one is due: GDCM judges
+        }
+        if (length == 0xFFFFFFFFu) return "";
+        if (in_meta && group == 0x0002 && element == 0x0010 && at + header + length <= size) {
+            std::string ts(reinterpret_cast<const char*>(data + at + header), size_t(length));
+            while (!ts.empty() && (ts.back() == '\0' || ts.back() == ' ')) ts.pop_back();
+            // Implicit VR LE, explicit VR LE (also under compressed pixel data); big endian and
+            // deflated data sets are left to GDCM.
+            if (ts == "1.2.840.10008.1.2") explicit_vr = false;
+            else if (ts == "1.2.840.10008.1.2.2" || ts == "1.2.840.10008.1.2.1.99") judge = false;
+        }
+        if (at + header + length > size) {
+            char tag[16];
+            std::snprintf(tag, sizeof tag, "(%04x,%04x)", group, element);
+            return std::string("element ") + tag + " declares " + std::to_string(length) + " bytes, more than the " +
+                   std::to_string(size - at - header) + " left in the file (damaged or truncated)";
+        }
+        at += header + length;
+    }
+    return "";
+}
+
 }  // namespace
 
 FileHeader read_header(const uint8_t* data, size_t size) {
     FileHeader h;
     quiet_gdcm();
+    if (const std::string bad = length_beyond_end(data, size); !bad.empty()) {
+        h.reason = bad;
+        return h;
+    }
     try {
         MemoryBuffer buffer(data, size);
         std::istream in(&buffer);
@@ -172,10 +230,17 @@ FileHeader read_header(const uint8_t* data, size_t size) {
         h.rows = ushort_value(ds, 0x0028, 0x0010);
         h.columns = ushort_value(ds, 0x0028, 0x0011);
         h.bits_allocated = ushort_value(ds, 0x0028, 0x0100);
+        h.bits_stored = ushort_value(ds, 0x0028, 0x0101);
+        if (ds.FindDataElement(gdcm::Tag(0x0028, 0x0103))) h.pixel_representation = ushort_value(ds, 0x0028, 0x0103);
         h.samples_per_pixel = ds.FindDataElement(gdcm::Tag(0x0028, 0x0002)) ? ushort_value(ds, 0x0028, 0x0002) : 1;
         if (const auto v = numbers(ds, 0x0028, 0x0008); !v.empty()) h.frames = v[0] >= 1 && v[0] < 1e9 ? int(v[0]) : 0;
         if (const auto v = numbers(ds, 0x0018, 0x0088); v.size() == 1 && v[0] > 0) h.slice_gap = v[0];
         else if (const auto t = numbers(ds, 0x0018, 0x0050); t.size() == 1 && t[0] > 0) h.slice_gap = t[0];
+        // A dose grid or a segmentation has Rows and Columns too, but it is no picture of a brain.
+        if (h.modality == "RTDOSE" || h.modality == "SEG" || h.modality == "RTSTRUCT") {
+            h.reason = "a " + h.modality + " object, not an image: alzscan reads MR (or CT) series";
+            return h;
+        }
         h.is_image = h.rows > 0 && h.columns > 0;   // the pixel data itself is checked when decoded
         if (!h.is_image) {
             h.reason = "holds no image (no Rows/Columns)";
@@ -227,6 +292,14 @@ bool read_frames(const uint8_t* data, size_t size, const FileHeader& header, std
                     " samples per pixel): alzscan reads grey MR or CT series";
             return false;
         }
+        // A compressed stream whose signedness contradicts the header's PixelRepresentation: two
+        // readings of the same values disagree, so neither is trusted.
+        if (header.pixel_representation >= 0 && pf.GetPixelRepresentation() != header.pixel_representation) {
+            error = "its pixel data is " + std::string(pf.GetPixelRepresentation() ? "signed" : "unsigned") +
+                    " where PixelRepresentation says " + (header.pixel_representation ? "signed" : "unsigned") +
+                    "; re-export the series from the scanner or PACS";
+            return false;
+        }
         const size_t count = size_t(header.columns) * size_t(header.rows) * size_t(header.frames);
         const char* ts = gdcm::TransferSyntax::GetTSString(image.GetTransferSyntax());
         struct Kind { gdcm::PixelFormat::ScalarType type; const char* name; size_t bytes; };
@@ -257,6 +330,9 @@ bool read_frames(const uint8_t* data, size_t size, const FileHeader& header, std
             return false;
         }
         datatype = kind->name;
+        const bool integer = kind->type != gdcm::PixelFormat::FLOAT32 && kind->type != gdcm::PixelFormat::FLOAT64;
+        const int stored = header.bits_stored;
+        const bool narrow = integer && stored > 0 && stored < int(kind->bytes) * 8;
         switch (kind->type) {
             case gdcm::PixelFormat::UINT8: widen<uint8_t>(raw.data(), count, values); break;
             case gdcm::PixelFormat::INT8: widen<int8_t>(raw.data(), count, values); break;
@@ -268,6 +344,17 @@ bool read_frames(const uint8_t* data, size_t size, const FileHeader& header, std
             case gdcm::PixelFormat::INT32: widen<int32_t>(raw.data(), count, values); break;
             case gdcm::PixelFormat::FLOAT32: widen<float>(raw.data(), count, values); break;
             default: widen<double>(raw.data(), count, values); break;
+        }
+        // Only the BitsStored low bits are the value (DICOM PS3.5 8.1.1), sign-extended when signed:
+        // some decoders hand back a signed 13-bit value unextended (6192 for -2000).
+        if (narrow) {
+            const double span = std::ldexp(1.0, stored);
+            const bool is_signed = header.pixel_representation == 1;
+            for (double& v : values) {
+                double low = std::fmod(v, span);
+                if (low < 0) low += span;
+                v = is_signed && low >= span / 2 ? low - span : low;
+            }
         }
         return true;
     } catch (const std::bad_alloc&) {

@@ -25,6 +25,8 @@ struct FileHeader {
     int series_number = -1;
     int rows = 0, columns = 0, frames = 1, samples_per_pixel = 1;
     int bits_allocated = 0;
+    int bits_stored = 0;                  // 0 when absent
+    int pixel_representation = -1;        // 0 unsigned, 1 signed; -1 when absent
     double slice_gap = 0;                 // SpacingBetweenSlices, else SliceThickness; 0 when absent
     std::vector<FrameGeometry> geometry;  // one per frame (enhanced multi-frame), else one
     bool encapsulated = false;            // compressed pixel data (or a deflated data set)

@@ -31,6 +31,7 @@ import struct
 import subprocess
 import sys
 import time
+import warnings
 
 import nibabel as nib
 import numpy as np
@@ -255,7 +256,13 @@ def pydicom_reference(path):
         ds = pydicom.dcmread(path)
         if int(ds.get("SamplesPerPixel", 1)) != 1 or int(ds.get("NumberOfFrames", 1) or 1) != 1:
             return None
-        arr = ds.pixel_array.astype(np.float64)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            arr = ds.pixel_array.astype(np.float64)
+        # pydicom says its own decoding is a guess (e.g. Bits Stored unlike the JPEG 2000 stream):
+        # no reference to compare with.
+        if any("doesn't match" in str(w.message) for w in caught):
+            return "ambiguous"
         slope, inter = float(ds.get("RescaleSlope", 1) or 1), float(ds.get("RescaleIntercept", 0) or 0)
         return (arr * slope + inter).T
     except Exception:
@@ -267,6 +274,7 @@ def hostile_checks(args, work):
     if not check(len(files) > 50, f"pydicom's test files found ({len(files)} in {PYDICOM_FILES})"):
         return
     volumes = messages = matched = 0
+    ambiguous = []
     slowest = 0.0
     for path in files:
         got, vox, secs = dump(args.dump, os.path.join(work, "hostile"), [path], timeout=20)
@@ -281,12 +289,16 @@ def hostile_checks(args, work):
             continue
         volumes += 1
         ref = pydicom_reference(path)
+        if isinstance(ref, str):
+            ambiguous.append(name)
+            continue
         if ref is not None and vox.shape[2] == 1:
             matched += 1
             check(ref.shape == vox.shape[:2] and np.allclose(vox[:, :, 0], ref, rtol=0, atol=1e-6),
                   f"{name}: voxels equal pydicom's pixel_array with the rescale")
     print(f"     pydicom test files: {len(files)}: {volumes} volumes ({matched} compared with pydicom), "
-          f"{messages} messages; slowest {slowest:.2f} s")
+          f"{messages} messages; slowest {slowest:.2f} s; not compared (pydicom warns its decoding is "
+          f"inconsistent): {', '.join(ambiguous) or 'none'}")
 
     # Mutations of a 24-slice series.
     img = nib.load(os.path.join(TEMPLATES, "ch2bet.nii.gz"))
