@@ -12,10 +12,21 @@ endif()
 if(NOT TARGET alzscan_gdcm)
   foreach(opt GDCM_BUILD_SHARED_LIBS GDCM_BUILD_APPLICATIONS GDCM_BUILD_TESTING GDCM_BUILD_EXAMPLES
               GDCM_BUILD_DOCBOOK_MANPAGES GDCM_USE_VTK GDCM_WRAP_PYTHON GDCM_WRAP_CSHARP GDCM_WRAP_JAVA
-              GDCM_USE_SYSTEM_OPENJPEG GDCM_USE_SYSTEM_CHARLS GDCM_USE_SYSTEM_ZLIB GDCM_USE_SYSTEM_EXPAT
+              GDCM_USE_SYSTEM_OPENJPEG GDCM_USE_SYSTEM_CHARLS GDCM_USE_SYSTEM_EXPAT
               GDCM_USE_SYSTEM_UUID GDCM_DOCUMENTATION)
     set(${opt} OFF CACHE BOOL "alzscan: GDCM's libraries only" FORCE)
   endforeach()
+  # One zlib in the program: GDCM's bundled copy is not renamed, and its inflate would stand in
+  # for the one libpng and the NIfTI reader use. Natively Debian's; for WASM the one built from
+  # Debian's source (cmake/codecs_from_source.cmake).
+  set(GDCM_USE_SYSTEM_ZLIB ON CACHE BOOL "alzscan: the program's one zlib" FORCE)
+  if(EMSCRIPTEN)
+    set(ZLIB_INCLUDE_DIR ${ALZSCAN_CODECS_SOURCE_DIR}/zlib CACHE PATH "zlib from Debian's source" FORCE)
+    # Its archive by path (GDCM's install export cannot name a target of ours); ninja knows the
+    # path as alzscan_zlib's output.
+    set(ZLIB_LIBRARY ${CMAKE_BINARY_DIR}/${CMAKE_STATIC_LIBRARY_PREFIX}alzscan_zlib${CMAKE_STATIC_LIBRARY_SUFFIX}
+        CACHE FILEPATH "zlib from Debian's source (alzscan_zlib's archive)" FORCE)
+  endif()
   set(_alzscan_cxx_flags "${CMAKE_CXX_FLAGS}")
   # Hidden symbols: natively, Debian's own libgdcm is loaded too (a dependency of libtorch's
   # libraries), and two copies of GDCM's globals under one name would be destroyed twice at exit.
