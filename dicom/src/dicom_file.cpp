@@ -276,6 +276,12 @@ void widen(const char* bytes, size_t count, std::vector<double>& out) {
 bool read_frames(const uint8_t* data, size_t size, const FileHeader& header, std::vector<double>& values,
                  std::string& datatype, std::string& error) {
     quiet_gdcm();
+    // Refused from the header, before GDCM decodes (and converts) a colour stream it cannot use.
+    if (header.samples_per_pixel != 1) {
+        error = "a colour image (" + std::to_string(header.samples_per_pixel) +
+                " samples per pixel): alzscan reads grey MR or CT series";
+        return false;
+    }
     try {
         MemoryBuffer buffer(data, size);
         std::istream in(&buffer);
