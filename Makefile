@@ -64,6 +64,9 @@ test-wasm:
 	ctest --test-dir $(WASM_BUILD) $(CTEST_ARGS)
 test-parity:
 	bash scripts/compare_native_wasm.sh $(BUILD) $(WASM_BUILD) $(DATA)
+	/usr/bin/python3 tests/dicom/test_dicom.py --only wasm --dump $(BUILD)/tests/dicom/dicom_dump \
+	  --wasm-dump $(WASM_BUILD)/tests/dicom/dicom_dump.js --alzscan $(ALZSCAN) \
+	  --checkpoint $(DEFAULT_MODEL)/checkpoint.pt --work $(BUILD)/tests/dicom/work-parity
 # shared/ and its decoders (from Debian's sources) under ASan + UBSan: shared/'s suites and the
 # regression corpus (tests/sanitize). clang-14 from make setup.
 SANITIZE_BUILD ?= build-sanitize
