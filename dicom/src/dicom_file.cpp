@@ -271,6 +271,10 @@ void widen(const char* bytes, size_t count, std::vector<double>& out) {
     }
 }
 
+std::string colour_image(int samples) {
+    return "a colour image (" + std::to_string(samples) + " samples per pixel): alzscan reads grey MR or CT series";
+}
+
 }  // namespace
 
 bool read_frames(const uint8_t* data, size_t size, const FileHeader& header, std::vector<double>& values,
@@ -278,8 +282,7 @@ bool read_frames(const uint8_t* data, size_t size, const FileHeader& header, std
     quiet_gdcm();
     // Refused from the header, before GDCM decodes (and converts) a colour stream it cannot use.
     if (header.samples_per_pixel != 1) {
-        error = "a colour image (" + std::to_string(header.samples_per_pixel) +
-                " samples per pixel): alzscan reads grey MR or CT series";
+        error = colour_image(header.samples_per_pixel);
         return false;
     }
     try {
@@ -294,8 +297,7 @@ bool read_frames(const uint8_t* data, size_t size, const FileHeader& header, std
         const gdcm::Image& image = reader.GetImage();
         const gdcm::PixelFormat& pf = image.GetPixelFormat();
         if (pf.GetSamplesPerPixel() != 1) {
-            error = "a colour image (" + std::to_string(pf.GetSamplesPerPixel()) +
-                    " samples per pixel): alzscan reads grey MR or CT series";
+            error = colour_image(pf.GetSamplesPerPixel());
             return false;
         }
         // A compressed stream whose signedness contradicts the header's PixelRepresentation: two
