@@ -47,7 +47,7 @@ wasm: $(SETUP_STAMP)
 wasm-app: $(DEMO_STAMP)
 	emcmake cmake -S . -B $(WASM_BUILD) -G Ninja -DALZSCAN_DATA_DIR=$(abspath $(DATA)) \
 	  -DALZSCAN_BUILD_TESTS=$$(test -f /usr/src/googletest/CMakeLists.txt && echo ON || echo OFF)
-	cmake --build $(WASM_BUILD) -j $(JOBS) --target alzscan_app
+	cmake --build $(WASM_BUILD) -j $(JOBS) --target alzscan_app alzscan_dicom_reader
 
 ASSEMBLE_WEB = bash scripts/assemble_web.sh $(WASM_BUILD) $(WEB_OUT) $(DATA)
 web: wasm

@@ -27,8 +27,12 @@ esac
 rm -rf "$WEB_OUT"
 mkdir -p "$WEB_OUT"/{ort,model,fonts,gallery}
 
-for f in index.html app.css app.js inference_worker.js ort_session_config.mjs sw.js; do cp web/$f "$WEB_OUT/$f"; done
+for f in index.html app.css app.js dicom.js series_dialog.js volume_files.js inference_worker.js ort_session_config.mjs sw.js; do
+  cp web/$f "$WEB_OUT/$f"
+done
 cp "$WASM_BUILD/wasm/alzscan_app.js" "$WASM_BUILD/wasm/alzscan_app.wasm" "$WEB_OUT/"
+# The DICOM reader (GDCM): loaded by the page only when DICOM files arrive; cached for offline use.
+cp "$WASM_BUILD/wasm/alzscan_dicom_reader.js" "$WASM_BUILD/wasm/alzscan_dicom_reader.wasm" "$WEB_OUT/"
 
 # ONNX Runtime Web: the JS and the .wasm/.mjs it loads must be one version.
 ort_version=$(node -p 'require("./node_modules/onnxruntime-web/package.json").version')

@@ -38,6 +38,7 @@
 #include "alzscan/resize.h"
 #include "alzscan/sha256.h"
 #include "alzscan/training_space.h"
+#include "alzscan/volume_bytes.h"
 #include "app_state.h"
 #include "gl_texture.h"
 #include "imgui.h"
@@ -305,13 +306,13 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_file(App* app, const char* name, const 
     return id;
 }
 
-// The registration template: the inflated bytes of Colin27's ch2.nii and ch2bet.nii (the page
+// The registration template: the bytes of Colin27's ch2.nii and ch2bet.nii, gzip or not (the page
 // fetches reference/ch2.nii and reference/ch2bet.nii when a head volume first asks for it).
 // Returns "" or the error.
 EMSCRIPTEN_KEEPALIVE const char* alzscan_app_load_reference(App* app, const uint8_t* head, int head_size,
                                                           const uint8_t* brain, int brain_size) {
-    auto h = alzscan::decode_nifti(head, static_cast<size_t>(std::max(head_size, 0)));
-    auto b = alzscan::decode_nifti(brain, static_cast<size_t>(std::max(brain_size, 0)));
+    auto h = alzscan::decode_volume_file("ch2.nii", head, static_cast<size_t>(std::max(head_size, 0)));
+    auto b = alzscan::decode_volume_file("ch2bet.nii", brain, static_cast<size_t>(std::max(brain_size, 0)));
     if (!h || !b) return keep(*app, "the registration reference does not decode: " + (h ? b.error() : h.error()));
     auto ref = alzscan::make_reference(*h, *b);
     if (!ref) return keep(*app, "the registration reference: " + ref.error());
@@ -320,16 +321,23 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_load_reference(App* app, const uint
 }
 
 
-// A NIfTI volume's bytes (.nii; the page inflates .nii.gz with DecompressionStream): its slices for
-// the model (shared/ training_space.h scan_slices: a head registered into the training space, a thin
-// stack taken whole), kept in the app for alzscan_app_add_volume_slice. Returns JSON {"slices": [k...],
-// "how", "notes", "width", "height", "registration"?} or {"error": "..."}, or {"need_reference": true}
-// when a head volume arrives before alzscan_app_load_reference.
-EMSCRIPTEN_KEEPALIVE const char* alzscan_app_open_volume(App* app, const uint8_t* data, int size) {
+// A volume file's bytes as dropped, named by its file name (shared/ volume_bytes.h: NIfTI, .nii.gz,
+// MGH/MGZ, an Analyze pair with `partner` the pair's other file, else null; gzip inflated in WASM up
+// to the CLI's limit): its slices for the model (shared/ training_space.h scan_slices: a head
+// registered into the training space, a thin stack taken whole), kept in the app for
+// alzscan_app_add_volume_slice. Returns JSON {"slices": [k...], "how", "notes", "width", "height",
+// "registration"?} or {"error": "..."}, or {"need_reference": true} when a head volume arrives
+// before alzscan_app_load_reference.
+EMSCRIPTEN_KEEPALIVE const char* alzscan_app_open_volume(App* app, const char* name, const uint8_t* data, int size,
+                                                        const char* partner_name, const uint8_t* partner, int partner_size) {
     app->slab = {};
     app->slab_before = {};
     debug_trap_if(*app, DebugTrap::NextDecode);
-    auto vol = alzscan::decode_nifti(data, static_cast<size_t>(std::max(size, 0)));
+    const alzscan::NamedBytes other{partner_name ? partner_name : "", partner,
+                                    static_cast<size_t>(std::max(partner_size, 0))};
+    auto vol = alzscan::decode_volume_file(name ? name : "", data, static_cast<size_t>(std::max(size, 0)), other);
+    if (!vol && partner == nullptr && alzscan::is_analyze_name(name ? name : ""))
+        return keep(*app, nlohmann::json{{"error", vol.error() + ": open the .hdr and the .img together"}}.dump());
     if (!vol) return keep(*app, nlohmann::json{{"error", vol.error()}}.dump());
     if (alzscan::is_head_volume(*vol) && !app->reference) return keep(*app, R"({"need_reference":true})");
     auto scan = alzscan::scan_slices(*vol, app->reference.get(), app->model.spec.conform);

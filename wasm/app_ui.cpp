@@ -22,6 +22,7 @@
 
 // Host hooks: the page's JS does what WASM cannot (file picker, fetch, downloads).
 EM_JS(void, js_open_file_picker, (), { Module.alzscanHost.openFilePicker(); });
+EM_JS(void, js_open_folder_picker, (), { Module.alzscanHost.openFolderPicker(); });
 EM_JS(void, js_open_gallery, (int index), { Module.alzscanHost.openGallery(index); });
 EM_JS(void, js_download_csv, (const char* text), { Module.alzscanHost.downloadCsv(UTF8ToString(text)); });
 // The page keeps a copy of the batch (to restore it if the app has to restart): "Clear" empties it too.
@@ -157,7 +158,7 @@ void handle_keys(App& app) {
 void draw_header(App& app, float width, float height) {
     const float k = app.ui_scale;
     const auto panel = begin_panel("##header", ImVec2(0, 0), ImVec2(width, height), ImGuiWindowFlags_NoScrollbar);
-    const float buttons_w = 330 * k;
+    const float buttons_w = 468 * k;
     ImGui::SetCursorPos(ImVec2(16 * k, 10 * k));
     if (app.font_result) ImGui::PushFont(app.font_result);
     ImGui::TextColored(kAccent, "alzscan");
@@ -191,6 +192,8 @@ void draw_header(App& app, float width, float height) {
     ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 1, 1, 1));
     ImGui::BeginDisabled(app.status != StatusKind::Ready);
     if (ImGui::Button("Open files…", ImVec2(130 * k, 34 * k))) js_open_file_picker();
+    ImGui::SameLine();
+    if (ImGui::Button("Open folder…", ImVec2(130 * k, 34 * k))) js_open_folder_picker();   // a DICOM series
     ImGui::EndDisabled();
     ImGui::PopStyleColor(4);
     ImGui::SameLine();
@@ -463,8 +466,9 @@ void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
             ImGui::PopTextWrapPos();
             return;
         }
-        const char* lines[] = {"Drop PNG or JPEG brain-MRI slices anywhere on this page,",
-                               "or click “Open files…”, or pick a sample slice on the left."};
+        const char* lines[] = {"Drop brain-MRI slices (PNG, JPEG), volumes (NIfTI, MGZ, Analyze)",
+                               "or a DICOM folder anywhere on this page, or click “Open files…”",
+                               "or “Open folder…”, or pick a sample slice on the left."};
         float y = ImGui::GetCursorPosY() + avail.y * 0.4f;
         for (const char* line : lines) {
             float tw = ImGui::CalcTextSize(line).x;

@@ -11,7 +11,10 @@
 //   window.alzscan.batchCsv()                          // the batch table as CSV text
 //   window.alzscan.selection()                         // {index, count, zoom, panX}: what the UI shows
 //   await window.alzscan.aggregate([[p...], ...])      // a scan's verdict from its slices' probabilities
-//   await window.alzscan.classifyScan(volumeBytes | [files]) // {label, probabilities, slices:[...], how, notes, timings}
+//   await window.alzscan.classifyScan(volume | [files], {name, partner, series}) // {label, probabilities, slices:[...], how, notes, timings}
+//   //   volume: a .nii/.nii.gz/.mgh/.mgz/.hdr/.img File (partner: an Analyze pair's other file) or
+//   //   bytes (taken as .nii/.nii.gz unless options.name names the format); [files]: DICOM files
+//   //   (one series: options.series N, 1-based, else the only one or the one T1) or slice images
 //   await window.alzscan.preprocess(bytes)             // Float32Array 1x1xHxW: the model's exact input
 //   await window.alzscan.benchmarkInference(tensor, n) // [ms] of n back-to-back ORT runs (make bench-web)
 //   await window.alzscan.testing.trap("decode" | "frame"); window.alzscan.testing.restarts()  // crash tests
@@ -22,6 +25,10 @@
 // A crash of the WASM app (a trap) discards that instance: the file it was on and any file still
 // waiting for its result fail with a message, and a new instance on a new canvas gets the model,
 // gallery, status and the rows before it (results, no images) from the copies kept here.
+
+import { readDicom } from "./dicom.js";
+import { chooseSeries } from "./series_dialog.js";
+import { droppedFiles, looksDicom, sortFiles } from "./volume_files.js";
 
 const MODEL_JSON_URL = "model/model.json";
 const MODEL_ONNX_URL = "model/model.onnx";
@@ -242,15 +249,21 @@ class CanvasApp {
   // Rows added between these two are one scan's (the UI's slice strip).
   beginScan() { return this.call((m) => m._alzscan_app_begin_scan(this.app)); }
   endScan() { this.call((m) => m._alzscan_app_end_scan(this.app)); }
-  // The registration template's inflated NIfTI bytes (head, brain) -> "" or the error.
+  // The registration template's NIfTI bytes (head, brain; gzip or not) -> "" or the error.
   loadReference(head, brain) {
     return this.call((m) => this.withBytes(head, (h) => this.withBytes(brain, (b) =>
       m.UTF8ToString(m._alzscan_app_load_reference(this.app, h, head.length, b, brain.length)))));
   }
-  // Inflated NIfTI bytes -> {slices, how, notes, width, height, registration?} or {error}, or
-  // {need_reference: true} for a head volume before loadReference; the slab stays in WASM.
-  openVolume(bytes) {
-    return this.call((m) => JSON.parse(this.withBytes(bytes, (b) => m.UTF8ToString(m._alzscan_app_open_volume(this.app, b, bytes.length)))));
+  // A volume file's bytes as opened (`name` picks the reader: .nii, .nii.gz, .mgh, .mgz, .hdr/.img
+  // with `partner` {name, bytes} the pair's other file; gzip is inflated in WASM) -> {slices, how,
+  // notes, width, height, registration?} or {error}, or {need_reference: true} for a head volume
+  // before loadReference; the slab stays in WASM.
+  openVolume(name, bytes, partner = null) {
+    const open = (n, b, pn, pb) => JSON.parse(this.m.UTF8ToString(
+      this.m._alzscan_app_open_volume(this.app, n, b, bytes.length, pn, pb, partner ? partner.bytes.length : 0)));
+    return this.call(() => this.withString(name, (n) => this.withBytes(bytes, (b) => (partner
+      ? this.withString(partner.name, (pn) => this.withBytes(partner.bytes, (pb) => open(n, b, pn, pb)))
+      : open(n, b, 0, 0)))));
   }
   // Slice `index` of the opened volume as a batch row: the same result shape as addFile.
   addVolumeSlice(name, index) {
@@ -373,19 +386,13 @@ function verifyModel(bytes, model, app) {
   }
 }
 
-// gzip bytes inflated by the browser (DecompressionStream); other bytes as they are.
-async function inflated(bytes) {
-  if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
-  return new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
-}
-
 // The registration template (Colin27 from Debian's mricron-data, copied into the build by
-// scripts/assemble_web.sh): fetched and inflated once per page, handed to each app instance that asks.
+// scripts/assemble_web.sh): fetched once per page, handed to each app instance that asks.
 const REFERENCE_URLS = ["reference/ch2.nii", "reference/ch2bet.nii"];
 let referenceBytes = null;
 async function registrationReference() {
   referenceBytes ??= Promise.all(REFERENCE_URLS.map(async (url) =>
-    inflated(new Uint8Array(await (await fetchOk(url, "registration template")).arrayBuffer()))));
+    new Uint8Array(await (await fetchOk(url, "registration template")).arrayBuffer())));
   try {
     return await referenceBytes;
   } catch (e) {
@@ -642,34 +649,86 @@ function createAlzscan() {
     }
   }
 
+  // The header's status line, drawn before the work that follows starts.
+  async function say(app, text) {
+    app.setStatus("Loading", text);
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  }
+
   // The volume opened in WASM (registered there when it is a head), with the header's status saying
   // so while it runs; the registration template is fetched first when the app asks for it.
-  async function openVolumeShown(app, name, bytes) {
-    const say = async (text) => {
-      app.setStatus("Loading", text);
-      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));   // drawn first
-    };
+  async function openVolumeShown(app, name, volume) {
+    const open = () => app.openVolume(volume.fileName, volume.bytes, volume.partner);
     try {
-      await say(`Reading ${name} (a head volume is registered to the template)…`);
-      const opened = app.openVolume(bytes);
+      await say(app, `Reading ${name} (a head volume is registered to the template)…`);
+      const opened = open();
       if (!opened.need_reference) return opened;
-      await say("Loading the registration template (Colin27)…");
+      await say(app, "Loading the registration template (Colin27)…");
       let error;
       try {
         error = app.loadReference(...await registrationReference());
       } catch (e) { error = e.message; }
       if (error) return { error };
-      await say(`Registering ${name} to the template…`);
-      return app.openVolume(bytes);
+      await say(app, `Registering ${name} to the template…`);
+      return open();
     } finally {
       if (shown.status && !app.crash) app.setStatus(...shown.status);
     }
   }
 
+  // DICOM files -> {name, fileName, bytes, notes} of one series (web/dicom.js): read with
+  // progress in the header, the series taken from options.series (1-based, as the CLI's
+  // --series), else chosen in the series table (options.chooseSeries), else the reader's own
+  // choice. null when the table is cancelled.
+  async function dicomVolume(app, files, options) {
+    let set;
+    try {
+      set = await readDicom(files, (done, total) => say(app, `Reading DICOM files: ${done} of ${total}…`));
+    } finally {
+      if (shown.status && !app.crash) app.setStatus(...shown.status);
+    }
+    try {
+      const { listing } = set;
+      if (!listing.series.length) {
+        throw new Error(`no DICOM image in these ${files.length} files${listing.skip_reason ? ` (${listing.skip_reason})` : ""}`);
+      }
+      let index = options.series ? options.series - 1 : listing.chosen;
+      if (options.chooseSeries) index = await options.chooseSeries(listing, `${files.length} files`);
+      else if (index < 0) throw new Error(listing.choose_error);
+      if (index === null) return null;
+      const s = listing.series[index];
+      if (!s) throw new Error(`no series ${index + 1} in these files (${listing.series.length} series)`);
+      await say(app, `Decoding DICOM series ${s.number >= 0 ? s.number : index + 1} (${s.frames} slices)…`);
+      const { bytes, notes } = set.volume(index);
+      const how = listing.series.length > 1
+        ? [`series ${s.line} of ${listing.series.length} (${options.series ? "options.series" : options.chooseSeries ? "chosen in the series table" : "named as a T1"})`]
+        : [];
+      return { name: options.name ?? `DICOM ${s.description || `series ${index + 1}`}`, fileName: "dicom.nii", bytes, notes: [...notes, ...how] };
+    } finally {
+      set.close();
+      if (shown.status && !app.crash) app.setStatus(...shown.status);
+    }
+  }
+
+  // A scan's volume input -> {name, fileName, bytes, partner?, notes}: a volume file (options.partner:
+  // an Analyze pair's other file), bytes (options.name, else taken as a .nii/.nii.gz), or DICOM files.
+  async function volumeInput(app, input, options) {
+    if (Array.isArray(input)) return dicomVolume(app, input, options);
+    const fileName = input instanceof File ? input.name : (options.name ?? "volume.nii");
+    const partner = options.partner ? { name: options.partner.name, bytes: await toBytes(options.partner) } : null;
+    return { name: options.name ?? fileName, fileName, bytes: await toBytes(input), partner, notes: [] };
+  }
+
+  async function isDicomSet(input) {
+    if (!Array.isArray(input) || !input.length || !input.every((f) => f instanceof File)) return false;
+    for (const f of input) if (!(await looksDicom(f))) return false;
+    return true;
+  }
+
   async function classifyScanRows(app, input, options, t0) {
     const results = [];
     let name, how, registration, notes = [];
-    if (Array.isArray(input)) {
+    if (Array.isArray(input) && !options.dicom && !(await isDicomSet(input))) {
       name = options.name ?? (input[0] instanceof File ? input[0].name : "stack");
       for (const [i, f] of input.entries()) {
         try {
@@ -678,21 +737,23 @@ function createAlzscan() {
       }
       how = `a stack of ${input.length} slice files, in the order given`;
     } else {
-      name = options.name ?? (input instanceof File ? input.name : "volume");
-      let bytes = await toBytes(input);
+      let volume;
       try {
-        bytes = await inflated(bytes);
+        volume = await volumeInput(app, input, options);
       } catch (e) {
-        const message = `the .nii.gz is damaged or truncated (${e.message}); re-export or re-download the volume`;
-        await addFailedRow(app, name, "", message);
-        throw new Error(message);
+        const what = options.name ?? (Array.isArray(input) ? `${input.length} DICOM files` : input?.name ?? "volume");
+        await addFailedRow(app, what, "", e.message);
+        throw e;
       }
-      const opened = await openVolumeShown(app, name, bytes);
+      if (!volume) return null;   // the series table was cancelled
+      name = volume.name;
+      const opened = await openVolumeShown(app, name, volume);
       if (opened.error) {
         await addFailedRow(app, name, "", opened.error);
         throw new Error(opened.error);
       }
-      ({ how, notes, registration } = opened);
+      ({ how, registration } = opened);
+      notes = [...volume.notes, ...opened.notes];
       for (const [i, k] of opened.slices.entries()) {
         try {
           const r = await runItem(app, `${name} slice ${k}`, "", performance.now(), () => app.addVolumeSlice(`${name} slice ${k}`, i));
@@ -721,16 +782,22 @@ function createAlzscan() {
   }
 
   // Files from the picker or a drop: one after another, in order; errors are shown in the UI.
-  // With the batch panel's "one scan" box ticked, the slice files opened together are one scan
-  // (in name order); volumes are always scans of their own.
+  // Volumes are scans of their own (an Analyze pair is one); DICOM files are read together, one
+  // scan for the series picked in the series table; with the batch panel's "one scan" box ticked,
+  // the slice files opened together are one scan (in name order).
   async function classifyFiles(files) {
-    const isVolume = (f) => /\.nii(\.gz)?$/i.test(f.name);
     const app = await liveApp();
-    const slices = [...files].filter((f) => !isVolume(f));
+    const { volumes, dicom, slices } = await sortFiles(files);
     const together = slices.length > 1 && app.oneScan();
     for (const file of files) {
-      if (together && !isVolume(file)) continue;
-      try { await (isVolume(file) ? classifyScan(file) : classify(file)); } catch { /* shown next to the file */ }
+      const volume = volumes.find((v) => v.file === file);
+      try {
+        if (volume) await classifyScan(volume.file, { partner: volume.partner });
+        else if (!together && slices.includes(file)) await classify(file);
+      } catch { /* shown next to the file */ }
+    }
+    if (dicom.length) {
+      try { await classifyScan(dicom, { dicom: true, chooseSeries }); } catch { /* shown in the batch */ }
     }
     if (together) {
       slices.sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true }));
@@ -741,8 +808,10 @@ function createAlzscan() {
   async function start() {
     const canvas = document.getElementById("canvas");
     const fileInput = document.getElementById("file-input");
+    const folderInput = document.getElementById("folder-input");
     host = {
       openFilePicker: () => fileInput.click(),
+      openFolderPicker: () => folderInput.click(),
       openGallery: (index) => openGallery(index),
       downloadCsv: (text) => {
         const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
@@ -870,17 +939,19 @@ function createAlzscan() {
     if (app.crash) throw app.crash;  // before ready, a crash is the start's failure
     started = true;
 
-    fileInput.addEventListener("change", () => {
-      const files = Array.from(fileInput.files);
-      fileInput.value = "";
-      classifyFiles(files);
-    });
+    for (const input of [fileInput, folderInput]) {
+      input.addEventListener("change", () => {
+        const files = Array.from(input.files).filter((f) => !/(^|\/)\./.test(f.webkitRelativePath || f.name));   // no hidden files
+        input.value = "";
+        classifyFiles(files);
+      });
+    }
     window.addEventListener("dragover", (e) => { e.preventDefault(); document.body.classList.add("dragging"); });
     window.addEventListener("dragleave", () => document.body.classList.remove("dragging"));
     window.addEventListener("drop", (e) => {
       e.preventDefault();
       document.body.classList.remove("dragging");
-      classifyFiles(Array.from(e.dataTransfer?.files ?? []));
+      droppedFiles(e.dataTransfer).then(classifyFiles, (err) => console.warn(`drop: ${err.message}`));
     });
     return { ortVersion: info.ortVersion, threads: info.threads, crossOriginIsolated: self.crossOriginIsolated, classes: classes.slice() };
   }

@@ -1,6 +1,6 @@
 // native/commands/volume_file.h: a volume file on disk as shared/'s Volume: NIfTI (.nii, .nii.gz),
-// FreeSurfer MGH (.mgh, .mgz) or an Analyze 7.5 pair (.hdr + .img); gzip is inflated with zlib (the
-// browser does the same with DecompressionStream).
+// FreeSurfer MGH (.mgh, .mgz) or an Analyze 7.5 pair (.hdr + .img). This file only reads the disk
+// (and finds an Analyze pair's other file); shared/'s volume_bytes.h decodes, as in the browser.
 //
 //   if (is_volume_path(path)) {
 //       std::string error;
@@ -13,8 +13,8 @@
 //   read_volume_file  the file at `path`, read with `read`, decoded by its extension: .nii/.nii.gz
 //                     decode_nifti, .mgh/.mgz decode_mgh, .hdr/.img decode_analyze with the other
 //                     file of the pair found beside it (same name, extension .hdr/.img in any case).
-//                     gzip bytes (magic 1f 8b) are inflated first, at most kMaxVoxels * 8 bytes +
-//                     64 KiB ("the .mgz inflates to more than 1024 MiB: too large a volume").
+//                     The bytes go to shared/'s decode_volume_file (volume_bytes.h): gzip inflated
+//                     up to its limit, the same messages as the browser.
 //   Both return empty with `error` set (one line) when a file is missing, damaged or refused; when
 //   an Analyze pair is named by its .img, an error names the .hdr it was read with ("with its .hdr
 //   file DIR/x.hdr: not an Analyze header ..."), and a missing or unreadable other file is named.

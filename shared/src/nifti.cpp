@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
+#include <utility>
 
 #include "voxel_read.h"
 
@@ -295,6 +297,71 @@ Volume to_training_orientation(const Volume& v) {
             if (flip[t]) origin += v.affine[w][source_axis[t]] * (dims[source_axis[t]] - 1);
         out.affine[w][3] = origin;
     }
+    return out;
+}
+
+}  // namespace alzscan
+
+namespace alzscan {
+namespace {
+
+// The volume's own type when every voxel is exactly a value of it, else float64: decode_nifti
+// then gives back the same voxels and the same `datatype`.
+const detail::VoxelType& exact_type(const Volume& v) {
+    static const std::pair<double, double> ranges[] = {{0, 255}, {-128, 127}, {-32768, 32767}, {0, 65535},
+                                                       {-2147483648.0, 2147483647.0}, {0, 4294967295.0}};
+    for (size_t t = 0; t < std::size(detail::kVoxelTypes); ++t) {
+        const detail::VoxelType& type = detail::kVoxelTypes[t];
+        if (v.datatype != type.name) continue;
+        if (type.code == 64) return type;
+        const bool fits = std::all_of(v.voxels.begin(), v.voxels.end(), [&](double x) {
+            if (type.code == 16) return std::isfinite(x) ? double(float(x)) == x : true;
+            return x == std::floor(x) && x >= ranges[t].first && x <= ranges[t].second;
+        });
+        if (fits) return type;
+    }
+    return *detail::voxel_type(64);
+}
+
+template <typename T>
+void put(std::vector<uint8_t>& out, size_t offset, T value) {
+    std::memcpy(out.data() + offset, &value, sizeof(T));   // host order: sizeof_hdr tells a reader which
+}
+
+void put_voxel(std::vector<uint8_t>& out, size_t offset, int code, double x) {
+    switch (code) {
+        case 2: out[offset] = static_cast<uint8_t>(x); break;
+        case 256: put(out, offset, static_cast<int8_t>(x)); break;
+        case 4: put(out, offset, static_cast<int16_t>(x)); break;
+        case 512: put(out, offset, static_cast<uint16_t>(x)); break;
+        case 8: put(out, offset, static_cast<int32_t>(x)); break;
+        case 768: put(out, offset, static_cast<uint32_t>(x)); break;
+        case 16: put(out, offset, static_cast<float>(x)); break;
+        default: put(out, offset, x);
+    }
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode_nifti2(const Volume& v) {
+    const detail::VoxelType& type = exact_type(v);
+    const size_t offset = 544;   // the 540-byte header and 4 bytes of "no extension"
+    std::vector<uint8_t> out(offset + v.voxels.size() * type.bytes, 0);
+    put<int32_t>(out, 0, 540);
+    std::memcpy(out.data() + 4, "n+2\0\r\n\032\n", 8);
+    put<int16_t>(out, 12, static_cast<int16_t>(type.code));
+    put<int16_t>(out, 14, static_cast<int16_t>(type.bytes * 8));
+    const int64_t dim[8] = {3, v.nx, v.ny, v.nz, 1, 1, 1, 1};
+    for (int i = 0; i < 8; ++i) put<int64_t>(out, 16 + 8 * i, dim[i]);
+    const double pixdim[8] = {1, v.spacing[0], v.spacing[1], v.spacing[2], 1, 1, 1, 1};
+    for (int i = 0; i < 8; ++i) put<double>(out, 104 + 8 * i, pixdim[i]);
+    put<int64_t>(out, 168, static_cast<int64_t>(offset));
+    put<double>(out, 176, 1.0);   // scl_slope 1, scl_inter 0: the values as stored
+    put<int32_t>(out, 348, 1);    // sform_code 1: scanner coordinates
+    for (int row = 0; row < 3; ++row)
+        for (int c = 0; c < 4; ++c) put<double>(out, 400 + 32 * row + 8 * c, v.affine[row][c]);
+    put<int32_t>(out, 500, 2);    // xyzt_units: mm
+    for (size_t n = 0; n < v.voxels.size(); ++n) put_voxel(out, offset + n * type.bytes, type.code, v.voxels[n]);
     return out;
 }
 

@@ -43,7 +43,7 @@ test("the service worker caches every asset of the build and nothing else", () =
   assert.match(sw, /const VERSION = "[0-9a-f]{16}"/);
   const expected = allFiles(WEB_OUT).filter((f) => !/\.(br|gz)$/.test(f) && !["sw.js", "build-info.json"].includes(f));
   assert.deepEqual(assets.filter((a) => a !== "./").sort(), expected.sort());
-  for (const f of ["index.html", "app.js", "alzscan_app.wasm", "inference_worker.js", "model/model.onnx", "ort/ort-wasm-simd-threaded.wasm"])
+  for (const f of ["index.html", "app.js", "alzscan_app.wasm", "alzscan_dicom_reader.wasm", "inference_worker.js", "model/model.onnx", "ort/ort-wasm-simd-threaded.wasm"])
     assert.ok(assets.includes(f), `${f} not cached for offline use`);
 });
 

@@ -244,7 +244,7 @@ test("on a 2x (HiDPI) screen the canvas has device-pixel resolution and CSS-pixe
     const box = await page.locator("#canvas").boundingBox();
     const [chooser] = await Promise.all([
       page.waitForEvent("filechooser", { timeout: 10_000 }),
-      page.mouse.click(box.x + box.width - 330 + 65, box.y + 33),
+      page.mouse.click(box.x + box.width - 468 + 65, box.y + 33),
     ]);
     assert.equal(chooser.isMultiple(), true);
   } finally {

@@ -30,6 +30,11 @@
 //                 affines); an axis left with only NaN cosines keeps its own index (else the next
 //                 free one), so any affine gives a permutation. Spacing follows the axes. Values
 //                 are moved, never changed.
+//   encode_nifti2 a Volume as single-file NIfTI-2 bytes (the host's byte order, little endian on
+//                 both sides) that decode_nifti reads back as the same voxels, affine (the sform,
+//                 float64, code 1), spacing and `datatype`: the volume's datatype when every voxel
+//                 is exactly a value of it, else float64. For handing a volume from one WASM
+//                 module to another (the browser's DICOM reader to the app), not for archiving.
 #pragma once
 
 #include <array>
@@ -61,5 +66,7 @@ constexpr int64_t kMaxVoxels = int64_t(512) * 512 * 512;
 Expected<Volume> decode_nifti(const uint8_t* data, size_t size);
 
 Volume to_training_orientation(const Volume& volume);
+
+std::vector<uint8_t> encode_nifti2(const Volume& volume);
 
 }  // namespace alzscan
