@@ -727,7 +727,7 @@ function createAlzscan() {
 
   async function classifyScanRows(app, input, options, t0) {
     const results = [];
-    let name, how, registration, notes = [];
+    let name, how, registration, notes = [], readMs, openMs;
     if (Array.isArray(input) && !options.dicom && !(await isDicomSet(input))) {
       name = options.name ?? (input[0] instanceof File ? input[0].name : "stack");
       for (const [i, f] of input.entries()) {
@@ -739,7 +739,9 @@ function createAlzscan() {
     } else {
       let volume;
       try {
+        const r0 = performance.now();
         volume = await volumeInput(app, input, options);
+        readMs = performance.now() - r0;
       } catch (e) {
         const what = options.name ?? (Array.isArray(input) ? `${input.length} DICOM files` : input?.name ?? "volume");
         await addFailedRow(app, what, "", e.message);
@@ -747,7 +749,9 @@ function createAlzscan() {
       }
       if (!volume) return null;   // the series table was cancelled
       name = volume.name;
+      const o0 = performance.now();
       const opened = await openVolumeShown(app, name, volume);
+      openMs = performance.now() - o0;
       if (opened.error) {
         await addFailedRow(app, name, "", opened.error);
         throw new Error(opened.error);
@@ -777,7 +781,12 @@ function createAlzscan() {
     return {
       file: name, label: flagged ? null : classes[index], index: flagged ? -1 : index, ood, probabilities,
       classes: classes.slice(), how, notes, slices: results, ...(registration ? { registration } : {}),
-      timings: { preprocess_ms: sum("preprocess_ms"), inference_ms: sum("inference_ms"), total_ms: performance.now() - t0 },
+      timings: {
+        // volumes: read_ms (the files' bytes; DICOM: read, parsed and decoded by the reader, the
+        // series table's wait included), open_ms (decode, registration and slab in the app)
+        ...(readMs !== undefined ? { read_ms: readMs, open_ms: openMs } : {}),
+        preprocess_ms: sum("preprocess_ms"), inference_ms: sum("inference_ms"), total_ms: performance.now() - t0,
+      },
     };
   }
 

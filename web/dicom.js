@@ -66,14 +66,17 @@ export async function readDicom(files, onProgress) {
   let open = true;
   const close = () => { if (open) { open = false; try { m._dicom_reader_delete(r); } catch { /* a trapped module */ } } };
   try {
+    let shown = -Infinity;   // progress at most every 250 ms: each report waits for a frame
     for (const [i, file] of files.entries()) {
-      if (i % 16 === 0) await onProgress?.(i, files.length);
+      if (performance.now() - shown > 250) {
+        await onProgress?.(i, files.length);
+        shown = performance.now();
+      }
       const bytes = new Uint8Array(await file.arrayBuffer());
       const p = guarded("reading the files", () => withString(m, file.name, (n) => m._dicom_reader_add(r, n, bytes.length)));
       if (!p) throw new Error(`out of memory after ${i} of ${files.length} DICOM files: open the folder of one series`);
       m.HEAPU8.set(bytes, p);
     }
-    await onProgress?.(files.length, files.length);
     const listing = JSON.parse(guarded("reading the headers", () => m.UTF8ToString(m._dicom_reader_list(r))));
     const volume = (index) => {
       const out = JSON.parse(guarded("decoding the series", () => m.UTF8ToString(m._dicom_reader_volume(r, index))));
