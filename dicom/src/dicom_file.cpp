@@ -178,8 +178,14 @@ std::string length_beyond_end(const uint8_t* data, size_t size) {
         } else if (!is_explicit) {
             length = le32(data + at + 4);
             header = 8;
+        } else if (in_meta) {
+            return "";   // not an explicit VR in the meta header: GDCM judges
         } else {
-            return "";   // not an explicit VR where one is due: GDCM judges
+            // The data set is implicit VR although the transfer syntax says explicit. GDCM's
+            // recovery from that first reads a length out of the wrong bytes (1.3 GB in pydicom's
+            // 4 kB SC_rgb_jpeg.dcm, zero-filled for seconds); such a file is not conformant.
+            return "its data set is written in implicit VR although its transfer syntax says explicit VR "
+                   "(a non-conformant file): re-export it from the scanner or PACS";
         }
         if (length == 0xFFFFFFFFu) return "";
         if (in_meta && group == 0x0002 && element == 0x0010 && at + header + length <= size) {
