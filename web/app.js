@@ -689,12 +689,9 @@ function createAlzscan() {
     }
     try {
       const { listing } = set;
-      if (!listing.series.length) {
-        throw new Error(`no DICOM image in these ${files.length} files${listing.skip_reason ? ` (${listing.skip_reason})` : ""}`);
-      }
       let index = options.series ? options.series - 1 : listing.chosen;
       if (options.chooseSeries) index = await options.chooseSeries(listing, `${files.length} files`);
-      else if (index < 0) throw new Error(listing.choose_error);
+      else if (index < 0) throw new Error(`${dicomSetName(files)}: ${listing.choose_error}`);   // as the CLI: DIR: ...
       if (index === null) return null;
       const s = listing.series[index];
       if (!s) throw new Error(`no series ${index + 1} in these files (${listing.series.length} series)`);
@@ -708,6 +705,12 @@ function createAlzscan() {
       set.close();
       if (shown.status && !app.crash) app.setStatus(...shown.status);
     }
+  }
+
+  // What the CLI would name as the set's first argument: the dropped folder, else the first file.
+  function dicomSetName(files) {
+    const rel = files[0].webkitRelativePath || "";
+    return rel.includes("/") ? rel.slice(0, rel.indexOf("/")) : files[0].name;
   }
 
   // A scan's volume input -> {name, fileName, bytes, partner?, notes}: a volume file (options.partner:

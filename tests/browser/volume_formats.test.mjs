@@ -6,7 +6,9 @@
 //     (<= 1e-5); no patient identifier in the page's text, the table, the CSV or the result;
 //   - ch2bet written by nibabel as .mgz and as an Analyze pair: opened like a user would (the
 //     pair's two files together), each verdict equals the CLI's on the same file (<= 1e-5);
-//   - a .mgz gzip bomb and a lone .hdr: the CLI's message, word for word.
+//   - a .mgz gzip bomb and a lone .hdr: the CLI's message, word for word;
+//   - pydicom's damaged and unusual test files one at a time: the CLI's verdict or its message
+//     (file names for paths), never a crash, and the page keeps working.
 // Env (set by `make test-browser`): WEB_OUT, ALZSCAN.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -164,4 +166,29 @@ test("a .mgz gzip bomb and a .hdr without its .img: the CLI's messages", async (
   }
   const memory = await h.page.evaluate(() => performance.memory?.usedJSHeapSize ?? 0);
   console.log(`JS heap after the bomb: ${(memory / 1e6).toFixed(0)} MB`);
+});
+
+test("pydicom's hostile DICOM files, one at a time: the CLI's verdict or its message; the page keeps working", async () => {
+  const dir = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
+  const names = ["MR_truncated.dcm", "SC_rgb_jpeg.dcm", "rtdose.dcm", "badVR.dcm", "reportsi.dcm", "rtplan_truncated.dcm",
+    "no_meta.dcm", "MR_small_jpeg_ls_lossless.dcm", "JPEG2000.dcm", "MR_small_RLE.dcm"];
+  for (const name of names) {
+    const file = path.join(dir, name);
+    assert.ok(fs.existsSync(file), `${file} missing: make setup installs python3-pydicom`);
+    const r = spawnSync(ALZSCAN, ["predict", "--checkpoint", CHECKPOINT, "--json", "--scan", file], { encoding: "utf8" });
+    const lines = r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const cli = lines[lines.length - 1] ?? {};
+    const b = await scanFiles(h.page, [file], { dicom: true });
+    if (cli.error !== undefined) {
+      assert.equal(b.ok, false, `${name}: the CLI refuses it ("${cli.error}") but the page classified it`);
+      assert.equal(b.error, cli.error.replaceAll(file, name), `${name}: page vs CLI message`);
+    } else {
+      assert.ok(b.ok, `${name}: the CLI classifies it but the page said: ${b.error}`);
+      for (let c = 0; c < 4; ++c)
+        assert.ok(Math.abs(b.probabilities[c] - cli.scan.probabilities[c]) <= TOLERANCE, `${name}: ${b.probabilities} vs ${cli.scan.probabilities}`);
+    }
+    console.log(`${name}: ${b.ok ? `${b.label ?? "flagged"} (${b.slices.length} slices)` : b.error}`);
+  }
+  const mgz = await scanFiles(h.page, [path.join(work, "brain.mgz")]);
+  assert.ok(mgz.ok, `after the hostile files: ${mgz.error}`);
 });
