@@ -37,6 +37,8 @@ const FONT_URL = "fonts/DejaVuSans.ttf";
 // Larger files are refused before they are copied into WASM memory (8192x8192 RGBA PNG ~ 256 MB
 // is already beyond what shared/ decodes).
 const MAX_FILE_BYTES = 256e6;
+// A volume file (one of an Analyze pair), as the CLI's reader (native/commands/predictor.cpp).
+const MAX_VOLUME_FILE_BYTES = 256 * 1048576;
 
 // ORT Web threads need cross-origin isolation. One core stays free for the UI thread: on the
 // 2-vCPU machine of BENCHMARKS.md, 2 threads make back-to-back inference 1.7x faster but the
@@ -718,6 +720,10 @@ function createAlzscan() {
   async function volumeInput(app, input, options) {
     if (Array.isArray(input)) return dicomVolume(app, input, options);
     const fileName = input instanceof File ? input.name : (options.name ?? "volume.nii");
+    for (const part of [input, options.partner]) {   // the CLI's limit per file, checked before reading
+      const size = part?.size ?? part?.byteLength ?? 0;
+      if (size > MAX_VOLUME_FILE_BYTES) throw new Error(`${size} bytes: over the ${MAX_VOLUME_FILE_BYTES / 1048576} MiB limit for one image file`);
+    }
     const partner = options.partner ? { name: options.partner.name, bytes: await toBytes(options.partner) } : null;
     return { name: options.name ?? fileName, fileName, bytes: await toBytes(input), partner, notes: [] };
   }

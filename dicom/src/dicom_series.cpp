@@ -268,7 +268,7 @@ Expected<Volume> read_dicom_series(const std::vector<DicomInput>& files, const D
     if (!series.description.empty()) what += " '" + series.description + "'";
     if (!series.study_description.empty()) what += " of study '" + series.study_description + "'";
     v.notes.insert(v.notes.begin(), what + ": " + std::to_string(v.nz) + (v.nz == 1 ? " slice" : " slices"));
-    return v;
+    return average_large_volume(std::move(v));   // as the file readers do for more than 256^3 voxels
 }
 
 }  // namespace alzscan

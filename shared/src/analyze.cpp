@@ -118,10 +118,9 @@ Expected<Volume> decode_analyze(const uint8_t* hdr, size_t hdr_size, const uint8
     const uint64_t have = img_size - *offset;
     if (need > have) return make_error(detail::truncated_message("Analyze .img", need, *offset, have));
     v.datatype = type->name;
-    v.voxels.resize(static_cast<size_t>(*count));
+    set_affine(h, v);   // before the voxels: a large volume's affine follows its blocks
     const detail::Reader data{img, img_size, r.swap};
-    detail::read_voxels(data, *type, static_cast<size_t>(*offset), v.voxels);
-    set_affine(h, v);
+    detail::read_volume_voxels(data, *type, static_cast<size_t>(*offset), v);
     return v;
 }
 

@@ -141,9 +141,8 @@ Expected<Volume> decode_mgh(const uint8_t* data, size_t size) {
     const uint64_t have = size - kHeaderBytes;
     if (need > have) return make_error(detail::truncated_message("MGH", need, kHeaderBytes, have));
     v.datatype = type->name;
-    v.voxels.resize(static_cast<size_t>(*count));
-    detail::read_voxels(r, *type, kHeaderBytes, v.voxels);
-    set_affine(r, v);
+    set_affine(r, v);   // before the voxels: a large volume's affine follows its blocks
+    detail::read_volume_voxels(r, *type, kHeaderBytes, v);
     return v;
 }
 

@@ -227,13 +227,8 @@ Expected<Volume> decode_nifti(const uint8_t* data, size_t size) {
     if (!offset) return make_error(offset.error());
     v.datatype = type->name;
     const bool scaled = std::isfinite(h.slope) && h.slope != 0 && std::isfinite(h.inter) && !(h.slope == 1 && h.inter == 0);
-    const size_t count = size_t(v.nx) * v.ny * v.nz;
-    v.voxels.resize(count);
-    for (size_t n = 0; n < count; ++n) {
-        const double raw = detail::raw_value(r, type->code, *offset + n * type->bytes);
-        v.voxels[n] = scaled ? raw * h.slope + h.inter : raw;
-    }
-    set_affine(h, v);
+    set_affine(h, v);   // before the voxels: a large volume's affine follows its blocks
+    detail::read_volume_voxels(r, *type, *offset, v, scaled, h.slope, h.inter);
     return v;
 }
 
@@ -342,6 +337,12 @@ void put_voxel(std::vector<uint8_t>& out, size_t offset, int code, double x) {
 }
 
 }  // namespace
+
+Volume average_large_volume(Volume v) {
+    const std::vector<double> stored = std::move(v.voxels);
+    detail::fill_voxels(v, [&](size_t n) { return stored[n]; });
+    return v;
+}
 
 std::vector<uint8_t> encode_nifti2(const Volume& v) {
     const detail::VoxelType& type = exact_type(v);

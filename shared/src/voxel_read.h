@@ -4,7 +4,7 @@
 //   detail::Reader r{data, size, detail::host_is_big_endian() != file_is_big_endian};
 //   const detail::VoxelType* t = detail::voxel_type(16);             // NIfTI/Analyze code: float32
 //   double x = detail::raw_value(r, t->code, offset + n * t->bytes);
-//   detail::read_voxels(r, *t, offset, volume.voxels);              // volume.voxels sized first
+//   detail::read_volume_voxels(r, *t, offset, volume);             // dims + affine set first
 //
 // Data contract: Reader::get<T>(offset) reads sizeof(T) bytes at `offset` (the caller has checked
 // offset + sizeof(T) <= size), byte-swapped when `swap`. Type codes are NIfTI-1's (Analyze 7.5
@@ -21,6 +21,8 @@
 #include <iterator>
 #include <string>
 #include <vector>
+
+#include "alzscan/nifti.h"
 
 namespace alzscan::detail {
 
@@ -76,9 +78,57 @@ inline double raw_value(const Reader& r, int code, size_t offset) {
     }
 }
 
-// out.size() values of type `t` from `offset` on, i fastest (the caller has checked they fit).
-inline void read_voxels(const Reader& r, const VoxelType& t, size_t offset, std::vector<double>& out) {
-    for (size_t n = 0; n < out.size(); ++n) out[n] = raw_value(r, t.code, offset + n * t.bytes);
+// A volume of more than kBinAboveVoxels voxels is read averaged in blocks: each axis longer than
+// kBinTarget by f = ceil(n / kBinTarget) (512 -> 2), so a 512^3 volume becomes 256^3 as it is
+// read, without a full-size copy of doubles (1 GiB for 512^3). alzscan works at about 1 mm: the
+// registration's finest level is 2 mm and the model's slices are 1.4 mm pixels.
+constexpr int64_t kBinAboveVoxels = int64_t(256) * 256 * 256;
+constexpr int kBinTarget = 256;
+
+// Fills v.voxels with v's voxels averaged in blocks (v.nx, ny, nz, affine and spacing as stored;
+// the rule above), value(n) giving stored voxel n (i fastest); dims, affine (voxel centres move to
+// the blocks' centres), spacing and notes follow. Every reader and average_large_volume (nifti.h)
+// sums in this one order, so a volume binned as it is read equals one binned after decoding.
+template <typename Value>
+void fill_voxels(Volume& v, Value value) {
+    const int n[3] = {v.nx, v.ny, v.nz};
+    int f[3] = {1, 1, 1}, m[3] = {v.nx, v.ny, v.nz};
+    if (int64_t(v.nx) * v.ny * v.nz > kBinAboveVoxels)
+        for (int a = 0; a < 3; ++a)
+            if (n[a] > kBinTarget) f[a] = (n[a] + kBinTarget - 1) / kBinTarget, m[a] = n[a] / f[a];
+    std::vector<double> out(size_t(m[0]) * m[1] * m[2], 0.0);
+    if (f[0] * f[1] * f[2] == 1) {
+        for (size_t i = 0; i < out.size(); ++i) out[i] = value(i);
+        v.voxels = std::move(out);
+        return;
+    }
+    for (int k = 0; k < m[2] * f[2]; ++k)
+        for (int j = 0; j < m[1] * f[1]; ++j) {
+            double* row = out.data() + size_t(m[0]) * (j / f[1] + size_t(m[1]) * (k / f[2]));
+            const size_t at = size_t(n[0]) * (j + size_t(n[1]) * k);
+            for (int i = 0; i < m[0] * f[0]; ++i) row[i / f[0]] += value(at + size_t(i));
+        }
+    const double mean = 1.0 / (f[0] * f[1] * f[2]);
+    for (double& x : out) x *= mean;
+    v.voxels = std::move(out);
+    for (int row = 0; row < 3; ++row) {
+        for (int a = 0; a < 3; ++a) v.affine[row][3] += v.affine[row][a] * (f[a] - 1) / 2.0;
+        for (int a = 0; a < 3; ++a) v.affine[row][a] *= f[a];
+    }
+    for (int a = 0; a < 3; ++a) v.spacing[a] *= f[a];
+    auto dims = [](const int* d) { return std::to_string(d[0]) + "x" + std::to_string(d[1]) + "x" + std::to_string(d[2]); };
+    v.notes.push_back(dims(n) + " voxels averaged in " + dims(f) + " blocks to " + dims(m) +
+                      " (alzscan works at about 1 mm; this bounds memory)");
+    v.nx = m[0], v.ny = m[1], v.nz = m[2];
+}
+
+// v.voxels from the voxel block at `offset`: raw * slope + inter when `scaled`; a large volume is
+// averaged in blocks as it is read (fill_voxels), never held at full size as doubles.
+inline void read_volume_voxels(const Reader& r, const VoxelType& t, size_t offset, Volume& v, bool scaled = false,
+                               double slope = 1, double inter = 0) {
+    fill_voxels(v, [&](size_t n) { return raw_value(r, t.code, offset + n * t.bytes); });
+    if (scaled)
+        for (double& x : v.voxels) x = x * slope + inter;
 }
 
 // printf's %g ("1e+30", "inf"), with "nan" for every NaN: glibc writes "-nan" for a negative one.

@@ -6,6 +6,8 @@
 //     (<= 1e-5); no patient identifier in the page's text, the table, the CSV or the result;
 //   - ch2bet written by nibabel as .mgz and as an Analyze pair: opened like a user would (the
 //     pair's two files together), each verdict equals the CLI's on the same file (<= 1e-5);
+//   - large volumes (nifti.h: read averaged in blocks above 256^3 voxels): ch2bet at 0.5 mm as
+//     float64 (362x434x362) gives the CLI's verdict; 512^3 uint8 noise the CLI's message, no crash;
 //   - a .mgz gzip bomb and a lone .hdr: the CLI's message, word for word;
 //   - pydicom's damaged and unusual test files one at a time: the CLI's verdict or its message
 //     (file names for paths), never a crash, and the page keeps working.
@@ -46,6 +48,13 @@ hdr.set_zooms(bet.header.get_zooms()[:3])
 nib.save(nib.AnalyzeImage(np.ascontiguousarray(vox[::-1]), None, header=hdr), os.path.join(work, "pair.hdr"))
 nib.save(nib.AnalyzeImage(np.ascontiguousarray(vox[::-1]), None, header=hdr), os.path.join(work, "lone.hdr"))
 os.remove(os.path.join(work, "lone.img"))
+half = vox.astype(np.float64).repeat(2, 0).repeat(2, 1).repeat(2, 2)   # ch2bet at 0.5 mm, float64
+aff = bet.affine.copy()
+aff[:3, :3] /= 2
+aff[:3, 3] -= aff[:3, :3] @ [0.5, 0.5, 0.5]
+nib.save(nib.Nifti1Image(half, aff), os.path.join(work, "half_mm_f64.nii.gz"))
+noise = np.random.default_rng(1).integers(0, 256, size=(512, 512, 512), dtype=np.uint8)
+nib.save(nib.Nifti1Image(noise, np.diag([0.5, 0.5, 0.5, 1])), os.path.join(work, "noise512.nii.gz"))
 header = struct.pack('>iiiiiiih', 1, 512, 512, 512, 4, 3, 0, 1) + struct.pack('>3f9f3f', 1, 1, 1, -1, 0, 0, 0, 0, -1, 0, 1, 0, 0, 0, 0)
 z = zlib.compressobj(9, zlib.DEFLATED, 31)
 with open(os.path.join(work, "bomb.mgz"), "wb") as f:
@@ -89,16 +98,23 @@ async function lastVerdictFromCsv(page, namePart, timeout = 120_000) {
   return { csv, probabilities };
 }
 
-// classifyScan in the page on files read from disk: File objects with their names.
+// classifyScan in the page on files from disk, handed over as a user's picker would (a file input
+// of the test's own, so the app's change handler is not involved): File objects with their names.
 async function scanFiles(page, files, options = {}) {
-  return page.evaluate(async ([list, opts]) => {
-    const made = list.map(([b64, name]) => new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name));
+  await page.evaluate(() => {
+    if (document.getElementById("test-files")) return;
+    const input = Object.assign(document.createElement("input"), { type: "file", id: "test-files", multiple: true, hidden: true });
+    document.body.append(input);
+  });
+  await page.setInputFiles("#test-files", files);
+  return page.evaluate(async (opts) => {
+    const made = Array.from(document.getElementById("test-files").files);
     const o = { ...opts };
     if (o.partnerIndex !== undefined) { o.partner = made[o.partnerIndex]; delete o.partnerIndex; }
     try {
       return { ok: true, ...(await window.alzscan.classifyScan(o.dicom ? made : made[0], o)) };
     } catch (e) { return { ok: false, error: e.message }; }
-  }, [files.map((f) => [fs.readFileSync(f).toString("base64"), path.basename(f)]), options]);
+  }, options);
 }
 
 test("a DICOM folder: the series table, then the CLI's verdict on the folder and on the NIfTI, and no patient identifier", async () => {
@@ -148,6 +164,21 @@ test("an .mgz and an Analyze pair opened together: the CLI's verdict on each", a
   await page.setInputFiles("#file-input", [img, hdr]);
   const { probabilities } = await lastVerdictFromCsv(page, "pair.hdr");
   for (let c = 0; c < 4; ++c) assert.ok(Math.abs(probabilities[c] - cliPair.scan.probabilities[c]) <= TOLERANCE, `opened pair: ${probabilities}`);
+});
+
+test("large volumes: ch2bet at 0.5 mm as float64 gives the CLI's verdict, 512^3 noise its message; no crash", async () => {
+  const half = path.join(work, "half_mm_f64.nii.gz"), noise = path.join(work, "noise512.nii.gz");
+  const b = await scanFiles(h.page, [half]);
+  assert.ok(b.ok, b.error);
+  assertSameVerdict(b, nativeScan([half]), "half_mm_f64.nii.gz");
+  assert.ok(b.notes.some((n) => n.startsWith("362x434x362 voxels averaged in 2x2x2 blocks")), String(b.notes));
+  const r = spawnSync(ALZSCAN, ["predict", "--checkpoint", CHECKPOINT, "--json", noise], { encoding: "utf8" });
+  const cliError = JSON.parse(r.stdout.trim().split("\n").pop()).error;
+  const n = await scanFiles(h.page, [noise]);
+  assert.equal(n.ok, false, "512^3 noise classified");
+  assert.equal(n.error, cliError);
+  assert.equal(await h.page.evaluate(() => window.alzscan.testing.restarts()), 0, "the app restarted");
+  console.log(`half_mm_f64: ${b.timings.total_ms.toFixed(0)} ms to the verdict; noise512: "${n.error}"`);
 });
 
 test("a .mgz gzip bomb and a .hdr without its .img: the CLI's messages", async () => {

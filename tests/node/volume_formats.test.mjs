@@ -59,6 +59,13 @@ with open(os.path.join(work, 'bomb.mgz'), 'wb') as f:
     for _ in range(1100):
         f.write(z.compress(chunk))
     f.write(z.flush())
+# ch2bet at 0.5 mm as float64 (each voxel a 2x2x2 block; 362x434x362, 57 M voxels, 455 MB of
+# doubles): over 256^3 voxels, so read averaged in 2x2x2 blocks, which gives ch2bet back exactly.
+half = data.astype(np.float64).repeat(2, 0).repeat(2, 1).repeat(2, 2)
+aff = img.affine.copy()
+aff[:3, :3] /= 2
+aff[:3, 3] -= aff[:3, :3] @ [0.5, 0.5, 0.5]
+nib.save(nib.Nifti1Image(half, aff), os.path.join(work, 'half_mm_f64.nii.gz'))
 huge = struct.pack('>iiiiiiih', 1, 100000, 100000, 100000, 1, 3, 0, 1)
 open(os.path.join(work, 'huge.mgh'), 'wb').write(huge + b'\0' * (284 - len(huge) + 4096))
 `;
@@ -114,6 +121,21 @@ test('Colin27 as .nii.gz, .mgz and Analyze pairs: the same scan verdict', () => 
     assert.equal(scan.label, want.label, name);
     assert.equal(scan.slices, want.slices, name);
   }
+});
+
+test('ch2bet stored at 0.5 mm as float64 (57 M voxels): read averaged to 1 mm, the same verdict as ch2bet, under 1.5 GB', () => {
+  const at = fixtures();
+  const base = predictScan(at('brain.nii.gz'));
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', alzscan(), 'predict', '--checkpoint', CHECKPOINT, '--json', at('half_mm_f64.nii.gz')],
+    { encoding: 'utf8' });
+  const scan = JSON.parse(r.stdout.trim().split('\n').pop()).scan;
+  assert.ok(scan, `refused: ${r.stdout}`);
+  const peakKb = Number(r.stderr.trim().split('\n').pop());
+  const d = maxDiff(scan, base);
+  console.log(`half_mm_f64.nii.gz: max |dp| vs ch2bet ${d.toExponential(2)}, peak ${(peakKb / 1024).toFixed(0)} MiB; notes: ${scan.notes}`);
+  assert.ok(d <= 1e-6, `the verdict moved by ${d}`);
+  assert.ok(scan.notes.some((n) => n.startsWith('362x434x362 voxels averaged in 2x2x2 blocks to 181x217x181')), String(scan.notes));
+  assert.ok(peakKb < 1.5 * 1024 * 1024, `peak memory ${peakKb} KB`);
 });
 
 test('a .hdr without its .img, a .mgz gzip bomb and an .mgh asking for 10^15 voxels are refused', () => {

@@ -4,6 +4,7 @@
 // own deflate (an independent encoder); expected values are written out by hand.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -181,4 +182,86 @@ TEST(EncodeNifti2, HeaderFieldsAtNifti2Offsets) {
     EXPECT_EQ(vox_offset, 544);
     EXPECT_EQ(srow_x3, 90.25);
     EXPECT_EQ(b[544 + 11], 255);
+}
+
+namespace {
+
+// A NIfTI-1 uint8 volume nx x ny x nz with voxel (i, j, k) = (i + 3 j + 5 k) % 251, 0.5 mm voxels
+// and an origin of (-10, 20, 30) in the sform.
+std::vector<uint8_t> nifti_u8(int nx, int ny, int nz) {
+    std::vector<uint8_t> b(352 + size_t(nx) * ny * nz, 0);
+    auto put16 = [&](size_t at, int16_t x) { std::memcpy(b.data() + at, &x, 2); };
+    auto putf = [&](size_t at, float x) { std::memcpy(b.data() + at, &x, 4); };
+    const int32_t sizeof_hdr = 348;
+    std::memcpy(b.data(), &sizeof_hdr, 4);
+    const int16_t dim[8] = {3, int16_t(nx), int16_t(ny), int16_t(nz), 1, 1, 1, 1};
+    for (int i = 0; i < 8; ++i) put16(40 + 2 * i, dim[i]);
+    put16(70, 2);
+    put16(72, 8);
+    for (int i = 0; i < 4; ++i) putf(76 + 4 * i, i == 0 ? 1.0f : 0.5f);
+    putf(108, 352);
+    put16(254, 1);   // sform_code
+    const float srow[3][4] = {{0.5f, 0, 0, -10}, {0, 0.5f, 0, 20}, {0, 0, 0.5f, 30}};
+    for (int r = 0; r < 3; ++r)
+        for (int c = 0; c < 4; ++c) putf(280 + 16 * r + 4 * c, srow[r][c]);
+    std::memcpy(b.data() + 344, "n+1", 4);
+    for (int k = 0; k < nz; ++k)
+        for (int j = 0; j < ny; ++j)
+            for (int i = 0; i < nx; ++i) b[352 + i + size_t(nx) * (j + size_t(ny) * k)] = uint8_t((i + 3 * j + 5 * k) % 251);
+    return b;
+}
+
+double stored(int i, int j, int k) { return (i + 3 * j + 5 * k) % 251; }
+
+}  // namespace
+
+TEST(LargeVolume, AveragedInBlocksAsItIsRead) {
+    // 515 x 260 x 130 = 17.4 M voxels, over 256^3: x by 3 (515 -> 171, the last 2 columns
+    // dropped), y by 2 (260 -> 130), z left (130 <= 256).
+    const auto bytes = nifti_u8(515, 260, 130);
+    auto v = decode_nifti(bytes.data(), bytes.size());
+    ASSERT_TRUE(v) << v.error();
+    EXPECT_EQ(v->nx, 171);
+    EXPECT_EQ(v->ny, 130);
+    EXPECT_EQ(v->nz, 130);
+    for (const auto& [i, j, k] : std::vector<std::array<int, 3>>{{0, 0, 0}, {170, 129, 129}, {57, 64, 3}}) {
+        double sum = 0;
+        for (int di = 0; di < 3; ++di)
+            for (int dj = 0; dj < 2; ++dj) sum += stored(3 * i + di, 2 * j + dj, k);
+        EXPECT_DOUBLE_EQ(v->at(i, j, k), sum / 6) << i << "," << j << "," << k;
+    }
+    // Voxel (0, 0, 0) sits at the centre of its block: stored voxel (1, 0.5, 0).
+    EXPECT_DOUBLE_EQ(v->affine[0][0], 1.5);
+    EXPECT_DOUBLE_EQ(v->affine[1][1], 1.0);
+    EXPECT_DOUBLE_EQ(v->affine[2][2], 0.5);
+    EXPECT_DOUBLE_EQ(v->affine[0][3], -10 + 0.5 * 1);
+    EXPECT_DOUBLE_EQ(v->affine[1][3], 20 + 0.5 * 0.5);
+    EXPECT_DOUBLE_EQ(v->affine[2][3], 30);
+    EXPECT_DOUBLE_EQ(v->spacing[0], 1.5);
+    ASSERT_FALSE(v->notes.empty());
+    EXPECT_EQ(v->notes.back(), "515x260x130 voxels averaged in 3x2x1 blocks to 171x130x130 (alzscan works at about 1 mm; this bounds memory)");
+}
+
+TEST(LargeVolume, AverageLargeVolumeEqualsTheReader) {
+    // The same stored voxels as a Volume decoded otherwise (as dicom/ has them): the same numbers.
+    const auto bytes = nifti_u8(515, 260, 130);
+    auto read = decode_nifti(bytes.data(), bytes.size());
+    ASSERT_TRUE(read);
+    Volume v;
+    v.nx = 515, v.ny = 260, v.nz = 130;
+    v.spacing = {0.5, 0.5, 0.5};
+    v.affine = {{{0.5, 0, 0, -10}, {0, 0.5, 0, 20}, {0, 0, 0.5, 30}, {0, 0, 0, 1}}};
+    v.voxels.resize(size_t(515) * 260 * 130);
+    for (int k = 0; k < 130; ++k)
+        for (int j = 0; j < 260; ++j)
+            for (int i = 0; i < 515; ++i) v.voxels[i + size_t(515) * (j + size_t(260) * k)] = stored(i, j, k);
+    const Volume a = average_large_volume(std::move(v));
+    EXPECT_EQ(a.voxels, read->voxels);
+    EXPECT_EQ(a.affine, read->affine);
+    // At 256^3 voxels or fewer nothing changes.
+    const auto small = nifti_u8(300, 20, 10);
+    auto s = decode_nifti(small.data(), small.size());
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->nx, 300);
+    EXPECT_DOUBLE_EQ(s->at(299, 19, 9), stored(299, 19, 9));
 }

@@ -47,7 +47,8 @@
 //                   + j * PixelSpacing[0] * column cosine + k * (IPP_last - IPP_0) / (n - 1), so a
 //                   gantry tilt is kept as a shear; one frame: k along the normal by
 //                   SpacingBetweenSlices, else SliceThickness, else 1 mm (said in `notes`).
-//                   `datatype` is the stored type ("uint16", "int16", ...). Notes carry the
+//                   `datatype` is the stored type ("uint16", "int16", ...). More than 256^3
+//                   voxels: averaged in blocks as the file readers do (nifti.h "large volumes"). Notes carry the
 //                   series' descriptions and how it was chosen, never a patient field.
 #pragma once
 

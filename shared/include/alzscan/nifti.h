@@ -30,6 +30,11 @@
 //                 affines); an axis left with only NaN cosines keeps its own index (else the next
 //                 free one), so any affine gives a permutation. Spacing follows the axes. Values
 //                 are moved, never changed.
+//   large volumes  more than 256^3 voxels: every reader (NIfTI, MGH, Analyze) averages each axis
+//                 longer than 256 in blocks of ceil(n / 256) as it reads (512^3 -> 256^3, never a
+//                 full-size copy of doubles), said in `notes`; the affine and spacing follow the
+//                 blocks (voxel centres at the blocks' centres). average_large_volume does the same,
+//                 in the same order of sums, to a volume decoded otherwise (DICOM).
 //   encode_nifti2 a Volume as single-file NIfTI-2 bytes (the host's byte order, little endian on
 //                 both sides) that decode_nifti reads back as the same voxels, affine (the sform,
 //                 float64, code 1), spacing and `datatype`: the volume's datatype when every voxel
@@ -66,6 +71,8 @@ constexpr int64_t kMaxVoxels = int64_t(512) * 512 * 512;
 Expected<Volume> decode_nifti(const uint8_t* data, size_t size);
 
 Volume to_training_orientation(const Volume& volume);
+
+Volume average_large_volume(Volume volume);
 
 std::vector<uint8_t> encode_nifti2(const Volume& volume);
 
