@@ -20,7 +20,7 @@ DEMO_STAMP  := $(BUILD)/.setup-demo-done
 ALZSCAN     := $(BUILD)/native/alzscan
 
 .PHONY: all setup setup-demo build native wasm wasm-app web web-demo test test-native test-wasm test-parity test-sanitize test-node test-browser \
-        demo fuzz cv model-cv ood train train-kaggle train-hf export bench bench-train bench-web bench-kernels bench-cam bench-dist bench-registration experiments clean
+        demo fuzz cv model-cv ood train train-kaggle train-hf export bench bench-train bench-web bench-kernels bench-cam bench-dist bench-registration bench-dicom experiments clean
 
 all: build
 
@@ -145,8 +145,12 @@ bench-dist: native
 bench-registration: native wasm
 	bash scripts/bench_registration.sh $(BUILD) $(WASM_BUILD)
 
+# A 256-slice DICOM series read in the browser and natively (BENCHMARKS.md).
+bench-dicom: build
+	node scripts/bench_dicom_web.mjs --web-out $(WEB_OUT) --native $(BUILD)
+
 # Every benchmark.
-bench: bench-train bench-web bench-kernels bench-cam bench-dist bench-registration
+bench: bench-train bench-web bench-kernels bench-cam bench-dist bench-registration bench-dicom
 
 # The shipped model: configs/default.json trained with fold 0 of SUBJECTS.tsv held out (people it
 # never sees; the app's gallery shows them), validation carved as whole people -> runs/default.
