@@ -17,7 +17,7 @@
 //   //   (one series: options.series N, 1-based, else the only one or the one T1) or slice images
 //   await window.alzscan.preprocess(bytes)             // Float32Array 1x1xHxW: the model's exact input
 //   await window.alzscan.benchmarkInference(tensor, n) // [ms] of n back-to-back ORT runs (make bench-web)
-//   await window.alzscan.testing.trap("decode" | "frame"); window.alzscan.testing.restarts()  // crash tests
+//   await window.alzscan.testing.trap("decode" | "frame"); .restarts(); .liveModules()  // crash tests
 //
 // Data flow per file: bytes -> WASM (shared/ decode + preprocess, display texture) -> Float32Array
 // 1x1xHxW -> worker (ORT Web) -> probabilities -> WASM (result panel, batch table) -> caller.
@@ -197,6 +197,7 @@ class CanvasApp {
   detach() {
     for (const [target, type, listener, options] of this.listeners.splice(0)) target.removeEventListener(type, listener, options);
     try { this.m.ctx?.getExtension("WEBGL_lose_context")?.loseContext(); } catch { /* already gone */ }
+    delete this.canvas.getContext;   // Emscripten's wrapper on the element: it holds the module
   }
   wake() { this.call((m) => m._alzscan_app_wake(this.app)); }
   scroll(dx, dy) { this.call((m) => m._alzscan_app_scroll(this.app, dx, dy)); }
@@ -431,6 +432,7 @@ function createAlzscan() {
   let liveReady = null;  // resolves to the app to use (a restart replaces it); rejects when none can run
   let started = false;   // ready resolved: from then on a crash restarts the app instead of failing the start
   let restarts = 0;
+  const moduleRefs = [];  // every module instance started, weakly: tests check a crashed one is freed
   let worker = null;
   let classes = [];
   let hasOod = false;   // model.json has out-of-distribution checks
@@ -500,6 +502,7 @@ function createAlzscan() {
   // Starts the UI of a loaded module and gives it what the page has so far.
   async function launch(canvas, modulePromise) {
     const app = new CanvasApp(await modulePromise, canvas, onCrash);
+    moduleRefs.push(new WeakRef(app.m));
     try {
       if (shown.font) app.setFont(shown.font);
       if (!app.start()) throw new Error("WebGL2 is not available in this browser; alzscan needs it to draw its UI");
@@ -824,7 +827,7 @@ function createAlzscan() {
   }
 
   async function start() {
-    const canvas = document.getElementById("canvas");
+    let canvas = document.getElementById("canvas");
     const fileInput = document.getElementById("file-input");
     const folderInput = document.getElementById("folder-input");
     host = {
@@ -868,7 +871,7 @@ function createAlzscan() {
 
     const font = await fontPromise;
     if (font) shown.font = new Uint8Array(font);
-    const app = await launch(canvas, modulePromise);
+    let app = await launch(canvas, modulePromise);
     live = app;
     liveReady = Promise.resolve(app);
     runFrames(app);
@@ -956,6 +959,11 @@ function createAlzscan() {
     setStatus("Ready", "Ready", runtime);
     if (app.crash) throw app.crash;  // before ready, a crash is the start's failure
     started = true;
+    // The closures made here (host, listeners) share this scope: holding the first instance and its
+    // canvas here would keep a crashed instance's memory alive after a restart. From now on only
+    // `live` names the app.
+    app = null;
+    canvas = null;
 
     for (const input of [fileInput, folderInput]) {
       input.addEventListener("change", () => {
@@ -1027,6 +1035,8 @@ function createAlzscan() {
         (await liveApp()).debugTrap(kind);
       },
       restarts: () => restarts,
+      // Module instances not yet garbage-collected (1 once a crashed instance has been freed).
+      liveModules: () => moduleRefs.filter((r) => r.deref()).length,
       // The batch panel's "Files opened together are one scan" checkbox, without clicking it.
       setOneScan: async (on) => { await ready; (await liveApp()).setOneScan(on); },
       // The scan view's "Activation map" checkbox and its class (-1: the predicted one).

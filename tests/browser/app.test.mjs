@@ -799,6 +799,14 @@ test("a trap in the WASM app: its file fails with a message, a fresh instance ta
   const selection = await page.evaluate(() => window.alzscan.selection());
   assert.equal(selection.index, selection.count - 1, "the failed file is the selected row");
 
+  // The crashed instance is freed (its WebAssembly memory with it): after a garbage collection only
+  // the live module is left.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("HeapProfiler.enable");
+  for (let i = 0; i < 3; ++i) await cdp.send("HeapProfiler.collectGarbage");
+  assert.equal(await page.evaluate(() => window.alzscan.testing.liveModules()), 1, "a crashed module instance is still referenced");
+  await cdp.detach();
+
   // The fresh instance: the same slice, the same probabilities as before the trap and as alzscan predict.
   const again = await h.classify(bytes, "after_trap.png", { trueLabel: sample.label });
   assert.equal(again.ok, true, again.error);
