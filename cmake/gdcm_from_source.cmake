@@ -1,9 +1,9 @@
 # GDCM compiled from Debian's source package (third_party/gdcm, unpacked by scripts/setup.sh with
-# Debian's patches) for the WebAssembly build of dicom/: the same version the native build links
-# from libgdcm-dev. Only its libraries (no applications, wrappers or tests), static, with its own
-# bundled codecs (IJG JPEG 8/12/16-bit, CharLS, OpenJPEG, zlib, expat) and C++ exceptions, which
-# GDCM uses to report parse errors; dicom/ catches them.
-set(ALZSCAN_GDCM_SOURCE_DIR ${PROJECT_SOURCE_DIR}/third_party/gdcm CACHE PATH
+# Debian's patches) for dicom/ on every side: native, WebAssembly and the sanitizer/fuzz build
+# (decision 0014). Only its libraries (no applications, wrappers or tests), static, with its own
+# bundled codecs (IJG JPEG 8/12/16-bit, CharLS, OpenJPEG, expat), the program's zlib, and C++
+# exceptions, which GDCM uses to report parse errors; dicom/ catches them.
+set(ALZSCAN_GDCM_SOURCE_DIR ${CMAKE_CURRENT_LIST_DIR}/../third_party/gdcm CACHE PATH
     "GDCM sources (scripts/setup.sh fetches Debian's source package gdcm)")
 if(NOT EXISTS ${ALZSCAN_GDCM_SOURCE_DIR}/Source/MediaStorageAndFileFormat/gdcmImageReader.cxx)
   message(FATAL_ERROR "${ALZSCAN_GDCM_SOURCE_DIR}: no GDCM sources; hint: make setup "
@@ -17,10 +17,11 @@ if(NOT TARGET alzscan_gdcm)
     set(${opt} OFF CACHE BOOL "alzscan: GDCM's libraries only" FORCE)
   endforeach()
   # One zlib in the program: GDCM's bundled copy is not renamed, and its inflate would stand in
-  # for the one libpng and the NIfTI reader use. Natively Debian's; for WASM the one built from
-  # Debian's source (cmake/codecs_from_source.cmake).
+  # for the one libpng and the NIfTI reader use. Debian's where the codecs are Debian's packages;
+  # alzscan_zlib where they are built from Debian's sources (cmake/codecs_from_source.cmake: WASM
+  # and the sanitizer build).
   set(GDCM_USE_SYSTEM_ZLIB ON CACHE BOOL "alzscan: the program's one zlib" FORCE)
-  if(EMSCRIPTEN)
+  if(TARGET alzscan_zlib)
     set(ZLIB_INCLUDE_DIR ${ALZSCAN_CODECS_SOURCE_DIR}/zlib CACHE PATH "zlib from Debian's source" FORCE)
     # Its archive by path (GDCM's install export cannot name a target of ours); ninja knows the
     # path as alzscan_zlib's output.

@@ -6,6 +6,9 @@
 #   spec             the model.json spec parser, seeded with the shipped model.json
 #   nifti            .nii bytes -> volume -> training orientation -> axial slab -> conform, seeded
 #                    with nibabel's test volumes (python3-nibabel), inflated
+#   dicom            one DICOM file's bytes -> dicom/ (GDCM, built here from Debian's source with the
+#                    same sanitizers): series listing, choice, decoding; seeded with pydicom's test
+#                    files (python3-pydicom)
 # Seeds and corpora stay in build-fuzz/ (never committed). Each run lasts FUZZ_SECONDS and prints
 # libFuzzer's final stats (execs, coverage); a finding is saved as build-fuzz/<run>-crash-* and
 # fails the run. FUZZ_JOBS runs that many at once (default 1).
@@ -16,7 +19,7 @@ DATA=${1:-../shared/data/alzheimer_mri}
 SECONDS_EACH=${2:-600}
 shift $(( $# < 2 ? $# : 2 ))
 RUNS=("$@")
-[ ${#RUNS[@]} -gt 0 ] || RUNS=(preprocess_jpeg preprocess_png spec nifti)
+[ ${#RUNS[@]} -gt 0 ] || RUNS=(preprocess_jpeg preprocess_png spec nifti dicom)
 JOBS=${FUZZ_JOBS:-1}
 OUT=build-fuzz
 [ -d "$DATA/train" ] || { echo "fuzz: no dataset at $DATA (seeds come from it)" >&2; exit 1; }
@@ -25,7 +28,8 @@ cmake -S tests/sanitize -B "$OUT" -G Ninja -DCMAKE_C_COMPILER=clang-14 -DCMAKE_C
   -DALZSCAN_FUZZ=ON >/dev/null
 cmake --build "$OUT" -j "$(nproc)" >/dev/null
 
-mkdir -p "$OUT/seeds_preprocess_jpeg" "$OUT/seeds_preprocess_png" "$OUT/seeds_spec" "$OUT/seeds_nifti"
+mkdir -p "$OUT/seeds_preprocess_jpeg" "$OUT/seeds_preprocess_png" "$OUT/seeds_spec" "$OUT/seeds_nifti" "$OUT/seeds_dicom"
+cp /usr/lib/python3/dist-packages/pydicom/data/test_files/*.dcm "$OUT/seeds_dicom/"
 for f in /usr/lib/python3/dist-packages/nibabel/tests/data/*.nii /usr/lib/python3/dist-packages/nibabel/tests/data/*.nii.gz; do
   case "$f" in *.gz) gunzip -c "$f" > "$OUT/seeds_nifti/$(basename "${f%.gz}")" ;; *) cp "$f" "$OUT/seeds_nifti/" ;; esac
 done
@@ -50,9 +54,11 @@ run_one() {
   local run=$1 target=fuzz_${1%_*}
   [ "$run" = spec ] && target=fuzz_spec
   [ "$run" = nifti ] && target=fuzz_nifti
+  [ "$run" = dicom ] && target=fuzz_dicom
   mkdir -p "$OUT/corpus_$run"
   echo "fuzz: $run ($target) for $SECONDS_EACH s"
-  if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$OUT/$target" \
+  if ! ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan_dicom.supp \
+       UBSAN_OPTIONS=print_stacktrace=1 "$OUT/$target" \
        -max_total_time="$SECONDS_EACH" -print_final_stats=1 -rss_limit_mb=4096 -max_len=1048576 \
        -timeout=10 -artifact_prefix="$OUT/$run-" "$OUT/corpus_$run" "$OUT/seeds_$run" >"$OUT/$run.log" 2>&1; then
     echo "fuzz: $run FOUND A PROBLEM (artifact in $OUT/$run-*; log $OUT/$run.log):" >&2
