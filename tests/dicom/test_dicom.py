@@ -18,7 +18,8 @@ nibabel reads the original NIfTI, Debian's dcm2niix binary converts the same ser
 4. Hostile input: every file of pydicom's test set gives a volume or a one-line message within
    10 s (where pydicom decodes a grey single-frame file itself, the voxels match its pixel_array
    with the rescale); a missing slice, a duplicate position, a mixed orientation, 10000 frames
-   declared in a tiny file, a 4 GB length field: a clear message each, in the library and the CLI.
+   declared in a tiny file, a 4 GB length field, an implicit-VR element with a 2.7 GB length inside
+   a sequence: a clear message each, in the library and the CLI.
 5. With --wasm-dump: the WebAssembly build under node gives the same JSON and voxels.
 """
 import argparse
@@ -353,6 +354,24 @@ def hostile_checks(args, work):
         raw[at + 8:at + 12] = struct.pack("<I", 0xFFFFFFF0)
         open(paths[0], "wb").write(raw)
     mutated("4GB_length", huge_length, "")
+
+    def nested_huge_length(folder, paths):
+        # A sequence of undefined length whose item holds an element written in implicit VR with a
+        # 2.7 GB length (what make fuzz found: GDCM's recovery allocated and zero-filled it).
+        for p in paths[1:]:
+            os.remove(p)
+        ds = pydicom.dcmread(paths[0])
+        ds.add_new(0x00191011, "OB", b"abcd")
+        ds.save_as(paths[0])
+        raw = bytearray(open(paths[0], "rb").read())
+        tag = struct.pack("<HH", 0x0019, 0x1011) + b"OB\0\0"
+        at = raw.find(tag)
+        seq = (struct.pack("<HH", 0x0019, 0x1011) + b"SQ\0\0" + struct.pack("<I", 0xFFFFFFFF) +
+               struct.pack("<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF) + struct.pack("<HHI", 0x0008, 0x0100, 0xA0400000) +
+               b"x" * 16 + struct.pack("<HHI", 0xFFFE, 0xE00D, 0) + struct.pack("<HHI", 0xFFFE, 0xE0DD, 0))
+        raw[at:at + 16] = seq
+        open(paths[0], "wb").write(raw)
+    mutated("nested_implicit_length", nested_huge_length, "implicit VR although its transfer syntax says explicit")
 
 
 def wasm_checks(args, work, t1_dir):

@@ -20,10 +20,11 @@
 //                   SeriesNumber, then UID. Only descriptive fields are kept: StudyDescription,
 //                   SeriesDescription, Modality, SeriesNumber. No patient identifier (PatientName,
 //                   PatientID, birth date, accession number, institution, UIDs) leaves this
-//                   library, in a field or in a message. Skipped before GDCM parses them: an
-//                   element whose length runs past the file's end, and a data set written in
-//                   implicit VR under an explicit transfer syntax (GDCM's recovery from that reads
-//                   a length from the wrong bytes and allocates it).
+//                   library, in a field or in a message. Skipped before GDCM parses them (the
+//                   little-endian data set walked by its lengths, into sequences, items and pixel
+//                   fragments): an element whose length runs past its file or item, and a data
+//                   set written in implicit VR under an explicit transfer syntax (GDCM's recovery
+//                   from that reads a length from the wrong bytes and allocates it).
 //   choose_dicom_series  `requested` 1..series.size() takes that entry; 0 takes the only series,
 //                   else the one series whose description names a T1 (T1, MPRAGE, MP-RAGE, SPGR,
 //                   BRAVO, TFE, MP2RAGE's UNI) among series of more than 32 slices; else an error
