@@ -342,15 +342,19 @@ def hostile_checks(args, work):
         ds.save_as(paths[0])
     mutated("10000_frames", frames, "declares 10000 frame(s)")
 
-    def huge_length(folder, paths):
+    def one_file_with_private(paths, element):
+        """Keeps the first file only, adds private element (0019,element) OB 'abcd'; returns its
+        bytes and where that element starts."""
         for p in paths[1:]:
             os.remove(p)
         ds = pydicom.dcmread(paths[0])
-        ds.add_new(0x00191010, "OB", b"abcd")
+        ds.add_new(0x00190000 | element, "OB", b"abcd")
         ds.save_as(paths[0])
         raw = bytearray(open(paths[0], "rb").read())
-        tag = struct.pack("<HH", 0x0019, 0x1010) + b"OB\0\0"
-        at = raw.find(tag)
+        return raw, raw.find(struct.pack("<HH", 0x0019, element) + b"OB\0\0")
+
+    def huge_length(folder, paths):
+        raw, at = one_file_with_private(paths, 0x1010)
         raw[at + 8:at + 12] = struct.pack("<I", 0xFFFFFFF0)
         open(paths[0], "wb").write(raw)
     mutated("4GB_length", huge_length, "")
@@ -358,18 +362,10 @@ def hostile_checks(args, work):
     def nested_huge_length(folder, paths):
         # A sequence of undefined length whose item holds an element written in implicit VR with a
         # 2.7 GB length (what make fuzz found: GDCM's recovery allocated and zero-filled it).
-        for p in paths[1:]:
-            os.remove(p)
-        ds = pydicom.dcmread(paths[0])
-        ds.add_new(0x00191011, "OB", b"abcd")
-        ds.save_as(paths[0])
-        raw = bytearray(open(paths[0], "rb").read())
-        tag = struct.pack("<HH", 0x0019, 0x1011) + b"OB\0\0"
-        at = raw.find(tag)
-        seq = (struct.pack("<HH", 0x0019, 0x1011) + b"SQ\0\0" + struct.pack("<I", 0xFFFFFFFF) +
-               struct.pack("<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF) + struct.pack("<HHI", 0x0008, 0x0100, 0xA0400000) +
-               b"x" * 16 + struct.pack("<HHI", 0xFFFE, 0xE00D, 0) + struct.pack("<HHI", 0xFFFE, 0xE0DD, 0))
-        raw[at:at + 16] = seq
+        raw, at = one_file_with_private(paths, 0x1011)
+        raw[at:at + 16] = (struct.pack("<HH", 0x0019, 0x1011) + b"SQ\0\0" + struct.pack("<I", 0xFFFFFFFF) +
+                           struct.pack("<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF) + struct.pack("<HHI", 0x0008, 0x0100, 0xA0400000) +
+                           b"x" * 16 + struct.pack("<HHI", 0xFFFE, 0xE00D, 0) + struct.pack("<HHI", 0xFFFE, 0xE0DD, 0))
         open(paths[0], "wb").write(raw)
     mutated("nested_implicit_length", nested_huge_length, "implicit VR although its transfer syntax says explicit")
 
