@@ -2,6 +2,7 @@
 // stream: both end here, as a one-line reason that never quotes the file's fields.
 #include "dicom_file.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -9,6 +10,9 @@
 #include <cstring>
 #include <istream>
 #include <streambuf>
+#include <vector>
+
+#include <zlib.h>
 
 #include <gdcmDataSet.h>
 #include <gdcmImage.h>
@@ -250,12 +254,40 @@ std::string walk_dataset(const Walk& w, size_t& at, size_t end, int depth, bool 
     return "";
 }
 
-// The file's meta header (explicit VR), its transfer syntax, then the data set (walk_dataset).
-// Big-endian and deflated data sets are left to GDCM. Empty when nothing is wrong or it cannot judge.
+// A deflated data set (raw deflate, PS3.5 A.5) inflated for the walk, up to kMaxDeflatedWalk
+// bytes; empty when it does not inflate cleanly within that (then GDCM judges).
+constexpr size_t kMaxDeflatedWalk = size_t(256) << 20;
+
+std::vector<uint8_t> inflate_data_set(const uint8_t* data, size_t size) {
+    z_stream z{};
+    if (inflateInit2(&z, -15) != Z_OK) return {};
+    std::vector<uint8_t> out(std::min<size_t>(std::max<size_t>(size * 4, 1 << 16), kMaxDeflatedWalk));
+    z.next_in = const_cast<Bytef*>(data);
+    z.avail_in = static_cast<uInt>(std::min<size_t>(size, 1u << 30));
+    int rc = Z_OK;
+    while (rc == Z_OK) {
+        if (z.total_out == out.size()) {
+            if (out.size() >= kMaxDeflatedWalk) break;
+            out.resize(std::min(out.size() * 2, kMaxDeflatedWalk));
+        }
+        z.next_out = out.data() + z.total_out;
+        z.avail_out = static_cast<uInt>(out.size() - z.total_out);
+        rc = inflate(&z, Z_NO_FLUSH);
+    }
+    const bool ok = rc == Z_STREAM_END;
+    out.resize(ok ? z.total_out : 0);
+    inflateEnd(&z);
+    return out;
+}
+
+// The file's meta header (explicit VR), its transfer syntax, then the data set (walk_dataset;
+// inflated first when deflated). A big-endian data set is left to GDCM. Empty when nothing is wrong
+// or it cannot judge.
 std::string length_beyond_end(const uint8_t* data, size_t size) {
     if (size < 132 || std::memcmp(data + 128, "DICM", 4) != 0) return "";
     size_t at = 132;
     Walk w{data, size, true};
+    bool deflated = false;
     while (at + 8 <= size && le16(data + at) == 0x0002) {
         const uint16_t element = le16(data + at + 2);
         const char vr[2] = {char(data[at + 4]), char(data[at + 5])};
@@ -269,11 +301,21 @@ std::string length_beyond_end(const uint8_t* data, size_t size) {
             std::string ts(reinterpret_cast<const char*>(data + at + header), size_t(length));
             while (!ts.empty() && (ts.back() == '\0' || ts.back() == ' ')) ts.pop_back();
             if (ts == "1.2.840.10008.1.2") w.explicit_vr = false;
-            else if (ts == "1.2.840.10008.1.2.2" || ts == "1.2.840.10008.1.2.1.99") return "";
+            else if (ts == "1.2.840.10008.1.2.2") return "";
+            else if (ts == "1.2.840.10008.1.2.1.99") deflated = true;
         }
         at += header + length;
     }
-    const std::string m = walk_dataset(w, at, size, 0, false);
+    std::string m;
+    if (deflated) {
+        const std::vector<uint8_t> inflated = inflate_data_set(data + at, size - at);
+        if (inflated.empty()) return "";
+        const Walk d{inflated.data(), inflated.size(), true};
+        size_t from = 0;
+        m = walk_dataset(d, from, inflated.size(), 0, false);
+    } else {
+        m = walk_dataset(w, at, size, 0, false);
+    }
     return m == kCannotJudge ? "" : m;
 }
 
