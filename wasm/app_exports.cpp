@@ -377,7 +377,7 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_volume_slice(App* app, const char* name
     }
     keep_prepared(item, *prepared, app->model.spec);
     item.preprocess_ms = emscripten_get_now() - t0;
-    item.format = "NIfTI slice";
+    item.format = "volume slice";   // NIfTI, MGZ, Analyze or DICOM alike
     item.width = img.width;
     item.height = img.height;
     item.channels = 1;
