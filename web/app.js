@@ -654,6 +654,11 @@ function createAlzscan() {
     }
   }
 
+  // The status line the page last set (e.g. "Ready"), back after a step's own; none on a crashed app.
+  function restoreStatus(app) {
+    if (shown.status && !app.crash) app.setStatus(...shown.status);
+  }
+
   // The header's status line, drawn before the work that follows starts.
   async function say(app, text) {
     app.setStatus("Loading", text);
@@ -677,7 +682,7 @@ function createAlzscan() {
       await say(app, `Registering ${name} to the template…`);
       return open();
     } finally {
-      if (shown.status && !app.crash) app.setStatus(...shown.status);
+      restoreStatus(app);
     }
   }
 
@@ -690,7 +695,7 @@ function createAlzscan() {
     try {
       set = await readDicom(files, (done, total) => say(app, `Reading DICOM files: ${done} of ${total}…`));
     } finally {
-      if (shown.status && !app.crash) app.setStatus(...shown.status);
+      restoreStatus(app);
     }
     try {
       const { listing } = set;
@@ -708,7 +713,7 @@ function createAlzscan() {
       return { name: options.name ?? `DICOM ${s.description || `series ${index + 1}`}`, fileName: "dicom.nii", bytes, notes: [...notes, ...how] };
     } finally {
       set.close();
-      if (shown.status && !app.crash) app.setStatus(...shown.status);
+      restoreStatus(app);
     }
   }
 
