@@ -286,13 +286,19 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_file(App* app, const char* name, const 
     debug_trap_if(*app, DebugTrap::NextDecode);
     const size_t n = static_cast<size_t>(std::max(size, 0));
     double t0 = emscripten_get_now();
-    auto prepared = prepare_image(data, n, app->model.spec);   // preprocess_bytes, its 8-bit stage kept
+    alzscan::SlicePose pose;
+    auto prepared = prepare_image(data, n, app->model.spec, {}, &pose);   // preprocess_bytes, its 8-bit stage kept
     if (!prepared) {
         item.fail(prepared.error());
         app->wake(2);
         return id;
     }
     keep_prepared(item, *prepared, app->model.spec);
+    if (pose.estimated) {
+        item.pose_json = alzscan::slice_pose_json(pose);
+        item.pose_reason = pose.reason;
+        item.pose_corrected = pose.corrected;
+    }
     item.preprocess_ms = emscripten_get_now() - t0;
     if (auto info = probe_image(data, n)) {
         item.format = info->format;
@@ -301,8 +307,16 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_file(App* app, const char* name, const 
         item.channels = info->channels;
         item.bits = info->bits;
     }
-    if (auto img = decode_gray(data, n))
-        make_display_texture(*img, &item.texture, &item.texture_width, &item.texture_height);
+    if (auto img = decode_gray(data, n)) {
+        if (item.pose_corrected) {   // the picture of what the pose step did: the file beside the model's slice
+            const GrayImage model_slice{item.prepared_width, item.prepared_height, item.prepared};
+            auto big = resize_gray(model_slice, img->height * item.prepared_width / std::max(1, item.prepared_height), img->height);
+            make_display_texture(alzscan::before_after(*img, {big ? *big : model_slice}), &item.texture,
+                                 &item.texture_width, &item.texture_height);
+        } else {
+            make_display_texture(*img, &item.texture, &item.texture_width, &item.texture_height);
+        }
+    }
     return id;
 }
 
@@ -502,12 +516,14 @@ EMSCRIPTEN_KEEPALIVE void alzscan_app_set_result(App* app, int id, const float* 
 // What the graph gives beside the probabilities, before _alzscan_app_set_result: the pooled
 // features (n_features; the out-of-distribution distance) and the class activation maps (classes x
 // h x w, raw; null when the graph has none). Returns {"ood": {flag, score, check, reason, scores} |
-// null, "cam": {"height", "width", "maps": each class's map scaled to max 1 (shared/cam.h)} | null}.
+// null, "cam": {"height", "width", "maps": each class's map scaled to max 1 (shared/cam.h)} | null}
+// and, for a file the pose step looked at, "pose" (shared/slice_pose.h slice_pose_json).
 EMSCRIPTEN_KEEPALIVE const char* alzscan_app_set_extras(App* app, int id, const float* features, int n_features,
                                                         const float* cam, int classes, int h, int w) {
     ScanItem* item = app->batch.find(id);
     if (!item) return keep(*app, "{}");
     nlohmann::json out = {{"ood", nullptr}, {"cam", nullptr}};
+    if (!item->pose_json.empty()) out["pose"] = nlohmann::json::parse(item->pose_json);
     if (app->model.ood.enabled) {
         const GrayImage prepared{item->prepared_width, item->prepared_height, item->prepared};
         const alzscan::OodVerdict v = alzscan::assess_slice(

@@ -490,6 +490,8 @@ void draw_scan_view(App& app, ImVec2 pos, ImVec2 size) {
     const bool cam_shown = draw_cam_controls(app, *item);
     if (item->verdict && item->texture)
         ImGui::TextColored(kMuted, "Left: the volume's own slice · right: what the model gets (registered, brain only, levels mapped)");
+    else if (item->pose_corrected && item->texture && !cam_shown)
+        ImGui::TextColored(kMuted, "Left: the file · right: what the model gets (turned into the training slices' pose, conformed)");
     else if (item->width > 0)
         ImGui::TextColored(kMuted, "%s · %d×%d px · %d channel%s, %d-bit", item->format.c_str(), item->width,
                            item->height, item->channels, item->channels == 1 ? "" : "s", item->bits);
@@ -580,12 +582,20 @@ void probability_bar(const char* label, float p, bool top, float width, float k)
     ImGui::Dummy(ImVec2(width, bar_h + 6 * k));
 }
 
+// A single slice whose pose the pose step changed: what it did (the slice view shows the result).
+void draw_pose_note(const ScanItem& item) {
+    if (item.pose_corrected)
+        ImGui::TextColored(kMuted, "Pose: %s. The model got the slice in that pose (\"As the model sees it\").",
+                           item.pose_reason.c_str());
+}
+
 // A flagged input: why, and its probabilities for reference only (no class is presented).
 void draw_ood_result(App& app, const ScanItem& item) {
     if (app.font_result) ImGui::PushFont(app.font_result);
     ImGui::TextColored(kError, "Not classified");
     if (app.font_result) ImGui::PopFont();
     ImGui::TextColored(kInk, "This input is not what the model knows: %s.", item.ood_reason.c_str());
+    draw_pose_note(item);
     ImGui::TextColored(kMuted, "Out-of-distribution score %.2f (over 1 flags; thresholds set so that about 1 %% of real "
                                "slices of people the model never saw are flagged). The model was trained on axial "
                                "T1-weighted slices of one dataset only.", item.ood_score);
@@ -639,6 +649,7 @@ void draw_result(App& app, ImVec2 pos, ImVec2 size) {
                                item->width, item->height, spec.width, spec.height);
         else if (item->channels >= 3)
             ImGui::TextColored(kMuted, "Colour image: converted to gray (BT.601). The model was trained on gray MRI slices only.");
+        draw_pose_note(*item);
         ImGui::Spacing();
         ImGui::Separator();
         ImGui::Spacing();

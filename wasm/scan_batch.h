@@ -44,6 +44,9 @@ struct ScanItem {
     // The slice as the model saw it (prepare_gray: conformed or resized, spec width x height).
     std::vector<uint8_t> prepared;
     int prepared_width = 0, prepared_height = 0;
+    // A file's pose step (shared/slice_pose.h): its JSON (empty without one) and whether it turned the slice.
+    std::string pose_json, pose_reason;
+    bool pose_corrected = false;
     // Out of distribution (shared/ood.h): a flagged item's class is not presented as a result.
     bool ood_flag = false;
     double ood_score = 0.0;

@@ -633,6 +633,7 @@ function createAlzscan() {
       index: flagged ? -1 : index,
       ood: extras.ood,
       cam: extras.cam,
+      ...(extras.pose ? { pose: extras.pose } : {}),
       probabilities,
       classes: classes.slice(),
       timings: { preprocess_ms: item.preprocessMs, inference_ms: result.inferenceMs, total_ms: performance.now() - t0 },

@@ -1,6 +1,7 @@
 // alzscan calibrate: a checkpoint's temperature and out-of-distribution thresholds, fitted on the
 // validation people of the run that trained it (train/calibrate.h), written into its meta; for a
-// conforming model also its training people's brain gray levels (conform.h levels, training_space.h).
+// conforming model also its training people's brain gray levels (conform.h levels, training_space.h)
+// and, with a table of slice ranks (groups_file), their slices' pose templates and ranges (slice_pose.h).
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -11,6 +12,7 @@
 #include "cli/cli_args.h"
 #include "commands/commands.h"
 #include "commands/run_dataset.h"
+#include "data/pose_reference.h"
 #include "models/checkpoint.h"
 #include "train/calibrate.h"
 
@@ -33,12 +35,21 @@ int calibrate(int argc, char** argv) {
                                                    : std::filesystem::path(checkpoint).parent_path().string();
         DatasetOptions opt = run_dataset_options(run);
         opt.spec = m.spec;
+        opt.spec.pose = PoseSpec{};   // the poses are measured on slices conformed as they come
         opt.load_test = false;   // never looked at: calibration sees validation and training people only
         const Dataset ds = load_dataset(opt);
         if (ds.class_names != m.spec.class_names)
             throw std::runtime_error(checkpoint + ": its classes differ from the run's dataset " + opt.dir);
         if (m.spec.conform.enabled)   // the training people's brain levels, which scans are mapped onto
             m.spec.conform.levels = measure_conform(opt.dir, {&ds.train, &ds.val}).levels;
+        if (m.spec.conform.enabled && !opt.groups_file.empty()) {   // single slices' pose step (slice_pose.h)
+            m.spec.pose = measure_pose(opt.groups_file, {&ds.train, &ds.val});
+            m.spec.pose.fitted_on = std::to_string(ds.train.size() + ds.val.size()) +
+                                    " slices of the training and validation people";
+            const int64_t turned = count_corrected(m.spec.pose, {&ds.val});
+            std::printf("slice pose: %d templates; %lld of %lld validation slices would be turned\n", kPoseLevels,
+                        static_cast<long long>(turned), static_cast<long long>(ds.val.size()));
+        }
         torch::set_num_threads(2);
         const nlohmann::json fitted = fit_calibration(m.net, ds, m.spec, torch::kCPU);
         nlohmann::json extra = fitted;

@@ -17,7 +17,9 @@
 
 #include "alzscan/aggregate.h"
 #include "alzscan/cam.h"
+#include "alzscan/image_decode.h"
 #include "alzscan/ood.h"
+#include "alzscan/resize.h"
 #include "cli/common_options.h"
 #include "commands/commands.h"
 #include "commands/dicom_files.h"
@@ -150,10 +152,12 @@ struct Printer {
             else
                 std::fprintf(stderr, "%s: %s\n", name.c_str(), r.error.c_str());
         } else if (json) {
-            std::printf("{\"file\":%s%s,%s%s}\n", json_string(file).c_str(), where.c_str(),
-                        verdict_members(r.probs, r.ood).c_str(), cam_member(r.cam).c_str());
+            std::printf("{\"file\":%s%s,%s%s%s}\n", json_string(file).c_str(), where.c_str(),
+                        verdict_members(r.probs, r.ood).c_str(), cam_member(r.cam).c_str(),
+                        r.pose.estimated ? (",\"pose\":" + slice_pose_json(r.pose)).c_str() : "");
         } else {
             text_line(name, r.probs, r.ood);
+            if (r.pose.corrected) std::printf("  pose: %s\n", r.pose.reason.c_str());
         }
         std::fflush(stdout);
     }
@@ -183,6 +187,29 @@ struct Printer {
         std::fflush(stdout);
     }
 };
+
+// DIR/<file name>.pose.png when the pose step turned a file (shared/ slice_pose.h): the file beside the
+// slice the model got, at the file's height. A failure becomes the slice's error.
+void show_pose(const std::string& dir, const std::string& file, SliceResult& r) {
+    if (dir.empty() || !r.error.empty() || !r.pose.corrected) return;
+    std::vector<uint8_t> bytes;
+    std::string error;
+    auto input = read_file(file, bytes, error) ? decode_gray(bytes.data(), bytes.size()) : Expected<GrayImage>(make_error(error));
+    if (!input) {
+        r.error = file + ": " + input.error();
+        return;
+    }
+    auto model = resize_gray(r.prepared, input->height * r.prepared.width / std::max(1, r.prepared.height), input->height);
+    const GrayImage picture = before_after(*input, {model ? *model : r.prepared});
+    try {
+        std::filesystem::create_directories(dir);
+        const std::string name = std::filesystem::path(file).filename().string() + ".pose.png";
+        write_png((std::filesystem::path(dir) / name).string(), picture.width, picture.height, PNG_FORMAT_GRAY,
+                  picture.pixels.data(), "the pose picture", "--show DIR");
+    } catch (const std::exception& e) {
+        r.error = e.what();
+    }
+}
 
 // Each slice printed (and its overlay written), the classified ones collected; returns the failures.
 int run_slices(const std::string& file, const std::vector<int>& indices,
@@ -259,14 +286,15 @@ int predict(int argc, char** argv) {
                                     "a volume (.nii/.nii.gz, .mgh/.mgz, an Analyze .hdr/.img pair, a DICOM folder or .dcm "
                                     "files), or with --scan all the files given, is one scan with one verdict");
     args.option("checkpoint", "", "checkpoint written by `alzscan train` (best.pt, last.pt) or models/default/checkpoint.pt", true);
-    args.flag("json", "one JSON object per file (or slice) and line: file, label, index, probabilities, classes; then "
+    args.flag("json", "one JSON object per file (or slice) and line: file, label, index, probabilities, classes (a file: pose); then "
                       "per scan {\"file\", \"scan\": {label, probabilities, slices, how, notes[, registration]}}");
     args.option("cam", "", "also compute Grad-CAM (LibTorch autograd) for every slice: DIR/<file>.cam.png shows the "
                            "predicted class's map over the slice; --json adds every class's map (scaled to max 1)");
     args.flag("scan", "the slice files and directories (their PNG/JPEG files by name) given are one person's stack, in "
                       "that order: each slice, then the scan's verdict (the mean of slice log-probabilities)");
     args.option("show", "", "for a registered volume, write DIR/<file>.registration.png: its own axial slice beside 4 "
-                            "of the slices the model gets (what registration, extraction and the level map did)");
+                            "of the slices the model gets (what registration, extraction and the level map did); for "
+                            "a file the pose step turned, DIR/<file>.pose.png: the file beside the slice the model gets");
     args.option("reference", ALZSCAN_REFERENCE_DIR, "folder holding the registration template (ch2.nii.gz with skull, "
                                                     "ch2bet.nii.gz its brain: Colin27 from Debian's mricron-data)");
     args.option("series", "", "a DICOM folder or .dcm files holding several series: the series to classify, by its "
@@ -317,7 +345,11 @@ int predict(int argc, char** argv) {
             stack.push_back(arg);
         } else {
             std::vector<SliceResult> done;
-            failures += run_slices(arg, {-1}, [&](size_t) { return classify_file(arg, p); }, p, out, done);
+            failures += run_slices(arg, {-1}, [&](size_t) {
+                SliceResult r = classify_file(arg, p);
+                show_pose(args.get("show"), arg, r);
+                return r;
+            }, p, out, done);
         }
     }
     if (!dicom_files.empty()) {   // the .dcm files given: one set of files, one series of them
@@ -328,7 +360,11 @@ int predict(int argc, char** argv) {
     if (!stack.empty()) {
         std::vector<SliceResult> done;
         for (const std::string& file : stack)
-            failures += run_slices(file, {-1}, [&](size_t) { return classify_file(file, p); }, p, out, done);
+            failures += run_slices(file, {-1}, [&](size_t) {
+                SliceResult r = classify_file(file, p);
+                show_pose(args.get("show"), file, r);
+                return r;
+            }, p, out, done);
         if (!done.empty())
             out.scan(stack.front(), done, "a stack of " + std::to_string(stack.size()) + " slice files, in the order given",
                      {});

@@ -118,10 +118,13 @@ SliceResult classify_file(const std::string& file, Predictor& p) {
     std::vector<uint8_t> bytes;
     std::string error;
     if (!read_file(file, bytes, error)) return failed(error);
-    auto prepared = prepare_image(bytes.data(), bytes.size(), p.model.spec);
+    SlicePose pose;
+    auto prepared = prepare_image(bytes.data(), bytes.size(), p.model.spec, {}, &pose);
     if (!prepared) return failed(prepared.error());
     try {
-        return classify_prepared(std::move(prepared).value(), p);
+        SliceResult r = classify_prepared(std::move(prepared).value(), p);
+        r.pose = std::move(pose);
+        return r;
     } catch (const std::exception& e) {   // one file's failure never ends the batch
         return failed(std::string("classification failed (") + e.what() + ")");
     }

@@ -19,6 +19,7 @@
 #include "alzscan/gray_image.h"
 #include "alzscan/ood.h"
 #include "alzscan/scan.h"
+#include "alzscan/slice_pose.h"
 #include "alzscan/training_space.h"
 #include "models/checkpoint.h"
 #include "models/grad_cam.h"
@@ -41,6 +42,7 @@ struct SliceResult {
     OodVerdict ood;
     GradCam cam;                // classes == 0 without cam_dir
     GrayImage prepared;         // what the model saw
+    SlicePose pose;             // a file's pose step (slice_pose.h); estimated == false without one
     std::string error;
 };
 

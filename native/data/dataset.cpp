@@ -578,4 +578,12 @@ ConformSpec measure_conform(const std::string& dir, const std::vector<const Data
     return conform_spec_from(stats);
 }
 
+std::map<std::string, std::string> tsv_column(const std::string& path, const std::string& column) {
+    const Tsv t = read_tsv(path, "table");
+    const int key = t.require_column("relative_path", ""), value = t.require_column(column, "");
+    std::map<std::string, std::string> out;
+    for (const auto& row : t.rows) out[row.second[key]] = row.second[value];
+    return out;
+}
+
 }  // namespace alzscan

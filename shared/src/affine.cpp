@@ -169,4 +169,29 @@ double sample(const Volume& v, const Vec3& u) {
 
 float sample(const Grid& g, const Vec3& u) { return sample(g, u, nullptr); }
 
+bool solve_linear(int n, std::vector<double> a, std::vector<double> b, std::vector<double>& x) {
+    for (int c = 0; c < n; ++c) {
+        int p = c;
+        for (int r = c + 1; r < n; ++r)
+            if (std::abs(a[r * n + c]) > std::abs(a[p * n + c])) p = r;
+        if (!(std::abs(a[p * n + c]) > 1e-300)) return false;
+        if (p != c) {
+            for (int k = 0; k < n; ++k) std::swap(a[p * n + k], a[c * n + k]);
+            std::swap(b[p], b[c]);
+        }
+        for (int r = c + 1; r < n; ++r) {
+            const double f = a[r * n + c] / a[c * n + c];
+            for (int k = c; k < n; ++k) a[r * n + k] -= f * a[c * n + k];
+            b[r] -= f * b[c];
+        }
+    }
+    x.assign(n, 0.0);
+    for (int r = n - 1; r >= 0; --r) {
+        double s = b[r];
+        for (int k = r + 1; k < n; ++k) s -= a[r * n + k] * x[k];
+        x[r] = s / a[r * n + r];
+    }
+    return true;
+}
+
 }  // namespace alzscan

@@ -120,18 +120,11 @@ ConformSpec conform_spec_from(const std::vector<BrainStats>& stats) {
     return spec;
 }
 
-namespace {
-
-// The source region (pixels, may reach outside the image) that lands on the whole output frame.
-struct Crop {
-    int x = 0, y = 0, width = 0, height = 0;
-};
-
-Crop crop_for(const BrainStats& s, const ConformSpec& spec, int out_width, int out_height) {
+ConformCrop conform_crop(const BrainStats& s, const ConformSpec& spec, int out_width, int out_height) {
     const double target_area = spec.box_width * out_width * spec.box_height * out_height;
     const double scale = std::sqrt(target_area / (double(s.x1 - s.x0) * (s.y1 - s.y0)));  // out px per src px
     const double sx = 0.5 * (s.x0 + s.x1), sy = 0.5 * (s.y0 + s.y1);
-    Crop c;
+    ConformCrop c;
     c.width = std::max(1, static_cast<int>(std::lround(out_width / scale)));
     c.height = std::max(1, static_cast<int>(std::lround(out_height / scale)));
     c.x = static_cast<int>(std::lround(sx - spec.centre_x * c.width));
@@ -139,7 +132,9 @@ Crop crop_for(const BrainStats& s, const ConformSpec& spec, int out_width, int o
     return c;
 }
 
-GrayImage cut(const GrayImage& image, const Crop& c) {
+namespace {
+
+GrayImage cut(const GrayImage& image, const ConformCrop& c) {
     GrayImage out{c.width, c.height, std::vector<uint8_t>(static_cast<size_t>(c.width) * c.height, 0)};
     for (int y = 0; y < c.height; ++y) {
         const int sy = c.y + y;
@@ -171,7 +166,7 @@ Expected<GrayImage> conform_slice(const GrayImage& image, const ConformSpec& spe
     if (!s.found)
         return make_error("no brain found in the " + std::to_string(image.width) + "x" + std::to_string(image.height) +
                           " image (every pixel is background); give an axial brain MRI slice");
-    auto framed = resize_gray(cut(image, crop_for(s, spec, out_width, out_height)), out_width, out_height);
+    auto framed = resize_gray(cut(image, conform_crop(s, spec, out_width, out_height)), out_width, out_height);
     if (!framed) return framed;
     GrayImage out = std::move(framed).value();
     map_levels(out, s.low, s.high, spec);

@@ -27,7 +27,7 @@ Expected<bool> check_spec(const PreprocessSpec& spec) {
 }  // namespace
 
 Expected<GrayImage> prepare_image(const uint8_t* data, size_t size, const PreprocessSpec& spec,
-                                  const DecodeLimits& limits) {
+                                  const DecodeLimits& limits, SlicePose* pose) {
     auto ok = check_spec(spec);
     if (!ok) return make_error(ok.error());
     DecodeLimits with_size = limits;
@@ -35,7 +35,8 @@ Expected<GrayImage> prepare_image(const uint8_t* data, size_t size, const Prepro
     with_size.model_width = spec.width;
     auto image = decode_gray(data, size, with_size);
     if (!image) return image;
-    return prepare_gray(*image, spec);
+    if (spec.conform.enabled) return pose_and_conform(*image, spec.conform, spec.pose, spec.width, spec.height, pose);
+    return resize_gray(*image, spec.width, spec.height);
 }
 
 Expected<GrayImage> prepare_gray(const GrayImage& image, const PreprocessSpec& spec) {

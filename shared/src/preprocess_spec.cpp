@@ -4,9 +4,11 @@
 // In WebAssembly a thrown exception would abort the page.
 #include "alzscan/preprocess_spec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <tuple>
+#include <utility>
 
 #include "nlohmann/json.hpp"
 
@@ -156,6 +158,68 @@ Expected<ConformSpec> read_conform(const json& conform) {
     return c;
 }
 
+// A list of `count` finite numbers in [lo, hi] at `path`; empty optional-style error otherwise.
+Expected<std::vector<double>> read_numbers(const json& v, const std::string& path, size_t count, double lo, double hi) {
+    bool ok = v.is_array() && v.size() == count;
+    std::vector<double> out;
+    for (size_t i = 0; ok && i < v.size(); ++i) {
+        ok = v[i].is_number() && v[i].get<double>() >= lo && v[i].get<double>() <= hi;
+        if (ok) out.push_back(v[i].get<double>());
+    }
+    if (!ok)
+        return spec_error(path + " must be " + std::to_string(count) + " numbers in " + shorten(json(lo).dump()) + ".." +
+                          shorten(json(hi).dump()) + " (got " + shorten(v.dump(-1, ' ', false, json::error_handler_t::replace)) + ")");
+    return out;
+}
+
+// An image of `count` whole gray levels written as 2 hex digits each (row-major).
+Expected<std::vector<double>> read_gray_hex(const json& v, const std::string& path, size_t count) {
+    auto digit = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+    const std::string text = v.is_string() ? v.get<std::string>() : std::string();
+    std::vector<double> out;
+    for (size_t i = 0; text.size() == 2 * count && i < count; ++i) {
+        const int hi = digit(text[2 * i]), lo = digit(text[2 * i + 1]);
+        if (hi < 0 || lo < 0) break;
+        out.push_back(hi * 16 + lo);
+    }
+    if (out.size() != count)
+        return spec_error(path + " must be " + std::to_string(count) + " gray levels as " + std::to_string(2 * count) +
+                          " lowercase hex digits (got " + shorten(v.dump(-1, ' ', false, json::error_handler_t::replace)) + ")");
+    return out;
+}
+
+// input.pose (optional, with conform): {"templates": [kPoseLevels x kPoseSide^2], "low": [6],
+// "high": [6], "ncc_min", "fitted_on"} (slice_pose.h).
+Expected<PoseSpec> read_pose(const json& pose) {
+    if (!pose.is_object()) return spec_error("input.pose must be an object (got " + std::string(pose.type_name()) + ")");
+    PoseSpec p;
+    const auto t = pose.find("templates");
+    if (t == pose.end() || !t->is_array() || t->size() != size_t(kPoseLevels))
+        return spec_error("input.pose.templates must be " + std::to_string(kPoseLevels) + " images of " +
+                          std::to_string(kPoseSide * kPoseSide) + " gray levels (hex strings)");
+    for (size_t k = 0; k < t->size(); ++k) {
+        auto img = read_gray_hex((*t)[k], "input.pose.templates[" + std::to_string(k) + "]", size_t(kPoseSide) * kPoseSide);
+        if (!img) return make_error(img.error());
+        p.templates.push_back(std::move(img).value());
+    }
+    for (auto [key, out] : {std::pair<const char*, std::array<double, kPoseParams>*>{"low", &p.low}, {"high", &p.high}}) {
+        const auto it = pose.find(key);
+        auto v = read_numbers(it == pose.end() ? json() : *it, std::string("input.pose.") + key, kPoseParams, -1e3, 1e3);
+        if (!v) return make_error(v.error());
+        std::copy(v->begin(), v->end(), out->begin());
+    }
+    for (int k = 0; k < kPoseParams; ++k)
+        if (!(p.low[k] <= p.high[k]))
+            return spec_error("input.pose.low[" + std::to_string(k) + "] must not be above input.pose.high[" + std::to_string(k) + "]");
+    auto ncc = read_fraction(pose, "ncc_min", "input.pose.ncc_min", -1.0, 1.0);
+    if (!ncc) return make_error(ncc.error());
+    p.ncc_min = *ncc;
+    auto on = read_string(pose, "fitted_on", "input.pose.fitted_on", "");
+    if (!on) return make_error(on.error());
+    p.fitted_on = *on;
+    return p;
+}
+
 }  // namespace
 
 std::vector<std::string> default_class_names() {
@@ -230,6 +294,12 @@ Expected<PreprocessSpec> parse_spec(const std::string& json_text) {
         if (!conform) return make_error(conform.error());
         spec.conform = *conform;
     }
+    if (auto it = input.find("pose"); it != input.end()) {
+        if (!spec.conform.enabled) return spec_error("input.pose needs input.conform (the pose is fitted on conformed slices)");
+        auto pose = read_pose(*it);
+        if (!pose) return make_error(pose.error());
+        spec.pose = std::move(pose).value();
+    }
 
     auto classes_it = root.find("classes");
     if (classes_it == root.end())
@@ -279,6 +349,21 @@ std::string preprocess_spec_to_json(const PreprocessSpec& spec) {
         input["conform"] = {{"box_width", c.box_width}, {"box_height", c.box_height}, {"centre_x", c.centre_x},
                             {"centre_y", c.centre_y}, {"low", c.low}, {"high", c.high}};
         if (!c.levels.empty()) input["conform"]["levels"] = c.levels;
+    }
+    if (spec.conform.enabled && spec.pose.enabled()) {
+        const PoseSpec& p = spec.pose;
+        std::vector<std::string> hex;
+        for (const std::vector<double>& t : p.templates) {
+            std::string h;
+            for (double v : t) {
+                const int g = static_cast<int>(std::clamp<long>(std::lround(v), 0, 255));
+                h += "0123456789abcdef"[g / 16];
+                h += "0123456789abcdef"[g % 16];
+            }
+            hex.push_back(std::move(h));
+        }
+        input["pose"] = {{"templates", hex}, {"low", p.low}, {"high", p.high}, {"ncc_min", p.ncc_min},
+                         {"fitted_on", p.fitted_on}};
     }
     ordered_json root;
     root["input"] = std::move(input);

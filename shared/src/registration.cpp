@@ -153,32 +153,6 @@ Affine principal_rotation(const Moments& subject, const Moments& tmpl) {
     return rot;
 }
 
-// Solves the n x n system a x = b (row-major a, partial pivoting); false when singular.
-bool solve(int n, std::vector<double> a, std::vector<double> b, std::vector<double>& x) {
-    for (int c = 0; c < n; ++c) {
-        int p = c;
-        for (int r = c + 1; r < n; ++r)
-            if (std::abs(a[r * n + c]) > std::abs(a[p * n + c])) p = r;
-        if (!(std::abs(a[p * n + c]) > 1e-300)) return false;
-        if (p != c) {
-            for (int k = 0; k < n; ++k) std::swap(a[p * n + k], a[c * n + k]);
-            std::swap(b[p], b[c]);
-        }
-        for (int r = c + 1; r < n; ++r) {
-            const double f = a[r * n + c] / a[c * n + c];
-            for (int k = c; k < n; ++k) a[r * n + k] -= f * a[c * n + k];
-            b[r] -= f * b[c];
-        }
-    }
-    x.assign(n, 0.0);
-    for (int r = n - 1; r >= 0; --r) {
-        double s = b[r];
-        for (int k = r + 1; k < n; ++k) s -= a[r * n + k] * x[k];
-        x[r] = s / a[r * n + r];
-    }
-    return true;
-}
-
 // One pyramid level's template samples: world positions (centred on `centre`) and values.
 struct Samples {
     std::vector<Vec3> d;   // x - centre
@@ -277,7 +251,7 @@ Fit refine(const Samples& s, const Grid& sub, const Affine& world2vox, Params& p
     for (int it = 0; it < max_steps && cur.a != 0; ++it) {
         std::vector<double> h = cur.h, dp;
         for (int r = 0; r < 12; ++r) h[r * 12 + r] *= 1 + lambda;
-        if (!solve(12, h, cur.g, dp)) break;
+        if (!solve_linear(12, h, cur.g, dp)) break;
         Params trial = p;
         for (int r = 0; r < 12; ++r) trial[r] += dp[r];
         const Fit next = evaluate(s, sub, world2vox, trial, false);

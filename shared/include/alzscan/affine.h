@@ -37,6 +37,9 @@ Affine affine_from(const std::array<std::array<double, 4>, 4>& m);
 Affine compose(const Affine& outer, const Affine& inner);   // x -> outer(inner(x))
 Affine inverse(const Affine& a);                            // identity when singular
 double determinant(const Affine& a);
+// Solves the n x n system a x = b (row-major a, Gaussian elimination with partial pivoting);
+// false when singular.
+bool solve_linear(int n, std::vector<double> a, std::vector<double> b, std::vector<double>& x);
 
 // The linear part as scales (lengths of the columns' polar factor) and rotation angles in degrees
 // about x, y, z (R = Rz Ry Rx of the polar decomposition), for reports.

@@ -72,6 +72,13 @@ BrainStats measure_brain(const GrayImage& image);
 // defaults above.
 ConformSpec conform_spec_from(const std::vector<BrainStats>& stats);
 
+// The source region (pixels of the image, may reach outside it) that conform_slice puts onto the
+// whole output frame: output fraction f (0..1 across the frame) is image coordinate x + f * width.
+struct ConformCrop {
+    int x = 0, y = 0, width = 0, height = 0;
+};
+ConformCrop conform_crop(const BrainStats& stats, const ConformSpec& spec, int out_width, int out_height);
+
 Expected<GrayImage> conform_slice(const GrayImage& image, const ConformSpec& spec, int out_width, int out_height);
 
 }  // namespace alzscan

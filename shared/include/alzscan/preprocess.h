@@ -18,15 +18,18 @@
 #include "alzscan/gray_image.h"
 #include "alzscan/image_decode.h"
 #include "alzscan/preprocess_spec.h"
+#include "alzscan/slice_pose.h"
 
 namespace alzscan {
 
-// decode_gray + resize_gray to spec.width x spec.height (conform_slice when spec.conform.enabled).
+// decode_gray + resize_gray to spec.width x spec.height; with spec.conform.enabled, conform_slice and,
+// when spec.pose is enabled, the pose step (slice_pose.h pose_and_conform; `pose` receives it, may be
+// null). Files are single 2-D slices: a volume's slices were registered in 3-D and skip the pose step.
 Expected<GrayImage> prepare_image(const uint8_t* data, size_t size, const PreprocessSpec& spec,
-                                  const DecodeLimits& limits = {});
+                                  const DecodeLimits& limits = {}, SlicePose* pose = nullptr);
 
-// A decoded slice (or a volume's slice, scan.h) to spec.width x spec.height: conform_slice when
-// spec.conform.enabled, else resize_gray. prepare_image is decode_gray followed by this.
+// A volume's slice (scan.h) to spec.width x spec.height: conform_slice when spec.conform.enabled,
+// else resize_gray; no pose step.
 Expected<GrayImage> prepare_gray(const GrayImage& image, const PreprocessSpec& spec);
 
 // Writes width*height floats (one channel plane, row-major) to out:

@@ -10,7 +10,9 @@
 //     "input":   {"name": "input", "layout": "NCHW", "channels": 1, "height": 128, "width": 128,
 //                 "mean": 0.5, "std": 0.5, "resize": "area",
 //                 "conform": {"box_width": 0.78, "box_height": 0.81, "centre_x": 0.5,
-//                             "centre_y": 0.5, "low": 25, "high": 240}},   // optional
+//                             "centre_y": 0.5, "low": 25, "high": 240},    // optional
+//                 "pose": {"templates": ["00a1...", ...], "low": [...], "high": [...], "ncc_min": 0.8,
+//                          "fitted_on": "..."}},                               // optional, slice_pose.h
 //     "classes": ["Mild_Demented", "Moderate_Demented", "Non_Demented", "Very_Mild_Demented"]
 //   }
 // Normalised pixel = (pixel / 255 - mean) / std. With "conform", a decoded slice is conformed
@@ -23,6 +25,7 @@
 
 #include "alzscan/conform.h"
 #include "alzscan/expected.h"
+#include "alzscan/slice_pose.h"
 
 namespace alzscan {
 
@@ -35,6 +38,7 @@ struct PreprocessSpec {
     float std = 0.5f;        // in units of pixel/255, > 0
     std::string resize = "area";
     ConformSpec conform;     // enabled == false: resize only
+    PoseSpec pose;           // with conform: a decoded slice's pose step (slice_pose.h); empty: none
     std::vector<std::string> class_names;
 };
 
@@ -43,7 +47,9 @@ std::vector<std::string> default_class_names();
 
 // Validates every member: types, height/width in 1..8192, std > 0 and finite, mean finite,
 // channels == 1, layout == "NCHW", resize == "area", at least 2 distinct non-empty class names;
-// conform (optional): fractions in range, 0 <= low < high <= 255.
+// conform (optional): fractions in range, 0 <= low < high <= 255; pose (optional, only with conform):
+// kPoseLevels templates of kPoseSide^2 whole gray levels, each a string of 2 lowercase hex digits per
+// level (row-major), low <= high, ncc_min in -1..1.
 // Required: input.height, input.width, input.mean, input.std, classes. Optional (the default is
 // the only accepted value): input.name ("input"), input.layout, input.channels, input.resize.
 // Errors name the key: "model.json: missing key \"input.std\" (a number)",

@@ -1,0 +1,85 @@
+// The training slices' pose templates and ranges (see pose_reference.h).
+#include "data/pose_reference.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace alzscan {
+namespace {
+
+// The ranges' tails: about 1 % of the training slices lie outside one of the six ranges.
+constexpr double kRangeQuantile = 0.001;
+
+GrayImage image_of(const DatasetSplit& split, int64_t i) {
+    const torch::Tensor img = split.images[i][0].contiguous();
+    GrayImage g{static_cast<int>(img.size(1)), static_cast<int>(img.size(0)), {}};
+    g.pixels.assign(img.data_ptr<uint8_t>(), img.data_ptr<uint8_t>() + img.numel());
+    return g;
+}
+
+// numpy's linear quantile of v at q (0..1).
+double quantile(std::vector<double> v, double q) {
+    std::sort(v.begin(), v.end());
+    const double pos = q * double(v.size() - 1);
+    const size_t lo = static_cast<size_t>(std::floor(pos));
+    const size_t hi = std::min(lo + 1, v.size() - 1);
+    return v[lo] + (pos - double(lo)) * (v[hi] - v[lo]);
+}
+
+int level_of(const std::map<std::string, std::string>& ranks, const std::map<std::string, std::string>& counts,
+             const std::string& path, const std::string& file) {
+    const auto r = ranks.find(path), n = counts.find(path);
+    if (r == ranks.end() || n == counts.end())
+        throw DatasetError(file + ": no slice_rank for " + path + " (hint: the table must list every image)");
+    const int rank = std::stoi(r->second), slices = std::max(1, std::stoi(n->second));
+    return std::clamp(rank * kPoseLevels / slices, 0, kPoseLevels - 1);
+}
+
+}  // namespace
+
+PoseSpec measure_pose(const std::string& ranks_file, const std::vector<const DatasetSplit*>& splits) {
+    const auto ranks = tsv_column(ranks_file, "slice_rank"), counts = tsv_column(ranks_file, "subject_slices");
+    PoseSpec spec;
+    spec.templates.assign(kPoseLevels, std::vector<double>(size_t(kPoseSide) * kPoseSide, 0.0));
+    std::vector<int64_t> n(kPoseLevels, 0);
+    for (const DatasetSplit* split : splits)
+        for (int64_t i = 0; i < split->size(); ++i) {
+            const int k = level_of(ranks, counts, split->paths[i], ranks_file);
+            const std::vector<double> g = pose_grid(image_of(*split, i));
+            for (size_t p = 0; p < g.size(); ++p) spec.templates[k][p] += g[p];
+            ++n[k];
+        }
+    for (int k = 0; k < kPoseLevels; ++k) {
+        if (n[k] == 0) throw DatasetError(ranks_file + ": no slice at pose level " + std::to_string(k));
+        for (double& v : spec.templates[k]) v = std::round(v / double(n[k]));   // whole gray levels in model.json
+    }
+    std::vector<std::vector<double>> values(kPoseParams);
+    std::vector<double> nccs;
+    for (const DatasetSplit* split : splits)
+        for (int64_t i = 0; i < split->size(); ++i) {
+            const SlicePose pose = estimate_pose(image_of(*split, i), spec);
+            if (!pose.estimated) continue;
+            for (int p = 0; p < kPoseParams; ++p) values[p].push_back(pose.params[p]);
+            nccs.push_back(pose.ncc);
+        }
+    if (nccs.empty()) throw DatasetError(ranks_file + ": no slice gave a pose");
+    for (int p = 0; p < kPoseParams; ++p) {
+        spec.low[p] = quantile(values[p], kRangeQuantile);
+        spec.high[p] = quantile(values[p], 1 - kRangeQuantile);
+    }
+    spec.ncc_min = quantile(nccs, kRangeQuantile);
+    return spec;
+}
+
+int64_t count_corrected(const PoseSpec& spec, const std::vector<const DatasetSplit*>& splits) {
+    int64_t corrected = 0;
+    for (const DatasetSplit* split : splits)
+        for (int64_t i = 0; i < split->size(); ++i) {
+            SlicePose pose = estimate_pose(image_of(*split, i), spec);
+            judge_pose(pose, spec);
+            corrected += pose.corrected ? 1 : 0;
+        }
+    return corrected;
+}
+
+}  // namespace alzscan
