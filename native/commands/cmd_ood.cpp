@@ -260,8 +260,8 @@ int ood(int argc, char** argv) {
             if (!read_file(file, bytes, error)) throw std::runtime_error(file + ": " + error);
             auto g = decode_gray(bytes.data(), bytes.size());
             if (!g) throw std::runtime_error(file + ": " + g.error());
-            id.push_back(sample_of(classify_gray(*g, p)));
-            for (const auto& [name, t] : transforms) near[name].push_back(sample_of(classify_gray(t(*g, i), p)));
+            id.push_back(sample_of(classify_slice(*g, p)));   // as the files a person opens
+            for (const auto& [name, t] : transforms) near[name].push_back(sample_of(classify_slice(t(*g, i), p)));
         }
         std::set<std::string> people(ds.test.groups.begin(), ds.test.groups.end());
 

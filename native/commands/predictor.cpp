@@ -130,7 +130,20 @@ SliceResult classify_file(const std::string& file, Predictor& p) {
     }
 }
 
-// One volume slice (scan.h) through the same preprocessing as a decoded file.
+SliceResult classify_slice(const GrayImage& image, Predictor& p) {
+    SlicePose pose;
+    auto prepared = prepare_slice(image, p.model.spec, &pose);
+    if (!prepared) return failed(prepared.error());
+    try {
+        SliceResult r = classify_prepared(std::move(prepared).value(), p);
+        r.pose = std::move(pose);
+        return r;
+    } catch (const std::exception& e) {   // one slice's failure never ends the batch
+        return failed(std::string("classification failed (") + e.what() + ")");
+    }
+}
+
+// One volume slice (scan.h): conformed, without the pose step.
 SliceResult classify_gray(const GrayImage& image, Predictor& p) {
     auto prepared = prepare_gray(image, p.model.spec);
     if (!prepared) return failed(prepared.error());

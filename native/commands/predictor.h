@@ -57,8 +57,10 @@ SliceResult classify_prepared(GrayImage prepared, Predictor& p);
 SliceResult failed(std::string error);
 // One file: read, decode, prepare, classify; or its error (unreadable, undecodable).
 SliceResult classify_file(const std::string& file, Predictor& p);
-// One decoded slice (a volume's, or a transformed file) through the same preprocessing.
+// A volume's slice (prepare_gray: no pose step).
 SliceResult classify_gray(const GrayImage& image, Predictor& p);
+// A decoded single slice (a transformed file) as a file is classified (prepare_slice: the pose step).
+SliceResult classify_slice(const GrayImage& image, Predictor& p);
 
 // A volume file's slices (volume_file.h: NIfTI, MGH/MGZ, an Analyze pair) for the model (training_space.h scan_slices: a head registered into the
 // training space, a thin stack taken as it is), with the volume's notes; empty + error when it

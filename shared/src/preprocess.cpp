@@ -35,8 +35,14 @@ Expected<GrayImage> prepare_image(const uint8_t* data, size_t size, const Prepro
     with_size.model_width = spec.width;
     auto image = decode_gray(data, size, with_size);
     if (!image) return image;
-    if (spec.conform.enabled) return pose_and_conform(*image, spec.conform, spec.pose, spec.width, spec.height, pose);
-    return resize_gray(*image, spec.width, spec.height);
+    return prepare_slice(*image, spec, pose);
+}
+
+Expected<GrayImage> prepare_slice(const GrayImage& image, const PreprocessSpec& spec, SlicePose* pose) {
+    auto ok = check_spec(spec);
+    if (!ok) return make_error(ok.error());
+    if (spec.conform.enabled) return pose_and_conform(image, spec.conform, spec.pose, spec.width, spec.height, pose);
+    return resize_gray(image, spec.width, spec.height);
 }
 
 Expected<GrayImage> prepare_gray(const GrayImage& image, const PreprocessSpec& spec) {

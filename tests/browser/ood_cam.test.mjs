@@ -129,3 +129,26 @@ test("the scan view draws the activation map when it is on, not when it is off",
   await h.page.evaluate(() => window.alzscan.testing.showCam(false));
   assert.ok(on > off + 5000, `the overlay adds ${on - off} coloured pixels (off ${off}, on ${on})`);
 });
+
+// A held-out slice turned 15 degrees by Pillow + scipy (tests/node/transform_slice.py): the page's pose
+// step turns it back as the CLI's does (shared/ slice_pose.h, one code path), and classifies it alike.
+test("a turned slice gets the CLI's pose and probabilities in the page", async () => {
+  const [file] = heldOut(1);
+  const turned = path.join(tmp, "turned15.png");
+  fs.writeFileSync(path.join(tmp, "jobs.json"), JSON.stringify([{ in: file, out: turned, rotate: 15 }]));
+  const py = spawnSync("/usr/bin/python3", [path.resolve("tests/node/transform_slice.py"), path.join(tmp, "jobs.json")],
+    { encoding: "utf8" });
+  assert.equal(py.status, 0, py.stderr);
+  const [ref] = cli([turned]);
+  assert.ok(ref.pose?.corrected, `the CLI did not turn it: ${JSON.stringify(ref.pose)}`);
+  const o = await h.classify(fs.readFileSync(turned), "turned15.png");
+  assert.ok(o.ok, o.error);
+  assert.ok(o.pose, "the page's result has no pose member");
+  assert.equal(o.pose.corrected, true, o.pose.reason);
+  assert.equal(o.pose.reason, ref.pose.reason);
+  assert.equal(o.pose.level, ref.pose.level);
+  for (const k of ["rotation", "scale_x", "scale_y", "shear", "shift_x", "shift_y", "ncc"])
+    assert.ok(Math.abs(o.pose[k] - ref.pose[k]) <= 1e-9, `${k}: page ${o.pose[k]}, CLI ${ref.pose[k]}`);
+  o.probabilities.forEach((p, c) => assert.ok(Math.abs(p - ref.probabilities[c]) <= 1e-5,
+    `class ${c}: page ${p}, CLI ${ref.probabilities[c]}`));
+});

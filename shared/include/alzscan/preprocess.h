@@ -22,14 +22,17 @@
 
 namespace alzscan {
 
-// decode_gray + resize_gray to spec.width x spec.height; with spec.conform.enabled, conform_slice and,
-// when spec.pose is enabled, the pose step (slice_pose.h pose_and_conform; `pose` receives it, may be
-// null). Files are single 2-D slices: a volume's slices were registered in 3-D and skip the pose step.
+// decode_gray + prepare_slice: a file is a single 2-D slice.
 Expected<GrayImage> prepare_image(const uint8_t* data, size_t size, const PreprocessSpec& spec,
                                   const DecodeLimits& limits = {}, SlicePose* pose = nullptr);
 
+// A single 2-D slice (a decoded file) to spec.width x spec.height: resize_gray, or with
+// spec.conform.enabled conform_slice and, when spec.pose is enabled, the pose step (slice_pose.h
+// pose_and_conform; `pose` receives it, may be null).
+Expected<GrayImage> prepare_slice(const GrayImage& image, const PreprocessSpec& spec, SlicePose* pose = nullptr);
+
 // A volume's slice (scan.h) to spec.width x spec.height: conform_slice when spec.conform.enabled,
-// else resize_gray; no pose step.
+// else resize_gray; no pose step (the volume was registered in 3-D).
 Expected<GrayImage> prepare_gray(const GrayImage& image, const PreprocessSpec& spec);
 
 // Writes width*height floats (one channel plane, row-major) to out:
