@@ -4,12 +4,14 @@
 // exists, every dataset image. Built natively and as WebAssembly; scripts/compare_native_wasm.sh diffs the outputs to
 // prove the trainer and the browser produce the same bytes.
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "alzscan/image_decode.h"
 #include "alzscan/preprocess.h"
+#include "alzscan/preprocess_spec.h"
 #include "alzscan/training_space.h"
 #include "data_manifest.h"
 #include "image_writers.h"
@@ -34,6 +36,54 @@ void print_case(const std::string& name, const std::vector<uint8_t>& bytes, cons
         return;
     }
     std::printf("%s %016" PRIx64 "\n", name.c_str(), fnv1a64(t->data(), t->size() * sizeof(float)));
+}
+
+// The image turned 12 degrees clockwise about its centre (nearest pixel, 0 outside), as a gray PNG:
+// a slice the pose step must turn back.
+std::vector<uint8_t> turned_png(const GrayImage& g) {
+    const double c = 0.97814760073380569, s = 0.20791169081775931;
+    PngImage p{g.width, g.height, 8, PngColor::gray, {}};
+    const double cx = (g.width - 1) / 2.0, cy = (g.height - 1) / 2.0;
+    for (int y = 0; y < g.height; ++y)
+        for (int x = 0; x < g.width; ++x) {
+            const double dx = x - cx, dy = y - cy;
+            const long sx = std::lround(cx + c * dx + s * dy), sy = std::lround(cy - s * dx + c * dy);
+            const bool in = sx >= 0 && sy >= 0 && sx < g.width && sy < g.height;
+            p.samples.push_back(in ? g.at(static_cast<int>(sx), static_cast<int>(sy)) : 0);
+        }
+    return encode_png(p);
+}
+
+// The shipped model's preprocessing (models/default/model.json: conform and the pose step) on every
+// 4th dataset image, and on every 8th turned by 12 degrees.
+bool print_pose_cases(const std::string& data_dir, const std::vector<ManifestRow>& rows) {
+    std::vector<uint8_t> text;
+    if (!read_file(ALZSCAN_MODEL_JSON, text)) {
+        std::printf("# %s unreadable\n", ALZSCAN_MODEL_JSON);
+        return false;
+    }
+    auto shipped = parse_preprocess_spec(std::string(text.begin(), text.end()));
+    if (!shipped || !shipped->pose.enabled()) {
+        std::printf("# %s: no conform + pose spec\n", ALZSCAN_MODEL_JSON);
+        return false;
+    }
+    std::vector<uint8_t> bytes;
+    int cases = 0, turned = 0;
+    auto one = [&](const std::string& name, const std::vector<uint8_t>& b) {
+        print_case(name, b, *shipped);
+        SlicePose pose;
+        (void)prepare_image(b.data(), b.size(), *shipped, {}, &pose);
+        ++cases;
+        turned += pose.corrected ? 1 : 0;
+    };
+    for (size_t i = 0; i < rows.size(); i += 4) {
+        if (!read_file(data_dir + "/" + rows[i].relative_path, bytes)) continue;
+        one("shipped_" + rows[i].relative_path, bytes);
+        auto g = decode_gray(bytes.data(), bytes.size());
+        if (i % 8 == 0 && g) one("shipped_turned12_" + rows[i].relative_path, turned_png(*g));
+    }
+    std::printf("# shipped model's preprocessing: %d cases, %d turned by the pose step\n", cases, turned);
+    return true;
 }
 
 std::vector<uint8_t> gray_png(int w, int h, int depth) {
@@ -153,5 +203,5 @@ int main(int argc, char** argv) {
         print_case("conform64_" + r.relative_path, bytes, conformed);
     }
     std::printf("# dataset: %zu images, %d unreadable\n", rows.size(), missing);
-    return 0;
+    return print_pose_cases(data_dir, rows) ? 0 : 1;
 }
