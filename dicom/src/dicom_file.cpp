@@ -291,7 +291,13 @@ std::string length_beyond_end(const uint8_t* data, size_t size) {
     while (at + 8 <= size && le16(data + at) == 0x0002) {
         const uint16_t element = le16(data + at + 2);
         const char vr[2] = {char(data[at + 4]), char(data[at + 5])};
-        if (!std::isupper(static_cast<unsigned char>(vr[0])) || !std::isupper(static_cast<unsigned char>(vr[1]))) return "";
+        if (!std::isupper(static_cast<unsigned char>(vr[0])) || !std::isupper(static_cast<unsigned char>(vr[1]))) {
+            // Written in implicit VR (some writers do, and GDCM reads it so): a 4-byte length, which
+            // GDCM would allocate before finding that the file is shorter.
+            const uint64_t length = le32(data + at + 4);
+            if (length != 0xFFFFFFFFu && at + 8 + length > size) return beyond(0x0002, element, length, size - at - 8);
+            return "";
+        }
         const bool is_long = (vr[0] == 'O' && vr[1] == 'B') || (vr[0] == 'U' && (vr[1] == 'N' || vr[1] == 'T'));
         if (is_long && at + 12 > size) return "";
         const uint64_t length = is_long ? le32(data + at + 8) : le16(data + at + 6), header = is_long ? 12 : 8;

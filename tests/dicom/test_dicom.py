@@ -369,6 +369,18 @@ def hostile_checks(args, work):
         open(paths[0], "wb").write(raw)
     mutated("nested_implicit_length", nested_huge_length, "implicit VR although its transfer syntax says explicit")
 
+    def meta_implicit_length(folder, paths):
+        # The meta group length written in implicit VR with a 775 MB length (what make fuzz found:
+        # GDCM's meta-header reader allocated 770 MB for it before finding the file shorter).
+        for p in paths[1:]:
+            os.remove(p)
+        raw = bytearray(open(paths[0], "rb").read())
+        at = raw.find(struct.pack("<HH", 0x0002, 0x0000) + b"UL")
+        check(at > 0, "meta_implicit_length: the file has a meta group length")
+        raw[at + 4:at + 8] = struct.pack("<I", 0x2E400000)
+        open(paths[0], "wb").write(raw)
+    mutated("meta_implicit_length", meta_implicit_length, "element (0002,0000) declares 775946240 bytes")
+
 
 def wasm_checks(args, work, t1_dir):
     if not args.wasm_dump:
