@@ -20,6 +20,7 @@
 #include "alzscan/image_decode.h"
 #include "alzscan/ood.h"
 #include "alzscan/resize.h"
+#include "alzscan/tissue.h"
 #include "cli/common_options.h"
 #include "commands/commands.h"
 #include "commands/dicom_files.h"
@@ -110,6 +111,21 @@ void write_registration_png(const std::string& dir, const std::string& file, con
               picture.pixels.data(), "the registration picture", "--show DIR");
 }
 
+// A scan's {"csf_fraction": the mean over its slices with a brain, "by_slice": [each slice's, or null]}.
+std::string scan_atrophy_json(const std::vector<SliceResult>& slices) {
+    double sum = 0;
+    int n = 0;
+    nlohmann::json by_slice = nlohmann::json::array();
+    for (const SliceResult& r : slices) {
+        if (r.tissue.found) sum += r.tissue.csf_fraction, ++n;
+        by_slice.push_back(r.tissue.found ? nlohmann::json(r.tissue.csf_fraction) : nlohmann::json());
+    }
+    nlohmann::ordered_json j;
+    j["csf_fraction"] = n ? nlohmann::json(sum / n) : nlohmann::json();
+    j["by_slice"] = by_slice;
+    return j.dump();
+}
+
 struct Printer {
     bool json = false;
     bool with_ood = false;
@@ -152,9 +168,10 @@ struct Printer {
             else
                 std::fprintf(stderr, "%s: %s\n", name.c_str(), r.error.c_str());
         } else if (json) {
-            std::printf("{\"file\":%s%s,%s%s%s}\n", json_string(file).c_str(), where.c_str(),
+            std::printf("{\"file\":%s%s,%s%s%s,\"atrophy\":%s}\n", json_string(file).c_str(), where.c_str(),
                         verdict_members(r.probs, r.ood).c_str(), cam_member(r.cam).c_str(),
-                        r.pose.estimated ? (",\"pose\":" + slice_pose_json(r.pose)).c_str() : "");
+                        r.pose.estimated ? (",\"pose\":" + slice_pose_json(r.pose)).c_str() : "",
+                        tissue_json(r.tissue).c_str());
         } else {
             text_line(name, r.probs, r.ood);
             if (r.pose.corrected) std::printf("  pose: %s\n", r.pose.reason.c_str());
@@ -175,10 +192,11 @@ struct Printer {
         const std::vector<float> verdict = aggregate_slices(flat.data(), slices.size(), classes.size());
         const OodVerdict ood = assess_scan(oods);
         if (json) {
-            std::printf("{\"file\":%s,\"scan\":{%s,\"slices\":%zu,\"how\":%s,\"notes\":%s%s%s}}\n",
+            std::printf("{\"file\":%s,\"scan\":{%s,\"slices\":%zu,\"how\":%s,\"notes\":%s%s%s,\"atrophy\":%s}}\n",
                         json_string(file).c_str(), verdict_members(verdict, ood).c_str(), slices.size(),
                         json_string(how).c_str(), json_string_array(notes).c_str(),
-                        registration.empty() ? "" : ",\"registration\":", registration.c_str());
+                        registration.empty() ? "" : ",\"registration\":", registration.c_str(),
+                        scan_atrophy_json(slices).c_str());
         } else {
             text_line(printable(file) + ": scan of " + std::to_string(slices.size()) + " slices", verdict, ood);
             std::printf("  (%s)\n", how.c_str());
@@ -286,8 +304,8 @@ int predict(int argc, char** argv) {
                                     "a volume (.nii/.nii.gz, .mgh/.mgz, an Analyze .hdr/.img pair, a DICOM folder or .dcm "
                                     "files), or with --scan all the files given, is one scan with one verdict");
     args.option("checkpoint", "", "checkpoint written by `alzscan train` (best.pt, last.pt) or models/default/checkpoint.pt", true);
-    args.flag("json", "one JSON object per file (or slice) and line: file, label, index, probabilities, classes (a file: pose); then "
-                      "per scan {\"file\", \"scan\": {label, probabilities, slices, how, notes[, registration]}}");
+    args.flag("json", "one JSON object per file (or slice) and line: file, label, index, probabilities, classes, atrophy (a file: pose); then "
+                      "per scan {\"file\", \"scan\": {label, probabilities, slices, how, notes[, registration], atrophy}}");
     args.option("cam", "", "also compute Grad-CAM (LibTorch autograd) for every slice: DIR/<file>.cam.png shows the "
                            "predicted class's map over the slice; --json adds every class's map (scaled to max 1)");
     args.flag("scan", "the slice files and directories (their PNG/JPEG files by name) given are one person's stack, in "

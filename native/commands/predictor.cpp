@@ -1,6 +1,8 @@
 // One checkpoint classifying slices (see predictor.h).
 #include "commands/predictor.h"
 
+#include "alzscan/tissue.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -103,6 +105,7 @@ SliceResult classify_prepared(GrayImage prepared, Predictor& p) {
     }
     r.probs = softmax_rows(logits, static_cast<int>(logits.size()), p.temperature);
     r.ood = assess_slice(p.ood, measure_input(prepared, p.ood), features.data(), features.size());
+    r.tissue = measure_tissue(prepared);
     r.prepared = std::move(prepared);
     return r;
 }

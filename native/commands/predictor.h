@@ -20,6 +20,7 @@
 #include "alzscan/ood.h"
 #include "alzscan/scan.h"
 #include "alzscan/slice_pose.h"
+#include "alzscan/tissue.h"
 #include "alzscan/training_space.h"
 #include "models/checkpoint.h"
 #include "models/grad_cam.h"
@@ -43,6 +44,7 @@ struct SliceResult {
     GradCam cam;                // classes == 0 without cam_dir
     GrayImage prepared;         // what the model saw
     SlicePose pose;             // a file's pose step (slice_pose.h); estimated == false without one
+    TissueMeasures tissue;      // of the prepared slice (tissue.h)
     std::string error;
 };
 
