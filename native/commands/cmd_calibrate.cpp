@@ -1,7 +1,8 @@
 // alzscan calibrate: a checkpoint's temperature and out-of-distribution thresholds, fitted on the
 // validation people of the run that trained it (train/calibrate.h), written into its meta; for a
 // conforming model also its training people's brain gray levels (conform.h levels, training_space.h)
-// and, with a table of slice ranks (groups_file), their slices' pose templates and ranges (slice_pose.h).
+// and, with a table of slice ranks and people (groups_file), their slices' pose templates and ranges
+// (slice_pose.h) and the people's CSF fractions by class (tissue.h AtrophyReference).
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -12,6 +13,7 @@
 #include "cli/cli_args.h"
 #include "commands/commands.h"
 #include "commands/run_dataset.h"
+#include "data/atrophy_reference.h"
 #include "data/pose_reference.h"
 #include "models/checkpoint.h"
 #include "train/calibrate.h"
@@ -53,6 +55,11 @@ int calibrate(int argc, char** argv) {
         torch::set_num_threads(2);
         const nlohmann::json fitted = fit_calibration(m.net, ds, m.spec, torch::kCPU);
         nlohmann::json extra = fitted;
+        if (!opt.groups_file.empty()) {   // the people's CSF fractions, which a scan's is placed among
+            const AtrophyReference atrophy = measure_atrophy({&ds.train, &ds.val}, ds.class_names);
+            extra["atrophy"] = nlohmann::json::parse(atrophy_reference_json(atrophy));
+            std::printf("atrophy reference: CSF fractions of %s\n", atrophy.fitted_on.c_str());
+        }
         if (m.meta.is_object() && m.meta.contains("training")) extra["training"] = m.meta["training"];
         const std::string out = args.is_set("out") ? args.get("out") : checkpoint;
         save_model_checkpoint(out, m.net, m.spec, extra);

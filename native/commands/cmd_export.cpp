@@ -75,7 +75,7 @@ int export_model(int argc, char** argv) {
         ExportResult r = alzscan::export_model(m, args.get("out"), weights, args.get("cam") == "on");
         if (args.is_set("write-checkpoint")) {
             nlohmann::json extra = nlohmann::json::object();
-            for (const char* key : {"training", "calibration", "ood"})   // what model.json carries too
+            for (const char* key : {"training", "calibration", "ood", "atrophy"})   // what model.json carries too
                 if (m.meta.is_object() && m.meta.contains(key)) extra[key] = m.meta[key];
             save_model_checkpoint(args.get("write-checkpoint"), m.net, m.spec, extra);
         }

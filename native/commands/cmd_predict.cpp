@@ -111,8 +111,10 @@ void write_registration_png(const std::string& dir, const std::string& file, con
               picture.pixels.data(), "the registration picture", "--show DIR");
 }
 
-// A scan's {"csf_fraction": the mean over its slices with a brain, "by_slice": [each slice's, or null]}.
-std::string scan_atrophy_json(const std::vector<SliceResult>& slices) {
+// A scan's {"csf_fraction": the mean over its slices with a brain, "by_slice": [each slice's, or null],
+// "percentile": {class: where it falls among that class's training people, 0..100}} (percentile with a
+// reference only).
+std::string scan_atrophy_json(const std::vector<SliceResult>& slices, const AtrophyReference& ref) {
     double sum = 0;
     int n = 0;
     nlohmann::json by_slice = nlohmann::json::array();
@@ -123,6 +125,14 @@ std::string scan_atrophy_json(const std::vector<SliceResult>& slices) {
     nlohmann::ordered_json j;
     j["csf_fraction"] = n ? nlohmann::json(sum / n) : nlohmann::json();
     j["by_slice"] = by_slice;
+    if (ref.enabled() && n) {
+        nlohmann::ordered_json per;
+        for (size_t c = 0; c < ref.classes.size(); ++c) {
+            const double pct = percentile_among(ref.csf_fraction[c], sum / n);
+            per[ref.classes[c]] = pct < 0 ? nlohmann::ordered_json() : nlohmann::ordered_json(pct);
+        }
+        j["percentile"] = per;
+    }
     return j.dump();
 }
 
@@ -131,6 +141,7 @@ struct Printer {
     bool with_ood = false;
     std::vector<std::string> classes;
     std::string classes_json;
+    AtrophyReference atrophy;
 
     // " label ... " members: a flagged input has no class (label null, index -1), its probabilities kept.
     std::string verdict_members(const std::vector<float>& probs, const OodVerdict& ood) const {
@@ -196,10 +207,23 @@ struct Printer {
                         json_string(file).c_str(), verdict_members(verdict, ood).c_str(), slices.size(),
                         json_string(how).c_str(), json_string_array(notes).c_str(),
                         registration.empty() ? "" : ",\"registration\":", registration.c_str(),
-                        scan_atrophy_json(slices).c_str());
+                        scan_atrophy_json(slices, atrophy).c_str());
         } else {
             text_line(printable(file) + ": scan of " + std::to_string(slices.size()) + " slices", verdict, ood);
             std::printf("  (%s)\n", how.c_str());
+            const nlohmann::json a = nlohmann::json::parse(scan_atrophy_json(slices, atrophy));
+            if (a["csf_fraction"].is_number()) {
+                std::printf("  atrophy: CSF %.1f %% of the brain", 100 * a["csf_fraction"].get<double>());
+                const char* sep = "; its percentile among the training people of each class: ";
+                for (size_t c = 0; a.contains("percentile") && c < atrophy.classes.size(); ++c) {
+                    const nlohmann::json& pct = a["percentile"][atrophy.classes[c]];
+                    if (!pct.is_number()) continue;
+                    std::printf("%s%s %.0f (%zu people)", sep, atrophy.classes[c].c_str(), pct.get<double>(),
+                                atrophy.csf_fraction[c].size());
+                    sep = ", ";
+                }
+                std::printf("\n");
+            }
             for (const std::string& n : notes) std::printf("  note: %s\n", n.c_str());
         }
         std::fflush(stdout);
@@ -334,7 +358,7 @@ int predict(int argc, char** argv) {
     }
     torch::set_num_threads(1);
     const Printer out{args.is_set("json"), p.ood.enabled, p.model.spec.class_names,
-                      json_string_array(p.model.spec.class_names)};
+                      json_string_array(p.model.spec.class_names), p.atrophy};
     const bool as_scan = args.is_set("scan");
 
     int series = 0;

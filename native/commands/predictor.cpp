@@ -79,6 +79,9 @@ Predictor load_predictor(const std::string& checkpoint, const std::string& devic
     auto ood = parse_ood_spec(p.model.meta.dump());
     if (!ood) throw std::runtime_error(checkpoint + ": " + ood.error());
     p.ood = std::move(ood).value();
+    auto atrophy = parse_atrophy_reference(p.model.meta.dump());
+    if (!atrophy) throw std::runtime_error(checkpoint + ": " + atrophy.error());
+    p.atrophy = std::move(atrophy).value();
     p.model.net->to(p.device);
     p.model.net->eval();
     return p;

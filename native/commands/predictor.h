@@ -32,6 +32,7 @@ struct Predictor {
     LoadedModel model;
     torch::Device device{torch::kCPU};
     double temperature = 1.0;
+    AtrophyReference atrophy;   // the training people's CSF fractions (model meta "atrophy"); may be disabled
     OodSpec ood;
     std::string cam_dir;   // non-empty: Grad-CAM for every slice (predict writes the overlays here)
     std::string reference_dir = ALZSCAN_REFERENCE_DIR;   // ch2.nii.gz + ch2bet.nii.gz (registration.h)

@@ -586,4 +586,11 @@ std::map<std::string, std::string> tsv_column(const std::string& path, const std
     return out;
 }
 
+GrayImage split_image(const DatasetSplit& split, int64_t i) {
+    const torch::Tensor img = split.images[i][0].contiguous();
+    GrayImage g{static_cast<int>(img.size(1)), static_cast<int>(img.size(0)), {}};
+    g.pixels.assign(img.data_ptr<uint8_t>(), img.data_ptr<uint8_t>() + img.numel());
+    return g;
+}
+
 }  // namespace alzscan

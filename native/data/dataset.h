@@ -122,6 +122,9 @@ Dataset load_dataset(const DatasetOptions& options);
 // DIR: the brain box and gray levels that conforming maps every slice onto.
 ConformSpec measure_conform(const std::string& dir, const std::vector<const DatasetSplit*>& splits);
 
+// Image i of a split as the prepared 8-bit slice (H x W) the cache holds.
+GrayImage split_image(const DatasetSplit& split, int64_t i);
+
 // One column of a tab-separated table with a header (e.g. SUBJECTS.tsv's slice_rank), keyed by its
 // relative_path column. Throws DatasetError naming the file and the missing column.
 std::map<std::string, std::string> tsv_column(const std::string& path, const std::string& column);

@@ -10,13 +10,6 @@ namespace {
 // The ranges' tails: about 1 % of the training slices lie outside one of the six ranges.
 constexpr double kRangeQuantile = 0.001;
 
-GrayImage image_of(const DatasetSplit& split, int64_t i) {
-    const torch::Tensor img = split.images[i][0].contiguous();
-    GrayImage g{static_cast<int>(img.size(1)), static_cast<int>(img.size(0)), {}};
-    g.pixels.assign(img.data_ptr<uint8_t>(), img.data_ptr<uint8_t>() + img.numel());
-    return g;
-}
-
 // numpy's linear quantile of v at q (0..1).
 double quantile(std::vector<double> v, double q) {
     std::sort(v.begin(), v.end());
@@ -45,7 +38,7 @@ PoseSpec measure_pose(const std::string& ranks_file, const std::vector<const Dat
     for (const DatasetSplit* split : splits)
         for (int64_t i = 0; i < split->size(); ++i) {
             const int k = level_of(ranks, counts, split->paths[i], ranks_file);
-            const std::vector<double> g = pose_grid(image_of(*split, i));
+            const std::vector<double> g = pose_grid(split_image(*split, i));
             for (size_t p = 0; p < g.size(); ++p) spec.templates[k][p] += g[p];
             ++n[k];
         }
@@ -57,7 +50,7 @@ PoseSpec measure_pose(const std::string& ranks_file, const std::vector<const Dat
     std::vector<double> nccs;
     for (const DatasetSplit* split : splits)
         for (int64_t i = 0; i < split->size(); ++i) {
-            const SlicePose pose = estimate_pose(image_of(*split, i), spec);
+            const SlicePose pose = estimate_pose(split_image(*split, i), spec);
             if (!pose.estimated) continue;
             for (int p = 0; p < kPoseParams; ++p) values[p].push_back(pose.params[p]);
             nccs.push_back(pose.ncc);
@@ -75,7 +68,7 @@ int64_t count_corrected(const PoseSpec& spec, const std::vector<const DatasetSpl
     int64_t corrected = 0;
     for (const DatasetSplit* split : splits)
         for (int64_t i = 0; i < split->size(); ++i) {
-            SlicePose pose = estimate_pose(image_of(*split, i), spec);
+            SlicePose pose = estimate_pose(split_image(*split, i), spec);
             judge_pose(pose, spec);
             corrected += pose.corrected ? 1 : 0;
         }

@@ -531,6 +531,7 @@ nlohmann::json make_model_json(const LoadedModel& m, const std::string& onnx_sha
     const bool has_meta = m.meta.is_object();
     j["calibration"] = has_meta && m.meta.contains("calibration") ? m.meta["calibration"] : nlohmann::json(nullptr);
     if (has_meta && m.meta.contains("ood")) j["ood"] = m.meta["ood"];
+    if (has_meta && m.meta.contains("atrophy")) j["atrophy"] = m.meta["atrophy"];
     j["onnx_sha256"] = onnx_sha256;
     j["onnx_bytes"] = onnx_bytes;
     j["exported_by"] = std::string("alzscan ") + ALZSCAN_VERSION;

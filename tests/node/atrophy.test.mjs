@@ -1,0 +1,55 @@
+// The atrophy evidence of `alzscan predict --json` (shared/ tissue.h) for one held-out person's 32
+// slices as a scan: the scan's CSF fraction is the mean of its slices', and its percentile among each
+// class's training people is computed here by hand from model.json's "atrophy" lists.
+// Env (set by `make test-node`): ALZSCAN = native binary, DATA = the dataset.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const CHECKPOINT = path.resolve('models/default/checkpoint.pt');
+const MODEL = JSON.parse(fs.readFileSync(path.resolve('models/default/model.json'), 'utf8'));
+
+function env(name, hint) {
+  const v = process.env[name];
+  assert.ok(v, `${name} is not set: ${hint}`);
+  return v;
+}
+
+// The slice files of the first person of the held-out fold, in slice_rank order.
+function onePerson() {
+  const data = env('DATA', 'the dataset folder');
+  const tsv = path.join(data, 'SUBJECTS.tsv');
+  assert.ok(fs.existsSync(tsv), `the dataset is missing at ${data}`);
+  const rows = fs.readFileSync(tsv, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
+  const held = rows.filter((r) => Number(r[5]) === MODEL.training.options.test_fold);
+  const person = held[0][2];
+  return held.filter((r) => r[2] === person).sort((a, b) => Number(a[4]) - Number(b[4])).map((r) => path.join(data, r[0]));
+}
+
+test("a scan's CSF fraction is its slices' mean, placed among the training people by hand", () => {
+  assert.ok(MODEL.atrophy?.csf_fraction, 'model.json has no atrophy reference: alzscan calibrate measures it');
+  const files = onePerson();
+  assert.equal(files.length, 32);
+  const r = spawnSync(env('ALZSCAN', 'run this through `make test-node`'),
+                      ['predict', '--checkpoint', CHECKPOINT, '--json', '--scan', ...files], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const slices = lines.filter((l) => !l.scan), scan = lines.find((l) => l.scan).scan;
+  assert.equal(slices.length, 32);
+  const csf = slices.map((s) => s.atrophy.csf_fraction);
+  for (const s of slices) {
+    const a = s.atrophy;
+    assert.ok(Math.abs(a.csf_fraction + a.gm_fraction + a.wm_fraction - 1) < 1e-12, JSON.stringify(a));
+    assert.ok(a.ventricle_fraction >= 0 && a.ventricle_fraction <= a.csf_fraction, JSON.stringify(a));
+  }
+  const mean = csf.reduce((x, y) => x + y, 0) / csf.length;
+  assert.ok(Math.abs(scan.atrophy.csf_fraction - mean) < 1e-12);
+  assert.deepEqual(scan.atrophy.by_slice, csf);
+  for (const [cls, values] of Object.entries(MODEL.atrophy.csf_fraction)) {
+    const below = values.filter((v) => v < mean).length, equal = values.filter((v) => v === mean).length;
+    const want = (100 * (below + equal / 2)) / values.length;
+    assert.ok(Math.abs(scan.atrophy.percentile[cls] - want) < 1e-9, `${cls}: ${scan.atrophy.percentile[cls]} vs ${want}`);
+  }
+});
