@@ -186,7 +186,12 @@ std::string walk_items(const Walk& w, size_t& at, size_t end, int depth, bool ra
     while (at + 8 <= end) {
         const uint16_t group = le16(w.data + at), element = le16(w.data + at + 2);
         const uint32_t length = le32(w.data + at + 4);
-        if (group != 0xFFFE) return kCannotJudge;
+        // Between pixel fragments only items and the delimiter may stand: GDCM would read anything
+        // else as an element and allocate whatever length its bytes spell (make fuzz: 3.6 GB).
+        if (group != 0xFFFE)
+            return raw ? "the pixel data's fragments are followed by bytes that are neither a fragment nor its end "
+                         "(damaged or truncated)"
+                       : kCannotJudge;
         if (element == 0xE0DD) {
             at += 8;
             return "";

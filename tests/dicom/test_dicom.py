@@ -381,6 +381,19 @@ def hostile_checks(args, work):
         open(paths[0], "wb").write(raw)
     mutated("meta_implicit_length", meta_implicit_length, "element (0002,0000) declares 775946240 bytes")
 
+    # pydicom's JPEG 2000 file with its pixel data's sequence delimiter replaced by bytes that spell a
+    # 3.6 GB implicit element (what make fuzz found: GDCM allocated 4 GB over 17 s).
+    raw = bytearray(open(os.path.join(PYDICOM_FILES, "JPEG2000.dcm"), "rb").read())
+    end = raw.rfind(struct.pack("<HHI", 0xFFFE, 0xE0DD, 0))
+    if check(end > 0, "JPEG2000.dcm ends its fragments with a sequence delimiter"):
+        raw[end:end + 8] = struct.pack("<HHI", 0x3459, 0x64C8, 0xD8ECB8A4)
+        bad = os.path.join(work, "fragments_then_garbage.dcm")
+        open(bad, "wb").write(raw)
+        got, _, secs = dump(args.dump, os.path.join(work, "frag"), [bad], timeout=10)
+        msg = got.get("error", "")
+        check(not got.get("crash") and "fragments are followed by bytes" in msg and secs < 2,
+              f"fragments_then_garbage: '{msg}' ({secs:.2f} s)")
+
 
 def wasm_checks(args, work, t1_dir):
     if not args.wasm_dump:
