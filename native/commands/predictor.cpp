@@ -119,13 +119,10 @@ SliceResult failed(std::string error) {
     return r;
 }
 
-// One file: read, decode, prepare, classify; or its error (unreadable, undecodable).
-SliceResult classify_file(const std::string& file, Predictor& p) {
-    std::vector<uint8_t> bytes;
-    std::string error;
-    if (!read_file(file, bytes, error)) return failed(error);
-    SlicePose pose;
-    auto prepared = prepare_image(bytes.data(), bytes.size(), p.model.spec, {}, &pose);
+namespace {
+
+// A prepared single slice (or its preparation's error) classified, with its pose step's record.
+SliceResult classify_posed(Expected<GrayImage> prepared, SlicePose pose, Predictor& p) {
     if (!prepared) return failed(prepared.error());
     try {
         SliceResult r = classify_prepared(std::move(prepared).value(), p);
@@ -136,17 +133,20 @@ SliceResult classify_file(const std::string& file, Predictor& p) {
     }
 }
 
+}  // namespace
+
+// One file: read, decode, prepare, classify; or its error (unreadable, undecodable).
+SliceResult classify_file(const std::string& file, Predictor& p) {
+    std::vector<uint8_t> bytes;
+    std::string error;
+    if (!read_file(file, bytes, error)) return failed(error);
+    SlicePose pose;
+    return classify_posed(prepare_image(bytes.data(), bytes.size(), p.model.spec, {}, &pose), std::move(pose), p);
+}
+
 SliceResult classify_slice(const GrayImage& image, Predictor& p) {
     SlicePose pose;
-    auto prepared = prepare_slice(image, p.model.spec, &pose);
-    if (!prepared) return failed(prepared.error());
-    try {
-        SliceResult r = classify_prepared(std::move(prepared).value(), p);
-        r.pose = std::move(pose);
-        return r;
-    } catch (const std::exception& e) {   // one slice's failure never ends the batch
-        return failed(std::string("classification failed (") + e.what() + ")");
-    }
+    return classify_posed(prepare_slice(image, p.model.spec, &pose), std::move(pose), p);
 }
 
 // One volume slice (scan.h): conformed, without the pose step.

@@ -24,34 +24,6 @@ int histogram_percentile(const std::array<int64_t, 256>& hist, int64_t total, in
 }
 
 
-// Labels 4-connected foreground components (explicit stack, no recursion); returns each one's
-// pixel count, labels[i] = component index + 1 or 0 for background.
-std::vector<int64_t> components(const GrayImage& image, int threshold, std::vector<int32_t>& labels) {
-    const int w = image.width, h = image.height;
-    labels.assign(static_cast<size_t>(w) * h, 0);
-    std::vector<int64_t> sizes;
-    std::vector<int32_t> stack;
-    for (int32_t start = 0; start < w * h; ++start) {
-        if (labels[start] || image.pixels[start] < threshold) continue;
-        sizes.push_back(0);
-        const int32_t id = static_cast<int32_t>(sizes.size());
-        labels[start] = id;
-        stack.push_back(start);
-        while (!stack.empty()) {
-            const int32_t i = stack.back();
-            stack.pop_back();
-            ++sizes.back();
-            const int x = i % w, y = i / w;
-            for (const int32_t j : {x > 0 ? i - 1 : -1, x + 1 < w ? i + 1 : -1, y > 0 ? i - w : -1, y + 1 < h ? i + w : -1})
-                if (j >= 0 && !labels[j] && image.pixels[j] >= threshold) {
-                    labels[j] = id;
-                    stack.push_back(j);
-                }
-        }
-    }
-    return sizes;
-}
-
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     const size_t n = v.size();
@@ -73,7 +45,10 @@ BrainStats measure_brain(const GrayImage& image) {
     s.height = image.height;
     if (image.empty() || image.pixels.size() != static_cast<size_t>(image.width) * image.height) return s;
     std::vector<int32_t> labels;
-    const std::vector<int64_t> sizes = components(image, foreground_threshold(image.pixels.data(), image.pixels.size()), labels);
+    const int threshold = foreground_threshold(image.pixels.data(), image.pixels.size());
+    std::vector<bool> foreground(image.pixels.size());
+    for (size_t i = 0; i < foreground.size(); ++i) foreground[i] = image.pixels[i] >= threshold;
+    const std::vector<int64_t> sizes = label_components(foreground, image.width, image.height, labels);
     const int64_t largest = sizes.empty() ? 0 : *std::max_element(sizes.begin(), sizes.end());
     if (largest < 16) return s;
     int x0 = image.width, y0 = image.height, x1 = 0, y1 = 0;
@@ -171,6 +146,31 @@ Expected<GrayImage> conform_slice(const GrayImage& image, const ConformSpec& spe
     GrayImage out = std::move(framed).value();
     map_levels(out, s.low, s.high, spec);
     return out;
+}
+
+std::vector<int64_t> label_components(const std::vector<bool>& in, int w, int h, std::vector<int32_t>& labels) {
+    labels.assign(in.size(), 0);
+    std::vector<int64_t> sizes;
+    std::vector<int32_t> stack;   // explicit, no recursion
+    for (int32_t start = 0; start < w * h; ++start) {
+        if (labels[start] || !in[start]) continue;
+        sizes.push_back(0);
+        const int32_t id = static_cast<int32_t>(sizes.size());
+        labels[start] = id;
+        stack.push_back(start);
+        while (!stack.empty()) {
+            const int32_t i = stack.back();
+            stack.pop_back();
+            ++sizes.back();
+            const int x = i % w, y = i / w;
+            for (const int32_t j : {x > 0 ? i - 1 : -1, x + 1 < w ? i + 1 : -1, y > 0 ? i - w : -1, y + 1 < h ? i + w : -1})
+                if (j >= 0 && !labels[j] && in[j]) {
+                    labels[j] = id;
+                    stack.push_back(j);
+                }
+        }
+    }
+    return sizes;
 }
 
 }  // namespace alzscan

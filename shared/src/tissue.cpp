@@ -13,32 +13,6 @@
 namespace alzscan {
 namespace {
 
-// 4-connected components of the pixels where in[i] is true: labels (component + 1, or 0) and sizes.
-std::vector<int64_t> label(const std::vector<bool>& in, int w, int h, std::vector<int32_t>& labels) {
-    labels.assign(in.size(), 0);
-    std::vector<int64_t> sizes;
-    std::vector<int32_t> stack;
-    for (int32_t start = 0; start < w * h; ++start) {
-        if (labels[start] || !in[start]) continue;
-        sizes.push_back(0);
-        const int32_t id = static_cast<int32_t>(sizes.size());
-        labels[start] = id;
-        stack.push_back(start);
-        while (!stack.empty()) {
-            const int32_t i = stack.back();
-            stack.pop_back();
-            ++sizes.back();
-            const int x = i % w, y = i / w;
-            for (const int32_t j : {x > 0 ? i - 1 : -1, x + 1 < w ? i + 1 : -1, y > 0 ? i - w : -1, y + 1 < h ? i + w : -1})
-                if (j >= 0 && !labels[j] && in[j]) {
-                    labels[j] = id;
-                    stack.push_back(j);
-                }
-        }
-    }
-    return sizes;
-}
-
 bool on_border(int i, int w, int h) {
     const int x = i % w, y = i / w;
     return x == 0 || y == 0 || x == w - 1 || y == h - 1;
@@ -51,14 +25,14 @@ std::vector<bool> brain_mask(const GrayImage& s) {
     std::vector<bool> fg(s.pixels.size());
     for (size_t i = 0; i < fg.size(); ++i) fg[i] = s.pixels[i] >= threshold;
     std::vector<int32_t> labels;
-    const std::vector<int64_t> sizes = label(fg, w, h, labels);
+    const std::vector<int64_t> sizes = label_components(fg, w, h, labels);
     std::vector<bool> brain(fg.size(), false);
     if (sizes.empty()) return brain;
     const int32_t largest = static_cast<int32_t>(std::max_element(sizes.begin(), sizes.end()) - sizes.begin()) + 1;
     std::vector<bool> rest(fg.size());
     for (size_t i = 0; i < fg.size(); ++i) rest[i] = labels[i] != largest;
     std::vector<int32_t> rest_labels;
-    const std::vector<int64_t> rest_sizes = label(rest, w, h, rest_labels);
+    const std::vector<int64_t> rest_sizes = label_components(rest, w, h, rest_labels);
     std::vector<bool> reaches_border(rest_sizes.size() + 1, false);
     for (int i = 0; i < w * h; ++i)
         if (rest_labels[i] && on_border(i, w, h)) reaches_border[rest_labels[i]] = true;
@@ -72,7 +46,7 @@ int64_t ventricle_pixels(const std::vector<bool>& brain, const std::vector<bool>
     for (int i = 0; i < w * h; ++i)
         if (brain[i]) x0 = std::min(x0, i % w), x1 = std::max(x1, i % w), y0 = std::min(y0, i / w), y1 = std::max(y1, i / w);
     std::vector<int32_t> labels;
-    const std::vector<int64_t> sizes = label(csf, w, h, labels);
+    const std::vector<int64_t> sizes = label_components(csf, w, h, labels);
     std::vector<bool> open(sizes.size() + 1, false);
     std::vector<double> sx(sizes.size() + 1, 0), sy(sizes.size() + 1, 0);
     for (int i = 0; i < w * h; ++i) {

@@ -2,23 +2,17 @@
 // by hand, and the spec's JSON member.
 #include <gtest/gtest.h>
 
+#include "drawing.h"
+
 #include <cmath>
 
 #include "alzscan/conform.h"
 #include "alzscan/preprocess_spec.h"
 
 using namespace alzscan;
+using alzscan::drawing::blank;
+using alzscan::drawing::fill;
 
-namespace {
-
-GrayImage blank(int w, int h) { return {w, h, std::vector<uint8_t>(static_cast<size_t>(w) * h, 0)}; }
-
-void fill(GrayImage& img, int x0, int y0, int x1, int y1, uint8_t v) {
-    for (int y = y0; y < y1; ++y)
-        for (int x = x0; x < x1; ++x) img.pixels[static_cast<size_t>(y) * img.width + x] = v;
-}
-
-}  // namespace
 
 TEST(MeasureBrain, BoxAndPercentilesOfARectangle) {
     GrayImage img = blank(100, 80);

@@ -2,18 +2,15 @@
 // counts are worked out by hand (the numpy/scipy cross-check on real slices: tests/shared/test_tissue.py).
 #include <gtest/gtest.h>
 
+#include "drawing.h"
+
 #include "alzscan/tissue.h"
 
 using namespace alzscan;
+using alzscan::drawing::blank;
+using alzscan::drawing::fill;
 
 namespace {
-
-GrayImage blank(int w, int h) { return {w, h, std::vector<uint8_t>(static_cast<size_t>(w) * h, 0)}; }
-
-void fill(GrayImage& img, int x0, int y0, int x1, int y1, uint8_t v) {
-    for (int y = y0; y < y1; ++y)
-        for (int x = x0; x < x1; ++x) img.pixels[static_cast<size_t>(y) * img.width + x] = v;
-}
 
 // A 30 x 30 "brain" (900 pixels) at (5, 5): white matter 200 inside a 3-pixel grey ring at 120; a
 // 4 x 8 ventricle at 10 (below the foreground threshold of 24: a hole the mask must fill) in the

@@ -66,6 +66,10 @@ struct ConformSpec {
 // slice, and scan.h's on a whole volume.
 int foreground_threshold(const uint8_t* pixels, size_t count);
 
+// The 4-connected components of the pixels where in[i] is true (w x h, row-major): labels[i] =
+// component index + 1 (in raster order of their first pixel) or 0; returns each one's pixel count.
+std::vector<int64_t> label_components(const std::vector<bool>& in, int w, int h, std::vector<int32_t>& labels);
+
 BrainStats measure_brain(const GrayImage& image);
 
 // Medians of `stats` with found == true; enabled = true. An empty or all-blank list keeps the
