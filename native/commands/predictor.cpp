@@ -141,12 +141,14 @@ SliceResult classify_file(const std::string& file, Predictor& p) {
     std::string error;
     if (!read_file(file, bytes, error)) return failed(error);
     SlicePose pose;
-    return classify_posed(prepare_image(bytes.data(), bytes.size(), p.model.spec, {}, &pose), std::move(pose), p);
+    auto prepared = prepare_image(bytes.data(), bytes.size(), p.model.spec, {}, &pose);   // fills pose first
+    return classify_posed(std::move(prepared), std::move(pose), p);
 }
 
 SliceResult classify_slice(const GrayImage& image, Predictor& p) {
     SlicePose pose;
-    return classify_posed(prepare_slice(image, p.model.spec, &pose), std::move(pose), p);
+    auto prepared = prepare_slice(image, p.model.spec, &pose);   // fills pose first
+    return classify_posed(std::move(prepared), std::move(pose), p);
 }
 
 // One volume slice (scan.h): conformed, without the pose step.
