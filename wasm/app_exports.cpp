@@ -358,6 +358,7 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_open_volume(App* app, const char* n
     if (!scan) return keep(*app, nlohmann::json{{"error", scan.error()}}.dump());
     app->slab = std::move(scan->slab);
     app->slab_scan = app->open_scan;
+    app->slab_registered = scan->registered;
     nlohmann::json j = {{"slices", app->slab.slices}, {"how", app->slab.how}, {"notes", scan->notes},
                         {"width", app->slab.images.front().width}, {"height", app->slab.images.front().height}};
     if (scan->registered) {
@@ -367,8 +368,8 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_open_volume(App* app, const char* n
     return keep(*app, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-// Slice `index` of the opened volume's slab as a batch row, preprocessed as a decoded file would be
-// (prepare_gray + normalise_into). Returns its id; a failure is the row's error, as add_file.
+// Slice `index` of the opened volume's slab as a batch row: prepare_gray for a registered volume, the
+// file path (prepare_slice, with the pose step) for a thin stack; then normalise_into. Returns its id; a failure is the row's error, as add_file.
 EMSCRIPTEN_KEEPALIVE int alzscan_app_add_volume_slice(App* app, const char* name, int index) {
     ScanItem& item = app->batch.add(name ? name : "", "");
     item.scan = app->open_scan;
@@ -383,13 +384,19 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_volume_slice(App* app, const char* name
     }
     const GrayImage& img = app->slab.images[index];
     const double t0 = emscripten_get_now();
-    auto prepared = prepare_gray(img, app->model.spec);
+    alzscan::SlicePose pose;   // a thin stack's slices are 2-D slices: the pose step, as files get it
+    auto prepared = app->slab_registered ? prepare_gray(img, app->model.spec) : prepare_slice(img, app->model.spec, &pose);
     if (!prepared) {
         item.fail(prepared.error());
         app->wake(2);
         return id;
     }
     keep_prepared(item, *prepared, app->model.spec);
+    if (pose.estimated) {
+        item.pose_json = alzscan::slice_pose_json(pose);
+        item.pose_reason = pose.reason;
+        item.pose_corrected = pose.corrected;
+    }
     item.preprocess_ms = emscripten_get_now() - t0;
     item.format = "volume slice";   // NIfTI, MGZ, Analyze or DICOM alike
     item.width = img.width;

@@ -67,6 +67,7 @@ struct App {
     Slab slab;                 // the last volume opened (alzscan_app_open_volume): its axial slices
     GrayImage slab_before;     // a registered volume's input slice beside the model's (before/after)
     int slab_scan = 0;         // the scan that volume's rows belong to
+    bool slab_registered = false;   // registered in 3-D: its slices skip the 2-D pose step (a thin stack's get it)
     std::unique_ptr<Reference> reference;   // the registration template (alzscan_app_load_reference)
     int scans = 0;             // scans begun so far (alzscan_app_begin_scan)
     int open_scan = 0;         // the scan new rows belong to; 0: none

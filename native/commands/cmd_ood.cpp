@@ -91,7 +91,7 @@ void score_file(const std::string& file, Predictor& p, std::vector<Sample>& slic
     }
     std::vector<OodVerdict> verdicts;
     for (const GrayImage& img : scan->slab.images) {
-        const SliceResult r = classify_gray(img, p);
+        const SliceResult r = scan->registered ? classify_gray(img, p) : classify_slice(img, p);
         slices.push_back(sample_of(r));
         if (r.error.empty()) verdicts.push_back(r.ood);
     }

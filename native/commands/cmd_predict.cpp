@@ -292,7 +292,10 @@ int predict_volume(const std::string& file, const std::optional<ScanSlices>& sca
         }
     }
     std::vector<SliceResult> done;
-    const int failures = run_slices(file, slab.slices, [&](size_t i) { return classify_gray(slab.images[i], p); }, p,
+    const int failures = run_slices(file, slab.slices, [&](size_t i) {
+        // A registered volume skips the 2-D pose step; a thin stack's slices are 2-D slices and get it.
+        return scan->registered ? classify_gray(slab.images[i], p) : classify_slice(slab.images[i], p);
+    }, p,
                                     out, done);
     if (done.empty()) return failures + 1;
     out.scan(file, done, slab.how, scan->notes, scan->registered ? registration_json(scan->space) : "");

@@ -31,8 +31,9 @@ Expected<GrayImage> prepare_image(const uint8_t* data, size_t size, const Prepro
 // pose_and_conform; `pose` receives it, may be null).
 Expected<GrayImage> prepare_slice(const GrayImage& image, const PreprocessSpec& spec, SlicePose* pose = nullptr);
 
-// A volume's slice (scan.h) to spec.width x spec.height: conform_slice when spec.conform.enabled,
-// else resize_gray; no pose step (the volume was registered in 3-D).
+// A registered volume's slice (scan.h) to spec.width x spec.height: conform_slice when
+// spec.conform.enabled, else resize_gray; no pose step (the volume was registered in 3-D). A thin
+// stack's slices are 2-D slices: prepare_slice.
 Expected<GrayImage> prepare_gray(const GrayImage& image, const PreprocessSpec& spec);
 
 // Writes width*height floats (one channel plane, row-major) to out:
