@@ -132,6 +132,13 @@ void keep_prepared(ScanItem& item, const GrayImage& prepared, const PreprocessSp
     item.prepared_height = prepared.height;
 }
 
+// A 2-D slice's pose step (shared/ slice_pose.h), for the result and the scan view.
+void keep_pose(ScanItem& item, const alzscan::SlicePose& pose) {
+    if (!pose.estimated) return;
+    item.pose_json = alzscan::slice_pose_json(pose);
+    item.pose_reason = pose.reason;
+    item.pose_corrected = pose.corrected;
+}
 
 void store_ood(ScanItem& item, const alzscan::OodVerdict& v) {
     item.ood_flag = v.flag;
@@ -294,11 +301,7 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_file(App* app, const char* name, const 
         return id;
     }
     keep_prepared(item, *prepared, app->model.spec);
-    if (pose.estimated) {
-        item.pose_json = alzscan::slice_pose_json(pose);
-        item.pose_reason = pose.reason;
-        item.pose_corrected = pose.corrected;
-    }
+    keep_pose(item, pose);
     item.preprocess_ms = emscripten_get_now() - t0;
     if (auto info = probe_image(data, n)) {
         item.format = info->format;
@@ -392,11 +395,7 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_volume_slice(App* app, const char* name
         return id;
     }
     keep_prepared(item, *prepared, app->model.spec);
-    if (pose.estimated) {
-        item.pose_json = alzscan::slice_pose_json(pose);
-        item.pose_reason = pose.reason;
-        item.pose_corrected = pose.corrected;
-    }
+    keep_pose(item, pose);
     item.preprocess_ms = emscripten_get_now() - t0;
     item.format = "volume slice";   // NIfTI, MGZ, Analyze or DICOM alike
     item.width = img.width;
