@@ -4,20 +4,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "alzscan/aggregate.h"
+
 namespace alzscan {
 namespace {
 
 // The ranges' tails: about 1 % of the training slices lie outside one of the six ranges.
 constexpr double kRangeQuantile = 0.001;
-
-// numpy's linear quantile of v at q (0..1).
-double quantile(std::vector<double> v, double q) {
-    std::sort(v.begin(), v.end());
-    const double pos = q * double(v.size() - 1);
-    const size_t lo = static_cast<size_t>(std::floor(pos));
-    const size_t hi = std::min(lo + 1, v.size() - 1);
-    return v[lo] + (pos - double(lo)) * (v[hi] - v[lo]);
-}
 
 int level_of(const std::map<std::string, std::string>& ranks, const std::map<std::string, std::string>& counts,
              const std::string& path, const std::string& file) {
