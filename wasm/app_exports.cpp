@@ -130,14 +130,32 @@ void keep_prepared(ScanItem& item, const GrayImage& prepared, const PreprocessSp
     item.prepared = prepared.pixels;
     item.prepared_width = prepared.width;
     item.prepared_height = prepared.height;
+    item.tissue = alzscan::measure_tissue(prepared);
 }
 
 // A 2-D slice's pose step (shared/ slice_pose.h), for the result and the scan view.
 void keep_pose(ScanItem& item, const alzscan::SlicePose& pose) {
     if (!pose.estimated) return;
+    item.pose = pose;
     item.pose_json = alzscan::slice_pose_json(pose);
     item.pose_reason = pose.reason;
     item.pose_corrected = pose.corrected;
+}
+
+// A verdict row's atrophy evidence: its scan's classified slices, in order, at the positions
+// `alzscan predict` gives them (shared/ atrophy_position).
+void keep_scan_atrophy(const App& app, ScanItem& verdict) {
+    std::vector<const ScanItem*> slices;
+    for (const ScanItem& s : app.batch.items())
+        if (s.scan == verdict.scan && !s.verdict && s.status == ScanStatus::Done) slices.push_back(&s);
+    std::vector<alzscan::TissueMeasures> tissues;
+    std::vector<int> positions;
+    for (size_t i = 0; i < slices.size(); ++i) {
+        tissues.push_back(slices[i]->tissue);
+        positions.push_back(alzscan::atrophy_position(slices[i]->pose, int(i), int(slices.size())));
+    }
+    verdict.has_atrophy = true;
+    verdict.atrophy = alzscan::summarise_atrophy(tissues, positions, app.model.atrophy);
 }
 
 void store_ood(ScanItem& item, const alzscan::OodVerdict& v) {
@@ -302,6 +320,10 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_file(App* app, const char* name, const 
     }
     keep_prepared(item, *prepared, app->model.spec);
     keep_pose(item, pose);
+    if (item.scan == 0) {   // a lone file is a scan of one slice (as `alzscan predict` treats it)
+        item.has_atrophy = true;
+        item.atrophy = alzscan::summarise_atrophy({item.tissue}, {alzscan::atrophy_position(pose, 0, 1)}, app->model.atrophy);
+    }
     item.preprocess_ms = emscripten_get_now() - t0;
     if (auto info = probe_image(data, n)) {
         item.format = info->format;
@@ -447,6 +469,7 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_verdict(App* app, const char* name, con
             }
         store_ood(item, alzscan::assess_scan(slices));
     }
+    if (item.scan > 0) keep_scan_atrophy(*app, item);
     app->selected_id = item.id;
     app->scroll_to_selected = true;
     app->wake(2);
@@ -558,6 +581,22 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_item_ood(App* app, int id) {
     if (!item) return keep(*app, "null");
     return keep(*app, nlohmann::json{{"flag", item->ood_flag}, {"score", item->ood_score}, {"check", item->ood_check},
                                      {"reason", item->ood_reason}}.dump());
+}
+
+// An item's atrophy evidence (shared/ scan_atrophy_json, as `alzscan predict --json` prints it for a
+// lone file and a scan), "null" for a slice of a scan and an unknown id.
+EMSCRIPTEN_KEEPALIVE const char* alzscan_app_item_atrophy(App* app, int id) {
+    ScanItem* item = app->batch.find(id);
+    if (!item || !item->has_atrophy) return keep(*app, "null");
+    return keep(*app, alzscan::scan_atrophy_json(item->atrophy, app->model.atrophy));
+}
+
+// What the last frame's atrophy chart showed: {"item": id (0: none), "classes": bands drawn,
+// "points": the scan's points, "caption": its sentence}; for tests and embedders.
+EMSCRIPTEN_KEEPALIVE const char* alzscan_app_chart_drawn(App* app) {
+    return keep(*app, nlohmann::json{{"item", app->chart_drawn.item}, {"classes", app->chart_drawn.classes},
+                                     {"points", app->chart_drawn.points}, {"caption", app->chart_drawn.caption}}
+                          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 // A scan's verdict from its slices' probabilities (n_slices x n_classes, row-major) into out

@@ -78,6 +78,11 @@ struct App {
     int canvas_width = 0, canvas_height = 0;  // CSS pixels
     float ui_scale = 1.0f;  // devicePixelRatio at start: the canvas and the UI are drawn in device pixels
 
+    struct ChartDrawn {            // the result panel's atrophy chart in the last frame drawn
+        int item = 0, classes = 0, points = 0;
+        std::string caption;
+    } chart_drawn;
+
     ScanItem* selected() { return batch.find(selected_id); }
     void wake(int frames = 4) { if (wake_frames < frames) wake_frames = frames; }
 };

@@ -9,12 +9,15 @@
 #include <emscripten.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "app_state.h"
+#include "alzscan/atrophy.h"
 #include "alzscan/cam.h"
 #include "gl_texture.h"
 #include "imgui.h"
@@ -607,9 +610,69 @@ void draw_ood_result(App& app, const ScanItem& item) {
         probability_bar(pretty_class(class_name(app, c)).c_str(), item.probabilities[c], false, width, app.ui_scale);
 }
 
+ImU32 rgb_colour(const std::array<uint8_t, 3>& c, int alpha) { return IM_COL32(c[0], c[1], c[2], alpha); }
+
+// The chart's plot: bands (10-90 %) and medians of the training people by class, the scan's points
+// (shared/ atrophy_chart: the same geometry as `alzscan predict --show`'s SVG).
+void draw_atrophy_plot(const alzscan::AtrophyChart& chart, float width, float height, float k) {
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const ImVec2 o = ImGui::GetCursorScreenPos();
+    const float x0 = o.x + 34 * k, x1 = o.x + width - 2 * k, y0 = o.y + 4 * k, y1 = o.y + height - 4 * k;
+    const auto at = [&](const alzscan::ChartPoint& p) { return ImVec2(x0 + float(p.x) * (x1 - x0), y1 - float(p.y) * (y1 - y0)); };
+    dl->AddRectFilled(ImVec2(x0, y0), ImVec2(x1, y1), IM_COL32(255, 255, 255, 255));
+    for (const double t : chart.y_ticks) {
+        const float y = y1 - float((t - chart.y_min) / (chart.y_max - chart.y_min)) * (y1 - y0);
+        dl->AddLine(ImVec2(x0, y), ImVec2(x1, y), IM_COL32(226, 231, 238, 255));
+        char label[16];
+        std::snprintf(label, sizeof label, "%.2f", t);
+        dl->AddText(ImVec2(o.x, y - ImGui::GetTextLineHeight() * 0.5f), ImGui::GetColorU32(kMuted), label);
+    }
+    for (const alzscan::AtrophyChartSeries& s : chart.classes) {
+        for (size_t i = 0; i + 1 < s.low.size(); ++i)
+            dl->AddQuadFilled(at(s.high[i]), at(s.high[i + 1]), at(s.low[i + 1]), at(s.low[i]), rgb_colour(s.rgb, 46));
+        std::vector<ImVec2> median;
+        for (const alzscan::ChartPoint& p : s.median) median.push_back(at(p));
+        dl->AddPolyline(median.data(), int(median.size()), rgb_colour(s.rgb, 255), 0, 2.0f * k);
+    }
+    std::vector<ImVec2> person;
+    for (const alzscan::ChartPoint& p : chart.person) person.push_back(at(p));
+    const ImU32 blue = IM_COL32(0, 114, 178, 255);
+    dl->AddPolyline(person.data(), int(person.size()), blue, 0, 2.5f * k);
+    for (const ImVec2& p : person) dl->AddCircleFilled(p, 4.0f * k, blue);
+    dl->AddRect(ImVec2(x0, y0), ImVec2(x1, y1), IM_COL32(152, 162, 179, 255));
+    ImGui::Dummy(ImVec2(width, height));
+}
+
+// Beside the verdict of a lone file or a scan: its CSF fraction against the training people's, in
+// words and as a chart; the result panel records what it drew (App::chart_drawn).
+void draw_atrophy(App& app, const ScanItem& item) {
+    if (!item.has_atrophy || !app.model.atrophy.enabled()) return;
+    const alzscan::AtrophyChart chart = alzscan::atrophy_chart(app.model.atrophy, &item.atrophy);
+    const float k = app.ui_scale, width = ImGui::GetContentRegionAvail().x;
+    ImGui::Spacing();
+    ImGui::Separator();
+    ImGui::TextColored(kInk, "Atrophy evidence");
+    ImGui::TextColored(kMuted, "%s.", chart.caption.c_str());
+    draw_atrophy_plot(chart, width, 150 * k, k);
+    ImGui::TextColored(kMuted, "CSF fraction of the brain by slice position, inferior → superior. Bands: 10–90 %% of "
+                               "the training people of each class, line: their median; blue: this %s.",
+                       item.verdict ? "scan" : "slice");
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    for (const alzscan::AtrophyChartSeries& s : chart.classes) {
+        const ImVec2 a = ImGui::GetCursorScreenPos();
+        const float h = ImGui::GetTextLineHeight();
+        dl->AddRectFilled(ImVec2(a.x, a.y + h * 0.25f), ImVec2(a.x + 14 * k, a.y + h * 0.75f), rgb_colour(s.rgb, 255));
+        ImGui::Dummy(ImVec2(18 * k, h));
+        ImGui::SameLine();
+        ImGui::TextColored(kMuted, "%s", s.label.c_str());
+    }
+    app.chart_drawn = {item.id, int(chart.classes.size()), int(chart.person.size()), chart.caption};
+}
+
 void draw_result(App& app, ImVec2 pos, ImVec2 size) {
     const auto panel = begin_panel("##result", pos, size);
     heading(app, "Result");
+    app.chart_drawn = {};
     ScanItem* item = app.selected();
     ImGui::PushTextWrapPos(0);
     if (!item) {
@@ -658,6 +721,7 @@ void draw_result(App& app, ImVec2 pos, ImVec2 size) {
             std::string label = pretty_class(class_name(app, c));
             probability_bar(label.c_str(), item->probabilities[c], c == item->predicted, width, app.ui_scale);
         }
+        draw_atrophy(app, *item);
         ImGui::Separator();
         ImGui::TextColored(kMuted, "Decode + preprocess (WASM)  %.2f ms", item->preprocess_ms);
         ImGui::TextColored(kMuted, "Inference (ONNX Runtime)  %.2f ms", item->inference_ms);

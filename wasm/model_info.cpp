@@ -91,6 +91,9 @@ Expected<ModelInfo> parse_model_info(const std::string& json_text) {
     auto ood = parse_ood_spec(json_text);
     if (!ood) return make_error(ood.error());
     info.ood = std::move(ood).value();
+    auto atrophy = parse_atrophy_reference(json_text);
+    if (!atrophy) return make_error(atrophy.error());
+    info.atrophy = std::move(atrophy).value();
     if (const json* c = find_object(root, {"calibration"}); c && c->contains("temperature") && (*c)["temperature"].is_number())
         info.temperature = (*c)["temperature"].get<double>();
     if (root.contains("onnx_sha256") && root["onnx_sha256"].is_string())

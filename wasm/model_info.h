@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "alzscan/atrophy.h"
 #include "alzscan/expected.h"
 #include "alzscan/ood.h"
 #include "alzscan/preprocess_spec.h"
@@ -32,6 +33,7 @@ struct ModelInfo {
     std::string features_output;   // "" when model.json names none (no out-of-distribution distance)
     std::string cam_output;        // "" when the graph has no class activation maps
     OodSpec ood;                   // model.json "ood"; disabled when absent
+    AtrophyReference atrophy;      // model.json "atrophy" (shared/atrophy.h); disabled when absent
     double temperature = 1.0;      // model.json calibration.temperature (applied inside the graph)
     std::string name;      // "small / linear head", built from "model"
     std::string split;     // the split the test metrics were measured on ("kaggle", "hf", ...)

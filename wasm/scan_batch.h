@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "alzscan/atrophy.h"
+
 namespace alzscan::web {
 
 enum class ScanStatus { Preprocessed, Done, Failed };
@@ -47,6 +49,12 @@ struct ScanItem {
     // A file's pose step (shared/slice_pose.h): its JSON (empty without one) and whether it turned the slice.
     std::string pose_json, pose_reason;
     bool pose_corrected = false;
+    alzscan::SlicePose pose;          // estimated = false: no pose step looked at it
+    // The prepared slice's tissues (shared/tissue.h) and, for a lone file and a scan's verdict row,
+    // the atrophy evidence (shared/atrophy.h): a scan's over its classified slices.
+    alzscan::TissueMeasures tissue;
+    bool has_atrophy = false;
+    alzscan::ScanAtrophy atrophy;
     // Out of distribution (shared/ood.h): a flagged item's class is not presented as a result.
     bool ood_flag = false;
     double ood_score = 0.0;

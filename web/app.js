@@ -5,13 +5,15 @@
 //   const r = await window.alzscan.classify(fileOrBytes, {name, trueLabel});
 //   // r = {file, label, index, probabilities: [4 numbers, model.json class order], classes,
 //   //      ood: {flag, score, check, reason, scores} | null, cam: {height, width, maps} | null,
-//   //      timings: {preprocess_ms, inference_ms, total_ms}}
+//   //      pose?, atrophy: {csf_fraction, by_slice, position, by_position, percentile} (as
+//   //      `alzscan predict --json` prints it), timings: {preprocess_ms, inference_ms, total_ms}}
 //   // A flagged input (ood.flag) is not classified: label null, index -1 (the UI says why).
 //   // rejects with Error(message) where message is exactly what the UI shows next to the file.
 //   window.alzscan.batchCsv()                          // the batch table as CSV text
 //   window.alzscan.selection()                         // {index, count, zoom, panX}: what the UI shows
+//   window.alzscan.chartDrawn()                        // {item, classes, points, caption}: the last frame's atrophy chart
 //   await window.alzscan.aggregate([[p...], ...])      // a scan's verdict from its slices' probabilities
-//   await window.alzscan.classifyScan(volume | [files], {name, partner, series}) // {label, probabilities, slices:[...], how, notes, timings}
+//   await window.alzscan.classifyScan(volume | [files], {name, partner, series}) // {label, probabilities, slices:[...], how, notes, atrophy, timings}
 //   //   volume: a .nii/.nii.gz/.mgh/.mgz/.hdr/.img File (partner: an Analyze pair's other file) or
 //   //   bytes (taken as .nii/.nii.gz unless options.name names the format); [files]: DICOM files
 //   //   (one series: options.series N, 1-based, else the only one or the one T1) or slice images
@@ -317,6 +319,10 @@ class CanvasApp {
     });
   }
   itemOod(id) { return this.call((m) => JSON.parse(m.UTF8ToString(m._alzscan_app_item_ood(this.app, id)))); }
+  // A lone file's or a scan verdict's atrophy evidence (shared/ scan_atrophy_json); null for a scan's slice.
+  itemAtrophy(id) { return this.call((m) => JSON.parse(m.UTF8ToString(m._alzscan_app_item_atrophy(this.app, id)))); }
+  // What the result panel's atrophy chart showed in the last frame ({item, classes, points, caption}).
+  chartDrawn() { return this.call((m) => JSON.parse(m.UTF8ToString(m._alzscan_app_chart_drawn(this.app)))); }
   // -> the item's row, null when the batch no longer has it ("Clear")
   setResult(id, probabilities, inferenceMs) {
     return this.call((m) => {
@@ -612,10 +618,11 @@ function createAlzscan() {
       clearTimeout(slowTimer);
     }
     if (app.crash) throw await lost();
-    let extras;
+    let extras, atrophy;
     try {
       extras = app.setExtras(item.id, result.features, result.cam);
       entry.row = app.setResult(item.id, result.probabilities, result.inferenceMs) ?? entry.row;
+      atrophy = app.itemAtrophy(item.id);
     } catch (e) {
       if (e instanceof ModuleCrash) throw await lost();
       throw e;
@@ -634,6 +641,7 @@ function createAlzscan() {
       ood: extras.ood,
       cam: extras.cam,
       ...(extras.pose ? { pose: extras.pose } : {}),
+      ...(atrophy ? { atrophy } : {}),
       probabilities,
       classes: classes.slice(),
       timings: { preprocess_ms: item.preprocessMs, inference_ms: result.inferenceMs, total_ms: performance.now() - t0 },
@@ -792,13 +800,14 @@ function createAlzscan() {
     const verdictId = app.addVerdict(verdictName, probabilities, [how, ...notes].join("; "));
     rows.push({ id: verdictId, row: app.itemRow(verdictId) });
     const ood = hasOod ? app.itemOod(verdictId) : null;
+    const atrophy = app.itemAtrophy(verdictId);
     const flagged = ood?.flag === true;
     announce(flagged ? `${verdictName}: not classified. ${ood.reason}.`
                      : `${verdictName}: ${classes[index].replaceAll("_", " ")}, ${(probabilities[index] * 100).toFixed(1)} percent. Research demo, not a diagnosis.`);
     const sum = (key) => done.reduce((a, r) => a + r.timings[key], 0);
     return {
       file: name, label: flagged ? null : classes[index], index: flagged ? -1 : index, ood, probabilities,
-      classes: classes.slice(), how, notes, slices: results, ...(registration ? { registration } : {}),
+      classes: classes.slice(), how, notes, slices: results, atrophy, ...(registration ? { registration } : {}),
       timings: {
         // volumes: read_ms (the files' bytes; DICOM: read, parsed and decoded by the reader, the
         // series table's wait included), open_ms (decode, registration and slab in the app)
@@ -1009,6 +1018,7 @@ function createAlzscan() {
     classify,
     batchCsv: () => fromLive((a) => a.batchCsv(), ""),
     selection: () => fromLive((a) => a.selection(), { index: -1, count: 0 }),
+    chartDrawn: () => fromLive((a) => a.chartDrawn(), { item: 0 }),
     // A scan's verdict from its slices' probabilities ([[p_class...], ...]): the aggregation
     // `alzscan cv` reports per person and `alzscan predict` per scan (shared/ aggregate_slices).
     aggregate: async (slices) => (await ready, (await liveApp()).aggregate(slices)),

@@ -2,7 +2,7 @@
 // validation people of the run that trained it (train/calibrate.h), written into its meta; for a
 // conforming model also its training people's brain gray levels (conform.h levels, training_space.h)
 // and, with a table of slice ranks and people (groups_file), their slices' pose templates and ranges
-// (slice_pose.h) and the people's CSF fractions by class (tissue.h AtrophyReference).
+// (slice_pose.h) and the people's CSF fractions by class (atrophy.h AtrophyReference).
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -56,7 +56,7 @@ int calibrate(int argc, char** argv) {
         const nlohmann::json fitted = fit_calibration(m.net, ds, m.spec, torch::kCPU);
         nlohmann::json extra = fitted;
         if (!opt.groups_file.empty()) {   // the people's CSF fractions, which a scan's is placed among
-            const AtrophyReference atrophy = measure_atrophy({&ds.train, &ds.val}, ds.class_names);
+            const AtrophyReference atrophy = measure_atrophy(opt.groups_file, {&ds.train, &ds.val}, ds.class_names);
             extra["atrophy"] = nlohmann::json::parse(atrophy_reference_json(atrophy));
             std::printf("atrophy reference: CSF fractions of %s\n", atrophy.fitted_on.c_str());
         }

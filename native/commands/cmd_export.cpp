@@ -1,7 +1,12 @@
 // `alzscan export`: checkpoint -> DIR/model.onnx + DIR/model.json (see onnx_export.h).
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "alzscan/atrophy.h"
 
 #include "cli/cli_args.h"
 #include "commands/commands.h"
@@ -13,6 +18,22 @@
 #include "rundir/files.h"
 
 namespace alzscan::cmd {
+#if ALZSCAN_HAVE_ONNX
+namespace {
+
+// DIR/atrophy.svg: the training people's CSF fraction by slice position and class (shared/ atrophy.h),
+// the picture the model card shows; nothing when the model has no atrophy reference.
+void write_atrophy_picture(const nlohmann::json& model_json, const std::string& dir) {
+    auto ref = parse_atrophy_reference(model_json.dump());
+    if (!ref) throw std::runtime_error(dir + "/model.json: " + ref.error());
+    if (!ref->enabled()) return;
+    const std::string path = (std::filesystem::path(dir) / "atrophy.svg").string();
+    write_file_atomically(path, atrophy_chart_svg(atrophy_chart(*ref, nullptr), 720, 380));
+    std::printf("atrophy reference picture -> %s\n", path.c_str());
+}
+
+}  // namespace
+#endif
 
 int export_model(int argc, char** argv) {
     CliArgs args("alzscan export", "write DIR/model.onnx and DIR/model.json (the browser's model) from a checkpoint");
@@ -84,6 +105,7 @@ int export_model(int argc, char** argv) {
                     static_cast<long long>(r.model_json["model"]["parameters"].get<int64_t>()), r.onnx_path.c_str(),
                     static_cast<double>(r.onnx_bytes) / 1e6, r.onnx_sha256.c_str(), r.json_path.c_str());
         if (args.is_set("write-checkpoint")) std::printf("weights-only checkpoint -> %s\n", args.get("write-checkpoint").c_str());
+        write_atrophy_picture(r.model_json, args.get("out"));
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "alzscan export: %s\n", e.what());

@@ -16,16 +16,17 @@
 #include <png.h>
 
 #include "alzscan/aggregate.h"
+#include "alzscan/atrophy.h"
 #include "alzscan/cam.h"
 #include "alzscan/image_decode.h"
 #include "alzscan/ood.h"
 #include "alzscan/resize.h"
-#include "alzscan/tissue.h"
 #include "cli/common_options.h"
 #include "commands/commands.h"
 #include "commands/dicom_files.h"
 #include "commands/predictor.h"
 #include "commands/volume_file.h"
+#include "rundir/files.h"
 
 namespace alzscan::cmd {
 namespace {
@@ -111,29 +112,15 @@ void write_registration_png(const std::string& dir, const std::string& file, con
               picture.pixels.data(), "the registration picture", "--show DIR");
 }
 
-// A scan's {"csf_fraction": the mean over its slices with a brain, "by_slice": [each slice's, or null],
-// "percentile": {class: where it falls among that class's training people, 0..100}} (percentile with a
-// reference only).
-std::string scan_atrophy_json(const std::vector<SliceResult>& slices, const AtrophyReference& ref) {
-    double sum = 0;
-    int n = 0;
-    nlohmann::json by_slice = nlohmann::json::array();
-    for (const SliceResult& r : slices) {
-        if (r.tissue.found) sum += r.tissue.csf_fraction, ++n;
-        by_slice.push_back(r.tissue.found ? nlohmann::json(r.tissue.csf_fraction) : nlohmann::json());
+// The scan's atrophy (shared/ atrophy.h) from its slices' tissue measures and poses.
+ScanAtrophy scan_atrophy(const std::vector<SliceResult>& slices, const AtrophyReference& ref) {
+    std::vector<TissueMeasures> tissues;
+    std::vector<int> positions;
+    for (size_t i = 0; i < slices.size(); ++i) {
+        tissues.push_back(slices[i].tissue);
+        positions.push_back(atrophy_position(slices[i].pose, int(i), int(slices.size())));
     }
-    nlohmann::ordered_json j;
-    j["csf_fraction"] = n ? nlohmann::json(sum / n) : nlohmann::json();
-    j["by_slice"] = by_slice;
-    if (ref.enabled() && n) {
-        nlohmann::ordered_json per;
-        for (size_t c = 0; c < ref.classes.size(); ++c) {
-            const double pct = percentile_among(ref.csf_fraction[c], sum / n);
-            per[ref.classes[c]] = pct < 0 ? nlohmann::ordered_json() : nlohmann::ordered_json(pct);
-        }
-        j["percentile"] = per;
-    }
-    return j.dump();
+    return summarise_atrophy(tissues, positions, ref);
 }
 
 struct Printer {
@@ -142,6 +129,8 @@ struct Printer {
     std::vector<std::string> classes;
     std::string classes_json;
     AtrophyReference atrophy;
+    std::string show_dir;   // --show: a scan's atrophy chart goes to DIR/<file>.atrophy.svg
+    bool stack = false;     // --scan: files are slices of one scan, not each a scan of one slice
 
     // " label ... " members: a flagged input has no class (label null, index -1), its probabilities kept.
     std::string verdict_members(const std::vector<float>& probs, const OodVerdict& ood) const {
@@ -169,25 +158,41 @@ struct Printer {
         std::printf("\n");
     }
 
-    // One slice: file (and the volume's slice index when slice >= 0), or its error.
+    // One slice: file (and the volume's slice index when slice >= 0), or its error. A lone file is a
+    // scan of one slice: it gets the atrophy evidence too, at the position its pose step matched.
     void slice(const std::string& file, int slice, const SliceResult& r) const {
         const std::string where = slice >= 0 ? ",\"slice\":" + std::to_string(slice) : "";
         const std::string name = printable(file) + (slice >= 0 ? " slice " + std::to_string(slice) : "");
+        const bool alone = slice < 0 && !stack;
         if (!r.error.empty()) {
             if (json)
                 std::printf("{\"file\":%s%s,\"error\":%s}\n", json_string(file).c_str(), where.c_str(), json_string(r.error).c_str());
             else
                 std::fprintf(stderr, "%s: %s\n", name.c_str(), r.error.c_str());
         } else if (json) {
-            std::printf("{\"file\":%s%s,%s%s%s,\"atrophy\":%s}\n", json_string(file).c_str(), where.c_str(),
+            std::printf("{\"file\":%s%s,%s%s%s,\"tissue\":%s%s}\n", json_string(file).c_str(), where.c_str(),
                         verdict_members(r.probs, r.ood).c_str(), cam_member(r.cam).c_str(),
                         r.pose.estimated ? (",\"pose\":" + slice_pose_json(r.pose)).c_str() : "",
-                        tissue_json(r.tissue).c_str());
+                        tissue_json(r.tissue).c_str(),
+                        alone ? (",\"atrophy\":" + scan_atrophy_json(scan_atrophy({r}, atrophy), atrophy)).c_str() : "");
         } else {
             text_line(name, r.probs, r.ood);
             if (r.pose.corrected) std::printf("  pose: %s\n", r.pose.reason.c_str());
+            if (alone) std::printf("  atrophy: %s\n", atrophy_sentence(scan_atrophy({r}, atrophy), atrophy).c_str());
         }
+        if (alone && !show_dir.empty()) write_atrophy_svg(file, scan_atrophy({r}, atrophy));
         std::fflush(stdout);
+    }
+
+    // DIR/<file name>.atrophy.svg: the scan's CSF fraction by position over the training people's bands.
+    void write_atrophy_svg(const std::string& file, const ScanAtrophy& a) const {
+        const std::string name = std::filesystem::path(file).filename().string() + ".atrophy.svg";
+        try {
+            std::filesystem::create_directories(show_dir);
+            write_file_atomically(std::filesystem::path(show_dir) / name, atrophy_chart_svg(atrophy_chart(atrophy, &a), 720, 380));
+        } catch (const std::exception& e) {   // the verdict still prints; the picture's failure is named
+            std::fprintf(stderr, "alzscan predict: --show %s: %s (hint: a writable folder)\n", show_dir.c_str(), e.what());
+        }
     }
 
     // The scan's verdict: aggregate_slices over its slices' probabilities, as the cross-validation's
@@ -202,28 +207,17 @@ struct Printer {
         }
         const std::vector<float> verdict = aggregate_slices(flat.data(), slices.size(), classes.size());
         const OodVerdict ood = assess_scan(oods);
+        if (!show_dir.empty()) write_atrophy_svg(file, scan_atrophy(slices, atrophy));
         if (json) {
             std::printf("{\"file\":%s,\"scan\":{%s,\"slices\":%zu,\"how\":%s,\"notes\":%s%s%s,\"atrophy\":%s}}\n",
                         json_string(file).c_str(), verdict_members(verdict, ood).c_str(), slices.size(),
                         json_string(how).c_str(), json_string_array(notes).c_str(),
                         registration.empty() ? "" : ",\"registration\":", registration.c_str(),
-                        scan_atrophy_json(slices, atrophy).c_str());
+                        scan_atrophy_json(scan_atrophy(slices, atrophy), atrophy).c_str());
         } else {
             text_line(printable(file) + ": scan of " + std::to_string(slices.size()) + " slices", verdict, ood);
             std::printf("  (%s)\n", how.c_str());
-            const nlohmann::json a = nlohmann::json::parse(scan_atrophy_json(slices, atrophy));
-            if (a["csf_fraction"].is_number()) {
-                std::printf("  atrophy: CSF %.1f %% of the brain", 100 * a["csf_fraction"].get<double>());
-                const char* sep = "; its percentile among the training people of each class: ";
-                for (size_t c = 0; a.contains("percentile") && c < atrophy.classes.size(); ++c) {
-                    const nlohmann::json& pct = a["percentile"][atrophy.classes[c]];
-                    if (!pct.is_number()) continue;
-                    std::printf("%s%s %.0f (%zu people)", sep, atrophy.classes[c].c_str(), pct.get<double>(),
-                                atrophy.csf_fraction[c].size());
-                    sep = ", ";
-                }
-                std::printf("\n");
-            }
+            std::printf("  atrophy: %s\n", atrophy_sentence(scan_atrophy(slices, atrophy), atrophy).c_str());
             for (const std::string& n : notes) std::printf("  note: %s\n", n.c_str());
         }
         std::fflush(stdout);
@@ -331,15 +325,18 @@ int predict(int argc, char** argv) {
                                     "a volume (.nii/.nii.gz, .mgh/.mgz, an Analyze .hdr/.img pair, a DICOM folder or .dcm "
                                     "files), or with --scan all the files given, is one scan with one verdict");
     args.option("checkpoint", "", "checkpoint written by `alzscan train` (best.pt, last.pt) or models/default/checkpoint.pt", true);
-    args.flag("json", "one JSON object per file (or slice) and line: file, label, index, probabilities, classes, atrophy (a file: pose); then "
-                      "per scan {\"file\", \"scan\": {label, probabilities, slices, how, notes[, registration], atrophy}}");
+    args.flag("json", "one JSON object per file (or slice) and line: file, label, index, probabilities, classes, tissue "
+                      "(a file: pose; a lone file: atrophy); then per scan {\"file\", \"scan\": {label, probabilities, "
+                      "slices, how, notes[, registration], atrophy}}");
     args.option("cam", "", "also compute Grad-CAM (LibTorch autograd) for every slice: DIR/<file>.cam.png shows the "
                            "predicted class's map over the slice; --json adds every class's map (scaled to max 1)");
     args.flag("scan", "the slice files and directories (their PNG/JPEG files by name) given are one person's stack, in "
                       "that order: each slice, then the scan's verdict (the mean of slice log-probabilities)");
     args.option("show", "", "for a registered volume, write DIR/<file>.registration.png: its own axial slice beside 4 "
                             "of the slices the model gets (what registration, extraction and the level map did); for "
-                            "a file the pose step turned, DIR/<file>.pose.png: the file beside the slice the model gets");
+                            "a file the pose step turned, DIR/<file>.pose.png: the file beside the slice the model gets; "
+                            "for a scan, DIR/<file>.atrophy.svg: its CSF fraction by slice position over the training "
+                            "people's bands");
     args.option("reference", ALZSCAN_REFERENCE_DIR, "folder holding the registration template (ch2.nii.gz with skull, "
                                                     "ch2bet.nii.gz its brain: Colin27 from Debian's mricron-data)");
     args.option("series", "", "a DICOM folder or .dcm files holding several series: the series to classify, by its "
@@ -361,7 +358,7 @@ int predict(int argc, char** argv) {
     }
     torch::set_num_threads(1);
     const Printer out{args.is_set("json"), p.ood.enabled, p.model.spec.class_names,
-                      json_string_array(p.model.spec.class_names), p.atrophy};
+                      json_string_array(p.model.spec.class_names), p.atrophy, args.get("show"), args.is_set("scan")};
     const bool as_scan = args.is_set("scan");
 
     int series = 0;

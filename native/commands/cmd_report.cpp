@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "alzscan/atrophy.h"
 #include "cli/cli_args.h"
 #include "commands/commands.h"
 #include "report/report.h"
@@ -39,6 +40,25 @@ std::vector<std::string> expand(const std::string& arg) {
     return children;
 }
 
+// --model FILE: the model's atrophy picture and what it was measured on (ReportOptions).
+bool atrophy_section(const std::string& model_json, report::ReportOptions& options) {
+    std::string text;
+    if (!read_text_file(model_json, text)) {
+        std::fprintf(stderr, "alzscan report: --model %s: cannot be read (hint: models/default/model.json)\n", model_json.c_str());
+        return false;
+    }
+    auto ref = parse_atrophy_reference(text);
+    if (!ref || !ref->enabled()) {
+        std::fprintf(stderr, "alzscan report: --model %s: %s\n", model_json.c_str(),
+                     ref ? "has no atrophy reference (hint: alzscan calibrate, then alzscan export)" : ref.error().c_str());
+        return false;
+    }
+    const AtrophyChart chart = atrophy_chart(*ref, nullptr);
+    options.atrophy_svg = atrophy_chart_svg(chart, 720, 380);
+    options.atrophy_note = chart.caption + " Measured on " + ref->fitted_on + " (" + model_json + ").";
+    return true;
+}
+
 }  // namespace
 
 int report(int argc, char** argv) {
@@ -47,6 +67,8 @@ int report(int argc, char** argv) {
                  "page, DIR/index.html, and DIR/summary.md");
     args.option("out", "", "output directory (created when missing)", /*required=*/true);
     args.option("title", "alzscan experiment report", "page title");
+    args.option("model", "", "a model.json (alzscan export) whose atrophy reference the page shows: the training "
+                             "people's CSF fraction by slice position and class");
     args.positional("RUN_DIR", "run directories written by `alzscan train`", /*min_count=*/1);
     if (int rc = args.parse(argc, argv); rc >= 0) return rc;
 
@@ -85,6 +107,7 @@ int report(int argc, char** argv) {
     options.generated_at = report::utc_now_text();
     options.generator = std::string("alzscan ") + ALZSCAN_VERSION + " report";
     options.cross_validations = cvs;
+    if (args.is_set("model") && !atrophy_section(args.get("model"), options)) return 1;
     std::string err = report::write_report(runs, args.get("out"), options);
     if (!err.empty()) {
         std::fprintf(stderr, "alzscan report: %s\n", err.c_str());

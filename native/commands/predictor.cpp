@@ -1,7 +1,7 @@
 // One checkpoint classifying slices (see predictor.h).
 #include "commands/predictor.h"
 
-#include "alzscan/tissue.h"
+#include "alzscan/atrophy.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -20,7 +20,7 @@
 #include "alzscan/ood.h"
 #include "alzscan/scan.h"
 #include "alzscan/slice_pose.h"
-#include "alzscan/tissue.h"
+#include "alzscan/atrophy.h"
 #include "alzscan/training_space.h"
 #include "models/checkpoint.h"
 #include "models/grad_cam.h"

@@ -12,25 +12,28 @@ namespace {
 // The ranges' tails: about 1 % of the training slices lie outside one of the six ranges.
 constexpr double kRangeQuantile = 0.001;
 
-int level_of(const std::map<std::string, std::string>& ranks, const std::map<std::string, std::string>& counts,
-             const std::string& path, const std::string& file) {
-    const auto r = ranks.find(path), n = counts.find(path);
-    if (r == ranks.end() || n == counts.end())
-        throw DatasetError(file + ": no slice_rank for " + path + " (hint: the table must list every image)");
-    const int rank = std::stoi(r->second), slices = std::max(1, std::stoi(n->second));
-    return std::clamp(rank * kPoseLevels / slices, 0, kPoseLevels - 1);
-}
-
 }  // namespace
 
+SliceLevels::SliceLevels(const std::string& ranks_file)
+    : file_(ranks_file), ranks_(tsv_column(ranks_file, "slice_rank")), counts_(tsv_column(ranks_file, "subject_slices")) {}
+
+int SliceLevels::of(const std::string& path) const {
+    const auto r = ranks_.find(path), n = counts_.find(path);
+    if (r == ranks_.end() || n == counts_.end())
+        throw DatasetError(file_ + ": no slice_rank for " + path + " (hint: the table must list every image)");
+    const int rank = std::stoi(r->second);
+    return rank < 0 ? -1 : slice_level(rank, std::stoi(n->second));
+}
+
 PoseSpec measure_pose(const std::string& ranks_file, const std::vector<const DatasetSplit*>& splits) {
-    const auto ranks = tsv_column(ranks_file, "slice_rank"), counts = tsv_column(ranks_file, "subject_slices");
+    const SliceLevels levels(ranks_file);
     PoseSpec spec;
     spec.templates.assign(kPoseLevels, std::vector<double>(size_t(kPoseSide) * kPoseSide, 0.0));
     std::vector<int64_t> n(kPoseLevels, 0);
     for (const DatasetSplit* split : splits)
         for (int64_t i = 0; i < split->size(); ++i) {
-            const int k = level_of(ranks, counts, split->paths[i], ranks_file);
+            // Unranked slices join level 0's template, as they did when the shipped templates were measured.
+            const int k = std::max(0, levels.of(split->paths[i]));
             const std::vector<double> g = pose_grid(split_image(*split, i));
             for (size_t p = 0; p < g.size(); ++p) spec.templates[k][p] += g[p];
             ++n[k];

@@ -11,6 +11,7 @@
 // rank or a level has no slice.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,19 @@
 #include "data/dataset.h"
 
 namespace alzscan {
+
+// Each image's level, slice_level(slice_rank, subject_slices), from ranks_file's columns (paths as
+// relative_path), or -1 for an unranked slice (slice_rank -1: a person whose stack is incomplete, so
+// the slice's height is unknown); of() throws DatasetError naming the file for an image it does not list.
+class SliceLevels {
+public:
+    explicit SliceLevels(const std::string& ranks_file);
+    int of(const std::string& path) const;
+
+private:
+    std::string file_;
+    std::map<std::string, std::string> ranks_, counts_;
+};
 
 PoseSpec measure_pose(const std::string& ranks_file, const std::vector<const DatasetSplit*>& splits);
 

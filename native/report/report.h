@@ -16,6 +16,8 @@
 // A cross-validation directory given to `alzscan report` adds its folds as runs and a section
 // "Cross-validation by person" (id="cv-<n>"): person-level numbers with intervals and, when cv.json
 // has them, calibration before and after with reliability diagrams (slices and people).
+// A model given with --model adds the section "Atrophy evidence" (id="atrophy"): the training
+// people's CSF fraction by slice position and class, the picture the app draws beside a verdict.
 // Both files are written atomically (rundir/files.h).
 #pragma once
 
@@ -41,6 +43,9 @@ struct ReportOptions {
     std::string generated_at;   // shown in the header when not empty (e.g. "2026-11-26 02:10 UTC")
     std::string generator = "alzscan report";
     std::vector<CrossValidation> cross_validations;   // a section each, before the runs
+    // A model's atrophy reference (shared/ atrophy.h atrophy_chart_svg) and what it was measured on:
+    // a section "Atrophy evidence" (id="atrophy") when not empty.
+    std::string atrophy_svg, atrophy_note;
 };
 
 // A calibration level of cv.json ({"bins": [{"count", "confidence", "accuracy"}]}) as a diagram series.

@@ -377,6 +377,9 @@ std::string render_html(const std::vector<RunData>& runs, const ReportOptions& o
     for (size_t i = 0; i < options.cross_validations.size(); ++i)
         o << "<section id=\"cv-" << i << "\"><h2>Cross-validation by person</h2>"
           << cross_validation_html(options.cross_validations[i]) << "</section>";
+    if (!options.atrophy_svg.empty())
+        o << "<section id=\"atrophy\"><h2>Atrophy evidence</h2><p>" << html_escape(options.atrophy_note) << "</p>"
+          << options.atrophy_svg << "</section>";
     o << "<section id=\"summary\"><h2>Summary</h2><p class=\"callout\">" << html_escape(final_description(runs));
     o << " Best value per column highlighted.";
     if (any_hf)

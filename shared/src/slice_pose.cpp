@@ -144,6 +144,10 @@ struct Candidate {
 
 }  // namespace
 
+int slice_level(int rank, int slices) {
+    return std::clamp(rank * kPoseLevels / std::max(1, slices), 0, kPoseLevels - 1);
+}
+
 std::vector<double> pose_grid(const GrayImage& conformed) {
     auto small = resize_gray(conformed, kPoseSide, kPoseSide);
     std::vector<double> out(static_cast<size_t>(kPoseSide) * kPoseSide, 0.0);

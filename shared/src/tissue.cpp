@@ -107,42 +107,4 @@ std::string tissue_json(const TissueMeasures& t) {
     return j.dump();
 }
 
-double percentile_among(const std::vector<double>& sorted, double x) {
-    if (sorted.empty()) return -1;
-    const auto lo = std::lower_bound(sorted.begin(), sorted.end(), x), hi = std::upper_bound(sorted.begin(), sorted.end(), x);
-    const double below = double(lo - sorted.begin()), equal = double(hi - lo);
-    return 100.0 * (below + 0.5 * equal) / double(sorted.size());
-}
-
-Expected<AtrophyReference> parse_atrophy_reference(const std::string& model_json_text) {
-    const auto root = nlohmann::json::parse(model_json_text, nullptr, /*allow_exceptions=*/false);
-    AtrophyReference ref;
-    if (!root.is_object() || !root.contains("atrophy")) return ref;
-    const nlohmann::json& a = root["atrophy"];
-    if (!a.is_object() || !a.contains("csf_fraction") || !a["csf_fraction"].is_object())
-        return make_error("model.json: atrophy.csf_fraction must be an object {class: [values]}");
-    for (const auto& [cls, values] : a["csf_fraction"].items()) {
-        std::vector<double> v;
-        bool ok = values.is_array();
-        for (size_t i = 0; ok && i < values.size(); ++i) {
-            ok = values[i].is_number() && values[i].get<double>() >= 0 && values[i].get<double>() <= 1;
-            if (ok) v.push_back(values[i].get<double>());
-        }
-        if (!ok) return make_error("model.json: atrophy.csf_fraction." + cls + " must be a list of fractions 0..1");
-        std::sort(v.begin(), v.end());
-        ref.classes.push_back(cls);
-        ref.csf_fraction.push_back(std::move(v));
-    }
-    if (a.contains("fitted_on") && a["fitted_on"].is_string()) ref.fitted_on = a["fitted_on"].get<std::string>();
-    return ref;
-}
-
-std::string atrophy_reference_json(const AtrophyReference& ref) {
-    nlohmann::ordered_json j, per;
-    for (size_t c = 0; c < ref.classes.size(); ++c) per[ref.classes[c]] = ref.csf_fraction[c];
-    j["csf_fraction"] = per;
-    j["fitted_on"] = ref.fitted_on;
-    return j.dump();
-}
-
 }  // namespace alzscan

@@ -58,6 +58,24 @@ function assertMatchesNative(outcome, file, what) {
     const d = Math.abs(outcome.probabilities[i] - ref.probabilities[i]);
     assert.ok(d <= TOLERANCE, `${what}: |Δp[${i}]| = ${d.toExponential(2)} > ${TOLERANCE} (browser ${outcome.probabilities[i]}, native ${ref.probabilities[i]})`);
   }
+  // A lone file is a scan of one slice: the same atrophy evidence (shared/ atrophy.h on the same
+  // prepared slice), number for number.
+  assert.ok(ref.atrophy, `${what}: alzscan predict printed no atrophy`);
+  assert.deepEqual(outcome.atrophy, ref.atrophy, `${what}: atrophy evidence differs from the CLI's`);
+}
+
+// The result panel's atrophy chart, a frame after a result: drawn for the selected row, with the
+// training classes' bands and the scan's points at each position it has.
+async function assertChartDrawn(atrophy, what) {
+  await h.page.waitForTimeout(250);
+  const drawn = await h.page.evaluate(() => window.alzscan.chartDrawn());
+  const sel = await h.page.evaluate(() => window.alzscan.selection());
+  assert.ok(drawn.item > 0, `${what}: no atrophy chart drawn (${JSON.stringify(drawn)}, selection ${JSON.stringify(sel)})`);
+  const model = JSON.parse(fs.readFileSync(path.join(WEB_OUT, "model/model.json"), "utf8"));
+  const classes = Object.values(model.atrophy.csf_fraction).filter((v) => v.length >= 5).length;
+  assert.equal(drawn.classes, classes, `${what}: bands drawn`);
+  assert.equal(drawn.points, atrophy.by_position.filter((v) => v !== null).length, `${what}: the scan's points`);
+  assert.match(drawn.caption, /^CSF \d+\.\d % of the brain: more than in \d+ % of the training /, what);
 }
 
 // RFC 4180, whole text: quoted fields may hold commas, doubled quotes and line breaks.
@@ -191,6 +209,8 @@ test("every gallery sample: same class and probabilities within 1e-5 of alzscan 
   for (const o of outcomes) assert.ok(o.ok && o.timings.preprocess_ms >= 0 && o.timings.inference_ms > 0, o.error);
   requireNative();
   outcomes.forEach((o, i) => assertMatchesNative(o, gallery[i].path, gallery[i].file));
+  const last = outcomes[outcomes.length - 1];
+  if (!last.ood?.flag) await assertChartDrawn(last.atrophy, `a slice (${gallery[gallery.length - 1].file})`);
 });
 
 test("a batch of 20 real slices, submitted at once, all match alzscan predict", async (t) => {
@@ -279,6 +299,7 @@ function assertScanMatches(browser, cli, what) {
     assert.ok(Math.abs(s.ood.score - cli.slices[i].ood.score) <= 1e-3, `${what}: slice ${i} score ${s.ood.score} vs ${cli.slices[i].ood.score}`);
   });
   assert.equal(browser.ood?.flag, cli.scan.ood?.flag, `${what}: the scan's out-of-distribution flag`);
+  assert.deepEqual(browser.atrophy, cli.scan.atrophy, `${what}: the scan's atrophy evidence`);
 }
 
 test("classifyScan on Colin27 (mricron-data's ch2bet.nii.gz): every slice and the verdict equal alzscan predict", async () => {
@@ -290,6 +311,8 @@ test("classifyScan on Colin27 (mricron-data's ch2bet.nii.gz): every slice and th
   assert.equal(cli.scan.slices, 32);
   assertScanMatches(browser, cli, "ch2bet");
   assert.equal(browser.how, cli.scan.how);
+  await assertChartDrawn(browser.atrophy, "a registered volume (ch2bet)");
+  assert.equal(browser.atrophy.by_position.filter((v) => v !== null).length, 8, "a registered volume's slices span every position");
   // The scan view shows the slice strip: 32 thumbnails, each classified slice framed in its class's
   // colour (a flagged one in gray); the most common class's frames are looked for.
   await h.page.mouse.move(700, 890);
@@ -331,6 +354,7 @@ test("a person's 32 slices written into a .nii.gz: the page's verdict equals the
     const r = await window.alzscan.classifyScan(files);
     return { ok: true, ...r };
   }, files.map((f) => [fs.readFileSync(f).toString("base64"), path.basename(f)]));
+  await assertChartDrawn(asFiles.atrophy, "a stack of slice files");
   const asVolume = await scanInPage(fs.readFileSync(volume), "S001.nii.gz");
   assertScanMatches(asFiles, cliFiles, "slices as files vs CLI");
   assertScanMatches(asVolume, cliVolume, "volume vs CLI");

@@ -238,6 +238,24 @@ TEST(ReportFiles, WritesOfflinePageAndMarkdownAtomically) {
     fs::remove_all(out);
 }
 
+TEST(ReportFiles, AtrophySectionOnlyWithAModel) {
+    fs::path out = fs::temp_directory_path() / ("alzscan_report_atrophy_" + std::to_string(::getpid()));
+    fs::remove_all(out);
+    std::vector<RunData> runs = fixture_runs();
+    ReportOptions opt;
+    ASSERT_EQ(write_report(runs, (out / "plain").string(), opt), "");
+    EXPECT_EQ(slurp(out / "plain" / "index.html").find("id=\"atrophy\""), std::string::npos);
+    opt.atrophy_svg = "<svg xmlns=\"http://www.w3.org/2000/svg\"><desc>bands</desc></svg>";
+    opt.atrophy_note = "Measured on 5 people (a<b).";
+    ASSERT_EQ(write_report(runs, (out / "model").string(), opt), "");
+    const std::string html = slurp(out / "model" / "index.html");
+    const size_t section = html.find("<section id=\"atrophy\"><h2>Atrophy evidence</h2>");
+    ASSERT_NE(section, std::string::npos);
+    EXPECT_NE(html.find("Measured on 5 people (a&lt;b).", section), std::string::npos);   // the note is escaped,
+    EXPECT_NE(html.find(opt.atrophy_svg, section), std::string::npos);                    // the picture inlined as is
+    fs::remove_all(out);
+}
+
 TEST(ReportFiles, UnwritableOutputIsAnError) {
     std::vector<RunData> runs = fixture_runs();
     std::string err = write_report(runs, "/proc/alzscan-cannot-write-here", ReportOptions{});

@@ -59,27 +59,3 @@ TEST(Tissue, NoBrainIsNotFound) {
     EXPECT_EQ(t.csf_fraction, 0);
     EXPECT_EQ(tissue_json(t), "null");
 }
-
-TEST(Tissue, PercentileAmongCountsBelowAndHalfTheTies) {
-    const std::vector<double> v = {0.1, 0.2, 0.2, 0.3, 0.5};
-    EXPECT_DOUBLE_EQ(percentile_among(v, 0.05), 0.0);
-    EXPECT_DOUBLE_EQ(percentile_among(v, 0.2), 100.0 * (1 + 0.5 * 2) / 5);   // 40
-    EXPECT_DOUBLE_EQ(percentile_among(v, 0.25), 60.0);
-    EXPECT_DOUBLE_EQ(percentile_among(v, 0.9), 100.0);
-    EXPECT_EQ(percentile_among({}, 0.3), -1);
-}
-
-TEST(Tissue, AtrophyReferenceRoundTripsAndBadMembersAreNamed) {
-    auto ref = parse_atrophy_reference(R"({"atrophy": {"csf_fraction": {"a": [0.3, 0.1], "b": [0.2]}, "fitted_on": "x"}})");
-    ASSERT_TRUE(ref) << ref.error();
-    ASSERT_EQ(ref->classes, (std::vector<std::string>{"a", "b"}));
-    EXPECT_EQ(ref->csf_fraction[0], (std::vector<double>{0.1, 0.3}));   // sorted
-    auto back = parse_atrophy_reference("{\"atrophy\": " + atrophy_reference_json(*ref) + "}");
-    ASSERT_TRUE(back);
-    EXPECT_EQ(back->csf_fraction, ref->csf_fraction);
-    EXPECT_EQ(back->fitted_on, "x");
-    EXPECT_FALSE(parse_atrophy_reference("{}")->enabled());
-    auto bad = parse_atrophy_reference(R"({"atrophy": {"csf_fraction": {"a": [0.3, 7]}}})");
-    ASSERT_FALSE(bad);
-    EXPECT_NE(bad.error().find("atrophy.csf_fraction.a must be a list of fractions"), std::string::npos) << bad.error();
-}

@@ -69,6 +69,10 @@ struct SlicePose {
     std::string reason;       // why it was or was not corrected, one line
 };
 
+// The level of a slice at rank 0..slices-1 of its stack (inferior -> superior): rank * kPoseLevels / slices,
+// clamped to 0..kPoseLevels-1.
+int slice_level(int rank, int slices);
+
 // The kPoseSide x kPoseSide block-mean image of a conformed slice (what templates average).
 std::vector<double> pose_grid(const GrayImage& conformed);
 

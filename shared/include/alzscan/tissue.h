@@ -14,15 +14,12 @@
 //                (nor the image border) and whose centroid lies in the middle half of the brain's
 //                bounding box along both axes; ventricle_fraction: their share of the brain's pixels.
 //   found        false when the brain has fewer than 16 pixels; then every number is 0.
-//   percentiles  a person's CSF fraction among the training people of each class (AtrophyReference,
-//                measured by `alzscan calibrate` on the training and validation people's prepared slices).
+// A scan's fractions against the training people's: atrophy.h.
 #pragma once
 
 #include <array>
 #include <string>
 #include <vector>
-
-#include "alzscan/expected.h"
 
 #include "alzscan/gray_image.h"
 
@@ -39,21 +36,5 @@ TissueMeasures measure_tissue(const GrayImage& slice);
 
 // {"csf_fraction", "gm_fraction", "wm_fraction", "ventricle_fraction"} (null when not found).
 std::string tissue_json(const TissueMeasures& t);
-
-// The training people's CSF fractions (each the mean over their slices with a brain), by class:
-// model.json "atrophy": {"csf_fraction": {class: [ascending values]}, "fitted_on": "..."}.
-struct AtrophyReference {
-    std::vector<std::string> classes;
-    std::vector<std::vector<double>> csf_fraction;   // per class, ascending
-    std::string fitted_on;
-    bool enabled() const { return !classes.empty(); }
-};
-
-// Where x falls among `sorted` (ascending), 0..100: 100 * (#below + #equal / 2) / n; -1 when empty.
-double percentile_among(const std::vector<double>& sorted, double x);
-
-// model.json's "atrophy" member (absent: a disabled reference); errors name the key.
-Expected<AtrophyReference> parse_atrophy_reference(const std::string& model_json_text);
-std::string atrophy_reference_json(const AtrophyReference& ref);
 
 }  // namespace alzscan
