@@ -23,10 +23,12 @@
 
 #include "cli/common_options.h"
 #include "alzscan/calibration.h"
+#include "alzscan/tissue.h"
 #include "commands/child_process.h"
 #include "report/report.h"
 #include "commands/commands.h"
 #include "cv/cv_summary.h"
+#include "cv/tissue_baselines.h"
 #include "data/dataset.h"
 #include "experiments/ladder.h"
 #include "models/checkpoint.h"
@@ -191,7 +193,13 @@ struct FoldScores {
     std::vector<OofRow> calibrated;
     std::vector<double> temperatures;
     std::vector<std::string> class_names;
+    PersonTissue tissue;   // each test person's tissue means, on the slices their fold's model got
 };
+
+// Every slice of split measured (shared/ tissue.h) into its person's means.
+void measure_people(const DatasetSplit& split, PersonTissue& people) {
+    for (int64_t i = 0; i < split.size(); ++i) people[split.groups[i]].add(measure_tissue(split_image(split, i)));
+}
 
 // Fold `fold`'s test images scored by its best.pt and by the baselines fitted on its train part.
 void score_fold(const CvArgs& a, int fold, FoldScores& out) {
@@ -222,6 +230,7 @@ void score_fold(const CvArgs& a, int fold, FoldScores& out) {
     EvalResult r = evaluate(model.net, ds.test, model.spec, torch::kCPU, 128);
     const int64_t C = static_cast<int64_t>(ds.class_names.size());
     torch::Tensor probs = torch::from_blob(r.probabilities.data(), {ds.test.size(), C}, torch::kFloat32).clone();
+    measure_people(ds.test, out.tissue);
     EvalResult v = evaluate(model.net, ds.val, model.spec, torch::kCPU, 128);
     torch::Tensor vprobs = torch::from_blob(v.probabilities.data(), {ds.val.size(), C}, torch::kFloat32).clone();
     const std::vector<int> val_labels(ds.val.labels.data_ptr<int64_t>(), ds.val.labels.data_ptr<int64_t>() + ds.val.size());
@@ -245,14 +254,31 @@ void score_fold(const CvArgs& a, int fold, FoldScores& out) {
                 checkpoint.c_str());
 }
 
-json cv_json(const CvArgs& a, const FoldScores& s) {
+CvInputs cv_inputs(const CvArgs& a, const std::vector<std::string>& class_names) {
     CvInputs in;
-    in.class_names = s.class_names;
+    in.class_names = class_names;
     in.none_class = a.none_class;
     in.rare_class = a.rare_class;
     if (std::find(in.class_names.begin(), in.class_names.end(), in.none_class) == in.class_names.end())
         throw UsageError("--none-class " + in.none_class + " is not a class of " + a.data + " (" +
                          json(in.class_names).dump() + ")");
+    return in;
+}
+
+// cv.json gains the tissue baselines (tissue_baselines.h) beside the others.
+void add_tissue_baselines(json& cv, const std::vector<OofRow>& model, const PersonTissue& people, const CvInputs& in) {
+    const json t = tissue_baselines(model, people, in);
+    cv.erase("baselines_skipped");
+    cv["baselines"].update(t["baselines"]);
+    cv["paired"].update(t["paired"]);
+    if (t["skipped"].empty()) return;
+    cv["baselines_skipped"] = t["skipped"];
+    for (const auto& [name, why] : t["skipped"].items())
+        std::fprintf(stderr, "alzscan cv: baseline %s skipped: %s\n", name.c_str(), why.get<std::string>().c_str());
+}
+
+json cv_json(const CvArgs& a, const FoldScores& s) {
+    const CvInputs in = cv_inputs(a, s.class_names);
     const std::string knn_name = "knn" + std::to_string(a.knn) + "_pixels";
     auto level = [&](const std::vector<OofRow>& rows) {
         return json{{"people", summarise_level(rows, in, Level::people)},
@@ -264,7 +290,7 @@ json cv_json(const CvArgs& a, const FoldScores& s) {
     model["inner_validation"] = {{"people", summarise_level(s.validation, in, Level::people)}};
     model["calibration"] = calibration_summary(s.model, s.calibrated, in);
     model["calibration"]["temperatures"] = s.temperatures;
-    return {{"config", a.config},
+    json cv = {{"config", a.config},
             {"train_config", a.train_config},
             {"data", a.data},
             {"split_file", a.split_file},
@@ -281,6 +307,8 @@ json cv_json(const CvArgs& a, const FoldScores& s) {
             {"paired", {{"majority", paired_difference(s.model, s.majority, in)},
                         {knn_name, paired_difference(s.model, s.knn, in)},
                         {"linear_pixels", paired_difference(s.model, s.linear, in)}}}};
+    add_tissue_baselines(cv, s.model, s.tissue, in);
+    return cv;
 }
 
 // OUT/reliability_{slices,people}.svg: before (gray) and after (blue) calibration, for summary.md
@@ -320,6 +348,42 @@ int run_cv(const CvArgs& a) {
     return 0;
 }
 
+// --from-oof CHECKPOINT: OUT's cv.json and oof.tsv as they are, the tissue baselines measured again
+// on every person's slices prepared with CHECKPOINT's input spec; no training, no scoring.
+int run_tissue_baselines(const CvArgs& a, const std::string& checkpoint) {
+    const fs::path oof = fs::path(a.out) / "oof.tsv", cv_file = fs::path(a.out) / "cv.json";
+    std::string oof_text, cv_text;
+    if (!read_text_file(oof.string(), oof_text) || !read_text_file(cv_file.string(), cv_text))
+        throw UsageError(a.out + ": --from-oof needs its oof.tsv and cv.json (hint: a finished alzscan cv --out)");
+    std::vector<std::string> classes;
+    const std::vector<OofRow> rows = parse_oof_tsv(oof_text, classes);
+    json cv = json::parse(cv_text, nullptr, false);
+    if (cv.is_discarded() || !cv.contains("baselines")) throw UsageError(cv_file.string() + ": not alzscan cv's cv.json");
+    DatasetOptions opt;
+    opt.dir = a.data;
+    opt.split_file = a.split_file;
+    opt.split_column = a.split_column;
+    opt.test_fold = a.folds.front();
+    opt.groups_file = a.groups;
+    opt.group_column = a.group_column;
+    opt.spec = load_model(checkpoint).spec;
+    const Dataset ds = load_dataset(opt);
+    if (!ds.skipped.empty()) throw std::runtime_error(ds.skipped.front() + " (cv needs every image)");
+    PersonTissue people;
+    for (const DatasetSplit* split : {&ds.train, &ds.val, &ds.test}) measure_people(*split, people);
+    add_tissue_baselines(cv, rows, people, cv_inputs(a, classes));
+    cv["tissue_measured_with"] = checkpoint + ": its input spec prepared the slices the tissue baselines measure";
+    write_file_atomically(cv_file.string(), cv.dump(2) + "\n");
+    write_file_atomically((fs::path(a.out) / "summary.md").string(), cv_markdown(cv));
+    for (const char* name : {"csf_fraction", "tissue_logistic"})
+        if (cv["paired"].contains(name))
+            std::printf("%s: person-level dementia AUC %.3f, model minus it %+.3f\n", name,
+                        cv["baselines"][name]["people"]["dementia_auc"].get<double>(),
+                        cv["paired"][name]["dementia_auc"]["difference"].get<double>());
+    std::printf("tissue baselines -> %s\n", cv_file.c_str());
+    return 0;
+}
+
 }  // namespace
 
 int cv(int argc, char** argv) {
@@ -337,11 +401,14 @@ int cv(int argc, char** argv) {
     args.option("knn", "15", "k of the nearest-neighbour baseline");
     args.option("none-class", "Non_Demented", "the healthy class: dementia vs none, its precision");
     args.option("rare-class", "Moderate_Demented", "the class balanced_accuracy_3 leaves out (too few people)");
+    args.option("from-oof", "", "CHECKPOINT: no training or scoring: add the tissue baselines to OUT's cv.json from "
+                                "its oof.tsv, measuring the slices as CHECKPOINT's input spec prepares them");
     add_threads_option(args);
     if (int rc = args.parse(argc, argv); rc >= 0) return rc;
     try {
         const CvArgs a = cv_args(args);
         torch::set_num_threads(a.threads);
+        if (!args.get("from-oof").empty()) return run_tissue_baselines(a, args.get("from-oof"));
         return run_cv(a);
     } catch (const UsageError& e) {
         std::fprintf(stderr, "alzscan cv: %s\n", e.what());

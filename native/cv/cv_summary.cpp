@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <sstream>
 #include <stdexcept>
 
 #include "alzscan/aggregate.h"
@@ -190,6 +191,39 @@ std::string oof_tsv(const std::vector<OofRow>& rows, const std::vector<std::stri
     return out;
 }
 
+std::vector<OofRow> parse_oof_tsv(const std::string& text, std::vector<std::string>& class_names) {
+    std::istringstream in(text);
+    std::string line;
+    const auto fields = [](const std::string& l) {
+        std::vector<std::string> f;
+        std::istringstream ls(l);
+        for (std::string x; std::getline(ls, x, '\t');) f.push_back(x);
+        return f;
+    };
+    if (!std::getline(in, line)) throw std::runtime_error("oof.tsv: empty (hint: alzscan cv writes it)");
+    const std::vector<std::string> head = fields(line);
+    if (head.size() < 6 || head[0] != "relative_path" || head[1] != "fold" || head[2] != "subject" || head[3] != "class")
+        throw std::runtime_error("oof.tsv: header '" + line + "' is not relative_path, fold, subject, class, p_<class>...");
+    class_names.clear();
+    for (size_t k = 4; k < head.size(); ++k) {
+        if (head[k].rfind("p_", 0) != 0) throw std::runtime_error("oof.tsv: column '" + head[k] + "' is not p_<class>");
+        class_names.push_back(head[k].substr(2));
+    }
+    std::vector<OofRow> rows;
+    for (int n = 2; std::getline(in, line); ++n) {
+        if (line.empty()) continue;
+        const std::vector<std::string> f = fields(line);
+        const auto cls = std::find(class_names.begin(), class_names.end(), f.size() > 3 ? f[3] : "");
+        if (f.size() != head.size() || cls == class_names.end())
+            throw std::runtime_error("oof.tsv line " + std::to_string(n) + ": expected " + std::to_string(head.size()) +
+                                     " fields and a class of the header");
+        OofRow r{f[0], std::stoi(f[1]), f[2], int(cls - class_names.begin()), {}};
+        for (size_t k = 4; k < f.size(); ++k) r.probs.push_back(std::stof(f[k]));
+        rows.push_back(std::move(r));
+    }
+    return rows;
+}
+
 namespace {
 
 const char* const kTableMetrics[] = {"balanced_accuracy", "balanced_accuracy_3", "macro_f1", "accuracy",
@@ -220,7 +254,7 @@ std::string metric_table(const json& cv, const char* level) {
     out += " |\n";
     for (const char* m : kTableMetrics) {
         out += std::string("| ") + m + " | " + with_interval(cv["model"][level], m);
-        for (const auto& [name, b] : cv["baselines"].items()) out += " | " + with_interval(b[level], m);
+        for (const auto& [name, b] : cv["baselines"].items()) out += " | " + (b.contains(level) ? with_interval(b[level], m) : "–");
         out += " |\n";
     }
     return out;
@@ -260,6 +294,10 @@ std::string cv_markdown(const json& cv) {
            " resamples). A person's verdict is the mean of their slices' log-probabilities. "
            "`balanced_accuracy_3` leaves " + cv.value("rare_class", std::string()) +
            " out; dementia = every class but " + cv.value("none_class", std::string()) + ".\n\n";
+    if (cv["baselines"].contains("csf_fraction") || cv["baselines"].contains("tissue_logistic"))
+        out += "`csf_fraction`: a person's mean CSF fraction of the brain over their slices, nothing fitted (a score "
+               "without classes: only its dementia AUC). `tissue_logistic`: a logistic regression on a person's mean "
+               "CSF, grey, white and ventricle fractions, fitted on the other folds' people.\n\n";
     out += "## People\n\n" + metric_table(cv, "people");
     out += "\n| class | people | recall (model)";
     for (const auto& [name, b] : cv["baselines"].items()) out += " | recall (" + name + ")";
@@ -269,7 +307,7 @@ std::string cv_markdown(const json& cv) {
     for (const auto& [cls, c] : people["per_class"].items()) {
         out += "| " + cls + " | " + std::to_string(c["people"].get<int64_t>()) + " | " + fmt3(c["recall"].get<double>());
         for (const auto& [name, b] : cv["baselines"].items())
-            out += " | " + fmt3(b["people"]["per_class"][cls]["recall"].get<double>());
+            out += " | " + (b["people"].contains("per_class") ? fmt3(b["people"]["per_class"][cls]["recall"].get<double>()) : "–");
         out += " |\n";
     }
     out += "\n## Model minus baseline, people (paired bootstrap)\n\n| baseline | balanced_accuracy | dementia_auc | macro_f1 |\n"
@@ -277,8 +315,9 @@ std::string cv_markdown(const json& cv) {
     for (const auto& [name, d] : cv["paired"].items()) {
         out += "| " + name;
         for (const char* m : {"balanced_accuracy", "dementia_auc", "macro_f1"})
-            out += " | " + fmt3(d[m]["difference"].get<double>()) + " (" + fmt3(d[m]["interval"][0].get<double>()) +
-                   "–" + fmt3(d[m]["interval"][1].get<double>()) + ")";
+            out += !d.contains(m) ? " | –"
+                                  : " | " + fmt3(d[m]["difference"].get<double>()) + " (" + fmt3(d[m]["interval"][0].get<double>()) +
+                                        "–" + fmt3(d[m]["interval"][1].get<double>()) + ")";
         out += " |\n";
     }
     const json& pf = cv["model"]["per_fold"];

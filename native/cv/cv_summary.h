@@ -68,6 +68,10 @@ nlohmann::json calibration_summary(const std::vector<OofRow>& before, const std:
 // The oof.tsv text: relative_path, fold, subject, class, p_<class>... (%.6g), one line per row.
 std::string oof_tsv(const std::vector<OofRow>& rows, const std::vector<std::string>& class_names);
 
+// oof_tsv's text back into rows; class_names gets the header's p_<class> names. Throws
+// std::runtime_error naming the line for a malformed file.
+std::vector<OofRow> parse_oof_tsv(const std::string& text, std::vector<std::string>& class_names);
+
 // summary.md from cv.json (see cmd_cv.cpp for its layout).
 std::string cv_markdown(const nlohmann::json& cv);
 

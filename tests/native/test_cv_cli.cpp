@@ -138,9 +138,24 @@ TEST(CvCli, EveryImageOnceFromTheModelThatNeverSawItsPerson) {
     EXPECT_TRUE(cv["baselines"].contains("knn3_pixels"));
     EXPECT_TRUE(cv["baselines"].contains("linear_pixels"));
     EXPECT_TRUE(cv["paired"]["knn3_pixels"]["dementia_auc"].contains("interval"));
+    // The tissue baselines: the CSF fraction of every person; 24 people in 4 classes are too few for
+    // the logistic regression, which says so.
+    EXPECT_TRUE(cv["paired"]["csf_fraction"]["dementia_auc"].contains("interval"));
+    EXPECT_FALSE(cv["baselines"].contains("tissue_logistic"));
+    EXPECT_NE(cv["baselines_skipped"]["tissue_logistic"].get<std::string>().find("people a fit needs"), std::string::npos);
     const std::string md = read_text(root / "cv" / "summary.md");
     EXPECT_NE(md.find("## People"), std::string::npos) << md;
     EXPECT_NE(md.find("| balanced_accuracy | "), std::string::npos) << md;
+    EXPECT_NE(md.find("| csf_fraction | – | "), std::string::npos) << md;   // only its AUC is paired
+
+    // --from-oof measures the baselines again from oof.tsv without training or scoring.
+    std::string again;
+    ASSERT_EQ(run(args + " --from-oof " + (root / "cv" / "fold_0" / "best.pt").string(), again), 0) << again;
+    EXPECT_EQ(again.find("fold "), std::string::npos) << again;
+    EXPECT_NE(again.find("csf_fraction: person-level dementia AUC"), std::string::npos) << again;
+    const json rescored = json::parse(read_text(root / "cv" / "cv.json"));
+    EXPECT_EQ(rescored["model"], cv["model"]);
+    EXPECT_TRUE(rescored["baselines"].contains("csf_fraction"));
 
     // A rerun trains nothing: every fold is finished.
     ASSERT_EQ(run(args, out), 0) << out;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "cv/cv_summary.h"
+#include "cv/tissue_baselines.h"
 
 using namespace alzscan;
 
@@ -105,4 +106,87 @@ TEST(CvSummary, CalibrationBeforeAndAfterByHand) {
     EXPECT_NEAR(j["slices"]["after"]["brier"].get<double>(), (0.08 + 4 * 0.5) / 5, 1e-6);
     EXPECT_EQ(j["people"]["before"]["count"], 4);
     EXPECT_EQ(j["slices"]["before"]["bins"].size(), 15u);
+}
+
+// ---- oof.tsv read back, and the tissue baselines (native/cv/tissue_baselines.h) ----
+
+TEST(CvSummary, OofTsvReadsBackWhatItWrote) {
+    const std::vector<OofRow> r = rows();
+    std::vector<std::string> classes;
+    const std::vector<OofRow> back = parse_oof_tsv(oof_tsv(r, {"A", "N"}), classes);
+    EXPECT_EQ(classes, (std::vector<std::string>{"A", "N"}));
+    ASSERT_EQ(back.size(), r.size());
+    for (size_t i = 0; i < r.size(); ++i) {
+        EXPECT_EQ(back[i].path, r[i].path);
+        EXPECT_EQ(back[i].fold, r[i].fold);
+        EXPECT_EQ(back[i].subject, r[i].subject);
+        EXPECT_EQ(back[i].label, r[i].label);
+        EXPECT_EQ(back[i].probs, r[i].probs);   // %.6g keeps these two-digit values exactly
+    }
+    try {
+        parse_oof_tsv("relative_path\tfold\tsubject\tclass\tp_A\tp_N\ns1\t0\tP1\tB\t0.5\t0.5\n", classes);
+        FAIL() << "a class outside the header was accepted";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("line 2"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(parse_oof_tsv("path\tfold\n", classes), std::runtime_error);
+}
+
+namespace {
+
+TissueMeasures csf(double v) {
+    TissueMeasures t;
+    t.found = true;
+    t.csf_fraction = v, t.gm_fraction = 0.5 - v / 2, t.wm_fraction = 0.5 - v / 2, t.ventricle_fraction = v / 10;
+    return t;
+}
+
+}  // namespace
+
+TEST(TissueBaselines, CsfFractionScoresAPersonByTheirMeanCsf) {
+    // P1 (A): slices 0.30 and 0.20 -> 0.25; P2 (N): 0.20; P3 (N): 0.28; P4 (A): 0.26.
+    PersonTissue people;
+    people["P1"].add(csf(0.30)), people["P1"].add(csf(0.20)), people["P2"].add(csf(0.20));
+    people["P3"].add(csf(0.28)), people["P4"].add(csf(0.26));
+    people["P4"].add(TissueMeasures{});   // a slice without a brain counts in nothing
+    const std::vector<OofRow> r = csf_fraction_rows(rows(), people, two_classes());
+    EXPECT_NEAR(r[0].probs[0], 0.25, 1e-6);   // 1 - p(N) is the person's mean
+    EXPECT_NEAR(r[1].probs[1], 0.75, 1e-6);
+    EXPECT_NEAR(r[4].probs[0], 0.26, 1e-6);
+    // Pairs (A, N): (0.25, 0.20) yes, (0.25, 0.28) no, (0.26, 0.20) yes, (0.26, 0.28) no: AUC 2/4.
+    const nlohmann::json b = tissue_baselines(rows(), people, two_classes());
+    EXPECT_NEAR(b["baselines"]["csf_fraction"]["people"]["dementia_auc"].get<double>(), 0.5, 1e-9);
+    EXPECT_FALSE(b["baselines"]["csf_fraction"]["people"].contains("balanced_accuracy"));   // no classes
+    EXPECT_TRUE(b["paired"]["csf_fraction"]["dementia_auc"].contains("interval"));
+    // 2 people per class: too few to fit the logistic regression, which is skipped with its reason.
+    EXPECT_FALSE(b["baselines"].contains("tissue_logistic"));
+    EXPECT_NE(b["skipped"]["tissue_logistic"].get<std::string>().find("5 people a fit needs"), std::string::npos);
+
+    people.erase("P3");
+    const nlohmann::json missing = tissue_baselines(rows(), people, two_classes());
+    EXPECT_NE(missing["skipped"]["csf_fraction"].get<std::string>().find("P3"), std::string::npos);
+}
+
+TEST(TissueBaselines, LogisticRegressionSeparatesAndMirrors) {
+    // Class 0 at CSF 0.1 .. 0.14, class 1 at 0.3 .. 0.34, class 2 with 3 people (too few to fit).
+    std::vector<std::array<double, 4>> x;
+    std::vector<int> y;
+    for (int i = 0; i < 5; ++i) x.push_back({0.10 + 0.01 * i, 0.4, 0.4, 0.01}), y.push_back(0);
+    for (int i = 0; i < 5; ++i) x.push_back({0.30 + 0.01 * i, 0.3, 0.3, 0.03}), y.push_back(1);
+    for (int i = 0; i < 3; ++i) x.push_back({0.20, 0.35, 0.35, 0.02}), y.push_back(2);
+    // The fitted classes' midpoint (standardised features 0) lies where both are equally likely.
+    const auto p = fit_predict_logistic(x, y, 3, {{0.05, 0.4, 0.4, 0.01}, {0.39, 0.3, 0.3, 0.03}, {0.22, 0.35, 0.35, 0.02}});
+    ASSERT_EQ(p.size(), 3u);
+    for (const auto& q : p) {
+        EXPECT_NEAR(q[0] + q[1] + q[2], 1.0, 1e-12);
+        EXPECT_DOUBLE_EQ(q[2], 1e-6);
+    }
+    EXPECT_GT(p[0][0], 0.9);
+    EXPECT_GT(p[1][1], 0.9);
+    EXPECT_NEAR(p[2][0], p[2][1], 1e-9);
+    // Swapping the two classes' labels mirrors the probabilities.
+    std::vector<int> swapped = y;
+    for (int& v : swapped) v = v == 2 ? 2 : 1 - v;
+    const auto q = fit_predict_logistic(x, swapped, 3, {{0.05, 0.4, 0.4, 0.01}});
+    EXPECT_NEAR(q[0][1], p[0][0], 1e-9);
 }

@@ -25,7 +25,18 @@ test('MODEL_CARD.md quotes cv.json: person-level values and intervals, model and
     assert.ok(line, `MODEL_CARD.md has no "${label}" row`);
     const cells = line.split('|').slice(2, 5).map((c) => c.trim());
     assert.deepEqual(cells, columns.map((c) => withInterval(c, metric)), label);
+    // The tissue baselines' columns: the CSF fraction has only an AUC (nothing fitted, no classes).
+    const csf = cv.baselines.csf_fraction.people, logistic = cv.baselines.tissue_logistic.people;
+    const [csfCell, logisticCell] = line.split('|').slice(6, 8).map((c) => c.trim());
+    assert.equal(csfCell, metric === 'dementia_auc' ? withInterval(csf, metric) : '–', `${label}: CSF fraction`);
+    assert.equal(logisticCell, withInterval(logistic, metric), `${label}: tissue logistic`);
   }
+  // The paired differences the card quotes for the tissue baselines.
+  const signed = (v) => `${v < 0 ? '−' : '+'}${f3(Math.abs(v))}`;
+  const diff = (d) => `${signed(d.difference)} (${signed(d.interval[0])} to ${signed(d.interval[1])})`;
+  for (const quoted of [`dementia AUC\n${diff(cv.paired.csf_fraction.dementia_auc)}`,
+    `balanced accuracy ${diff(cv.paired.tissue_logistic.balanced_accuracy)}`])
+    assert.ok(card.replace(/\s+/g, ' ').includes(quoted.replace(/\s+/g, ' ')), `MODEL_CARD.md does not quote ${quoted}`);
   assert.equal(cv.model.people.count, 203);
 });
 
