@@ -124,7 +124,7 @@ cv: native
 # The shipped recipe's cross-validation, as the model card quotes it -> models/default/cv/.
 model-cv: cv
 	mkdir -p $(DEFAULT_MODEL)/cv
-	cp $(CV_OUT)/cv.json $(CV_OUT)/summary.md $(CV_OUT)/oof.tsv $(CV_OUT)/reliability_*.svg $(DEFAULT_MODEL)/cv/
+	cp $(CV_OUT)/cv.json $(CV_OUT)/summary.md $(CV_OUT)/oof.tsv $(CV_OUT)/oof_validation.tsv $(CV_OUT)/reliability_*.svg $(DEFAULT_MODEL)/cv/
 
 # The shipped model's out-of-distribution checks measured: the held-out people's slices against the
 # real files of configs/ood_corpus.json (Debian packages, make setup) and transforms of those slices

@@ -28,6 +28,7 @@
 #include "report/report.h"
 #include "commands/commands.h"
 #include "cv/cv_summary.h"
+#include "cv/combined_verdict.h"
 #include "cv/tissue_baselines.h"
 #include "data/dataset.h"
 #include "experiments/ladder.h"
@@ -265,8 +266,19 @@ CvInputs cv_inputs(const CvArgs& a, const std::vector<std::string>& class_names)
     return in;
 }
 
-// cv.json gains the tissue baselines (tissue_baselines.h) beside the others.
-void add_tissue_baselines(json& cv, const std::vector<OofRow>& model, const PersonTissue& people, const CvInputs& in) {
+// cv.json gains the tissue baselines (tissue_baselines.h) beside the others, and the verdict that
+// combines the network with them (combined_verdict.h) when the validation rows are there.
+void add_tissue_baselines(json& cv, const std::vector<OofRow>& model, const std::vector<OofRow>& validation,
+                          const PersonTissue& people, const CvInputs& in) {
+    cv.erase("combined");
+    cv.erase("combined_skipped");
+    try {
+        if (validation.empty()) throw TissueBaselineUnavailable("no inner validation rows (oof_validation.tsv)");
+        cv["combined"] = combined_verdict(model, validation, people, in);
+    } catch (const TissueBaselineUnavailable& e) {
+        cv["combined_skipped"] = e.what();
+        std::fprintf(stderr, "alzscan cv: combined verdict skipped: %s\n", e.what());
+    }
     const json t = tissue_baselines(model, people, in);
     cv.erase("baselines_skipped");
     cv["baselines"].update(t["baselines"]);
@@ -307,7 +319,7 @@ json cv_json(const CvArgs& a, const FoldScores& s) {
             {"paired", {{"majority", paired_difference(s.model, s.majority, in)},
                         {knn_name, paired_difference(s.model, s.knn, in)},
                         {"linear_pixels", paired_difference(s.model, s.linear, in)}}}};
-    add_tissue_baselines(cv, s.model, s.tissue, in);
+    add_tissue_baselines(cv, s.model, s.validation, s.tissue, in);
     return cv;
 }
 
@@ -336,6 +348,9 @@ int run_cv(const CvArgs& a) {
     FoldScores scores;
     for (int fold : a.folds) score_fold(a, fold, scores);
     write_file_atomically((fs::path(a.out) / "oof.tsv").string(), oof_tsv(scores.model, scores.class_names));
+    // Each fold's inner validation people scored by that fold's model (subject "fold/person"): what a
+    // verdict built on the model's outputs is fitted and chosen on.
+    write_file_atomically((fs::path(a.out) / "oof_validation.tsv").string(), oof_tsv(scores.validation, scores.class_names));
     const json cv = cv_json(a, scores);
     write_file_atomically((fs::path(a.out) / "cv.json").string(), cv.dump(2) + "\n");
     write_file_atomically((fs::path(a.out) / "summary.md").string(), cv_markdown(cv));
@@ -355,8 +370,12 @@ int run_tissue_baselines(const CvArgs& a, const std::string& checkpoint) {
     std::string oof_text, cv_text;
     if (!read_text_file(oof.string(), oof_text) || !read_text_file(cv_file.string(), cv_text))
         throw UsageError(a.out + ": --from-oof needs its oof.tsv and cv.json (hint: a finished alzscan cv --out)");
-    std::vector<std::string> classes;
+    std::vector<std::string> classes, validation_classes;
     const std::vector<OofRow> rows = parse_oof_tsv(oof_text, classes);
+    std::string validation_text;   // older cv directories have none: the combined verdict is skipped
+    std::vector<OofRow> validation;
+    if (read_text_file((fs::path(a.out) / "oof_validation.tsv").string(), validation_text))
+        validation = parse_oof_tsv(validation_text, validation_classes);
     json cv = json::parse(cv_text, nullptr, false);
     if (cv.is_discarded() || !cv.contains("baselines")) throw UsageError(cv_file.string() + ": not alzscan cv's cv.json");
     DatasetOptions opt;
@@ -371,7 +390,7 @@ int run_tissue_baselines(const CvArgs& a, const std::string& checkpoint) {
     if (!ds.skipped.empty()) throw std::runtime_error(ds.skipped.front() + " (cv needs every image)");
     PersonTissue people;
     for (const DatasetSplit* split : {&ds.train, &ds.val, &ds.test}) measure_people(*split, people);
-    add_tissue_baselines(cv, rows, people, cv_inputs(a, classes));
+    add_tissue_baselines(cv, rows, validation, people, cv_inputs(a, classes));
     cv["tissue_measured_with"] = checkpoint + ": its input spec prepared the slices the tissue baselines measure";
     write_file_atomically(cv_file.string(), cv.dump(2) + "\n");
     write_file_atomically((fs::path(a.out) / "summary.md").string(), cv_markdown(cv));
@@ -380,6 +399,11 @@ int run_tissue_baselines(const CvArgs& a, const std::string& checkpoint) {
             std::printf("%s: person-level dementia AUC %.3f, model minus it %+.3f\n", name,
                         cv["baselines"][name]["people"]["dementia_auc"].get<double>(),
                         cv["paired"][name]["dementia_auc"]["difference"].get<double>());
+    if (cv.contains("combined"))
+        std::printf("combined verdict: %s on inner validation people; out of fold, minus the network: dementia AUC %+.3f, "
+                    "balanced accuracy %+.3f\n", cv["combined"]["adopted"].get<bool>() ? "helps" : "does not help",
+                    cv["combined"]["paired"]["dementia_auc"]["difference"].get<double>(),
+                    cv["combined"]["paired"]["balanced_accuracy"]["difference"].get<double>());
     std::printf("tissue baselines -> %s\n", cv_file.c_str());
     return 0;
 }
@@ -401,8 +425,8 @@ int cv(int argc, char** argv) {
     args.option("knn", "15", "k of the nearest-neighbour baseline");
     args.option("none-class", "Non_Demented", "the healthy class: dementia vs none, its precision");
     args.option("rare-class", "Moderate_Demented", "the class balanced_accuracy_3 leaves out (too few people)");
-    args.option("from-oof", "", "CHECKPOINT: no training or scoring: add the tissue baselines to OUT's cv.json from "
-                                "its oof.tsv, measuring the slices as CHECKPOINT's input spec prepares them");
+    args.option("from-oof", "", "CHECKPOINT: no training or scoring: add the tissue baselines and the combined verdict "
+                                "to OUT's cv.json from its oof.tsv (and oof_validation.tsv), measuring the slices as CHECKPOINT's input spec prepares them");
     add_threads_option(args);
     if (int rc = args.parse(argc, argv); rc >= 0) return rc;
     try {

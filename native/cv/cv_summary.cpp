@@ -320,6 +320,23 @@ std::string cv_markdown(const json& cv) {
                                         "–" + fmt3(d[m]["interval"][1].get<double>()) + ")";
         out += " |\n";
     }
+    if (cv.contains("combined")) {
+        const json& c = cv["combined"];
+        const json& inner = c["inner_validation"];
+        out += "\n## The network and the tissue measures in one verdict\n\nA logistic regression on a person's network "
+               "log-probability ratios and tissue measures, fitted on inner validation people. Chosen on those people "
+               "(cross-fitted): balanced_accuracy_3 " + fmt3(inner["combined"]["balanced_accuracy_3"].get<double>()) +
+               " against the network's " + fmt3(inner["model"]["balanced_accuracy_3"].get<double>()) + ", dementia_auc " +
+               fmt3(inner["combined"]["dementia_auc"].get<double>()) + " against " +
+               fmt3(inner["model"]["dementia_auc"].get<double>()) + ": " +
+               (c["adopted"].get<bool>() ? "it helps" : "it does not help") + " (" + c["rule"].get<std::string>() +
+               "). Out of fold: balanced_accuracy_3 " + with_interval(c["people"], "balanced_accuracy_3") +
+               ", dementia_auc " + with_interval(c["people"], "dementia_auc") + "; minus the network, paired: ";
+        for (const char* m : {"balanced_accuracy", "dementia_auc", "macro_f1"})
+            out += std::string(m) + " " + fmt3(c["paired"][m]["difference"].get<double>()) + " (" +
+                   fmt3(c["paired"][m]["interval"][0].get<double>()) + "–" + fmt3(c["paired"][m]["interval"][1].get<double>()) +
+                   (std::string(m) == "macro_f1" ? ").\n" : "), ");
+    }
     const json& pf = cv["model"]["per_fold"];
     out += "\n## Per fold, people\n\n| fold | balanced_accuracy | dementia_auc |\n| --- | ---: | ---: |\n";
     for (size_t k = 0; k < pf["folds"].size(); ++k)

@@ -10,7 +10,6 @@ namespace alzscan {
 namespace {
 
 using nlohmann::json;
-constexpr int kFeatures = 4;
 constexpr double kAbsent = 1e-6;   // an unfitted class's probability (aggregation takes logs)
 
 const PersonTissueMeans& person_of(const PersonTissue& people, const std::string& subject) {
@@ -27,8 +26,8 @@ int class_index(const CvInputs& in, const std::string& name) {
 }
 
 // Standardise train and test by train's mean and (population) standard deviation.
-void standardise(std::vector<std::array<double, 4>>& train, std::vector<std::array<double, 4>>& test) {
-    for (int f = 0; f < kFeatures; ++f) {
+void standardise(std::vector<Features>& train, std::vector<Features>& test) {
+    for (size_t f = 0; f < train.front().size(); ++f) {
         double mean = 0, var = 0;
         for (const auto& r : train) mean += r[f];
         mean /= double(train.size());
@@ -39,10 +38,10 @@ void standardise(std::vector<std::array<double, 4>>& train, std::vector<std::arr
     }
 }
 
-std::vector<double> softmax(const std::vector<std::vector<double>>& w, const std::vector<double>& b, const std::array<double, 4>& x) {
+std::vector<double> softmax(const std::vector<Features>& w, const std::vector<double>& b, const Features& x) {
     std::vector<double> z(b);
     for (size_t k = 0; k < z.size(); ++k)
-        for (int f = 0; f < kFeatures; ++f) z[k] += w[k][f] * x[f];
+        for (size_t f = 0; f < x.size(); ++f) z[k] += w[k][f] * x[f];
     const double top = *std::max_element(z.begin(), z.end());
     double sum = 0;
     for (double& v : z) sum += (v = std::exp(v - top));
@@ -64,15 +63,14 @@ void PersonTissueMeans::add(const TissueMeasures& t) {
     ++slices;
 }
 
-std::array<double, 4> PersonTissueMeans::mean() const {
-    std::array<double, 4> m{};
-    for (int f = 0; f < kFeatures; ++f) m[f] = slices ? sum[f] / slices : 0.0;
+Features PersonTissueMeans::mean() const {
+    Features m(sum.size(), 0.0);
+    for (size_t f = 0; f < sum.size(); ++f) m[f] = slices ? sum[f] / slices : 0.0;
     return m;
 }
 
-std::vector<std::vector<double>> fit_predict_logistic(const std::vector<std::array<double, 4>>& x_in,
-                                                      const std::vector<int>& labels, int classes,
-                                                      const std::vector<std::array<double, 4>>& test_in) {
+std::vector<std::vector<double>> fit_predict_logistic(const std::vector<Features>& x_in, const std::vector<int>& labels,
+                                                      int classes, const std::vector<Features>& test_in) {
     std::vector<int> count(classes, 0);
     for (const int y : labels) ++count[y];
     std::vector<int> fitted;   // class index of each fitted output
@@ -81,7 +79,7 @@ std::vector<std::vector<double>> fit_predict_logistic(const std::vector<std::arr
     if (fitted.size() < 2)
         throw TissueBaselineUnavailable("fewer than 2 classes have the " + std::to_string(kMinPeoplePerClass) + " people a fit needs");
     std::vector<int> row_labels;   // index into fitted, or -1: people of unfitted classes are left out
-    std::vector<std::array<double, 4>> x, test = test_in;
+    std::vector<Features> x, test = test_in;
     for (size_t i = 0; i < labels.size(); ++i) {
         const auto it = std::find(fitted.begin(), fitted.end(), labels[i]);
         if (it == fitted.end()) continue;
@@ -89,25 +87,25 @@ std::vector<std::vector<double>> fit_predict_logistic(const std::vector<std::arr
         x.push_back(x_in[i]);
     }
     standardise(x, test);
-    const size_t K = fitted.size(), n = x.size();
+    const size_t K = fitted.size(), n = x.size(), F = x.front().size();
     std::vector<double> weight(K);
     for (size_t k = 0; k < K; ++k) weight[k] = double(n) / (double(K) * count[fitted[k]]);
-    std::vector<std::vector<double>> w(K, std::vector<double>(kFeatures, 0.0));
+    std::vector<Features> w(K, Features(F, 0.0));
     std::vector<double> b(K, 0.0);
     for (int step = 0; step < 4000; ++step) {
-        std::vector<std::vector<double>> gw(K, std::vector<double>(kFeatures, 0.0));
+        std::vector<Features> gw(K, Features(F, 0.0));
         std::vector<double> gb(K, 0.0);
         for (size_t i = 0; i < n; ++i) {
             const std::vector<double> p = softmax(w, b, x[i]);
             for (size_t k = 0; k < K; ++k) {
                 const double d = weight[row_labels[i]] * (p[k] - (int(k) == row_labels[i] ? 1.0 : 0.0)) / double(n);
                 gb[k] += d;
-                for (int f = 0; f < kFeatures; ++f) gw[k][f] += d * x[i][f];
+                for (size_t f = 0; f < F; ++f) gw[k][f] += d * x[i][f];
             }
         }
         for (size_t k = 0; k < K; ++k) {
             b[k] -= 0.5 * gb[k];
-            for (int f = 0; f < kFeatures; ++f) w[k][f] -= 0.5 * (gw[k][f] + 2 * 1e-2 * w[k][f]);
+            for (size_t f = 0; f < F; ++f) w[k][f] -= 0.5 * (gw[k][f] + 2 * 1e-2 * w[k][f]);
         }
     }
     std::vector<std::vector<double>> out;
@@ -139,11 +137,11 @@ std::vector<OofRow> tissue_logistic_rows(const std::vector<OofRow>& model_rows, 
     for (const auto& [s, fl] : person) folds.insert(fl.first);
     std::map<std::string, std::vector<double>> probs;
     for (const int fold : folds) {
-        std::vector<std::array<double, 4>> train, test;
+        std::vector<Features> train, test;
         std::vector<int> labels;
         std::vector<std::string> tested;
         for (const auto& [s, fl] : person) {
-            const std::array<double, 4> m = person_of(people, s).mean();
+            const Features m = person_of(people, s).mean();
             if (fl.first == fold) test.push_back(m), tested.push_back(s);
             else train.push_back(m), labels.push_back(fl.second);
         }

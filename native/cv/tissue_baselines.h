@@ -42,20 +42,21 @@ struct TissueBaselineUnavailable : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+using Features = std::vector<double>;
+
 struct PersonTissueMeans {
     std::array<double, 4> sum{};   // csf, grey, white, ventricles
     int slices = 0;                 // slices with a brain
     void add(const TissueMeasures& t);
-    std::array<double, 4> mean() const;
+    Features mean() const;   // {csf, grey, white, ventricles}
 };
 
 using PersonTissue = std::map<std::string, PersonTissueMeans>;
 
 // A multinomial logistic regression (see above): probabilities per class for each row of test.
-// x: rows of 4 features; labels in 0..classes-1.
-std::vector<std::vector<double>> fit_predict_logistic(const std::vector<std::array<double, 4>>& x,
-                                                      const std::vector<int>& labels, int classes,
-                                                      const std::vector<std::array<double, 4>>& test);
+// x and test: rows of the same number of features; labels in 0..classes-1.
+std::vector<std::vector<double>> fit_predict_logistic(const std::vector<Features>& x, const std::vector<int>& labels,
+                                                      int classes, const std::vector<Features>& test);
 
 // The two baselines' slice rows (same order as model_rows).
 std::vector<OofRow> csf_fraction_rows(const std::vector<OofRow>& model_rows, const PersonTissue& people, const CvInputs& in);

@@ -122,6 +122,16 @@ TEST(CvCli, EveryImageOnceFromTheModelThatNeverSawItsPerson) {
     // Recipes are chosen on each fold's own validation people, scored by that fold's model.
     ASSERT_GT(val_people, 0u);
     EXPECT_EQ(cv["model"]["inner_validation"]["people"]["count"], val_people);
+    // oof_validation.tsv holds those person-folds' slices ("fold/person"), what a combined verdict is fitted on.
+    std::set<std::string> val_subjects;
+    const auto val_rows = tsv_rows(read_text(root / "cv" / "oof_validation.tsv"));
+    for (size_t i = 1; i < val_rows.size(); ++i) {
+        EXPECT_EQ(val_rows[i][2].rfind(val_rows[i][1] + "/", 0), 0u) << val_rows[i][2];
+        val_subjects.insert(val_rows[i][2]);
+    }
+    EXPECT_EQ(val_subjects.size(), val_people);
+    // 24 people are too few to fit it: it says so.
+    EXPECT_NE(cv["combined_skipped"].get<std::string>().find("people a fit needs"), std::string::npos);
     // Calibrated out of fold: one temperature per fold (from its validation people), the same images.
     const json& cal = cv["model"]["calibration"];
     EXPECT_EQ(cal["temperatures"].size(), cv["folds"].size());

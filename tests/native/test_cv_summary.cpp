@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "cv/cv_summary.h"
+#include "cv/combined_verdict.h"
 #include "cv/tissue_baselines.h"
 
 using namespace alzscan;
@@ -169,7 +170,7 @@ TEST(TissueBaselines, CsfFractionScoresAPersonByTheirMeanCsf) {
 
 TEST(TissueBaselines, LogisticRegressionSeparatesAndMirrors) {
     // Class 0 at CSF 0.1 .. 0.14, class 1 at 0.3 .. 0.34, class 2 with 3 people (too few to fit).
-    std::vector<std::array<double, 4>> x;
+    std::vector<Features> x;
     std::vector<int> y;
     for (int i = 0; i < 5; ++i) x.push_back({0.10 + 0.01 * i, 0.4, 0.4, 0.01}), y.push_back(0);
     for (int i = 0; i < 5; ++i) x.push_back({0.30 + 0.01 * i, 0.3, 0.3, 0.03}), y.push_back(1);
@@ -189,4 +190,61 @@ TEST(TissueBaselines, LogisticRegressionSeparatesAndMirrors) {
     for (int& v : swapped) v = v == 2 ? 2 : 1 - v;
     const auto q = fit_predict_logistic(x, swapped, 3, {{0.05, 0.4, 0.4, 0.01}});
     EXPECT_NEAR(q[0][1], p[0][0], 1e-9);
+}
+
+// ---- the network and the tissue measures in one verdict (native/cv/combined_verdict.h) ----
+
+namespace {
+
+// 3 folds of 10 people (5 A, 5 N). Each person is a test person of their fold and a validation person
+// of the next fold's model. The network says p_A = model_a for A people and 1 - model_a for N people;
+// the CSF fraction is 0.3 (+ a little) for A and 0.2 for N, or the same for all when !tissue_informs.
+struct Synthetic {
+    std::vector<OofRow> test, validation;
+    PersonTissue people;
+};
+
+Synthetic synthetic(float model_a, bool tissue_informs) {
+    Synthetic s;
+    for (int fold = 0; fold < 3; ++fold)
+        for (int i = 0; i < 10; ++i) {
+            const int label = i < 5 ? 0 : 1;
+            const std::string person = "P" + std::to_string(fold * 10 + i);
+            const float pa = label == 0 ? model_a : 1 - model_a;
+            s.test.push_back({person + ".jpg", fold, person, label, {pa, 1 - pa}});
+            s.validation.push_back({person + ".jpg", (fold + 1) % 3, std::to_string((fold + 1) % 3) + "/" + person, label, {pa, 1 - pa}});
+            const double v = tissue_informs ? (label == 0 ? 0.3 : 0.2) + 0.001 * i : 0.25 + 0.001 * (i % 5);
+            s.people[person].add(csf(v));
+        }
+    return s;
+}
+
+}  // namespace
+
+TEST(CombinedVerdict, AdoptedOnlyWhenItHelpsOnValidationPeople) {
+    // The network knows nothing (0.5 everywhere), the CSF fraction separates: it helps, everywhere.
+    Synthetic a = synthetic(0.5f, true);
+    const nlohmann::json c = combined_verdict(a.test, a.validation, a.people, two_classes());
+    EXPECT_TRUE(c["adopted"].get<bool>());
+    EXPECT_DOUBLE_EQ(c["inner_validation"]["combined"]["dementia_auc"].get<double>(), 1.0);
+    EXPECT_DOUBLE_EQ(c["inner_validation"]["model"]["dementia_auc"].get<double>(), 0.5);
+    EXPECT_DOUBLE_EQ(c["people"]["dementia_auc"].get<double>(), 1.0);            // out of fold
+    EXPECT_NEAR(c["paired"]["dementia_auc"]["difference"].get<double>(), 0.5, 1e-12);
+    EXPECT_EQ(c["people"]["count"], 30);
+    EXPECT_EQ(c["features"].size(), 5u);   // log(p_A / p_N) and 4 tissue measures
+
+    // The network already separates (0.8) and the CSF fraction does not: nothing to gain, not adopted.
+    Synthetic b = synthetic(0.8f, false);
+    const nlohmann::json d = combined_verdict(b.test, b.validation, b.people, two_classes());
+    EXPECT_DOUBLE_EQ(d["inner_validation"]["model"]["balanced_accuracy"].get<double>(), 1.0);
+    EXPECT_FALSE(d["adopted"].get<bool>());
+
+    // A person without tissue measures: it cannot be fitted, and says who.
+    b.people.erase("P3");
+    try {
+        combined_verdict(b.test, b.validation, b.people, two_classes());
+        FAIL() << "fitted without P3's measures";
+    } catch (const TissueBaselineUnavailable& e) {
+        EXPECT_NE(std::string(e.what()).find("P3"), std::string::npos) << e.what();
+    }
 }
