@@ -178,9 +178,9 @@ struct Printer {
         } else {
             text_line(name, r.probs, r.ood);
             if (r.pose.corrected) std::printf("  pose: %s\n", r.pose.reason.c_str());
-            if (alone) std::printf("  atrophy: %s\n", atrophy_sentence(scan_atrophy({r}, atrophy), atrophy).c_str());
+            if (alone && atrophy.enabled()) std::printf("  atrophy: %s\n", atrophy_sentence(scan_atrophy({r}, atrophy), atrophy).c_str());
         }
-        if (alone && !show_dir.empty()) write_atrophy_svg(file, scan_atrophy({r}, atrophy));
+        if (alone && atrophy.enabled() && !show_dir.empty()) write_atrophy_svg(file, scan_atrophy({r}, atrophy));
         std::fflush(stdout);
     }
 
@@ -207,7 +207,7 @@ struct Printer {
         }
         const std::vector<float> verdict = aggregate_slices(flat.data(), slices.size(), classes.size());
         const OodVerdict ood = assess_scan(oods);
-        if (!show_dir.empty()) write_atrophy_svg(file, scan_atrophy(slices, atrophy));
+        if (atrophy.enabled() && !show_dir.empty()) write_atrophy_svg(file, scan_atrophy(slices, atrophy));
         if (json) {
             std::printf("{\"file\":%s,\"scan\":{%s,\"slices\":%zu,\"how\":%s,\"notes\":%s%s%s,\"atrophy\":%s}}\n",
                         json_string(file).c_str(), verdict_members(verdict, ood).c_str(), slices.size(),
@@ -217,7 +217,7 @@ struct Printer {
         } else {
             text_line(printable(file) + ": scan of " + std::to_string(slices.size()) + " slices", verdict, ood);
             std::printf("  (%s)\n", how.c_str());
-            std::printf("  atrophy: %s\n", atrophy_sentence(scan_atrophy(slices, atrophy), atrophy).c_str());
+            if (atrophy.enabled()) std::printf("  atrophy: %s\n", atrophy_sentence(scan_atrophy(slices, atrophy), atrophy).c_str());
             for (const std::string& n : notes) std::printf("  note: %s\n", n.c_str());
         }
         std::fflush(stdout);
@@ -335,7 +335,7 @@ int predict(int argc, char** argv) {
     args.option("show", "", "for a registered volume, write DIR/<file>.registration.png: its own axial slice beside 4 "
                             "of the slices the model gets (what registration, extraction and the level map did); for "
                             "a file the pose step turned, DIR/<file>.pose.png: the file beside the slice the model gets; "
-                            "for a scan, DIR/<file>.atrophy.svg: its CSF fraction by slice position over the training "
+                            "for a scan (with a model that has an atrophy reference), DIR/<file>.atrophy.svg: its CSF fraction by slice position over the training "
                             "people's bands");
     args.option("reference", ALZSCAN_REFERENCE_DIR, "folder holding the registration template (ch2.nii.gz with skull, "
                                                     "ch2bet.nii.gz its brain: Colin27 from Debian's mricron-data)");
