@@ -142,20 +142,15 @@ void keep_pose(ScanItem& item, const alzscan::SlicePose& pose) {
     item.pose_corrected = pose.corrected;
 }
 
-// A verdict row's atrophy evidence: its scan's classified slices, in order, at the positions
-// `alzscan predict` gives them (shared/ atrophy_position).
+// A verdict row's atrophy evidence: its scan's classified slices, in order, as `alzscan predict`
+// summarises them (shared/ atrophy_of_stack).
 void keep_scan_atrophy(const App& app, ScanItem& verdict) {
-    std::vector<const ScanItem*> slices;
-    for (const ScanItem& s : app.batch.items())
-        if (s.scan == verdict.scan && !s.verdict && s.status == ScanStatus::Done) slices.push_back(&s);
     std::vector<alzscan::TissueMeasures> tissues;
-    std::vector<int> positions;
-    for (size_t i = 0; i < slices.size(); ++i) {
-        tissues.push_back(slices[i]->tissue);
-        positions.push_back(alzscan::atrophy_position(slices[i]->pose, int(i), int(slices.size())));
-    }
+    std::vector<alzscan::SlicePose> poses;
+    for (const ScanItem& s : app.batch.items())
+        if (s.scan == verdict.scan && !s.verdict && s.status == ScanStatus::Done) tissues.push_back(s.tissue), poses.push_back(s.pose);
     verdict.has_atrophy = true;
-    verdict.atrophy = alzscan::summarise_atrophy(tissues, positions, app.model.atrophy);
+    verdict.atrophy = alzscan::atrophy_of_stack(tissues, poses, app.model.atrophy);
 }
 
 void store_ood(ScanItem& item, const alzscan::OodVerdict& v) {
@@ -322,7 +317,7 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_file(App* app, const char* name, const 
     keep_pose(item, pose);
     if (item.scan == 0) {   // a lone file is a scan of one slice (as `alzscan predict` treats it)
         item.has_atrophy = true;
-        item.atrophy = alzscan::summarise_atrophy({item.tissue}, {alzscan::atrophy_position(pose, 0, 1)}, app->model.atrophy);
+        item.atrophy = alzscan::atrophy_of_stack({item.tissue}, {pose}, app->model.atrophy);
     }
     item.preprocess_ms = emscripten_get_now() - t0;
     if (auto info = probe_image(data, n)) {

@@ -115,12 +115,9 @@ void write_registration_png(const std::string& dir, const std::string& file, con
 // The scan's atrophy (shared/ atrophy.h) from its slices' tissue measures and poses.
 ScanAtrophy scan_atrophy(const std::vector<SliceResult>& slices, const AtrophyReference& ref) {
     std::vector<TissueMeasures> tissues;
-    std::vector<int> positions;
-    for (size_t i = 0; i < slices.size(); ++i) {
-        tissues.push_back(slices[i].tissue);
-        positions.push_back(atrophy_position(slices[i].pose, int(i), int(slices.size())));
-    }
-    return summarise_atrophy(tissues, positions, ref);
+    std::vector<SlicePose> poses;
+    for (const SliceResult& r : slices) tissues.push_back(r.tissue), poses.push_back(r.pose);
+    return atrophy_of_stack(tissues, poses, ref);
 }
 
 struct Printer {
@@ -164,6 +161,7 @@ struct Printer {
         const std::string where = slice >= 0 ? ",\"slice\":" + std::to_string(slice) : "";
         const std::string name = printable(file) + (slice >= 0 ? " slice " + std::to_string(slice) : "");
         const bool alone = slice < 0 && !stack;
+        const ScanAtrophy lone = alone && r.error.empty() ? scan_atrophy({r}, atrophy) : ScanAtrophy{};
         if (!r.error.empty()) {
             if (json)
                 std::printf("{\"file\":%s%s,\"error\":%s}\n", json_string(file).c_str(), where.c_str(), json_string(r.error).c_str());
@@ -174,13 +172,13 @@ struct Printer {
                         verdict_members(r.probs, r.ood).c_str(), cam_member(r.cam).c_str(),
                         r.pose.estimated ? (",\"pose\":" + slice_pose_json(r.pose)).c_str() : "",
                         tissue_json(r.tissue).c_str(),
-                        alone ? (",\"atrophy\":" + scan_atrophy_json(scan_atrophy({r}, atrophy), atrophy)).c_str() : "");
+                        alone ? (",\"atrophy\":" + scan_atrophy_json(lone, atrophy)).c_str() : "");
         } else {
             text_line(name, r.probs, r.ood);
             if (r.pose.corrected) std::printf("  pose: %s\n", r.pose.reason.c_str());
-            if (alone && atrophy.enabled()) std::printf("  atrophy: %s\n", atrophy_sentence(scan_atrophy({r}, atrophy), atrophy).c_str());
+            if (alone && atrophy.enabled()) std::printf("  atrophy: %s\n", atrophy_sentence(lone, atrophy).c_str());
         }
-        if (alone && atrophy.enabled() && !show_dir.empty()) write_atrophy_svg(file, scan_atrophy({r}, atrophy));
+        if (alone && r.error.empty() && atrophy.enabled() && !show_dir.empty()) write_atrophy_svg(file, lone);
         std::fflush(stdout);
     }
 
@@ -207,17 +205,18 @@ struct Printer {
         }
         const std::vector<float> verdict = aggregate_slices(flat.data(), slices.size(), classes.size());
         const OodVerdict ood = assess_scan(oods);
-        if (atrophy.enabled() && !show_dir.empty()) write_atrophy_svg(file, scan_atrophy(slices, atrophy));
+        const ScanAtrophy scan_a = scan_atrophy(slices, atrophy);
+        if (atrophy.enabled() && !show_dir.empty()) write_atrophy_svg(file, scan_a);
         if (json) {
             std::printf("{\"file\":%s,\"scan\":{%s,\"slices\":%zu,\"how\":%s,\"notes\":%s%s%s,\"atrophy\":%s}}\n",
                         json_string(file).c_str(), verdict_members(verdict, ood).c_str(), slices.size(),
                         json_string(how).c_str(), json_string_array(notes).c_str(),
                         registration.empty() ? "" : ",\"registration\":", registration.c_str(),
-                        scan_atrophy_json(scan_atrophy(slices, atrophy), atrophy).c_str());
+                        scan_atrophy_json(scan_a, atrophy).c_str());
         } else {
             text_line(printable(file) + ": scan of " + std::to_string(slices.size()) + " slices", verdict, ood);
             std::printf("  (%s)\n", how.c_str());
-            if (atrophy.enabled()) std::printf("  atrophy: %s\n", atrophy_sentence(scan_atrophy(slices, atrophy), atrophy).c_str());
+            if (atrophy.enabled()) std::printf("  atrophy: %s\n", atrophy_sentence(scan_a, atrophy).c_str());
             for (const std::string& n : notes) std::printf("  note: %s\n", n.c_str());
         }
         std::fflush(stdout);

@@ -182,6 +182,13 @@ ScanAtrophy summarise_atrophy(const std::vector<TissueMeasures>& slices, const s
     return a;
 }
 
+ScanAtrophy atrophy_of_stack(const std::vector<TissueMeasures>& slices, const std::vector<SlicePose>& poses,
+                             const AtrophyReference& ref) {
+    std::vector<int> positions;
+    for (size_t i = 0; i < poses.size(); ++i) positions.push_back(atrophy_position(poses[i], int(i), int(poses.size())));
+    return summarise_atrophy(slices, positions, ref);
+}
+
 std::string scan_atrophy_json(const ScanAtrophy& a, const AtrophyReference& ref) {
     const auto number_or_null = [](double v) { return v < 0 ? nlohmann::json() : nlohmann::json(v); };
     nlohmann::ordered_json j;

@@ -102,6 +102,19 @@ TEST(Atrophy, PositionIsThePoseLevelElseTheIndexInAStack) {
     EXPECT_EQ(atrophy_position(pose, 0, 32), 5);    // anatomy decides over the order of files
 }
 
+TEST(Atrophy, AStackPlacesEachSliceByItsPoseElseItsIndex) {
+    const AtrophyReference ref = three_classes();
+    SlicePose none, level6;
+    level6.estimated = true, level6.level = 6;
+    // 4 slices: index 0 -> 0 * 8 / 4 = 0, index 1 -> its pose's level 6, index 3 -> 3 * 8 / 4 = 6.
+    const ScanAtrophy a = atrophy_of_stack({tissue(0.25), tissue(0.5), tissue(0.125), tissue(0.75)}, {none, level6, none, none}, ref);
+    EXPECT_EQ(a.position, (std::vector<int>{0, 6, 4, 6}));
+    EXPECT_EQ(a.by_position[6], 0.625);   // (0.5 + 0.75) / 2
+    // A lone slice: its pose's level, or no position without one.
+    EXPECT_EQ(atrophy_of_stack({tissue(0.25)}, {level6}, ref).position, std::vector<int>{6});
+    EXPECT_EQ(atrophy_of_stack({tissue(0.25)}, {none}, ref).position, std::vector<int>{-1});
+}
+
 TEST(Atrophy, ScanSummaryPercentilesNeedEnoughPeople) {
     const AtrophyReference ref = three_classes();
     TissueMeasures none;

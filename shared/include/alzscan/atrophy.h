@@ -2,7 +2,7 @@
 // position, as numbers, one sentence and a chart: the evidence a person can check beside the verdict.
 //
 //   alzscan::AtrophyReference ref = *alzscan::parse_atrophy_reference(model_json);   // `alzscan calibrate`
-//   alzscan::ScanAtrophy a = alzscan::summarise_atrophy(tissues, positions, ref);    // tissue.h per slice
+//   alzscan::ScanAtrophy a = alzscan::atrophy_of_stack(tissues, poses, ref);         // tissue.h per slice
 //   std::string line = alzscan::atrophy_sentence(a, ref);
 //   alzscan::AtrophyChart chart = alzscan::atrophy_chart(ref, &a);                   // the app draws it
 //   std::string svg = alzscan::atrophy_chart_svg(chart, 640, 360);                  // reports embed it
@@ -78,6 +78,11 @@ int atrophy_position(const SlicePose& pose, int index, int count);
 
 ScanAtrophy summarise_atrophy(const std::vector<TissueMeasures>& slices, const std::vector<int>& positions,
                               const AtrophyReference& ref);
+
+// A scan's slices in stack order, each at atrophy_position(poses[i], i, count): what `alzscan predict`
+// and the app summarise (a lone file is a scan of one slice).
+ScanAtrophy atrophy_of_stack(const std::vector<TissueMeasures>& slices, const std::vector<SlicePose>& poses,
+                             const AtrophyReference& ref);
 
 // {"csf_fraction", "by_slice": [.. or null], "position": [..], "percentile": {class: .. or null}}
 // (percentile with an enabled reference only); csf_fraction null when no slice has a brain.
