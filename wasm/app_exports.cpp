@@ -355,17 +355,44 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_load_reference(App* app, const uint
 }
 
 
+namespace {
+
+// The opened volume's slices kept for alzscan_app_add_volume_slice -> the JSON open_volume returns.
+const char* keep_opened(App& app, const alzscan::Volume& vol, const alzscan::Registration* registered) {
+    auto scan = alzscan::scan_slices(vol, app.reference.get(), app.model.spec.conform, registered);
+    if (!scan) return keep(app, nlohmann::json{{"error", scan.error()}}.dump());
+    app.slab = std::move(scan->slab);
+    app.slab_scan = app.open_scan;
+    app.slab_registered = scan->registered;
+    nlohmann::json j = {{"slices", app.slab.slices}, {"how", app.slab.how}, {"notes", scan->notes},
+                        {"width", app.slab.images.front().width}, {"height", app.slab.images.front().height}};
+    if (scan->registered) {
+        j["registration"] = nlohmann::json::parse(alzscan::registration_json(scan->space));
+        app.slab_before = alzscan::before_after(scan->space.input, {app.slab.images[app.slab.images.size() / 2]});
+    }
+    return keep(app, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+const char* keep_registering(App& app) {
+    return keep(app, nlohmann::json{{"registering", app.registering->id}, {"progress", app.registering->run.progress()}}.dump());
+}
+
+}  // namespace
+
 // A volume file's bytes as dropped, named by its file name (shared/ volume_bytes.h: NIfTI, .nii.gz,
 // MGH/MGZ, an Analyze pair with `partner` the pair's other file, else null; gzip inflated in WASM up
 // to the CLI's limit): its slices for the model (shared/ training_space.h scan_slices: a head
 // registered into the training space, a thin stack taken whole), kept in the app for
 // alzscan_app_add_volume_slice. Returns JSON {"slices": [k...], "how", "notes", "width", "height",
-// "registration"?} or {"error": "..."}, or {"need_reference": true} when a head volume arrives
-// before alzscan_app_load_reference.
+// "registration"?} or {"error": "..."}; {"need_reference": true} when a head volume arrives
+// before alzscan_app_load_reference; {"registering": id, "progress": 0..1} when a head volume's
+// registration has started: alzscan_app_register_step(id) carries it on, a step at a time, so the
+// page draws its progress between calls, and gives one of the other answers once done.
 EMSCRIPTEN_KEEPALIVE const char* alzscan_app_open_volume(App* app, const char* name, const uint8_t* data, int size,
                                                         const char* partner_name, const uint8_t* partner, int partner_size) {
     app->slab = {};
     app->slab_before = {};
+    app->registering.reset();
     debug_trap_if(*app, DebugTrap::NextDecode);
     const alzscan::NamedBytes other{partner_name ? partner_name : "", partner,
                                     static_cast<size_t>(std::max(partner_size, 0))};
@@ -373,19 +400,42 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_open_volume(App* app, const char* n
     if (!vol && partner == nullptr && alzscan::is_analyze_name(name ? name : ""))
         return keep(*app, nlohmann::json{{"error", vol.error() + ": open the .hdr and the .img together"}}.dump());
     if (!vol) return keep(*app, nlohmann::json{{"error", vol.error()}}.dump());
-    if (alzscan::is_head_volume(*vol) && !app->reference) return keep(*app, R"({"need_reference":true})");
-    auto scan = alzscan::scan_slices(*vol, app->reference.get(), app->model.spec.conform);
-    if (!scan) return keep(*app, nlohmann::json{{"error", scan.error()}}.dump());
-    app->slab = std::move(scan->slab);
-    app->slab_scan = app->open_scan;
-    app->slab_registered = scan->registered;
-    nlohmann::json j = {{"slices", app->slab.slices}, {"how", app->slab.how}, {"notes", scan->notes},
-                        {"width", app->slab.images.front().width}, {"height", app->slab.images.front().height}};
-    if (scan->registered) {
-        j["registration"] = nlohmann::json::parse(alzscan::registration_json(scan->space));
-        app->slab_before = alzscan::before_after(scan->space.input, {app->slab.images[app->slab.images.size() / 2]});
-    }
-    return keep(*app, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    if (!alzscan::is_head_volume(*vol)) return keep_opened(*app, *vol, nullptr);
+    if (!app->reference) return keep(*app, R"({"need_reference":true})");
+    auto run = alzscan::RegistrationRun::start(*vol, *app->reference);
+    if (!run) return keep(*app, nlohmann::json{{"error", run.error()}}.dump());
+    app->registering = std::make_unique<PendingRegistration>(
+        PendingRegistration{++app->registrations, std::move(vol).value(), std::move(run).value()});
+    return keep_registering(*app);
+}
+
+// Carries registration `id` on for about `budget_ms` (at least one step), then answers as
+// alzscan_app_open_volume: {"registering", "progress"} while steps remain, else the opened volume.
+// An id that is no longer the app's (another volume was opened since) is an error.
+EMSCRIPTEN_KEEPALIVE const char* alzscan_app_register_step(App* app, int id, double budget_ms) {
+    if (!app->registering || app->registering->id != id)
+        return keep(*app, R"({"error":"this volume's registration was replaced by another volume opened meanwhile"})");
+    PendingRegistration& pending = *app->registering;
+    const double t0 = emscripten_get_now();
+    do pending.run.step();
+    while (!pending.run.done() && emscripten_get_now() - t0 < budget_ms);
+    if (!pending.run.done()) return keep_registering(*app);
+    const std::unique_ptr<PendingRegistration> done = std::move(app->registering);
+    const alzscan::Registration reg = done->run.result();
+    return keep_opened(*app, done->volume, &reg);
+}
+
+// The progress card's bar (the status text says what runs): 0..1, or < 0 for no card.
+EMSCRIPTEN_KEEPALIVE void alzscan_app_set_progress(App* app, double fraction) {
+    app->progress = static_cast<float>(fraction);
+    app->wake();
+}
+
+// The bar's fraction in each frame drawn with the card since the last call, as a JSON array.
+EMSCRIPTEN_KEEPALIVE const char* alzscan_app_progress_drawn(App* app) {
+    const std::string out = nlohmann::json(app->progress_drawn).dump();
+    app->progress_drawn.clear();
+    return keep(*app, out);
 }
 
 // Slice `index` of the opened volume's slab as a batch row: prepare_gray for a registered volume, the

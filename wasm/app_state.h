@@ -37,6 +37,13 @@ struct ScanView {
     void reset() { zoom = 1.0f; pan_x = pan_y = 0.0f; }
 };
 
+// A head volume between alzscan_app_open_volume and the last alzscan_app_register_step.
+struct PendingRegistration {
+    int id = 0;
+    Volume volume;
+    RegistrationRun run;
+};
+
 struct App {
     GLFWwindow* window = nullptr;
     std::vector<uint8_t> font_ttf;  // DejaVu Sans from the page; empty -> ImGui's built-in font
@@ -69,6 +76,10 @@ struct App {
     int slab_scan = 0;         // the scan that volume's rows belong to
     bool slab_registered = false;   // registered in 3-D: its slices skip the 2-D pose step (a thin stack's get it)
     std::unique_ptr<Reference> reference;   // the registration template (alzscan_app_load_reference)
+    std::unique_ptr<PendingRegistration> registering;   // a head volume being registered, a step per call
+    int registrations = 0;     // registrations started so far (their ids)
+    float progress = -1;       // the progress card's bar, 0..1, while status_text says what runs; < 0: no card
+    std::vector<float> progress_drawn;   // each frame's bar while one was shown (alzscan_app_progress_drawn)
     int scans = 0;             // scans begun so far (alzscan_app_begin_scan)
     int open_scan = 0;         // the scan new rows belong to; 0: none
     bool one_scan = false;     // the batch panel's checkbox: files opened together are one scan

@@ -851,6 +851,28 @@ void apply_style(App& app) {
     s.ScaleAllSizes(app.ui_scale);  // paddings, spacings, roundings, scrollbar in device pixels
 }
 
+// While a long step runs (a head volume's registration): a card over the scan view with what runs
+// and its bar. Each frame's fraction is kept for alzscan_app_progress_drawn.
+void draw_progress(App& app, ImVec2 pos, ImVec2 size) {
+    if (app.progress < 0 || app.status != StatusKind::Loading) return;
+    const float k = app.ui_scale, w = std::min(size.x - 32 * k, 440 * k), h = 76 * k;
+    const ImVec2 a(pos.x + (size.x - w) * 0.5f, pos.y + (size.y - h) * 0.5f), b(a.x + w, a.y + h);
+    ImDrawList* dl = ImGui::GetForegroundDrawList();
+    dl->AddRectFilled(a, b, IM_COL32(255, 255, 255, 245), 6 * k);
+    dl->AddRect(a, b, ImGui::GetColorU32(kMuted), 6 * k);
+    const float f = std::clamp(app.progress, 0.0f, 1.0f);
+    char pct[16];
+    std::snprintf(pct, sizeof pct, "%.0f %%", f * 100.0f);
+    dl->PushClipRect(a, b, true);
+    dl->AddText(ImVec2(a.x + 16 * k, a.y + 14 * k), ImGui::GetColorU32(kInk), app.status_text.c_str());
+    dl->PopClipRect();
+    const ImVec2 bar0(a.x + 16 * k, a.y + 44 * k), bar1(b.x - 64 * k, a.y + 58 * k);
+    dl->AddRectFilled(bar0, bar1, IM_COL32(226, 232, 240, 255), 3 * k);
+    dl->AddRectFilled(bar0, ImVec2(bar0.x + (bar1.x - bar0.x) * f, bar1.y), ImGui::GetColorU32(kAccent), 3 * k);
+    dl->AddText(ImVec2(bar1.x + 10 * k, bar0.y - 1 * k), ImGui::GetColorU32(kMuted), pct);
+    app.progress_drawn.push_back(f);
+}
+
 void draw_ui(App& app) {
     ImGuiIO& io = ImGui::GetIO();
     const float W = io.DisplaySize.x, H = io.DisplaySize.y;
@@ -875,6 +897,7 @@ void draw_ui(App& app) {
     draw_scan_view(app, ImVec2(centre_x, body_y), ImVec2(centre_w, top_h));
     draw_result(app, ImVec2(centre_x + centre_w + gap, body_y), ImVec2(right_w, top_h));
     draw_batch(app, ImVec2(centre_x, body_y + top_h + gap), ImVec2(W - centre_x - gap, batch_h));
+    draw_progress(app, ImVec2(centre_x, body_y), ImVec2(centre_w, top_h));
 }
 
 }  // namespace alzscan::web

@@ -12,6 +12,7 @@
 //   window.alzscan.batchCsv()                          // the batch table as CSV text
 //   window.alzscan.selection()                         // {index, count, zoom, panX}: what the UI shows
 //   window.alzscan.chartDrawn()                        // {item, classes, points, caption}: the last frame's atrophy chart
+//   window.alzscan.progressDrawn()                     // [0..1 per frame]: the progress card's bar since the last call
 //   await window.alzscan.aggregate([[p...], ...])      // a scan's verdict from its slices' probabilities
 //   await window.alzscan.classifyScan(volume | [files], {name, partner, series}) // {label, probabilities, slices:[...], how, notes, atrophy, timings}
 //   //   volume: a .nii/.nii.gz/.mgh/.mgz/.hdr/.img File (partner: an Analyze pair's other file) or
@@ -262,7 +263,8 @@ class CanvasApp {
   // A volume file's bytes as opened (`name` picks the reader: .nii, .nii.gz, .mgh, .mgz, .hdr/.img
   // with `partner` {name, bytes} the pair's other file; gzip is inflated in WASM) -> {slices, how,
   // notes, width, height, registration?} or {error}, or {need_reference: true} for a head volume
-  // before loadReference; the slab stays in WASM.
+  // before loadReference, or {registering: id, progress} for a head volume whose registration
+  // registerStep carries on; the slab stays in WASM.
   openVolume(name, bytes, partner = null) {
     const open = (n, b, pn, pb) => JSON.parse(this.m.UTF8ToString(
       this.m._alzscan_app_open_volume(this.app, n, b, bytes.length, pn, pb, partner ? partner.bytes.length : 0)));
@@ -270,6 +272,13 @@ class CanvasApp {
       ? this.withString(partner.name, (pn) => this.withBytes(partner.bytes, (pb) => open(n, b, pn, pb)))
       : open(n, b, 0, 0)))));
   }
+  // Registration `id` carried on for about budgetMs -> openVolume's answers.
+  registerStep(id, budgetMs) {
+    return this.call((m) => JSON.parse(m.UTF8ToString(m._alzscan_app_register_step(this.app, id, budgetMs))));
+  }
+  // The progress card's bar (0..1) under the status text; < 0 hides it.
+  setProgress(fraction) { this.call((m) => m._alzscan_app_set_progress(this.app, fraction)); }
+  progressDrawn() { return this.call((m) => JSON.parse(m.UTF8ToString(m._alzscan_app_progress_drawn(this.app)))); }
   // Slice `index` of the opened volume as a batch row: the same result shape as addFile.
   addVolumeSlice(name, index) {
     return this.call((m) => {
@@ -668,29 +677,45 @@ function createAlzscan() {
     if (shown.status && !app.crash) app.setStatus(...shown.status);
   }
 
-  // The header's status line, drawn before the work that follows starts.
-  async function say(app, text) {
+  // The header's status line (and the progress card's bar when `progress` is 0..1), drawn before
+  // the work that follows starts.
+  async function say(app, text, progress = -1) {
     app.setStatus("Loading", text);
+    app.setProgress(progress);
     await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
   }
 
-  // The volume opened in WASM (registered there when it is a head), with the header's status saying
-  // so while it runs; the registration template is fetched first when the app asks for it.
+  // Shares of the progress card's bar: reading the volume, the template (first head volume only),
+  // the registration's steps; extraction, levels and the slab follow the last step.
+  const OPEN_SHARE = 0.1, TEMPLATE_SHARE = 0.3;
+
+  // The volume opened in WASM (registered there when it is a head), with the status and the
+  // progress card saying so while it runs; the registration template is fetched first when the app
+  // asks for it. A registration runs a few steps per frame so the card's bar moves.
   async function openVolumeShown(app, name, volume) {
     const open = () => app.openVolume(volume.fileName, volume.bytes, volume.partner);
     try {
-      await say(app, `Reading ${name} (a head volume is registered to the template)…`);
-      const opened = open();
-      if (!opened.need_reference) return opened;
-      await say(app, "Loading the registration template (Colin27)…");
-      let error;
-      try {
-        error = app.loadReference(...await registrationReference());
-      } catch (e) { error = e.message; }
-      if (error) return { error };
-      await say(app, `Registering ${name} to the template…`);
-      return open();
+      await say(app, `Reading ${name}…`, 0);
+      let opened = open();
+      let base = OPEN_SHARE;
+      if (opened.need_reference) {
+        await say(app, "Loading the registration template (Colin27, once per page)…", base);
+        let error;
+        try {
+          error = app.loadReference(...await registrationReference());
+        } catch (e) { error = e.message; }
+        if (error) return { error };
+        base += TEMPLATE_SHARE;
+        await say(app, `Reading ${name}…`, base);
+        opened = open();
+      }
+      while (opened.registering) {
+        await say(app, `Registering ${name} to the template…`, base + (1 - base) * opened.progress);
+        opened = app.registerStep(opened.registering, 30);
+      }
+      return opened;
     } finally {
+      if (!app.crash) app.setProgress(-1);
       restoreStatus(app);
     }
   }
@@ -1019,6 +1044,7 @@ function createAlzscan() {
     batchCsv: () => fromLive((a) => a.batchCsv(), ""),
     selection: () => fromLive((a) => a.selection(), { index: -1, count: 0 }),
     chartDrawn: () => fromLive((a) => a.chartDrawn(), { item: 0 }),
+    progressDrawn: () => fromLive((a) => a.progressDrawn(), []),
     // A scan's verdict from its slices' probabilities ([[p_class...], ...]): the aggregation
     // `alzscan cv` reports per person and `alzscan predict` per scan (shared/ aggregate_slices).
     aggregate: async (slices) => (await ready, (await liveApp()).aggregate(slices)),

@@ -244,30 +244,53 @@ Fit evaluate(const Samples& s, const Grid& sub, const Affine& world2vox, const P
     return fit;
 }
 
-// Levenberg-Marquardt on one level from p; returns the fit at the final p (without jacobian).
-Fit refine(const Samples& s, const Grid& sub, const Affine& world2vox, Params& p, int max_steps, int& steps) {
-    Fit cur = evaluate(s, sub, world2vox, p, true);
+// Levenberg-Marquardt on one level, an iteration per call of iterate() (so a run can report
+// progress within a level); refine() runs it to the end.
+struct Level {
+    const Samples* s = nullptr;
+    const Grid* sub = nullptr;
+    const Affine* world2vox = nullptr;
+    int max_steps = 0, it = 0;
     double lambda = 1e-3;
-    for (int it = 0; it < max_steps && cur.a != 0; ++it) {
+    bool over = false;
+    Fit cur;
+
+    Level() = default;
+    Level(const Samples& samples, const Grid& subject, const Affine& w2v, const Params& p, int max)
+        : s(&samples), sub(&subject), world2vox(&w2v), max_steps(max), cur(evaluate(samples, subject, w2v, p, true)) {}
+
+    // One iteration from p (p moves when it improves the cost); false once the level is over.
+    bool iterate(Params& p, int& steps) {
+        if (over || it >= max_steps || cur.a == 0) return !(over = true);
+        ++it;
         std::vector<double> h = cur.h, dp;
         for (int r = 0; r < 12; ++r) h[r * 12 + r] *= 1 + lambda;
-        if (!solve_linear(12, h, cur.g, dp)) break;
+        if (!solve_linear(12, h, cur.g, dp)) return !(over = true);
         Params trial = p;
         for (int r = 0; r < 12; ++r) trial[r] += dp[r];
-        const Fit next = evaluate(s, sub, world2vox, trial, false);
+        const Fit next = evaluate(*s, *sub, *world2vox, trial, false);
         if (next.cost < cur.cost) {
             const bool done = cur.cost - next.cost < 1e-5 * cur.cost;
             p = trial;
             ++steps;
             lambda = std::max(1e-7, lambda * 0.3);
-            cur = evaluate(s, sub, world2vox, p, !done);
-            if (done) break;
+            cur = evaluate(*s, *sub, *world2vox, p, !done);
+            if (done) over = true;
         } else {
             lambda *= 8;
-            if (lambda > 1e4) break;
+            if (lambda > 1e4) over = true;
         }
+        return !over;
     }
-    return evaluate(s, sub, world2vox, p, false);
+    double done_share() const { return over ? 1.0 : double(it) / max_steps; }
+    // The fit at the final p (without jacobian).
+    Fit final_fit(const Params& p) const { return evaluate(*s, *sub, *world2vox, p, false); }
+};
+
+Fit refine(const Samples& s, const Grid& sub, const Affine& world2vox, Params& p, int max_steps, int& steps) {
+    Level level(s, sub, world2vox, p, max_steps);
+    while (level.iterate(p, steps)) {}
+    return level.final_fit(p);
 }
 
 // The subject's pyramid at about 2, 4 and 8 mm, its brightest 0.5 % clipped (vessels and fat
@@ -338,15 +361,37 @@ Expected<Reference> make_reference(const Volume& head, const Volume& brain) {
     return ref;
 }
 
-Expected<Registration> register_affine(const Volume& subject, const Reference& ref) {
+// What a run holds between steps: the subject's pyramid, both templates' samples, the starts.
+struct RegistrationRun::State {
+    const Reference* ref = nullptr;
+    std::array<Grid, 3> sub;
+    std::array<Affine, 3> world2vox;
+    Moments sm;
+    std::array<Moments, 2> tm;
+    std::array<std::array<Samples, 3>, 2> samples;
+    std::vector<Start> starts;
+    size_t next_start = 0;
+    int level = 2;             // the refinement level under way once every start is tried
+    Level current;             // its iterations so far (s == nullptr: not begun)
+    Registration best;
+    Params best_p{};
+    double best_cost = 2;
+    int best_t = 0, steps = 0;
+    Fit fit;
+};
+
+namespace {
+
+// "" or why the volume cannot be registered.
+std::string check_subject(const Volume& subject) {
     const int dims[3] = {subject.nx, subject.ny, subject.nz};
     for (int a = 0; a < 3; ++a)
         if (dims[a] < 8)
-            return make_error("the volume is " + std::to_string(subject.nx) + "x" + std::to_string(subject.ny) + "x" +
-                              std::to_string(subject.nz) + " voxels: " + (dims[a] == 1 ? "a single slice" : "too thin") +
-                              " cannot be registered to a head (at least 8 voxels along each axis)");
+            return "the volume is " + std::to_string(subject.nx) + "x" + std::to_string(subject.ny) + "x" +
+                   std::to_string(subject.nz) + " voxels: " + (dims[a] == 1 ? "a single slice" : "too thin") +
+                   " cannot be registered to a head (at least 8 voxels along each axis)";
     if (subject.voxels.size() != size_t(subject.nx) * subject.ny * subject.nz)
-        return make_error("the volume holds " + std::to_string(subject.voxels.size()) + " voxels, not its size's");
+        return "the volume holds " + std::to_string(subject.voxels.size()) + " voxels, not its size's";
     const Vec3 sp = spacing_of(affine_from(subject.affine));
     for (int a = 0; a < 3; ++a) {
         const double fov = sp[a] * dims[a];
@@ -354,65 +399,120 @@ Expected<Registration> register_affine(const Volume& subject, const Reference& r
             char b[160];
             std::snprintf(b, sizeof b, "the volume's field of view is %.0f mm along axis %d: not a head (at most %.0f mm)",
                           fov, a, kMaxFieldOfViewMm);
-            return make_error(b);
+            return b;
         }
     }
-    const std::array<Grid, 3> sub = subject_pyramid(subject);
-    std::array<Affine, 3> world2vox;
-    for (int l = 0; l < 3; ++l) world2vox[l] = inverse(sub[l].vox2world);
-    const double sub_top = positive_quantile(sub[1].v, 0.99);
-    const Moments sm = moments_of(sub[1], 0.2 * sub_top);
-    if (sm.count == 0 || !(sub_top > 0)) return make_error("no foreground in the volume (every voxel is 0 or below)");
+    return "";
+}
 
-    const std::array<const std::array<Grid, 3>*, 2> tmpl{&ref.head, &ref.brain};
-    std::array<Moments, 2> tm;
-    std::array<std::array<Samples, 3>, 2> samples;
+// Both templates' moments and samples per level: every voxel at 8 mm; at 4 and 2 mm the dilated
+// foreground, every other voxel at 2 mm (the correlation's optimum stays, the cost halves).
+void template_samples(RegistrationRun::State& st) {
+    const std::array<const std::array<Grid, 3>*, 2> tmpl{&st.ref->head, &st.ref->brain};
     for (int t = 0; t < 2; ++t) {
         const std::array<Grid, 3>& g = *tmpl[t];
         const double top = positive_quantile(g[1].v, 0.99);
-        tm[t] = moments_of(g[1], 0.2 * top);
+        st.tm[t] = moments_of(g[1], 0.2 * top);
         for (int l = 0; l < 3; ++l) {
             std::vector<size_t> vox;
             if (l == 2) {
                 for (size_t n = 0; n < g[l].size(); ++n) vox.push_back(n);
-            } else {   // every other voxel at 2 mm: the correlation's optimum stays, the cost halves
+            } else {
                 vox = dilated_foreground(g[l], 0.05 * top, 2);
                 if (l == 0)
                     for (size_t n = 0; 2 * n < vox.size(); ++n) vox[n] = vox[2 * n];
                 if (l == 0) vox.resize((vox.size() + 1) / 2);
             }
-            samples[t][l] = samples_of(g[l], vox, tm[t].centre);
+            st.samples[t][l] = samples_of(g[l], vox, st.tm[t].centre);
         }
     }
+}
+
+}  // namespace
+
+RegistrationRun::RegistrationRun() = default;
+RegistrationRun::RegistrationRun(RegistrationRun&&) noexcept = default;
+RegistrationRun& RegistrationRun::operator=(RegistrationRun&&) noexcept = default;
+RegistrationRun::~RegistrationRun() = default;
+
+Expected<RegistrationRun> RegistrationRun::start(const Volume& subject, const Reference& ref) {
+    if (std::string why = check_subject(subject); !why.empty()) return make_error(why);
+    RegistrationRun run;
+    run.state_ = std::make_unique<State>();
+    State& st = *run.state_;
+    st.ref = &ref;
+    st.sub = subject_pyramid(subject);
+    for (int l = 0; l < 3; ++l) st.world2vox[l] = inverse(st.sub[l].vox2world);
+    const double sub_top = positive_quantile(st.sub[1].v, 0.99);
+    st.sm = moments_of(st.sub[1], 0.2 * sub_top);
+    if (st.sm.count == 0 || !(sub_top > 0)) return make_error("no foreground in the volume (every voxel is 0 or below)");
+    template_samples(st);
     // Coarse level from every start; the best goes on to 4 and 2 mm.
-    std::vector<Start> starts;
     for (int t = 0; t < 2; ++t) {
         std::vector<Affine> rotations{Affine{}};
-        const Affine pa = principal_rotation(sm, tm[t]);
+        const Affine pa = principal_rotation(st.sm, st.tm[t]);
         if (!is_identity(pa)) rotations.push_back(pa);
         for (const Affine& rot : rotations)
-            for (double shift : {0.0, 25.0, -25.0}) starts.push_back({t, rot, shift});
+            for (double shift : {0.0, 25.0, -25.0}) st.starts.push_back({t, rot, shift});
     }
-    Registration best;
-    Params best_p{};
-    double best_cost = 2;
-    int best_t = 0, steps = 0;
-    for (const Start& st : starts) {
+    return run;
+}
+
+bool RegistrationRun::done() const { return !state_ || state_->level < 0; }
+
+void RegistrationRun::step() {
+    if (done()) return;
+    State& st = *state_;
+    if (st.next_start < st.starts.size()) {
+        const Start& s = st.starts[st.next_start++];
         Params p{};
         for (int r = 0; r < 3; ++r)
-            for (int c = 0; c < 3; ++c) p[r * 3 + c] = st.rotation.m[r][c];
-        for (int r = 0; r < 3; ++r) p[9 + r] = sm.centre[r] + (r == 2 ? st.shift : 0.0);
-        const Fit f = refine(samples[st.tmpl][2], sub[2], world2vox[2], p, 12, steps);
-        if (f.cost < best_cost) best_cost = f.cost, best_p = p, best_t = st.tmpl, best.start = start_name(st);
+            for (int c = 0; c < 3; ++c) p[r * 3 + c] = s.rotation.m[r][c];
+        for (int r = 0; r < 3; ++r) p[9 + r] = st.sm.centre[r] + (r == 2 ? s.shift : 0.0);
+        const Fit f = refine(st.samples[s.tmpl][2], st.sub[2], st.world2vox[2], p, 12, st.steps);
+        if (f.cost < st.best_cost) st.best_cost = f.cost, st.best_p = p, st.best_t = s.tmpl, st.best.start = start_name(s);
+        return;
     }
-    Fit f;
-    for (int l = 2; l >= 0; --l) f = refine(samples[best_t][l], sub[l], world2vox[l], best_p, l ? 20 : 10, steps);
-    best.template_to_subject = affine_of(best_p, tm[best_t].centre);
-    best.ncc = f.ncc;
-    best.intensity_slope = f.a;
-    best.template_used = best_t == 0 ? "head" : "brain";
-    best.iterations = steps;
-    return best;
+    const int l = st.level;
+    if (!st.current.s) {
+        st.current = Level(st.samples[st.best_t][l], st.sub[l], st.world2vox[l], st.best_p, l ? 20 : 10);
+        return;
+    }
+    if (st.current.iterate(st.best_p, st.steps)) return;
+    st.fit = st.current.final_fit(st.best_p);
+    st.current = Level{};
+    --st.level;
+}
+
+double RegistrationRun::progress() const {
+    if (done()) return 1;
+    // Weights from the steps' measured costs on a 1 mm head: a start at 8 mm ~1, the 8 mm level ~1,
+    // 4 mm ~4, 2 mm ~15; within a level, its iterations so far over its most.
+    const State& st = *state_;
+    const double levels[3] = {15, 4, 1}, total = double(st.starts.size()) + levels[0] + levels[1] + levels[2];
+    double spent = double(st.next_start);
+    for (int l = 2; l > st.level; --l) spent += levels[l];
+    if (st.current.s) spent += levels[st.level] * st.current.done_share();
+    return std::min(spent / total, 0.999);
+}
+
+Registration RegistrationRun::result() const {
+    if (!done() || !state_) return {};
+    const State& st = *state_;
+    Registration r = st.best;
+    r.template_to_subject = affine_of(st.best_p, st.tm[st.best_t].centre);
+    r.ncc = st.fit.ncc;
+    r.intensity_slope = st.fit.a;
+    r.template_used = st.best_t == 0 ? "head" : "brain";
+    r.iterations = st.steps;
+    return r;
+}
+
+Expected<Registration> register_affine(const Volume& subject, const Reference& ref) {
+    auto run = RegistrationRun::start(subject, ref);
+    if (!run) return make_error(run.error());
+    while (!run->done()) run->step();
+    return run->result();
 }
 
 }  // namespace alzscan

@@ -206,8 +206,9 @@ GrayImage atlas_frame(const GrayImage& img) {
     return resize_gray(cut, kTrainingSide, kTrainingSide).value();   // both sides > 0: never an error
 }
 
-Expected<Registration> checked_registration(const Volume& sub, const Reference& ref, AffineParts& parts) {
-    auto reg = register_affine(sub, ref);
+Expected<Registration> checked_registration(const Volume& sub, const Reference& ref, const Registration* registered,
+                                            AffineParts& parts) {
+    auto reg = registered ? Expected<Registration>(*registered) : register_affine(sub, ref);
     if (!reg) return reg;
     if (!(std::abs(reg->ncc) >= kMinRegistrationNcc))
         return make_error(fmt("the registration to the template failed: correlation %.2f (at least %.2f); is this a "
@@ -222,10 +223,11 @@ Expected<Registration> checked_registration(const Volume& sub, const Reference& 
 
 }  // namespace
 
-Expected<TrainingSpace> to_training_space(const Volume& subject, const Reference& ref, const ConformSpec& spec) {
+Expected<TrainingSpace> to_training_space(const Volume& subject, const Reference& ref, const ConformSpec& spec,
+                                          const Registration* registered) {
     const Volume& sub = subject;
     TrainingSpace out;
-    auto reg = checked_registration(sub, ref, out.parts);
+    auto reg = checked_registration(sub, ref, registered, out.parts);
     if (!reg) return make_error(reg.error());
     out.registration = *reg;
     const Affine to_voxel = compose(inverse(affine_from(sub.affine)), reg->template_to_subject);
@@ -292,7 +294,8 @@ bool is_head_volume(const Volume& v) {
     return dims[axis] > kSlabSlices || dims[axis] * v.spacing[axis] >= kMinHeadExtentMm;
 }
 
-Expected<ScanSlices> scan_slices(const Volume& volume, const Reference* ref, const ConformSpec& spec) {
+Expected<ScanSlices> scan_slices(const Volume& volume, const Reference* ref, const ConformSpec& spec,
+                                 const Registration* registered) {
     ScanSlices out;
     out.notes = volume.notes;
     if (!is_head_volume(volume)) {
@@ -302,7 +305,7 @@ Expected<ScanSlices> scan_slices(const Volume& volume, const Reference* ref, con
         return out;
     }
     if (!ref) return make_error("the registration reference (Colin27 from mricron-data) is not loaded: a head volume cannot be brought into the training space without it");
-    auto space = to_training_space(volume, *ref, spec);
+    auto space = to_training_space(volume, *ref, spec, registered);
     if (!space) return make_error(space.error());
     out.registered = true;
     out.space = std::move(space).value();

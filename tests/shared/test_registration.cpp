@@ -222,3 +222,45 @@ TEST(TrainingSpace, AnInvertedTissueOrderIsRefusedForItsContrast) {
     ASSERT_FALSE(s);
     EXPECT_NE(s.error().find("contrast is not T1"), std::string::npos) << s.error();
 }
+
+// The stepped run the app draws progress from: the progress never goes back, moves on most steps,
+// is 1 only once done; a step after that changes nothing, and the result is register_affine's.
+TEST(Registration, AStepwiseRunReportsRisingProgressAndEndsAsOneCall) {
+    const Colin27& c = need_colin27();
+    ASSERT_TRUE(c.error.empty());
+    const Volume subject = moved(c.head, rigid_scale(12, -8, 5, 1.05, {6, -4, 10}));
+    auto run = RegistrationRun::start(subject, c.reference);
+    ASSERT_TRUE(run) << run.error();
+    EXPECT_EQ(run->progress(), 0.0);
+    int steps = 0, moved_on = 0;
+    double last = 0;
+    while (!run->done() && steps < 1000) {
+        run->step();
+        ++steps;
+        const double p = run->progress();
+        EXPECT_GE(p, last) << "step " << steps;
+        EXPECT_EQ(p == 1.0, run->done()) << "step " << steps;
+        moved_on += p > last;
+        last = p;
+    }
+    // 6 to 12 starts (3 shifts, with and without the principal axes, 2 templates), then per level
+    // (8, 4, 2 mm) a step to begin it, one per iteration (at most 20, 20, 10) and one to end it.
+    EXPECT_GE(steps, 6 + 3 * 2);
+    EXPECT_LE(steps, 12 + 3 * 2 + 50);
+    EXPECT_GE(moved_on, steps - 6) << "steps that moved the bar, of " << steps;
+    const Registration stepped = run->result();
+    run->step();
+    const Registration after = run->result();
+    auto whole = register_affine(subject, c.reference);
+    ASSERT_TRUE(whole) << whole.error();
+    for (const Registration* r : {&stepped, &after}) {
+        for (int i = 0; i < 3; ++i)
+            for (int j = 0; j < 4; ++j) EXPECT_EQ(r->template_to_subject.m[i][j], whole->template_to_subject.m[i][j]);
+        EXPECT_EQ(r->ncc, whole->ncc);
+        EXPECT_EQ(r->iterations, whole->iterations);
+        EXPECT_EQ(r->start, whole->start);
+    }
+    auto bad = RegistrationRun::start(filled(64, 10, 100), c.reference);
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().find("field of view is 640 mm"), std::string::npos) << bad.error();
+}

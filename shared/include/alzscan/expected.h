@@ -32,6 +32,7 @@ public:
     T&& value() && { return std::move(value_); }
     const T& operator*() const& { return value_; }
     const T* operator->() const { return &value_; }
+    T* operator->() { return &value_; }
 
     // Empty when ok().
     const std::string& error() const { return error_; }

@@ -29,6 +29,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <string>
 
 #include "alzscan/affine.h"
@@ -59,5 +60,30 @@ struct Registration {
 };
 
 Expected<Registration> register_affine(const Volume& subject, const Reference& ref);
+
+// The same registration in steps, for a front end that draws its progress between them (the app, a
+// step per frame): register_affine is start, step until done, result, so both give the same bytes.
+//   auto run = RegistrationRun::start(subject, ref);        // the checks, pyramids, samples, starts
+//   while (!run->done()) { run->step(); show(run->progress()); }
+//   Registration reg = run->result();
+// A step is one start at 8 mm or one Levenberg-Marquardt iteration of a level; `ref` must outlive
+// the run, `subject` need not.
+class RegistrationRun {
+public:
+    struct State;
+    RegistrationRun();
+    RegistrationRun(RegistrationRun&&) noexcept;
+    RegistrationRun& operator=(RegistrationRun&&) noexcept;
+    ~RegistrationRun();
+
+    static Expected<RegistrationRun> start(const Volume& subject, const Reference& ref);
+    bool done() const;
+    void step();
+    double progress() const;        // 0..1 of the steps' work (1 when done)
+    Registration result() const;    // once done
+
+private:
+    std::unique_ptr<State> state_;
+};
 
 }  // namespace alzscan

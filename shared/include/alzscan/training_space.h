@@ -60,7 +60,10 @@ struct TrainingSpace {
     int input_slice = 0;       // its index along the subject's stored axis closest to superior
 };
 
-Expected<TrainingSpace> to_training_space(const Volume& subject, const Reference& ref, const ConformSpec& levels);
+// `registered`: the subject's registration when the caller ran it in steps (RegistrationRun), else
+// null and it is run here; either way steps 2..7 follow.
+Expected<TrainingSpace> to_training_space(const Volume& subject, const Reference& ref, const ConformSpec& levels,
+                                          const Registration* registered = nullptr);
 
 // The picture of what this step did, for a person to check: the input's own slice, then `slices`
 // (the model's), all scaled to the first model slice's height, 8 black pixels apart.
@@ -82,7 +85,8 @@ struct ScanSlices {
 // The rule above: true for a head volume (registered; needs the reference).
 bool is_head_volume(const Volume& volume);
 
-Expected<ScanSlices> scan_slices(const Volume& volume, const Reference* ref, const ConformSpec& spec);
+Expected<ScanSlices> scan_slices(const Volume& volume, const Reference* ref, const ConformSpec& spec,
+                                 const Registration* registered = nullptr);
 
 // {"template", "correlation", "start", "iterations", "scales", "rotation_deg", "translation_mm",
 //  "tissue": {"csf", "gm", "wm"}, "bias_range", "input_slice"}: the CLI's
