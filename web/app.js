@@ -677,21 +677,25 @@ function createAlzscan() {
     if (shown.status && !app.crash) app.setStatus(...shown.status);
   }
 
-  // The header's status line (and the progress card's bar when `progress` is 0..1), drawn before
-  // the work that follows starts.
+  // The header's status line (and the progress card's bar when `progress` is 0..1), drawn and
+  // painted before the work that follows starts: the app draws in its animation frame, which runs
+  // before ours; the task after ours runs once that frame is painted.
   async function say(app, text, progress = -1) {
     app.setStatus("Loading", text);
     app.setProgress(progress);
-    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
   }
 
   // Shares of the progress card's bar: reading the volume, the template (first head volume only),
   // the registration's steps; extraction, levels and the slab follow the last step.
   const OPEN_SHARE = 0.1, TEMPLATE_SHARE = 0.3;
+  // Registration work between two progress frames: each frame redraws the whole UI, so a few per
+  // registration (~0.6 s in WebAssembly) move the bar without slowing it much.
+  const REGISTER_SLICE_MS = 100;
 
   // The volume opened in WASM (registered there when it is a head), with the status and the
   // progress card saying so while it runs; the registration template is fetched first when the app
-  // asks for it. A registration runs a few steps per frame so the card's bar moves.
+  // asks for it. A registration runs REGISTER_SLICE_MS of its steps per frame so the card's bar moves.
   async function openVolumeShown(app, name, volume) {
     const open = () => app.openVolume(volume.fileName, volume.bytes, volume.partner);
     try {
@@ -711,7 +715,7 @@ function createAlzscan() {
       }
       while (opened.registering) {
         await say(app, `Registering ${name} to the template…`, base + (1 - base) * opened.progress);
-        opened = app.registerStep(opened.registering, 30);
+        opened = app.registerStep(opened.registering, REGISTER_SLICE_MS);
       }
       return opened;
     } finally {

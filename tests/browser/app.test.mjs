@@ -312,10 +312,10 @@ test("classifyScan on Colin27 (mricron-data's ch2bet.nii.gz): every slice and th
   // over several frames, and it is gone once the slices are classified.
   const bar = await h.page.evaluate(() => window.alzscan.progressDrawn());
   console.log(`progress card, per frame: ${bar.map((f) => f.toFixed(2)).join(" ")}`);
-  assert.ok(bar.length >= 5, `the progress card in ${bar.length} frames: ${bar}`);
+  assert.ok(bar.length >= 4, `the progress card in ${bar.length} frames: ${bar}`);
   assert.ok(bar.every((f, i) => i === 0 || f >= bar[i - 1]), `the bar went back: ${bar}`);
   assert.ok(bar[0] <= 0.1 && bar[bar.length - 1] >= 0.6, `the bar's first and last: ${bar}`);
-  assert.ok(new Set(bar).size >= 5, `the bar took ${new Set(bar).size} values: ${bar}`);
+  assert.ok(new Set(bar).size >= 4, `the bar took ${new Set(bar).size} values: ${bar}`);
   await h.page.waitForTimeout(200);
   assert.deepEqual(await h.page.evaluate(() => window.alzscan.progressDrawn()), [], "the card stays after the scan");
   const cli = nativeScan([file]);
