@@ -2,11 +2,13 @@
 // onnx_bytes, written by `alzscan export`), so the numbers beside a model are that model's.
 //   node scripts/verify_model.mjs DIR         exit 0 (prints nothing) or 1 with one line
 //   import { verifyModelDir } from "./verify_model.mjs"; verifyModelDir(dir)   // throws Error
-// A model.json without onnx_sha256 (written by hand) passes with a warning on stderr.
+// A model.json without onnx_sha256 (written by hand) passes with a warning on stderr. The check
+// itself is web/model_digest.js, the page's too.
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { checkModelDigest } from "../web/model_digest.js";
 
 export function verifyModelDir(dir) {
   const jsonPath = path.join(dir, "model.json");
@@ -19,18 +21,9 @@ export function verifyModelDir(dir) {
   }
   if (!fs.existsSync(onnxPath)) throw new Error(`${onnxPath}: missing; hint: make export`);
   const bytes = fs.readFileSync(onnxPath);
-  const want = typeof model.onnx_sha256 === "string" ? model.onnx_sha256.toLowerCase() : "";
-  if (!want) {
-    console.warn(`warning: ${jsonPath} has no onnx_sha256: ${onnxPath} is used unverified`);
-    return model;
-  }
-  if (!/^[0-9a-f]{64}$/.test(want))
-    throw new Error(`${jsonPath}: onnx_sha256 is not a SHA-256 (64 hex digits): ${JSON.stringify(model.onnx_sha256).slice(0, 80)}`);
-  const got = crypto.createHash("sha256").update(bytes).digest("hex");
-  const sizeWrong = Number.isInteger(model.onnx_bytes) && model.onnx_bytes !== bytes.length;
-  if (got !== want || sizeWrong)
-    throw new Error(`${onnxPath} does not match ${jsonPath} (sha256 ${got.slice(0, 12)}…≠${want.slice(0, 12)}…` +
-      `${sizeWrong ? `, ${bytes.length} bytes≠${model.onnx_bytes}` : ""}): not the model its card describes; rebuild with make export`);
+  const warning = checkModelDigest(bytes, model, (b) => crypto.createHash("sha256").update(b).digest("hex"),
+                                   { json: jsonPath, onnx: onnxPath });
+  if (warning) console.warn(`warning: ${warning}`);
   return model;
 }
 

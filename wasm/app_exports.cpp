@@ -38,6 +38,7 @@
 #include "alzscan/resize.h"
 #include "alzscan/sha256.h"
 #include "alzscan/training_space.h"
+#include "alzscan/verdict.h"
 #include "alzscan/volume_bytes.h"
 #include "app_state.h"
 #include "gl_texture.h"
@@ -151,13 +152,6 @@ void keep_scan_atrophy(const App& app, ScanItem& verdict) {
         if (s.scan == verdict.scan && !s.verdict && s.status == ScanStatus::Done) tissues.push_back(s.tissue), poses.push_back(s.pose);
     verdict.has_atrophy = true;
     verdict.atrophy = alzscan::atrophy_of_stack(tissues, poses, app.model.atrophy);
-}
-
-void store_ood(ScanItem& item, const alzscan::OodVerdict& v) {
-    item.ood_flag = v.flag;
-    item.ood_score = v.score;
-    item.ood_check = v.check;
-    item.ood_reason = v.reason;
 }
 
 }  // namespace
@@ -490,9 +484,20 @@ EMSCRIPTEN_KEEPALIVE void alzscan_app_show_cam(App* app, int on, int cls) {
     app->wake();
 }
 
-// A scan's verdict as a finished row without an image (its probabilities from alzscan_app_aggregate);
-// `note` (which slices, and notes such as a 4-D file's) is shown beside the slice strip.
-EMSCRIPTEN_KEEPALIVE int alzscan_app_add_verdict(App* app, const char* name, const float* probs, int n, const char* note) {
+// The open scan's verdict as a finished row without an image: shared/ scan_verdict over its
+// classified slices, in order (as `alzscan predict` gives it). `note` (which slices, and notes such as
+// a 4-D file's) is shown beside the slice strip. Returns its id (alzscan_app_item_verdict reads it).
+EMSCRIPTEN_KEEPALIVE int alzscan_app_add_verdict(App* app, const char* name, const char* note) {
+    std::vector<float> probs;
+    std::vector<alzscan::OodVerdict> oods;
+    size_t classes = 0;
+    for (const ScanItem& s : app->batch.items())
+        if (app->open_scan > 0 && s.scan == app->open_scan && !s.verdict && s.status == ScanStatus::Done) {
+            probs.insert(probs.end(), s.probabilities.begin(), s.probabilities.end());
+            oods.push_back(s.ood);
+            classes = s.probabilities.size();
+        }
+    const alzscan::ScanVerdict v = alzscan::scan_verdict(probs.data(), oods.size(), classes, oods);
     ScanItem& item = app->batch.add(name ? name : "", "");
     item.verdict = true;
     item.note = note ? note : "";
@@ -500,25 +505,22 @@ EMSCRIPTEN_KEEPALIVE int alzscan_app_add_verdict(App* app, const char* name, con
     if (item.scan > 0 && item.scan == app->slab_scan && !app->slab_before.empty()) {
         make_display_texture(app->slab_before, &item.texture, &item.texture_width, &item.texture_height);
     }
-    item.finish(std::vector<float>(probs, probs + std::max(n, 0)), 0.0);
-    if (app->model.ood.enabled && item.scan > 0) {   // flagged when more than a quarter of its slices are
-        std::vector<alzscan::OodVerdict> slices;
-        for (const ScanItem& s : app->batch.items())
-            if (s.scan == item.scan && !s.verdict && s.status == ScanStatus::Done) {
-                alzscan::OodVerdict v;
-                v.flag = s.ood_flag;
-                v.score = s.ood_score;
-                v.check = s.ood_check;
-                v.reason = s.ood_reason;
-                slices.push_back(v);
-            }
-        store_ood(item, alzscan::assess_scan(slices));
-    }
+    item.finish(v.probabilities, 0.0);
+    item.ood = v.ood;
+    item.verdict_index = v.index;
     if (item.scan > 0) keep_scan_atrophy(*app, item);
     app->selected_id = item.id;
     app->scroll_to_selected = true;
     app->wake(2);
     return item.id;
+}
+
+// A classified row's {"index" (-1 when flagged), "probabilities"} (shared/ verdict.h): a file's, a
+// slice's or a scan's verdict; "null" for an unknown id.
+EMSCRIPTEN_KEEPALIVE const char* alzscan_app_item_verdict(App* app, int id) {
+    const ScanItem* item = app->batch.find(id);
+    if (!item) return keep(*app, "null");
+    return keep(*app, nlohmann::json{{"index", item->verdict_index}, {"probabilities", item->probabilities}}.dump());
 }
 
 // preprocess_bytes() alone, outside the batch (no UI change): for the benchmark and for embedders
@@ -583,7 +585,10 @@ EMSCRIPTEN_KEEPALIVE void alzscan_app_release_tensor(App* app, int id) {
 }
 
 EMSCRIPTEN_KEEPALIVE void alzscan_app_set_result(App* app, int id, const float* probs, int n, double inference_ms) {
-    if (ScanItem* item = app->batch.find(id)) item->finish(std::vector<float>(probs, probs + std::max(n, 0)), inference_ms);
+    if (ScanItem* item = app->batch.find(id)) {
+        item->finish(std::vector<float>(probs, probs + std::max(n, 0)), inference_ms);
+        item->verdict_index = alzscan::verdict_index(item->probabilities, item->ood);   // its ood is set (set_extras)
+    }
     app->wake(2);  // one frame to lay out, one to settle; each costs real time under software GL
 }
 
@@ -603,7 +608,7 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_set_extras(App* app, int id, const 
         const alzscan::OodVerdict v = alzscan::assess_slice(
             app->model.ood, alzscan::measure_input(prepared, app->model.ood), features,
             static_cast<size_t>(std::max(n_features, 0)));
-        store_ood(*item, v);
+        item->ood = v;
         out["ood"] = nlohmann::json::parse(ood_verdict_json(v));
     }
     if (cam && classes > 0 && h > 0 && w > 0) {
@@ -620,12 +625,12 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_set_extras(App* app, int id, const 
     return keep(*app, out.dump());
 }
 
-// An item's out-of-distribution verdict as JSON ({"flag", "score", "check", "reason"}).
+// An item's out-of-distribution verdict as JSON (shared/ ood_verdict_json: {"flag", "score", "check",
+// "reason"}, and a slice's "scores").
 EMSCRIPTEN_KEEPALIVE const char* alzscan_app_item_ood(App* app, int id) {
     ScanItem* item = app->batch.find(id);
     if (!item) return keep(*app, "null");
-    return keep(*app, nlohmann::json{{"flag", item->ood_flag}, {"score", item->ood_score}, {"check", item->ood_check},
-                                     {"reason", item->ood_reason}}.dump());
+    return keep(*app, alzscan::ood_verdict_json(item->ood));
 }
 
 // An item's atrophy evidence (shared/ scan_atrophy_json, as `alzscan predict --json` prints it for a

@@ -378,8 +378,8 @@ void draw_slice_strip(App& app, int scan, float height) {
         if (it.scan == scan && it.verdict) verdict = &it;
         else if (it.scan == scan) slices.push_back(&it);
     const auto strip = ImGuiChildScope("##strip", ImVec2(0, height), false, ImGuiWindowFlags_HorizontalScrollbar);
-    if (verdict && verdict->predicted >= 0 && verdict->ood_flag)
-        ImGui::TextColored(kError, "Scan of %zu slices: not classified: %s", slices.size(), verdict->ood_reason.c_str());
+    if (verdict && verdict->predicted >= 0 && verdict->ood.flag)
+        ImGui::TextColored(kError, "Scan of %zu slices: not classified: %s", slices.size(), verdict->ood.reason.c_str());
     else if (verdict && verdict->predicted >= 0)
         ImGui::TextColored(kInk, "Scan of %zu slices: %s %.1f %%", slices.size(), pretty_class(class_name(app, verdict->predicted)).c_str(),
                            100.0 * verdict->probabilities[verdict->predicted]);
@@ -403,25 +403,23 @@ void draw_slice_strip(App& app, int scan, float height) {
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", it.name.c_str());
         if (it.texture) dl->AddImage(tex_id(it.texture), ImVec2(p.x + 2 * k, p.y + 2 * k), ImVec2(p.x + side - 2 * k, p.y + side - 2 * k));
         const bool shown = it.id == app.selected_id;
-        dl->AddRect(p, ImVec2(p.x + side, p.y + side), class_colour(it.status == ScanStatus::Done && !it.ood_flag ? it.predicted : -1), 0.0f, 0,
+        dl->AddRect(p, ImVec2(p.x + side, p.y + side), class_colour(it.status == ScanStatus::Done && !it.ood.flag ? it.predicted : -1), 0.0f, 0,
                     (shown ? 3.0f : 1.5f) * k);
         ImGui::PopID();
     }
 }
 
-// The activation map overlay (over the slice as the model saw it, kCamScale x larger), rebuilt when
-// its class or opacity changes: shared/cam.h normalise, upsample and blend.
-constexpr int kCamScale = 4;
+// The activation map overlay (shared/cam.h cam_picture, as `alzscan predict --cam` draws it), rebuilt
+// when its class or opacity changes.
 
 void update_cam_texture(App& app, ScanItem& item, int cls) {
     if (item.cam_texture && item.cam_texture_class == cls && item.cam_texture_opacity == app.cam_opacity) return;
     delete_texture(item.cam_texture);
     const size_t hw = static_cast<size_t>(item.cam_height) * item.cam_width;
-    const std::vector<float> map = normalise_cam(item.cam.data() + static_cast<size_t>(cls) * hw, hw);
-    const GrayImage big = enlarge_nearest(GrayImage{item.prepared_width, item.prepared_height, item.prepared}, kCamScale);
-    const std::vector<float> up = upsample_cam(map, item.cam_width, item.cam_height, big.width, big.height);
-    const std::vector<uint8_t> rgba = cam_overlay(big, up, app.cam_opacity);
-    item.cam_texture = upload_rgba_texture(rgba.data(), big.width, big.height);
+    const CamPicture pic = cam_picture(GrayImage{item.prepared_width, item.prepared_height, item.prepared},
+                                       item.cam.data() + static_cast<size_t>(cls) * hw, item.cam_width, item.cam_height,
+                                       app.cam_opacity);
+    item.cam_texture = upload_rgba_texture(pic.rgba.data(), pic.width, pic.height);
     item.cam_texture_class = cls;
     item.cam_texture_opacity = app.cam_opacity;
 }
@@ -597,11 +595,11 @@ void draw_ood_result(App& app, const ScanItem& item) {
     if (app.font_result) ImGui::PushFont(app.font_result);
     ImGui::TextColored(kError, "Not classified");
     if (app.font_result) ImGui::PopFont();
-    ImGui::TextColored(kInk, "This input is not what the model knows: %s.", item.ood_reason.c_str());
+    ImGui::TextColored(kInk, "This input is not what the model knows: %s.", item.ood.reason.c_str());
     draw_pose_note(item);
     ImGui::TextColored(kMuted, "Out-of-distribution score %.2f (over 1 flags; thresholds set so that about 1 %% of real "
                                "slices of people the model never saw are flagged). The model was trained on axial "
-                               "T1-weighted slices of one dataset only.", item.ood_score);
+                               "T1-weighted slices of one dataset only.", item.ood.score);
     ImGui::Spacing();
     ImGui::Separator();
     ImGui::TextColored(kMuted, "Its probabilities, for reference only:");
@@ -683,7 +681,7 @@ void draw_result(App& app, ImVec2 pos, ImVec2 size) {
         ImGui::TextColored(kInk, "%s", item->error.c_str());
     } else if (item->status == ScanStatus::Preprocessed) {
         ImGui::TextColored(kMuted, "Classifying…");
-    } else if (item->ood_flag) {
+    } else if (item->ood.flag) {
         draw_ood_result(app, *item);
     } else {
         ImGui::TextColored(kMuted, "Predicted class");
@@ -778,7 +776,7 @@ void draw_batch(App& app, ImVec2 pos, ImVec2 size) {
             ImGui::TableNextColumn();
             ImGui::TextUnformatted(item.name.c_str());
             ImGui::TableNextColumn();
-            if (item.status == ScanStatus::Done && item.ood_flag)
+            if (item.status == ScanStatus::Done && item.ood.flag)
                 ImGui::TextColored(kError, "not classified");
             else if (item.status == ScanStatus::Done)
                 ImGui::TextColored(kInk, "%s", pretty_class(class_name(app, item.predicted)).c_str());
@@ -787,7 +785,7 @@ void draw_batch(App& app, ImVec2 pos, ImVec2 size) {
             else
                 ImGui::TextColored(kMuted, "classifying…");
             ImGui::TableNextColumn();
-            if (item.status == ScanStatus::Done && !item.ood_flag)
+            if (item.status == ScanStatus::Done && !item.ood.flag)
                 ImGui::Text("%.1f %%", item.probabilities[item.predicted] * 100.0f);
             ImGui::TableNextColumn();
             if (!item.true_label.empty()) ImGui::TextColored(kMuted, "%s", pretty_class(item.true_label).c_str());
@@ -795,7 +793,7 @@ void draw_batch(App& app, ImVec2 pos, ImVec2 size) {
             if (item.status == ScanStatus::Done) ImGui::Text("%.1f", item.preprocess_ms + item.inference_ms);
             ImGui::TableNextColumn();
             if (item.status == ScanStatus::Failed) ImGui::TextColored(kError, "%s", item.error.c_str());
-            else if (item.ood_flag) ImGui::TextColored(kError, "%s", item.ood_reason.c_str());
+            else if (item.ood.flag) ImGui::TextColored(kError, "%s", item.ood.reason.c_str());
         }
     }
 }

@@ -24,8 +24,6 @@
 
 namespace alzscan::web {
 
-inline constexpr const char* kModelFormat = "alzscan-model/1";
-
 struct ModelInfo {
     PreprocessSpec spec;
     std::string logits_output = "logits";

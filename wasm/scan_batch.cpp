@@ -83,7 +83,7 @@ std::string ScanBatch::to_csv(const std::vector<std::string>& class_names) const
         out += csv_field(item.name) + "," + csv_field(item.true_label) + "," + status_name(item.status) + ",";
         bool done = item.status == ScanStatus::Done && item.predicted >= 0;
         // A flagged input has no class: predicted and confidence stay empty, the message says why.
-        const bool classified = done && !item.ood_flag;
+        const bool classified = done && !item.ood.flag;
         if (classified && item.predicted < static_cast<int>(class_names.size())) out += csv_field(class_names[item.predicted]);
         out += ",";
         if (classified) {
@@ -107,7 +107,7 @@ std::string ScanBatch::to_csv(const std::vector<std::string>& class_names) const
             std::snprintf(buf, sizeof buf, "%.3f", item.inference_ms);
             out += buf;
         }
-        out += "," + csv_field(item.ood_flag && item.error.empty() ? "not classified: " + item.ood_reason : item.error) + "\n";
+        out += "," + csv_field(item.ood.flag && item.error.empty() ? "not classified: " + item.ood.reason : item.error) + "\n";
     }
     return out;
 }
@@ -119,8 +119,8 @@ std::string item_json(const ScanItem& item) {
         {"status", status_name(item.status)},
         {"error", item.error},
         {"probabilities", item.probabilities},
-        {"ood_flag", item.ood_flag},
-        {"ood_reason", item.ood_reason},
+        {"ood_flag", item.ood.flag},
+        {"ood_reason", item.ood.reason},
         {"preprocess_ms", item.preprocess_ms},
         {"inference_ms", item.inference_ms},
         {"format", item.format},
@@ -150,8 +150,8 @@ bool restore_item(ScanItem& item, const std::string& row_json) {
     item.channels = integer("channels");
     item.bits = integer("bits");
     item.preprocess_ms = number("preprocess_ms");
-    item.ood_flag = j.contains("ood_flag") && j["ood_flag"].is_boolean() && j["ood_flag"].get<bool>();
-    item.ood_reason = text("ood_reason");
+    item.ood.flag = j.contains("ood_flag") && j["ood_flag"].is_boolean() && j["ood_flag"].get<bool>();
+    item.ood.reason = text("ood_reason");
     const std::string status = text("status");
     std::vector<float> probabilities;
     if (j.contains("probabilities") && j["probabilities"].is_array())

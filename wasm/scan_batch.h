@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "alzscan/atrophy.h"
+#include "alzscan/ood.h"
 
 namespace alzscan::web {
 
@@ -56,9 +57,8 @@ struct ScanItem {
     bool has_atrophy = false;
     alzscan::ScanAtrophy atrophy;
     // Out of distribution (shared/ood.h): a flagged item's class is not presented as a result.
-    bool ood_flag = false;
-    double ood_score = 0.0;
-    std::string ood_check, ood_reason;
+    alzscan::OodVerdict ood;   // scores: a slice's every check (a verdict row has none)
+    int verdict_index = -1;    // the class said (shared/ verdict.h: -1 when flagged or not classified)
     // Class activation maps from model.onnx's "cam" output: classes x cam_height x cam_width, raw.
     std::vector<float> cam;
     int cam_height = 0, cam_width = 0;

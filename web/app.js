@@ -30,6 +30,7 @@
 // gallery, status and the rows before it (results, no images) from the copies kept here.
 
 import { readDicom } from "./dicom.js";
+import { checkModelDigest } from "./model_digest.js";
 import { chooseSeries } from "./series_dialog.js";
 import { droppedFiles, looksDicom, sortFiles } from "./volume_files.js";
 
@@ -89,10 +90,11 @@ class InferenceClient {
       this.worker.postMessage({ type: "bench", id, tensor, runs });
     });
   }
-  run(id, tensor) {
+  // count slices of H x W in `tensor` (N,1,H,W), one ORT run -> {count, probabilities, features, cam, inferenceMs}
+  run(id, tensor, count = 1) {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type: "run", id, tensor }, [tensor.buffer]);
+      this.worker.postMessage({ type: "run", id, tensor, count }, [tensor.buffer]);
     });
   }
 }
@@ -289,15 +291,12 @@ class CanvasApp {
   oneScan() { return this.call((m) => m._alzscan_app_one_scan(this.app) === 1); }
   setOneScan(on) { this.call((m) => m._alzscan_app_set_one_scan(this.app, on ? 1 : 0)); }
   showCam(on, cls) { this.call((m) => m._alzscan_app_show_cam(this.app, on ? 1 : 0, cls)); }
-  addVerdict(name, probabilities, note) {
-    return this.call((m) => {
-      const ptr = m._malloc(probabilities.length * 4);
-      m.HEAPF32.set(probabilities, ptr >> 2);
-      const id = this.withString(name, (n) => this.withString(note, (t) => m._alzscan_app_add_verdict(this.app, n, ptr, probabilities.length, t)));
-      m._free(ptr);
-      return id;
-    });
+  // The open scan's verdict row (shared/ scan_verdict over its classified slices) -> its id.
+  addVerdict(name, note) {
+    return this.call((m) => this.withString(name, (n) => this.withString(note, (t) => m._alzscan_app_add_verdict(this.app, n, t))));
   }
+  // A classified row's {index (-1 when flagged), probabilities} (shared/ verdict.h): a file, a slice or a scan.
+  itemVerdict(id) { return this.call((m) => JSON.parse(m.UTF8ToString(m._alzscan_app_item_verdict(this.app, id)))); }
   // slices: arrays of class probabilities, one per slice -> the scan's verdict (shared/ aggregate_slices)
   aggregate(slices) {
     return this.call((m) => {
@@ -385,23 +384,11 @@ async function fetchOk(url, what) {
   return response;
 }
 
-// model.onnx must be the file model.json describes (its card's numbers are that model's): the
-// SHA-256 and size that `alzscan export` wrote next to it, checked before ONNX Runtime sees it.
+// model.onnx must be the file model.json describes (web/model_digest.js), checked before ONNX
+// Runtime sees it; the hash is shared/'s sha256_hex in WASM.
 function verifyModel(bytes, model, app) {
-  const want = typeof model.onnx_sha256 === "string" ? model.onnx_sha256.toLowerCase() : "";
-  if (!want) {
-    console.warn("model.json has no onnx_sha256: model.onnx is used unverified");
-    return;
-  }
-  if (!/^[0-9a-f]{64}$/.test(want))
-    throw new Error(`model.json: onnx_sha256 is not a SHA-256 (64 hex digits): ${JSON.stringify(model.onnx_sha256).slice(0, 80)}`);
-  const got = app.sha256(bytes);
-  const sizeWrong = Number.isInteger(model.onnx_bytes) && model.onnx_bytes !== bytes.length;
-  if (got !== want || sizeWrong) {
-    const sizes = sizeWrong ? `, ${bytes.length} bytes≠${model.onnx_bytes}` : "";
-    throw new Error(`model.onnx does not match model.json (sha256 ${got.slice(0, 12)}…≠${want.slice(0, 12)}…${sizes}): ` +
-      "not the model this model card describes; rebuild with make export (then make web)");
-  }
+  const warning = checkModelDigest(bytes, model, (b) => app.sha256(b), { rebuild: "make export (then make web)" });
+  if (warning) console.warn(warning);
 }
 
 // The registration template (Colin27 from Debian's mricron-data, copied into the build by
@@ -425,6 +412,27 @@ async function toBytes(input) {
   if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   if (input instanceof Blob) return new Uint8Array(await input.arrayBuffer());
   throw new TypeError("alzscan.classify: expected a File, Blob, ArrayBuffer or Uint8Array");
+}
+
+// Row k of a batched worker result ({count, probabilities, features, cam, inferenceMs}) as a
+// one-slice result; its inferenceMs is its share of the run's.
+function batchRow(result, k) {
+  const row = (data) => {
+    const size = data.length / result.count;
+    return data.subarray(k * size, (k + 1) * size);
+  };
+  return {
+    probabilities: row(result.probabilities),
+    features: result.features ? row(result.features) : null,
+    cam: result.cam ? { ...result.cam, data: row(result.cam.data) } : null,
+    inferenceMs: result.inferenceMs / result.count,
+  };
+}
+
+// A slice file over MAX_FILE_BYTES: refused before it is copied into WASM.
+function tooLarge(size) {
+  return `the file is ${(size / 1e6).toFixed(0)} MB: over the ${MAX_FILE_BYTES / 1e6} MB alzscan reads; ` +
+    "export the slice as a PNG or JPEG of at most 8192x8192 pixels";
 }
 
 function announce(text) {
@@ -579,8 +587,7 @@ function createAlzscan() {
     const t0 = performance.now();
     const app = await liveApp();
     if (bytes.length > MAX_FILE_BYTES) {
-      const message = `the file is ${(bytes.length / 1e6).toFixed(0)} MB: over the ${MAX_FILE_BYTES / 1e6} MB alzscan reads; ` +
-        "export the slice as a PNG or JPEG of at most 8192x8192 pixels";
+      const message = tooLarge(bytes.length);
       await addFailedRow(app, name, trueLabel, message);
       throw new Error(message);
     }
@@ -589,6 +596,23 @@ function createAlzscan() {
 
   // One batch row from add() (addFile, or a volume's slice) through the worker to its result.
   async function runItem(app, name, trueLabel, t0, add) {
+    const { entry, item } = await addRow(app, name, trueLabel, add);
+    let result;
+    // Show the "classifying…" row if the result is not there within 50 ms.
+    const slowTimer = setTimeout(() => { try { app.wake(); } catch { /* onCrash has it */ } }, 50);
+    try {
+      result = await worker.run(item.id, item.tensor);
+    } catch (e) {
+      throw await failRow(app, name, entry, item, e);
+    } finally {
+      clearTimeout(slowTimer);
+    }
+    return finishRow(app, name, entry, item, result, t0);
+  }
+
+  // add() -> {entry (the page's copy of the row), item (its tensor)}; a row that could not be
+  // added, or whose decode failed, throws its message once the UI shows it.
+  async function addRow(app, name, trueLabel, add) {
     let item;
     try {
       item = add();
@@ -607,46 +631,47 @@ function createAlzscan() {
       announce(`${name}: not classified. ${item.error}`);
       throw new Error(item.error);
     }
-    // The app crashed while this file's result was on its way: the row is failed, never filled.
-    const lost = () => failAfterCrash(name, entry.row?.status === "error" ? entry.row.error : crashNote(app.crash));
-    let result;
-    // Show the "classifying…" row if the result is not there within 50 ms.
-    const slowTimer = setTimeout(() => { try { app.wake(); } catch { /* onCrash has it */ } }, 50);
+    return { entry, item };
+  }
+
+  // The app crashed while this row's result was on its way: the row is failed, never filled.
+  function lostRow(app, name, entry) {
+    return failAfterCrash(name, entry.row?.status === "error" ? entry.row.error : crashNote(app.crash));
+  }
+
+  // The worker failed a row: the row says so -> the error to throw.
+  async function failRow(app, name, entry, item, error) {
+    if (app.crash) return lostRow(app, name, entry);
     try {
-      result = await worker.run(item.id, item.tensor);
-    } catch (e) {
-      if (app.crash) throw await lost();
-      try {
-        entry.row = app.setFailure(item.id, e.message) ?? entry.row;
-      } catch (c) {
-        if (c instanceof ModuleCrash) throw await lost();
-        throw c;
-      }
-      throw e;
-    } finally {
-      clearTimeout(slowTimer);
+      entry.row = app.setFailure(item.id, error.message) ?? entry.row;
+    } catch (c) {
+      if (c instanceof ModuleCrash) return lostRow(app, name, entry);
+      throw c;
     }
-    if (app.crash) throw await lost();
-    let extras, atrophy;
+    return error;
+  }
+
+  // A row's result from the worker into the app -> what classify returns.
+  async function finishRow(app, name, entry, item, result, t0) {
+    if (app.crash) throw await lostRow(app, name, entry);
+    let extras, atrophy, index;
     try {
       extras = app.setExtras(item.id, result.features, result.cam);
       entry.row = app.setResult(item.id, result.probabilities, result.inferenceMs) ?? entry.row;
       atrophy = app.itemAtrophy(item.id);
+      ({ index } = app.itemVerdict(item.id));
     } catch (e) {
-      if (e instanceof ModuleCrash) throw await lost();
+      if (e instanceof ModuleCrash) throw await lostRow(app, name, entry);
       throw e;
     }
     const probabilities = Array.from(result.probabilities);
-    let index = 0;
-    for (let i = 1; i < probabilities.length; ++i) if (probabilities[i] > probabilities[index]) index = i;
-    const flagged = extras.ood?.flag === true;
-    announce(flagged ? `${name}: not classified. ${extras.ood.reason}.`
-                     : `${name}: ${classes[index].replaceAll("_", " ")}, model confidence ${(probabilities[index] * 100).toFixed(1)} percent. Research demo, not a diagnosis.`);
+    announce(index < 0 ? `${name}: not classified. ${extras.ood.reason}.`
+                       : `${name}: ${classes[index].replaceAll("_", " ")}, model confidence ${(probabilities[index] * 100).toFixed(1)} percent. Research demo, not a diagnosis.`);
     return {
       file: name,
       // An input unlike the training data gets no class (the UI says why); its probabilities stay.
-      label: flagged ? null : classes[index],
-      index: flagged ? -1 : index,
+      label: index < 0 ? null : classes[index],
+      index,
       ood: extras.ood,
       cam: extras.cam,
       ...(extras.pose ? { pose: extras.pose } : {}),
@@ -655,6 +680,41 @@ function createAlzscan() {
       classes: classes.slice(),
       timings: { preprocess_ms: item.preprocessMs, inference_ms: result.inferenceMs, total_ms: performance.now() - t0 },
     };
+  }
+
+  // Slices per ORT run of a scan (N,1,H,W): 32 slices of 128 x 128 are 2 MB of input.
+  const SCAN_BATCH = 32;
+
+  // A scan's rows: each added by add(i) (preprocessed in WASM), then classified together, one ORT
+  // run per SCAN_BATCH rows, and the results set into the app in one go, so the UI draws once
+  // instead of once per slice. -> per row what classify returns, or {error}. A row's inference_ms is
+  // its share of its run's.
+  async function runRows(app, names, add, t0) {
+    const out = new Array(names.length);
+    const added = [];
+    for (let i = 0; i < names.length; ++i) {
+      try {
+        added.push({ i, ...(await addRow(app, names[i], "", () => add(i))) });
+      } catch (e) { out[i] = { error: e.message }; }
+    }
+    for (let c = 0; c < added.length; c += SCAN_BATCH) {
+      const chunk = added.slice(c, c + SCAN_BATCH);
+      const n = app.inputLength, tensor = new Float32Array(chunk.length * n);
+      chunk.forEach((a, k) => tensor.set(a.item.tensor, k * n));
+      let result;
+      try {
+        result = await worker.run(chunk[0].item.id, tensor, chunk.length);
+      } catch (e) {
+        for (const a of chunk) out[a.i] = { error: (await failRow(app, names[a.i], a.entry, a.item, e)).message };
+        continue;
+      }
+      for (const [k, a] of chunk.entries()) {
+        try {
+          out[a.i] = await finishRow(app, names[a.i], a.entry, a.item, batchRow(result, k), t0);
+        } catch (e) { out[a.i] = { error: e.message }; }
+      }
+    }
+    return out;
   }
 
   // A NIfTI volume (bytes of a .nii, or gzip bytes of a .nii.gz) or a stack of slice files: each
@@ -785,11 +845,12 @@ function createAlzscan() {
     let name, how, registration, notes = [], readMs, openMs;
     if (Array.isArray(input) && !options.dicom && !(await isDicomSet(input))) {
       name = options.name ?? (input[0] instanceof File ? input[0].name : "stack");
-      for (const [i, f] of input.entries()) {
-        try {
-          results.push(await classify(f, { name: f instanceof File ? f.name : `${name} #${i}` }));
-        } catch (e) { results.push({ error: e.message }); }
-      }
+      const names = input.map((f, i) => (f instanceof File ? f.name : `${name} #${i}`));
+      const bytes = await Promise.all(input.map(toBytes));
+      results.push(...await runRows(app, names, (i) => {
+        if (bytes[i].length > MAX_FILE_BYTES) throw new Error(tooLarge(bytes[i].length));
+        return app.addFile(names[i], "", bytes[i]);
+      }, performance.now()));
       how = `a stack of ${input.length} slice files, in the order given`;
     } else {
       let volume;
@@ -813,29 +874,23 @@ function createAlzscan() {
       }
       ({ how, registration } = opened);
       notes = [...volume.notes, ...opened.notes];
-      for (const [i, k] of opened.slices.entries()) {
-        try {
-          const r = await runItem(app, `${name} slice ${k}`, "", performance.now(), () => app.addVolumeSlice(`${name} slice ${k}`, i));
-          results.push({ ...r, slice: k });
-        } catch (e) { results.push({ slice: k, error: e.message }); }
-      }
+      const names = opened.slices.map((k) => `${name} slice ${k}`);
+      const rowsOut = await runRows(app, names, (i) => app.addVolumeSlice(names[i], i), performance.now());
+      results.push(...rowsOut.map((r, i) => ({ ...r, slice: opened.slices[i] })));
     }
     const done = results.filter((r) => !r.error);
     if (!done.length) throw new Error(`${name}: no slice could be classified (${results[0]?.error ?? "no slices"})`);
-    const probabilities = app.aggregate(done.map((r) => r.probabilities));
-    let index = 0;
-    for (let i = 1; i < probabilities.length; ++i) if (probabilities[i] > probabilities[index]) index = i;
     const verdictName = `${name}: scan of ${done.length} slices`;
-    const verdictId = app.addVerdict(verdictName, probabilities, [how, ...notes].join("; "));
+    const verdictId = app.addVerdict(verdictName, [how, ...notes].join("; "));
     rows.push({ id: verdictId, row: app.itemRow(verdictId) });
+    const { index, probabilities } = app.itemVerdict(verdictId);
     const ood = hasOod ? app.itemOod(verdictId) : null;
     const atrophy = app.itemAtrophy(verdictId);
-    const flagged = ood?.flag === true;
-    announce(flagged ? `${verdictName}: not classified. ${ood.reason}.`
-                     : `${verdictName}: ${classes[index].replaceAll("_", " ")}, ${(probabilities[index] * 100).toFixed(1)} percent. Research demo, not a diagnosis.`);
+    announce(index < 0 ? `${verdictName}: not classified. ${ood.reason}.`
+                       : `${verdictName}: ${classes[index].replaceAll("_", " ")}, ${(probabilities[index] * 100).toFixed(1)} percent. Research demo, not a diagnosis.`);
     const sum = (key) => done.reduce((a, r) => a + r.timings[key], 0);
     return {
-      file: name, label: flagged ? null : classes[index], index: flagged ? -1 : index, ood, probabilities,
+      file: name, label: index < 0 ? null : classes[index], index, ood, probabilities,
       classes: classes.slice(), how, notes, slices: results, atrophy, ...(registration ? { registration } : {}),
       timings: {
         // volumes: read_ms (the files' bytes; DICOM: read, parsed and decoded by the reader, the

@@ -6,10 +6,10 @@
 //       inputHeight, inputWidth, probabilitiesOutput, logitsOutput, featuresOutput?, camOutput?,
 //       classCount}  (featuresOutput / camOutput: "" or absent when model.json names none)
 //   <- {type: "ready", ortVersion, threads, initMs} | {type: "init-error", message}
-//   -> {type: "run", id, tensor: Float32Array(1*1*H*W)}
-//   <- {type: "result", id, probabilities: Float32Array(classCount), inferenceMs,
-//       features: Float32Array(F) | null, cam: {data: Float32Array(C*h*w), height, width} | null}
-//      | {type: "run-error", id, message}
+//   -> {type: "run", id, tensor: Float32Array(N*1*H*W), count: N (1 when absent)}: one ORT run
+//   <- {type: "result", id, count, probabilities: Float32Array(N*classCount), inferenceMs,
+//       features: Float32Array(N*F) | null, cam: {data: Float32Array(N*C*h*w), height, width} | null}
+//      | {type: "run-error", id, message}     (row n of each: its n-th slice of the batch)
 //   -> {type: "bench", id, tensor, runs}  <- {type: "result", id, times: [ms...]}  (make bench-web)
 // Runs are served one at a time in arrival order.
 import * as ort from "./ort/ort.wasm.min.mjs";
@@ -73,15 +73,17 @@ async function init(msg) {
 async function run(msg) {
   if (!session) fail("the model is not loaded");
   const { inputName, inputHeight: h, inputWidth: w, probabilitiesOutput, featuresOutput, camOutput } = config;
-  if (msg.tensor.length !== h * w) fail(`internal: tensor has ${msg.tensor.length} values, expected ${h * w}`);
+  const count = msg.count ?? 1;
+  if (!(count >= 1) || msg.tensor.length !== count * h * w)
+    fail(`internal: tensor has ${msg.tensor.length} values, expected ${count} x ${h * w}`);
   const t0 = performance.now();
-  const out = await session.run({ [inputName]: new ort.Tensor("float32", msg.tensor, [1, 1, h, w]) });
+  const out = await session.run({ [inputName]: new ort.Tensor("float32", msg.tensor, [count, 1, h, w]) });
   const inferenceMs = performance.now() - t0;
   const probabilities = Float32Array.from(out[probabilitiesOutput].data);
   const features = featuresOutput ? Float32Array.from(out[featuresOutput].data) : null;
   const c = camOutput ? out[camOutput] : null;
   const cam = c ? { data: Float32Array.from(c.data), height: c.dims[2], width: c.dims[3] } : null;
-  return { probabilities, inferenceMs, features, cam };
+  return { count, probabilities, inferenceMs, features, cam };
 }
 
 // For make bench-web: the same session.run, `runs` times back to back, no UI in between.

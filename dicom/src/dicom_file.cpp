@@ -179,6 +179,24 @@ std::string beyond(uint16_t group, uint16_t element, uint64_t length, size_t lef
 
 std::string walk_dataset(const Walk& w, size_t& at, size_t end, int depth, bool until_item_end);
 
+// PS3.5 6.2's value representations. GDCM throws on any other and its recovery then reads an
+// element from the wrong bytes (make fuzz: a meta element of VR "TI" became an 875 MB length).
+bool known_vr(const char vr[2]) {
+    static const char* const kVrs[] = {"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT",
+                                       "OB", "OD", "OF", "OL", "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST",
+                                       "SV", "TM", "UC", "UI", "UL", "UN", "UR", "US", "UT", "UV"};
+    for (const char* k : kVrs)
+        if (vr[0] == k[0] && vr[1] == k[1]) return true;
+    return false;
+}
+
+std::string unknown_vr(uint16_t group, uint16_t element, const char vr[2]) {
+    char b[128];
+    std::snprintf(b, sizeof b, "element (%04x,%04x) has the unknown value representation \"%c%c\" (damaged or not DICOM)",
+                  group, element, vr[0], vr[1]);
+    return b;
+}
+
 // Items (FFFE,E000) from `at` up to the sequence delimiter (FFFE,E0DD) or `end`; `raw`: pixel
 // fragments, whose content is not a data set.
 std::string walk_items(const Walk& w, size_t& at, size_t end, int depth, bool raw) {
@@ -233,6 +251,7 @@ std::string walk_dataset(const Walk& w, size_t& at, size_t end, int depth, bool 
                 // reads lengths out of the wrong bytes (1.3 GB in pydicom's 4 kB SC_rgb_jpeg.dcm).
                 return "its data set is written in implicit VR although its transfer syntax says explicit VR "
                        "(a non-conformant file): re-export it from the scanner or PACS";
+            if (!known_vr(vr)) return unknown_vr(group, element, vr);
             static const char* long_vrs[] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"};
             bool is_long = false;
             for (const char* l : long_vrs) is_long = is_long || (vr[0] == l[0] && vr[1] == l[1]);
@@ -303,6 +322,7 @@ std::string length_beyond_end(const uint8_t* data, size_t size) {
             if (length != 0xFFFFFFFFu && at + 8 + length > size) return beyond(0x0002, element, length, size - at - 8);
             return "";
         }
+        if (!known_vr(vr)) return unknown_vr(0x0002, element, vr);
         const bool is_long = (vr[0] == 'O' && vr[1] == 'B') || (vr[0] == 'U' && (vr[1] == 'N' || vr[1] == 'T'));
         if (is_long && at + 12 > size) return "";
         const uint64_t length = is_long ? le32(data + at + 8) : le16(data + at + 6), header = is_long ? 12 : 8;

@@ -15,12 +15,12 @@
 
 #include <png.h>
 
-#include "alzscan/aggregate.h"
 #include "alzscan/atrophy.h"
 #include "alzscan/cam.h"
 #include "alzscan/image_decode.h"
 #include "alzscan/ood.h"
 #include "alzscan/resize.h"
+#include "alzscan/verdict.h"
 #include "cli/common_options.h"
 #include "commands/commands.h"
 #include "commands/dicom_files.h"
@@ -82,22 +82,16 @@ void write_png(const std::string& path, int width, int height, uint32_t format, 
     }
 }
 
-// DIR/<file name>[.slice N].cam.png: the slice as the model saw it, 4x larger, under the predicted
-// class's map (shared/cam.h). Throws runtime_error naming the path.
+// DIR/<file name>[.slice N].cam.png: the predicted class's map over the slice as the model saw it
+// (shared/cam.h cam_picture). Throws runtime_error naming the path.
 void write_cam_png(const std::string& dir, const std::string& file, int slice, const SliceResult& r) {
-    constexpr int kScale = 4;
-    const int best = argmax(r.probs);
     const size_t hw = static_cast<size_t>(r.cam.height * r.cam.width);
-    const std::vector<float> map(r.cam.maps.begin() + static_cast<std::ptrdiff_t>(best * hw),
-                                 r.cam.maps.begin() + static_cast<std::ptrdiff_t>((best + 1) * hw));
-    const GrayImage big = enlarge_nearest(r.prepared, kScale);
-    const std::vector<float> up = upsample_cam(map, static_cast<int>(r.cam.width), static_cast<int>(r.cam.height),
-                                               big.width, big.height);
-    const std::vector<uint8_t> rgba = cam_overlay(big, up, 0.5);
+    const CamPicture pic = cam_picture(r.prepared, r.cam.maps.data() + static_cast<size_t>(argmax(r.probs)) * hw,
+                                       static_cast<int>(r.cam.width), static_cast<int>(r.cam.height), 0.5);
     std::filesystem::create_directories(dir);
     const std::string name = std::filesystem::path(file).filename().string() +
                              (slice >= 0 ? ".slice" + std::to_string(slice) : "") + ".cam.png";
-    write_png((std::filesystem::path(dir) / name).string(), big.width, big.height, PNG_FORMAT_RGBA, rgba.data(),
+    write_png((std::filesystem::path(dir) / name).string(), pic.width, pic.height, PNG_FORMAT_RGBA, pic.rgba.data(),
               "the activation map", "--cam DIR");
 }
 
@@ -131,8 +125,8 @@ struct Printer {
 
     // " label ... " members: a flagged input has no class (label null, index -1), its probabilities kept.
     std::string verdict_members(const std::vector<float>& probs, const OodVerdict& ood) const {
-        const int best = argmax(probs);
-        std::string s = ood.flag ? "\"label\":null,\"index\":-1" :
+        const int best = verdict_index(probs, ood);
+        std::string s = best < 0 ? "\"label\":null,\"index\":-1" :
                                    "\"label\":" + json_string(classes[best]) + ",\"index\":" + std::to_string(best);
         s += ",\"probabilities\":" + format_probabilities(probs) + ",\"classes\":" + classes_json;
         if (with_ood) s += ",\"ood\":" + ood_verdict_json(ood);
@@ -146,8 +140,8 @@ struct Printer {
     }
 
     void text_line(const std::string& name, const std::vector<float>& probs, const OodVerdict& ood) const {
-        const int best = argmax(probs);
-        if (ood.flag)
+        const int best = verdict_index(probs, ood);
+        if (best < 0)
             std::printf("%s: not classified: %s (out-of-distribution score %.2f > 1)", name.c_str(), ood.reason.c_str(), ood.score);
         else
             std::printf("%s: %s (%.1f%%)", name.c_str(), classes[best].c_str(), 100.0 * probs[best]);
@@ -193,8 +187,8 @@ struct Printer {
         }
     }
 
-    // The scan's verdict: aggregate_slices over its slices' probabilities, as the cross-validation's
-    // people; flagged when more than a quarter of its slices are (ood.h assess_scan).
+    // The scan's verdict (shared/ verdict.h scan_verdict: aggregate_slices over its slices'
+    // probabilities, as the cross-validation's people; flagged when more than a quarter of its slices are).
     void scan(const std::string& file, const std::vector<SliceResult>& slices, const std::string& how,
               const std::vector<std::string>& notes, const std::string& registration = "") const {
         std::vector<float> flat;
@@ -203,18 +197,17 @@ struct Printer {
             flat.insert(flat.end(), r.probs.begin(), r.probs.end());
             oods.push_back(r.ood);
         }
-        const std::vector<float> verdict = aggregate_slices(flat.data(), slices.size(), classes.size());
-        const OodVerdict ood = assess_scan(oods);
+        const ScanVerdict v = scan_verdict(flat.data(), slices.size(), classes.size(), oods);
         const ScanAtrophy scan_a = scan_atrophy(slices, atrophy);
         if (atrophy.enabled() && !show_dir.empty()) write_atrophy_svg(file, scan_a);
         if (json) {
             std::printf("{\"file\":%s,\"scan\":{%s,\"slices\":%zu,\"how\":%s,\"notes\":%s%s%s,\"atrophy\":%s}}\n",
-                        json_string(file).c_str(), verdict_members(verdict, ood).c_str(), slices.size(),
+                        json_string(file).c_str(), verdict_members(v.probabilities, v.ood).c_str(), slices.size(),
                         json_string(how).c_str(), json_string_array(notes).c_str(),
                         registration.empty() ? "" : ",\"registration\":", registration.c_str(),
                         scan_atrophy_json(scan_a, atrophy).c_str());
         } else {
-            text_line(printable(file) + ": scan of " + std::to_string(slices.size()) + " slices", verdict, ood);
+            text_line(printable(file) + ": scan of " + std::to_string(slices.size()) + " slices", v.probabilities, v.ood);
             std::printf("  (%s)\n", how.c_str());
             if (atrophy.enabled()) std::printf("  atrophy: %s\n", atrophy_sentence(scan_a, atrophy).c_str());
             for (const std::string& n : notes) std::printf("  note: %s\n", n.c_str());

@@ -479,7 +479,7 @@ std::string build_onnx_bytes(Classifier& net, const PreprocessSpec& spec, Weight
     }
 
     const nlohmann::json spec_json = nlohmann::json::parse(preprocess_spec_to_json(spec));
-    add_meta(model, "format", "alzscan-model/1");
+    add_meta(model, "format", kModelFormat);
     add_meta(model, "classes", spec_json["classes"].dump());
     add_meta(model, "input", spec_json["input"].dump());
     add_meta(model, "arch", net->config().arch);
@@ -520,7 +520,7 @@ nlohmann::json make_model_json(const LoadedModel& m, const std::string& onnx_sha
     model["batchnorm_folded"] = true;
     model["weights"] = weight_format_name(weights);
     nlohmann::json j;
-    j["format"] = "alzscan-model/1";
+    j["format"] = kModelFormat;
     j["input"] = spec_json["input"];
     j["outputs"] = {{"logits", "logits"}, {"probabilities", "probabilities"}, {"features", "features"}};
     Classifier classifier = m.net;

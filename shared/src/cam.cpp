@@ -71,4 +71,14 @@ std::vector<uint8_t> cam_overlay(const GrayImage& slice, const std::vector<float
     return out;
 }
 
+CamPicture cam_picture(const GrayImage& prepared, const float* map, int map_width, int map_height, double opacity) {
+    const std::vector<float> m = normalise_cam(map, static_cast<size_t>(std::max(0, map_width)) * std::max(0, map_height));
+    const GrayImage big = enlarge_nearest(prepared, kCamScale);
+    CamPicture out;
+    out.width = big.width;
+    out.height = big.height;
+    out.rgba = cam_overlay(big, upsample_cam(m, map_width, map_height, big.width, big.height), opacity);
+    return out;
+}
+
 }  // namespace alzscan

@@ -381,6 +381,24 @@ def hostile_checks(args, work):
         open(paths[0], "wb").write(raw)
     mutated("meta_implicit_length", meta_implicit_length, "element (0002,0000) declares 775946240 bytes")
 
+    def unknown_vr(tag, vr, new):
+        # An element's value representation replaced by letters that name none (what make fuzz found:
+        # GDCM throws on "TI" in the meta header, and its recovery read a length of 875 MB out of the
+        # element's value).
+        def change(folder, paths):
+            for p in paths[1:]:
+                os.remove(p)
+            raw = bytearray(open(paths[0], "rb").read())
+            at = raw.find(struct.pack("<HH", *tag) + vr)
+            check(at > 0, f"unknown_vr: the file has ({tag[0]:04x},{tag[1]:04x}) as {vr.decode()}")
+            raw[at + 4:at + 6] = new
+            open(paths[0], "wb").write(raw)
+        return change
+    mutated("meta_unknown_vr", unknown_vr((0x0002, 0x0012), b"UI", b"TI"),
+            'element (0002,0012) has the unknown value representation "TI"')
+    mutated("data_set_unknown_vr", unknown_vr((0x0008, 0x0060), b"CS", b"QQ"),
+            'element (0008,0060) has the unknown value representation "QQ"')
+
     # pydicom's JPEG 2000 file with its pixel data's sequence delimiter replaced by bytes that spell a
     # 3.6 GB implicit element (what make fuzz found: GDCM allocated 4 GB over 17 s).
     raw = bytearray(open(os.path.join(PYDICOM_FILES, "JPEG2000.dcm"), "rb").read())

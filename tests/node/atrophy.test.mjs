@@ -8,19 +8,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { REPO, alzscan, dataDir } from './test_env.mjs';
 
-const CHECKPOINT = path.resolve('models/default/checkpoint.pt');
-const MODEL = JSON.parse(fs.readFileSync(path.resolve('models/default/model.json'), 'utf8'));
-
-function env(name, hint) {
-  const v = process.env[name];
-  assert.ok(v, `${name} is not set: ${hint}`);
-  return v;
-}
+const CHECKPOINT = path.join(REPO, 'models/default/checkpoint.pt');
+const MODEL = JSON.parse(fs.readFileSync(path.join(REPO, 'models/default/model.json'), 'utf8'));
 
 // The slice files of the first person of the held-out fold, in slice_rank order.
 function onePerson() {
-  const data = env('DATA', 'the dataset folder');
+  const data = dataDir();
   const tsv = path.join(data, 'SUBJECTS.tsv');
   assert.ok(fs.existsSync(tsv), `the dataset is missing at ${data}`);
   const rows = fs.readFileSync(tsv, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
@@ -33,7 +28,7 @@ test("a scan's CSF fraction is its slices' mean, placed among the training peopl
   assert.ok(MODEL.atrophy?.csf_fraction, 'model.json has no atrophy reference: alzscan calibrate measures it');
   const files = onePerson();
   assert.equal(files.length, 32);
-  const r = spawnSync(env('ALZSCAN', 'run this through `make test-node`'),
+  const r = spawnSync(alzscan(),
                       ['predict', '--checkpoint', CHECKPOINT, '--json', '--scan', ...files], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
@@ -72,7 +67,7 @@ test("model.json's bands by position cover every ranked training person at each 
   const bands = MODEL.atrophy.by_position;
   assert.ok(bands, 'model.json has no atrophy.by_position: alzscan calibrate measures it');
   // SUBJECTS.tsv's people with an incomplete stack have slice_rank -1: a mean, no position.
-  const rows = fs.readFileSync(path.join(env('DATA', 'the dataset folder'), 'SUBJECTS.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t'));
+  const rows = fs.readFileSync(path.join(dataDir(), 'SUBJECTS.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t'));
   const col = Object.fromEntries(rows[0].map((name, i) => [name, i]));
   const unranked = {};
   for (const r of rows.slice(1))

@@ -5,9 +5,9 @@
 //   const files = heldOutSlices(DATA, modelJson);  // the slices of the people the model never saw
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPO } from './test_env.mjs';
 
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export { REPO };
 
 function expand(pattern) {
   const dir = path.dirname(pattern), name = path.basename(pattern);

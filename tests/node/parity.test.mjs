@@ -17,6 +17,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import * as ort from 'onnxruntime-node';
 import { camDelta } from './cam_delta.mjs';
+import { DATA, alzscan, wasmFile } from './test_env.mjs';
 
 const TOLERANCE = 1e-5;
 const SIZE = 64;   // input pixels: small enough to keep 12 models fast, large enough for stride 32
@@ -24,18 +25,10 @@ const ARCHS = ['small', 'resnet50', 'efficientnet_b2'];
 const HEADS = ['linear', 'mlp', 'advanced', 'enhanced'];
 const CLASSES = ['Mild_Demented', 'Moderate_Demented', 'Non_Demented', 'Very_Mild_Demented'];
 
-function required(name) {
-  const v = process.env[name];
-  assert.ok(v, `${name} is not set: run this through \`make test-node\` (it sets ALZSCAN and WASM_BUILD)`);
-  return v;
-}
-
-const ALZSCAN = required('ALZSCAN');
-const WASM_BUILD = required('WASM_BUILD');
-const DATA = process.env.DATA ?? path.resolve('../shared/data/alzheimer_mri');
+const ALZSCAN = alzscan();
 const TOOL = process.env.MAKE_RANDOM_CHECKPOINT
   ?? path.join(path.dirname(ALZSCAN), '..', 'tests', 'native', 'make_random_checkpoint');
-const PREPROCESS = path.join(WASM_BUILD, 'tests', 'node', 'preprocess_cli.js');
+const PREPROCESS = wasmFile('tests', 'node', 'preprocess_cli.js');
 
 // ---- sample images: two real files per class, or generated PNGs when the data is absent ----
 function crc32(buf) {

@@ -13,17 +13,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { REPO, alzscan } from './test_env.mjs';
 
-const CHECKPOINT = path.resolve('models/default/checkpoint.pt');
+const CHECKPOINT = path.join(REPO, 'models/default/checkpoint.pt');
 const TEMPLATES = '/usr/share/mricron/templates';
-const TRANSFORM = path.resolve('tests/node/transform_volume.py');
+const TRANSFORM = path.join(REPO, 'tests/node/transform_volume.py');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'alzscan-registration-'));
-
-function alzscan() {
-  const bin = process.env.ALZSCAN;
-  assert.ok(bin, 'ALZSCAN is not set: run this through `make test-node`');
-  return bin;
-}
 
 function template(name) {
   const file = path.join(TEMPLATES, name);

@@ -6,11 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { DATA, REPO } from './test_env.mjs';
 
-const CV_DIR = path.resolve('models/default/cv');
-const DATA = process.env.DATA ?? path.resolve('../shared/data/alzheimer_mri');
+const CV_DIR = path.join(REPO, 'models/default/cv');
 const cv = JSON.parse(fs.readFileSync(path.join(CV_DIR, 'cv.json'), 'utf8'));
-const card = fs.readFileSync(path.resolve('models/default/MODEL_CARD.md'), 'utf8');
+const card = fs.readFileSync(path.join(REPO, 'models/default/MODEL_CARD.md'), 'utf8');
 
 const f3 = (x) => x.toFixed(3);
 const withInterval = (level, metric) =>

@@ -11,9 +11,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DATA, REPO, alzscan } from './test_env.mjs';
 
-const MODEL_DIR = path.resolve('models/default');
-const DATA = process.env.DATA ?? path.resolve('../shared/data/alzheimer_mri');
+const MODEL_DIR = path.join(REPO, 'models/default');
 const HAVE_DATA = fs.existsSync(path.join(DATA, 'SUBJECTS.tsv'));
 
 test('model.json onnx_sha256 is the SHA-256 of the shipped model.onnx', () => {
@@ -41,8 +41,7 @@ test('alzscan eval on models/default/checkpoint.pt reproduces MODEL_CARD.md (its
     t.skip(message);
     return;
   }
-  const ALZSCAN = process.env.ALZSCAN;
-  assert.ok(ALZSCAN, 'ALZSCAN is not set: run this through `make test-node`');
+  const ALZSCAN = alzscan();
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'alzscan-card-')), 'eval.json');
   const options = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'model.json'), 'utf8')).training.options;
   assert.ok(Number.isInteger(options.test_fold) && options.test_fold >= 0, `model.json holds out no fold (${options.test_fold})`);

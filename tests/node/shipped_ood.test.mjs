@@ -6,7 +6,7 @@
 //     (binomial standard error at 1 % over 1294 slices: 0.28 points);
 //   - model.onnx's "cam" equals LibTorch Grad-CAM (both scaled to max 1) within 1e-4, and no longer
 //     does when one int8 classifier weight in the file is changed.
-// Env (make test-node): ALZSCAN, WASM_BUILD, DATA.
+// Env: ALZSCAN, WASM_BUILD, DATA (tests/node/test_env.mjs: make test-node sets them; defaults otherwise).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -16,17 +16,14 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { REPO, heldOutSlices, isVolume, oodCorpus } from './ood_corpus.mjs';
 import { camDelta } from './cam_delta.mjs';
+import { DATA, alzscan, wasmFile } from './test_env.mjs';
 
 const MODEL_DIR = path.join(REPO, 'models/default');
 const CHECKPOINT = path.join(MODEL_DIR, 'checkpoint.pt');
-const DATA = process.env.DATA ?? path.join(REPO, '../shared/data/alzheimer_mri');
-const ALZSCAN = process.env.ALZSCAN;
-const PREPROCESS = path.join(process.env.WASM_BUILD ?? '', 'tests', 'node', 'preprocess_cli.js');
 const model = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'model.json'), 'utf8'));
 
 function predict(files, extra = []) {
-  assert.ok(ALZSCAN, 'ALZSCAN is not set: run this through `make test-node`');
-  const r = spawnSync(ALZSCAN, ['predict', '--checkpoint', CHECKPOINT, '--json', ...extra, ...files],
+  const r = spawnSync(alzscan(), ['predict', '--checkpoint', CHECKPOINT, '--json', ...extra, ...files],
     { encoding: 'utf8', maxBuffer: 1 << 28 });
   assert.ok(r.status === 0 || r.status === 1, `alzscan predict exited ${r.status}: ${r.stderr}`);
   return r.stdout.trim().split('\n').map((l) => JSON.parse(l));
@@ -102,7 +99,7 @@ function rawDataOf(bytes, name) {
 }
 
 test('model.onnx\'s cam equals LibTorch Grad-CAM, and not once one classifier weight is changed', async (t) => {
-  assert.ok(fs.existsSync(PREPROCESS), `${PREPROCESS} missing: build the wasm tree (make build)`);
+  const PREPROCESS = wasmFile('tests', 'node', 'preprocess_cli.js');
   assert.equal(model.outputs.cam, 'cam');
   const files = heldOutSlices(DATA, model).filter((_, i) => i % 160 === 0).slice(0, 8);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'alzscan-cam-'));

@@ -17,21 +17,16 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { heldOutSlices } from './ood_corpus.mjs';
+import { REPO, alzscan, dataDir } from './test_env.mjs';
 
-const CHECKPOINT = path.resolve('models/default/checkpoint.pt');
-const MODEL = JSON.parse(fs.readFileSync(path.resolve('models/default/model.json'), 'utf8'));
-const TRANSFORM = path.resolve('tests/node/transform_slice.py');
+const CHECKPOINT = path.join(REPO, 'models/default/checkpoint.pt');
+const MODEL = JSON.parse(fs.readFileSync(path.join(REPO, 'models/default/model.json'), 'utf8'));
+const TRANSFORM = path.join(REPO, 'tests/node/transform_slice.py');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'alzscan-slice-pose-'));
-
-function env(name, hint) {
-  const v = process.env[name];
-  assert.ok(v, `${name} is not set: ${hint}`);
-  return v;
-}
 
 // One JSON line per file from `alzscan predict --json`, keyed by file.
 function predict(files) {
-  const r = spawnSync(env('ALZSCAN', 'run this through `make test-node`'),
+  const r = spawnSync(alzscan(),
                       ['predict', '--checkpoint', CHECKPOINT, '--json', ...files], { encoding: 'utf8', maxBuffer: 1 << 28 });
   assert.equal(r.status, 0, r.stderr);
   const out = new Map();
@@ -53,7 +48,7 @@ const KINDS = [
     stretch: (176 / 128) / (208 / 128) },
 ];
 
-const sample = () => heldOutSlices(env('DATA', 'the dataset folder'), MODEL).filter((_, i) => i % 16 === 0);
+const sample = () => heldOutSlices(dataDir(), MODEL).filter((_, i) => i % 16 === 0);
 
 function writeTransformed(files) {
   const jobs = [];
@@ -101,7 +96,7 @@ test('slices from another framing are turned into the training pose and keep the
 });
 
 test('the held-out slices as they are: few are turned', () => {
-  const files = heldOutSlices(env('DATA', 'the dataset folder'), MODEL);
+  const files = heldOutSlices(dataDir(), MODEL);
   const out = predict(files);
   let turned = 0;
   for (const f of files) if (out.get(f).pose.corrected) ++turned;

@@ -8,8 +8,9 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { REPO } from "./test_env.mjs";
 
-const SCRIPT = path.resolve("scripts/verify_model.mjs");
+const SCRIPT = path.join(REPO, "scripts/verify_model.mjs");
 
 function modelDir(onnx, meta) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alzscan-verify-"));
@@ -52,6 +53,6 @@ test("no onnx_sha256 (a hand-written model.json): used, with a warning that says
 });
 
 test("the shipped models/default passes", () => {
-  const r = run(path.resolve("models/default"));
+  const r = run(path.join(REPO, "models/default"));
   assert.equal(r.status, 0, r.stderr);
 });

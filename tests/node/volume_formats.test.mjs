@@ -15,8 +15,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { REPO, alzscan } from './test_env.mjs';
 
-const CHECKPOINT = path.resolve('models/default/checkpoint.pt');
+const CHECKPOINT = path.join(REPO, 'models/default/checkpoint.pt');
 const CH2BET = '/usr/share/mricron/templates/ch2bet.nii.gz';
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'alzscan-volume-formats-'));
 after(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -69,12 +70,6 @@ nib.save(nib.Nifti1Image(half, aff), os.path.join(work, 'half_mm_f64.nii.gz'))
 huge = struct.pack('>iiiiiiih', 1, 100000, 100000, 100000, 1, 3, 0, 1)
 open(os.path.join(work, 'huge.mgh'), 'wb').write(huge + b'\0' * (284 - len(huge) + 4096))
 `;
-
-function alzscan() {
-  const bin = process.env.ALZSCAN;
-  assert.ok(bin, 'ALZSCAN is not set: run this through `make test-node`');
-  return bin;
-}
 
 // The scan object of `alzscan predict --json FILE`, or {error} for a volume it could not classify.
 function predictScan(file) {

@@ -1,4 +1,5 @@
-// Person-level aggregation and the bootstrap over people (alzscan/aggregate.h) against values
+// Person-level aggregation, the bootstrap over people (alzscan/aggregate.h) and the verdicts said
+// about a file or a scan (alzscan/verdict.h) against values
 // worked out by hand.
 #include <gtest/gtest.h>
 
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "alzscan/aggregate.h"
+#include "alzscan/verdict.h"
 
 using alzscan::aggregate_slices;
 using alzscan::bootstrap_interval;
@@ -85,4 +87,45 @@ TEST(Aggregate, BootstrapIntervalOverPeople) {
     for (size_t i : draws(7)) ++seen.at(i);   // indices stay in 0..19
     EXPECT_LT(std::count(seen.begin(), seen.end(), 0), 10);   // 100 draws reach most people
     EXPECT_DOUBLE_EQ(bootstrap_interval(0, accuracy, 10, 1).high, 0.0);
+}
+
+// verdict.h: the class said about a file or a scan, worked out by hand.
+TEST(Verdict, ALoneSlicesClassIsItsArgmaxUnlessFlagged) {
+    alzscan::OodVerdict ok, flagged;
+    flagged.flag = true;
+    EXPECT_EQ(alzscan::verdict_index({0.1f, 0.6f, 0.3f}, ok), 1);
+    EXPECT_EQ(alzscan::verdict_index({0.4f, 0.2f, 0.4f}, ok), 0);   // ties: the first
+    EXPECT_EQ(alzscan::verdict_index({0.1f, 0.6f, 0.3f}, flagged), -1);
+    EXPECT_EQ(alzscan::verdict_index({}, ok), -1);
+}
+
+TEST(Verdict, AScanIsItsSlicesGeometricMeanFlaggedWhenOverAQuarterAre) {
+    // Two slices as above: 2/3 and 1/3, class 0; neither flagged -> scores 0.5, 0.5.
+    const std::vector<float> two = {0.8f, 0.2f, 0.5f, 0.5f};
+    std::vector<alzscan::OodVerdict> oods(2);
+    oods[0].score = oods[1].score = 0.5;
+    alzscan::ScanVerdict v = alzscan::scan_verdict(two.data(), 2, 2, oods);
+    ASSERT_EQ(v.probabilities.size(), 2u);
+    EXPECT_NEAR(v.probabilities[0], 2.0 / 3.0, 1e-6);
+    EXPECT_EQ(v.index, 0);
+    EXPECT_FALSE(v.ood.flag);
+    // Four slices, two flagged (scores 3): the 75th percentile of {0.5, 0.5, 3, 3} is 3 > 1, so the
+    // scan is flagged, with the slices' reason, and says no class; its probabilities stay.
+    const std::vector<float> four = {0.8f, 0.2f, 0.5f, 0.5f, 0.8f, 0.2f, 0.5f, 0.5f};
+    std::vector<alzscan::OodVerdict> four_oods(4);
+    for (int s = 0; s < 4; ++s) four_oods[s].score = s < 2 ? 0.5 : 3.0;
+    for (int s = 2; s < 4; ++s) four_oods[s].flag = true, four_oods[s].reason = "its layout", four_oods[s].check = "layout";
+    v = alzscan::scan_verdict(four.data(), 4, 2, four_oods);
+    EXPECT_TRUE(v.ood.flag);
+    EXPECT_EQ(v.ood.reason, "its layout");
+    EXPECT_EQ(v.index, -1);
+    EXPECT_NEAR(v.probabilities[0], 2.0 / 3.0, 1e-6);
+    // One flagged of four (scores 0.5, 0.5, 0.5, 3): the 75th percentile is 0.5 + 0.25 * 2.5 = 1.125 > 1.
+    four_oods[2].flag = false, four_oods[2].score = 0.5;
+    v = alzscan::scan_verdict(four.data(), 4, 2, four_oods);
+    EXPECT_TRUE(v.ood.flag);
+    // No slices: nothing said.
+    v = alzscan::scan_verdict(nullptr, 0, 2, {});
+    EXPECT_TRUE(v.probabilities.empty());
+    EXPECT_EQ(v.index, -1);
 }

@@ -29,4 +29,14 @@ std::vector<uint8_t> cam_overlay(const GrayImage& slice, const std::vector<float
 // The slice `scale` times larger, each pixel a scale x scale block (what the overlay is drawn on).
 GrayImage enlarge_nearest(const GrayImage& slice, int scale);
 
+// The picture both fronts show (`alzscan predict --cam`, the app's "Activation map"): `prepared`, the
+// slice as the model saw it, kCamScale times larger, under one class's map (map_height x map_width,
+// raw or already normalised: normalise_cam is applied), as RGBA width x height x 4.
+constexpr int kCamScale = 4;
+struct CamPicture {
+    int width = 0, height = 0;
+    std::vector<uint8_t> rgba;
+};
+CamPicture cam_picture(const GrayImage& prepared, const float* map, int map_width, int map_height, double opacity);
+
 }  // namespace alzscan

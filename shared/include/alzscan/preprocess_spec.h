@@ -29,6 +29,10 @@
 
 namespace alzscan {
 
+// model.json's "format" and the ONNX file's metadata "format": what `alzscan export` writes and the
+// app accepts. A change of the layout gets a new number.
+inline constexpr const char* kModelFormat = "alzscan-model/1";
+
 struct PreprocessSpec {
     std::string input_name = "input";
     int channels = 1;        // only 1 (gray) is supported
