@@ -305,10 +305,19 @@ std::vector<uint8_t> inflate_data_set(const uint8_t* data, size_t size) {
 }
 
 // The file's meta header (explicit VR), its transfer syntax, then the data set (walk_dataset;
-// inflated first when deflated). A big-endian data set is left to GDCM. Empty when nothing is wrong
-// or it cannot judge.
+// inflated first when deflated); a file without them, its bare data set. A big-endian data set is
+// left to GDCM. Empty when nothing is wrong or it cannot judge.
 std::string length_beyond_end(const uint8_t* data, size_t size) {
-    if (size < 132 || std::memcmp(data + 128, "DICM", 4) != 0) return "";
+    if (size < 132 || std::memcmp(data + 128, "DICM", 4) != 0) {
+        // No preamble and meta header: GDCM reads a bare data set from byte 0, in explicit VR when
+        // its first element names a known VR, else implicit (make fuzz: an implicit element there
+        // spelt a 775 MB length that GDCM allocated in a 3 kB file).
+        if (size < 8) return "";
+        const char vr[2] = {char(data[4]), char(data[5])};
+        size_t from = 0;
+        const std::string m = walk_dataset(Walk{data, size, known_vr(vr)}, from, size, 0, false);
+        return m == kCannotJudge ? "" : m;
+    }
     size_t at = 132;
     Walk w{data, size, true};
     bool deflated = false;

@@ -1,6 +1,7 @@
 // alzscan predict: classify image files and scans (slice stacks, NIfTI volumes) with a checkpoint,
 // exactly as the browser would.
 #include <algorithm>
+#include <chrono>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -107,6 +108,16 @@ void write_registration_png(const std::string& dir, const std::string& file, con
 }
 
 // The scan's atrophy (shared/ atrophy.h) from its slices' tissue measures and poses.
+// Where a scan's time went (ms), as the app's classifyScan reports it: open (read, decode, registration
+// and slab; 0 for a stack of files), classify (preprocessing, the batched forward pass, OOD), total.
+struct ScanTimings {
+    double open_ms = 0, classify_ms = 0, total_ms = 0;
+};
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
 ScanAtrophy scan_atrophy(const std::vector<SliceResult>& slices, const AtrophyReference& ref) {
     std::vector<TissueMeasures> tissues;
     std::vector<SlicePose> poses;
@@ -190,7 +201,7 @@ struct Printer {
     // The scan's verdict (shared/ verdict.h scan_verdict: aggregate_slices over its slices'
     // probabilities, as the cross-validation's people; flagged when more than a quarter of its slices are).
     void scan(const std::string& file, const std::vector<SliceResult>& slices, const std::string& how,
-              const std::vector<std::string>& notes, const std::string& registration = "") const {
+              const std::vector<std::string>& notes, const ScanTimings& t, const std::string& registration = "") const {
         std::vector<float> flat;
         std::vector<OodVerdict> oods;
         for (const SliceResult& r : slices) {
@@ -201,11 +212,12 @@ struct Printer {
         const ScanAtrophy scan_a = scan_atrophy(slices, atrophy);
         if (atrophy.enabled() && !show_dir.empty()) write_atrophy_svg(file, scan_a);
         if (json) {
-            std::printf("{\"file\":%s,\"scan\":{%s,\"slices\":%zu,\"how\":%s,\"notes\":%s%s%s,\"atrophy\":%s}}\n",
+            std::printf("{\"file\":%s,\"scan\":{%s,\"slices\":%zu,\"how\":%s,\"notes\":%s%s%s,\"atrophy\":%s,"
+                        "\"timings\":{\"open_ms\":%.1f,\"classify_ms\":%.1f,\"total_ms\":%.1f}}}\n",
                         json_string(file).c_str(), verdict_members(v.probabilities, v.ood).c_str(), slices.size(),
                         json_string(how).c_str(), json_string_array(notes).c_str(),
                         registration.empty() ? "" : ",\"registration\":", registration.c_str(),
-                        scan_atrophy_json(scan_a, atrophy).c_str());
+                        scan_atrophy_json(scan_a, atrophy).c_str(), t.open_ms, t.classify_ms, t.total_ms);
         } else {
             text_line(printable(file) + ": scan of " + std::to_string(slices.size()) + " slices", v.probabilities, v.ood);
             std::printf("  (%s)\n", how.c_str());
@@ -263,7 +275,7 @@ int run_slices(const std::string& file, const std::vector<int>& indices,
 // A volume: its axial slab, each slice classified, then the verdict. Returns the failures.
 // `scan` is read_scan's or read_dicom_scan's answer for `file`, `error` its reason when empty.
 int predict_volume(const std::string& file, const std::optional<ScanSlices>& scan, const std::string& error,
-                   Predictor& p, const Printer& out, const std::string& show_dir) {
+                   Predictor& p, const Printer& out, const std::string& show_dir, ScanTimings t) {
     if (!scan) {
         out.slice(file, -1, failed(error));
         return 1;
@@ -277,14 +289,13 @@ int predict_volume(const std::string& file, const std::optional<ScanSlices>& sca
             return 1;
         }
     }
-    std::vector<SliceResult> done;
-    const int failures = run_slices(file, slab.slices, [&](size_t i) {
-        // A registered volume skips the 2-D pose step; a thin stack's slices are 2-D slices and get it.
-        return scan->registered ? classify_gray(slab.images[i], p) : classify_slice(slab.images[i], p);
-    }, p,
-                                    out, done);
+    const auto c0 = std::chrono::steady_clock::now();
+    std::vector<SliceResult> done, results = classify_slab(slab.images, scan->registered, p);
+    t.classify_ms = ms_since(c0);
+    const int failures = run_slices(file, slab.slices, [&](size_t i) { return std::move(results[i]); }, p, out, done);
     if (done.empty()) return failures + 1;
-    out.scan(file, done, slab.how, scan->notes, scan->registered ? registration_json(scan->space) : "");
+    t.total_ms = t.open_ms + ms_since(c0);
+    out.scan(file, done, slab.how, scan->notes, t, scan->registered ? registration_json(scan->space) : "");
     return failures;
 }
 
@@ -364,13 +375,15 @@ int predict(int argc, char** argv) {
     for (const std::string& arg : args.positionals()) {
         std::string error;
         if (is_volume_path(arg)) {
+            const auto t0 = std::chrono::steady_clock::now();
             const std::optional<ScanSlices> scan = read_scan(arg, p, error);
-            failures += predict_volume(arg, scan, error, p, out, args.get("show"));
+            failures += predict_volume(arg, scan, error, p, out, args.get("show"), {ms_since(t0)});
         } else if (is_dicom_path(arg) && !std::filesystem::is_directory(arg)) {
             dicom_files.push_back(arg);
         } else if (holds_dicom(arg)) {
+            const auto t0 = std::chrono::steady_clock::now();
             const std::optional<ScanSlices> scan = read_dicom_scan({arg}, series, p, error);
-            failures += predict_volume(arg, scan, error, p, out, args.get("show"));
+            failures += predict_volume(arg, scan, error, p, out, args.get("show"), {ms_since(t0)});
         } else if (as_scan && std::filesystem::is_directory(arg)) {
             const std::vector<std::string> files = directory_images(arg);
             if (files.empty()) out.slice(arg, -1, failed("no PNG or JPEG files in this directory")), ++failures;
@@ -388,20 +401,22 @@ int predict(int argc, char** argv) {
     }
     if (!dicom_files.empty()) {   // the .dcm files given: one set of files, one series of them
         std::string error;
+        const auto t0 = std::chrono::steady_clock::now();
         const std::optional<ScanSlices> scan = read_dicom_scan(dicom_files, series, p, error);
-        failures += predict_volume(dicom_files.front(), scan, error, p, out, args.get("show"));
+        failures += predict_volume(dicom_files.front(), scan, error, p, out, args.get("show"), {ms_since(t0)});
     }
     if (!stack.empty()) {
-        std::vector<SliceResult> done;
-        for (const std::string& file : stack)
-            failures += run_slices(file, {-1}, [&](size_t) {
-                SliceResult r = classify_file(file, p);
-                show_pose(args.get("show"), file, r);
-                return r;
+        const auto c0 = std::chrono::steady_clock::now();
+        std::vector<SliceResult> done, results = classify_files(stack, p);
+        const ScanTimings t{0, ms_since(c0), 0};
+        for (size_t i = 0; i < stack.size(); ++i)
+            failures += run_slices(stack[i], {-1}, [&](size_t) {
+                show_pose(args.get("show"), stack[i], results[i]);
+                return std::move(results[i]);
             }, p, out, done);
         if (!done.empty())
             out.scan(stack.front(), done, "a stack of " + std::to_string(stack.size()) + " slice files, in the order given",
-                     {});
+                     {}, ScanTimings{0, t.classify_ms, ms_since(c0)});
     }
     return failures ? 1 : 0;
 }

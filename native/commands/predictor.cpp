@@ -121,6 +121,36 @@ SliceResult failed(std::string error) {
 
 namespace {
 
+// The prepared slices' rows in one forward pass -> their results, in order (no Grad-CAM).
+std::vector<SliceResult> forward_batch(std::vector<GrayImage> images, Predictor& p) {
+    const int64_t n = static_cast<int64_t>(images.size()), hw = int64_t(p.model.spec.width) * p.model.spec.height;
+    std::vector<float> input(static_cast<size_t>(n * hw));
+    for (int64_t i = 0; i < n; ++i) normalise_into(images[i], p.model.spec, input.data() + i * hw);
+    const torch::Tensor x =
+        torch::from_blob(input.data(), {n, 1, p.model.spec.height, p.model.spec.width}, torch::kFloat32).to(p.device);
+    torch::NoGradGuard no_grad;
+    const torch::Tensor pooled = p.model.net->pool(p.model.net->feature_maps(x));
+    const torch::Tensor logits = p.model.net->logits_of(pooled).to(torch::kFloat32).cpu().contiguous();
+    const torch::Tensor features = pooled.to(torch::kFloat32).cpu().contiguous();
+    const int64_t c = logits.size(1), f = features.size(1);
+    std::vector<SliceResult> out(images.size());
+    for (int64_t i = 0; i < n; ++i) {
+        const float* l = logits.data_ptr<float>() + i * c;
+        const float* feat = features.data_ptr<float>() + i * f;
+        SliceResult& r = out[static_cast<size_t>(i)];
+        r.probs = softmax_rows(std::vector<float>(l, l + c), static_cast<int>(c), p.temperature);
+        r.ood = assess_slice(p.ood, measure_input(images[i], p.ood), feat, static_cast<size_t>(f));
+        r.tissue = measure_tissue(images[i]);
+        r.prepared = std::move(images[i]);
+    }
+    return out;
+}
+
+}  // namespace
+
+
+namespace {
+
 // A prepared single slice (or its preparation's error) classified, with its pose step's record.
 SliceResult classify_posed(Expected<GrayImage> prepared, SlicePose pose, Predictor& p) {
     if (!prepared) return failed(prepared.error());
@@ -134,6 +164,54 @@ SliceResult classify_posed(Expected<GrayImage> prepared, SlicePose pose, Predict
 }
 
 }  // namespace
+
+std::vector<SliceResult> classify_batch(std::vector<PreparedSlice> slices, Predictor& p) {
+    std::vector<SliceResult> out(slices.size());
+    std::vector<size_t> rows;
+    std::vector<GrayImage> images;
+    for (size_t i = 0; i < slices.size(); ++i) {
+        if (!slices[i].image) out[i] = failed(slices[i].image.error());
+        else if (!p.cam_dir.empty()) out[i] = classify_posed(std::move(slices[i].image), slices[i].pose, p);
+        else rows.push_back(i), images.push_back(std::move(slices[i].image).value());
+    }
+    if (rows.empty()) return out;
+    try {
+        std::vector<SliceResult> done = forward_batch(std::move(images), p);
+        for (size_t k = 0; k < rows.size(); ++k) out[rows[k]] = std::move(done[k]);
+    } catch (const std::exception& e) {   // the batch's failure is each of its slices' message
+        for (size_t i : rows) out[i] = failed(std::string("classification failed (") + e.what() + ")");
+    }
+    for (size_t i : rows)
+        if (out[i].error.empty()) out[i].pose = std::move(slices[i].pose);
+    return out;
+}
+
+std::vector<SliceResult> classify_files(const std::vector<std::string>& files, Predictor& p) {
+    std::vector<PreparedSlice> slices;
+    for (const std::string& file : files) {
+        std::vector<uint8_t> bytes;
+        std::string error;
+        SlicePose pose;
+        if (!read_file(file, bytes, error)) {
+            slices.push_back({make_error(error), pose});
+            continue;
+        }
+        auto prepared = prepare_image(bytes.data(), bytes.size(), p.model.spec, {}, &pose);   // fills pose first
+        slices.push_back({std::move(prepared), std::move(pose)});
+    }
+    return classify_batch(std::move(slices), p);
+}
+
+// A registered volume's slices skip the 2-D pose step; a thin stack's are 2-D slices and get it.
+std::vector<SliceResult> classify_slab(const std::vector<GrayImage>& images, bool registered, Predictor& p) {
+    std::vector<PreparedSlice> slices;
+    for (const GrayImage& image : images) {
+        SlicePose pose;
+        auto prepared = registered ? prepare_gray(image, p.model.spec) : prepare_slice(image, p.model.spec, &pose);
+        slices.push_back({std::move(prepared), std::move(pose)});
+    }
+    return classify_batch(std::move(slices), p);
+}
 
 // One file: read, decode, prepare, classify; or its error (unreadable, undecodable).
 SliceResult classify_file(const std::string& file, Predictor& p) {

@@ -58,6 +58,19 @@ bool read_file(const std::string& path, std::vector<uint8_t>& bytes, std::string
 
 SliceResult classify_prepared(GrayImage prepared, Predictor& p);
 SliceResult failed(std::string error);
+
+// A scan's slices in one forward pass (N,1,H,W), as one ORT run does in the browser; Grad-CAM
+// (p.cam_dir) runs per slice. Each entry: its preparation (or its error) and its pose record.
+// Row i of the result is slice i's, as classify_prepared would give it alone (to float rounding).
+struct PreparedSlice {
+    Expected<GrayImage> image;
+    SlicePose pose;
+};
+std::vector<SliceResult> classify_batch(std::vector<PreparedSlice> slices, Predictor& p);
+// Files (one person's stack) and a volume's slab, prepared as classify_file / classify_slice /
+// classify_gray prepare them, classified by classify_batch.
+std::vector<SliceResult> classify_files(const std::vector<std::string>& files, Predictor& p);
+std::vector<SliceResult> classify_slab(const std::vector<GrayImage>& images, bool registered, Predictor& p);
 // One file: read, decode, prepare, classify; or its error (unreadable, undecodable).
 SliceResult classify_file(const std::string& file, Predictor& p);
 // A volume's slice (prepare_gray: no pose step).

@@ -399,6 +399,20 @@ def hostile_checks(args, work):
     mutated("data_set_unknown_vr", unknown_vr((0x0008, 0x0060), b"CS", b"QQ"),
             'element (0008,0060) has the unknown value representation "QQ"')
 
+    # pydicom's rtstruct.dcm, a bare implicit data set (no preamble, no meta header), with one
+    # element's length turned into 775 MB (what make fuzz found: GDCM allocated it, 0.8 s and 800 MB
+    # here, a timeout under ASan).
+    body = bytearray(open(os.path.join(PYDICOM_FILES, "rtstruct.dcm"), "rb").read())
+    at = body.find(struct.pack("<HHI", 0x0008, 0x0018, 0x28))
+    if check(body[128:132] != b"DICM" and at >= 0, "rtstruct.dcm is a bare implicit data set with (0008,0018)"):
+        body[at + 4:at + 8] = struct.pack("<I", 0x2E30_0000)
+        bad = os.path.join(work, "bare_huge_length.dcm")
+        open(bad, "wb").write(body)
+        got, _, secs = dump(args.dump, os.path.join(work, "bare"), [bad], timeout=10)
+        msg = got.get("error", "")
+        check(not got.get("crash") and "(0008,0018) declares 774897664 bytes" in msg and secs < 2,
+              f"bare_huge_length: '{msg}' ({secs:.2f} s)")
+
     # pydicom's JPEG 2000 file with its pixel data's sequence delimiter replaced by bytes that spell a
     # 3.6 GB implicit element (what make fuzz found: GDCM allocated 4 GB over 17 s).
     raw = bytearray(open(os.path.join(PYDICOM_FILES, "JPEG2000.dcm"), "rb").read())
