@@ -87,9 +87,11 @@ test-browser: ## headless-Chromium tests of the page
 demo: web-demo ## build the browser app and serve it on http://127.0.0.1:PORT (8080)
 	node web/server.mjs --root $(WEB_OUT) --port $(PORT)
 
-# Browser vs onnxruntime-node per image, cold-load bytes, time to first result (BENCHMARKS.md).
-bench-web: build ## browser vs onnxruntime-node per image, cold load, first result
+# Browser vs onnxruntime-node per image, cold-load bytes, time to first result; a 32-slice stack and
+# a volume from call to verdict against ORT Web's own kernel time (BENCHMARKS.md).
+bench-web: build ## browser vs onnxruntime-node per image and per scan, cold load, first result
 	node scripts/bench_web.mjs --web-out $(WEB_OUT) --data $(DATA)
+	node scripts/bench_scans_web.mjs --web-out $(WEB_OUT) --data $(DATA)
 
 # The seed's nine experiments, one config each in configs/experiments (docs/experiments.md).
 # Rerunning skips finished runs and resumes an interrupted one. SPLIT=hf|kaggle PROFILE=quick|full

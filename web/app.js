@@ -19,7 +19,7 @@
 //   //   bytes (taken as .nii/.nii.gz unless options.name names the format); [files]: DICOM files
 //   //   (one series: options.series N, 1-based, else the only one or the one T1) or slice images
 //   await window.alzscan.preprocess(bytes)             // Float32Array 1x1xHxW: the model's exact input
-//   await window.alzscan.benchmarkInference(tensor, n) // [ms] of n back-to-back ORT runs (make bench-web)
+//   await window.alzscan.benchmarkInference(tensor, n, count) // [ms] of n back-to-back ORT runs of a count-slice batch (make bench-web)
 //   await window.alzscan.testing.trap("decode" | "frame"); .restarts(); .liveModules()  // crash tests
 //
 // Data flow per file: bytes -> WASM (shared/ decode + preprocess, display texture) -> Float32Array
@@ -84,10 +84,10 @@ class InferenceClient {
     this.worker.postMessage({ type: "init", ...config }, transfer);
     return this.readyPromise;
   }
-  bench(id, tensor, runs) {
+  bench(id, tensor, runs, count = 1) {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type: "bench", id, tensor, runs });
+      this.worker.postMessage({ type: "bench", id, tensor, runs, count });
     });
   }
   // count slices of H x W in `tensor` (N,1,H,W), one ORT run -> {count, probabilities, features, cam, inferenceMs}
@@ -1109,7 +1109,8 @@ function createAlzscan() {
     aggregate: async (slices) => (await ready, (await liveApp()).aggregate(slices)),
     classifyScan,
     // make bench-web: ORT Web inference alone, `runs` times on one preprocessed tensor -> [ms].
-    benchmarkInference: async (tensor, runs = 50) => (await ready, (await worker.bench(-1, Float32Array.from(tensor), runs)).times),
+    benchmarkInference: async (tensor, runs = 50, count = 1) =>
+      (await ready, (await worker.bench(-1, Float32Array.from(tensor), runs, count)).times),
     preprocess: async (input) => {
       await ready;
       const bytes = await toBytes(input);

@@ -10,7 +10,8 @@
 //   <- {type: "result", id, count, probabilities: Float32Array(N*classCount), inferenceMs,
 //       features: Float32Array(N*F) | null, cam: {data: Float32Array(N*C*h*w), height, width} | null}
 //      | {type: "run-error", id, message}     (row n of each: its n-th slice of the batch)
-//   -> {type: "bench", id, tensor, runs}  <- {type: "result", id, times: [ms...]}  (make bench-web)
+//   -> {type: "bench", id, tensor, runs, count}  <- {type: "result", id, times: [ms...]}  (make bench-web:
+//      `runs` back-to-back runs of a count x 1 x H x W batch)
 // Runs are served one at a time in arrival order.
 import * as ort from "./ort/ort.wasm.min.mjs";
 import { webSessionOptions } from "./ort_session_config.mjs";
@@ -90,10 +91,12 @@ async function run(msg) {
 async function bench(msg) {
   if (!session) fail("the model is not loaded");
   const { inputName, inputHeight: h, inputWidth: w } = config;
+  const count = msg.count ?? 1;
+  if (msg.tensor.length !== count * h * w) fail(`internal: tensor has ${msg.tensor.length} values, expected ${count} x ${h * w}`);
   const times = [];
   for (let i = 0; i < msg.runs; ++i) {
     const t0 = performance.now();
-    await session.run({ [inputName]: new ort.Tensor("float32", msg.tensor, [1, 1, h, w]) });
+    await session.run({ [inputName]: new ort.Tensor("float32", msg.tensor, [count, 1, h, w]) });
     times.push(performance.now() - t0);
   }
   return times;

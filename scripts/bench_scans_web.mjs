@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+// scripts/bench_scans_web.mjs (make bench-web): a person's scan in the browser, measured side by side
+// in one run, median of --runs after one warm-up:
+//   - a 32-slice stack (one held-out person's slice files, bytes handed to classifyScan) and Colin27's
+//     ch2bet.nii.gz (a volume: decode, registration, slab): call -> verdict and its stages;
+//   - ORT Web's own time for the same 32 slices in the page: one batched run, and 32 single runs;
+//   - onnxruntime-node on the identical 32-slice tensor (batched).
+//   node scripts/bench_scans_web.mjs --web-out build/web --data ../shared/data/alzheimer_mri [--runs 5]
+// Writes bench-web-scans.json next to WEB_OUT and prints a table.
+import fs from "node:fs";
+import path from "node:path";
+import ort from "onnxruntime-node";
+import { launchBrowser } from "../tests/browser/harness.mjs";
+import { ortSessionConfig } from "../web/ort_session_config.mjs";
+import { startServer } from "../web/server.mjs";
+import { verifyModelDir } from "./verify_model.mjs";
+
+const args = { webOut: "build/web", data: "../shared/data/alzheimer_mri", runs: 5 };
+for (let i = 2; i < process.argv.length; ++i) {
+  const a = process.argv[i];
+  if (a === "--web-out") args.webOut = process.argv[++i];
+  else if (a === "--data") args.data = process.argv[++i];
+  else if (a === "--runs") args.runs = Number(process.argv[++i]);
+  else {
+    console.error(`bench_scans_web: unknown option ${a} (--web-out DIR --data DIR --runs N)`);
+    process.exit(2);
+  }
+}
+const webOut = path.resolve(args.webOut);
+const CH2BET = "/usr/share/mricron/templates/ch2bet.nii.gz";
+for (const f of [path.join(webOut, "index.html"), path.join(args.data, "SUBJECTS.tsv"), CH2BET]) {
+  if (!fs.existsSync(f)) {
+    console.error(`bench_scans_web: ${f} missing (make build; DATA=...; make setup installs mricron-data)`);
+    process.exit(1);
+  }
+}
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+
+// The first held-out (fold 0) person with 32 slices, in slice_rank order.
+function heldOutPerson() {
+  const lines = fs.readFileSync(path.join(args.data, "SUBJECTS.tsv"), "utf8").trim().split("\n");
+  const col = Object.fromEntries(lines[0].split("\t").map((name, i) => [name, i]));
+  const rows = lines.slice(1).map((l) => l.split("\t")).filter((c) => c[col.subject_fold] === "0" && c[col.subject_slices] === "32");
+  const subject = rows.map((c) => c[col.subject]).sort()[0];
+  return rows.filter((c) => c[col.subject] === subject).sort((a, b) => Number(a[col.slice_rank]) - Number(b[col.slice_rank]))
+    .map((c) => path.join(args.data, c[col.relative_path]));
+}
+
+// In the page: classifyScan `runs` + 1 times (the first is the warm-up) -> each run's timings.
+async function timeScans(page, inputs, name) {
+  return page.evaluate(async ({ b64s, name, runs }) => {
+    const decode = (b) => Uint8Array.from(atob(b), (c) => c.charCodeAt(0));
+    const out = [];
+    for (let r = 0; r <= runs; ++r) {
+      const input = b64s.length === 1 ? decode(b64s[0]) : b64s.map(decode);
+      const s = await window.alzscan.classifyScan(input, { name });
+      if (r > 0) out.push({ ...s.timings, probabilities: s.probabilities });
+    }
+    return out;
+  }, { b64s: inputs.map((b) => b.toString("base64")), name, runs: args.runs });
+}
+
+const stack = heldOutPerson();
+const server = await startServer({ root: webOut, port: 0 });
+const browser = await launchBrowser();
+const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+let result;
+try {
+  await page.goto(server.url);
+  const info = await page.evaluate(async () => window.alzscan.ready);
+  const stackRuns = await timeScans(page, stack.map((f) => fs.readFileSync(f)), "stack");
+  const volumeRuns = await timeScans(page, [fs.readFileSync(CH2BET)], "ch2bet.nii.gz");
+  // The identical 32-slice tensor: the page's own preprocessing of each file.
+  const tensor = await page.evaluate(async (b64s) => {
+    const parts = [];
+    for (const b of b64s) parts.push(...await window.alzscan.preprocess(Uint8Array.from(atob(b), (c) => c.charCodeAt(0))));
+    return parts;
+  }, stack.map((f) => fs.readFileSync(f).toString("base64")));
+  const n = stack.length, hw = tensor.length / n;
+  const batchWeb = await page.evaluate(async ({ t, n }) => window.alzscan.benchmarkInference(t, 20, n), { t: tensor, n });
+  const singleWeb = await page.evaluate(async (t) => window.alzscan.benchmarkInference(t, 50, 1), tensor.slice(0, hw));
+
+  const model = verifyModelDir(path.join(webOut, "model"));
+  const { height: h, width: w, name: inputName = "input" } = model.input;
+  const session = await ort.InferenceSession.create(path.join(webOut, "model/model.onnx"), {
+    intraOpNumThreads: info.threads, interOpNumThreads: 1, graphOptimizationLevel: "all", extra: { session: ortSessionConfig() },
+  });
+  const feed = () => ({ [inputName]: new ort.Tensor("float32", Float32Array.from(tensor), [n, 1, h, w]) });
+  await session.run(feed());
+  const batchNative = [];
+  for (let i = 0; i < 20; ++i) {
+    const t0 = performance.now();
+    await session.run(feed());
+    batchNative.push(performance.now() - t0);
+  }
+  const stage = (runs, key) => median(runs.map((r) => r[key] ?? 0));
+  const kernelBatch = median(batchWeb), kernelSingles = n * median(singleWeb);
+  result = {
+    date: new Date().toISOString(), ort_web: info.ortVersion, threads: info.threads, runs: args.runs, slices: n,
+    stack: { total_ms: stage(stackRuns, "total_ms"), preprocess_ms: stage(stackRuns, "preprocess_ms"), inference_ms: stage(stackRuns, "inference_ms") },
+    volume: { total_ms: stage(volumeRuns, "total_ms"), read_ms: stage(volumeRuns, "read_ms"), open_ms: stage(volumeRuns, "open_ms"),
+      preprocess_ms: stage(volumeRuns, "preprocess_ms"), inference_ms: stage(volumeRuns, "inference_ms") },
+    kernel_ms: { ort_web_batch: kernelBatch, ort_web_32_single: kernelSingles, onnxruntime_node_batch: median(batchNative) },
+    ratio: { stack_over_web_batch_kernel: stage(stackRuns, "total_ms") / kernelBatch, stack_over_web_single_kernels: stage(stackRuns, "total_ms") / kernelSingles,
+      web_batch_over_node_batch: kernelBatch / median(batchNative) },
+  };
+} finally {
+  await browser.close();
+  await server.close();
+}
+
+const ms = (x) => `${x.toFixed(1)} ms`;
+console.log(`bench-web scans: ORT Web ${result.ort_web} (${result.threads} threads), medians of ${result.runs} runs after a warm-up`);
+console.log(`  ${result.slices}-slice stack     call -> verdict ${ms(result.stack.total_ms)} (preprocess ${ms(result.stack.preprocess_ms)}, inference ${ms(result.stack.inference_ms)})`);
+console.log(`  ch2bet.nii.gz       call -> verdict ${ms(result.volume.total_ms)} (read ${ms(result.volume.read_ms)}, open: decode + registration + slab ${ms(result.volume.open_ms)}, preprocess ${ms(result.volume.preprocess_ms)}, inference ${ms(result.volume.inference_ms)})`);
+console.log(`  kernels, ${result.slices} slices   ORT Web one batch ${ms(result.kernel_ms.ort_web_batch)}, ${result.slices} single runs ${ms(result.kernel_ms.ort_web_32_single)}; onnxruntime-node one batch ${ms(result.kernel_ms.onnxruntime_node_batch)}`);
+console.log(`  ratios              stack / ORT Web batch kernel ${result.ratio.stack_over_web_batch_kernel.toFixed(2)}x, stack / ${result.slices} single kernels ${result.ratio.stack_over_web_single_kernels.toFixed(2)}x, ORT Web / onnxruntime-node (batch) ${result.ratio.web_batch_over_node_batch.toFixed(2)}x`);
+const out = path.join(path.dirname(webOut), "bench-web-scans.json");
+fs.writeFileSync(out, JSON.stringify(result, null, 1));
+console.log(`  written to ${out}`);
