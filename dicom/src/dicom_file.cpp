@@ -168,6 +168,12 @@ struct Walk {
     const uint8_t* data;
     size_t size;
     bool explicit_vr;
+    bool big_endian = false;   // explicit VR big endian (PS3.5 A.3, retired): tags and lengths
+    uint16_t u16(size_t at) const { return big_endian ? uint16_t(data[at] << 8 | data[at + 1]) : le16(data + at); }
+    uint32_t u32(size_t at) const {
+        return big_endian ? uint32_t(data[at]) << 24 | uint32_t(data[at + 1]) << 16 | uint32_t(data[at + 2]) << 8 | data[at + 3]
+                          : le32(data + at);
+    }
 };
 
 std::string beyond(uint16_t group, uint16_t element, uint64_t length, size_t left) {
@@ -202,8 +208,8 @@ std::string unknown_vr(uint16_t group, uint16_t element, const char vr[2]) {
 std::string walk_items(const Walk& w, size_t& at, size_t end, int depth, bool raw) {
     if (depth > kMaxNesting) return kCannotJudge;
     while (at + 8 <= end) {
-        const uint16_t group = le16(w.data + at), element = le16(w.data + at + 2);
-        const uint32_t length = le32(w.data + at + 4);
+        const uint16_t group = w.u16(at), element = w.u16(at + 2);
+        const uint32_t length = w.u32(at + 4);
         // Between pixel fragments only items and the delimiter may stand: GDCM would read anything
         // else as an element and allocate whatever length its bytes spell (make fuzz: 3.6 GB).
         if (group != 0xFFFE)
@@ -234,7 +240,7 @@ std::string walk_items(const Walk& w, size_t& at, size_t end, int depth, bool ra
 std::string walk_dataset(const Walk& w, size_t& at, size_t end, int depth, bool until_item_end) {
     if (depth > kMaxNesting) return kCannotJudge;
     while (at + 8 <= end) {
-        const uint16_t group = le16(w.data + at), element = le16(w.data + at + 2);
+        const uint16_t group = w.u16(at), element = w.u16(at + 2);
         if (group == 0xFFFE) {
             if (until_item_end && element == 0xE00D) {
                 at += 8;
@@ -256,11 +262,11 @@ std::string walk_dataset(const Walk& w, size_t& at, size_t end, int depth, bool 
             bool is_long = false;
             for (const char* l : long_vrs) is_long = is_long || (vr[0] == l[0] && vr[1] == l[1]);
             if (is_long && at + 12 > end) return kCannotJudge;
-            length = is_long ? le32(w.data + at + 8) : le16(w.data + at + 6);
+            length = is_long ? w.u32(at + 8) : w.u16(at + 6);
             header = is_long ? 12 : 8;
             sequence = (vr[0] == 'S' && vr[1] == 'Q') || (vr[0] == 'U' && vr[1] == 'N');
         } else {
-            length = le32(w.data + at + 4);
+            length = w.u32(at + 4);
             header = 8;
         }
         at += header;
@@ -304,9 +310,10 @@ std::vector<uint8_t> inflate_data_set(const uint8_t* data, size_t size) {
     return out;
 }
 
-// The file's meta header (explicit VR), its transfer syntax, then the data set (walk_dataset;
-// inflated first when deflated); a file without them, its bare data set. A big-endian data set is
-// left to GDCM. Empty when nothing is wrong or it cannot judge.
+// The file's meta header (explicit VR little endian), its transfer syntax, then the data set
+// (walk_dataset, big endian too, which GDCM read into 4 GB for a 10 kB file: make fuzz; inflated
+// first when deflated); a file without them, its bare data set. Empty when nothing is wrong or it
+// cannot judge.
 std::string length_beyond_end(const uint8_t* data, size_t size) {
     if (size < 132 || std::memcmp(data + 128, "DICM", 4) != 0) {
         // No preamble and meta header: GDCM reads a bare data set from byte 0, in explicit VR when
@@ -314,9 +321,11 @@ std::string length_beyond_end(const uint8_t* data, size_t size) {
         // spelt a 775 MB length that GDCM allocated in a 3 kB file).
         if (size < 8) return "";
         const char vr[2] = {char(data[4]), char(data[5])};
+        Walk bare{data, size, known_vr(vr)};
+        bare.big_endian = bare.explicit_vr && le16(data) > 0xFF && data[0] == 0;   // group 0x0008 stored as 00 08
         size_t from = 0;
-        const std::string m = walk_dataset(Walk{data, size, known_vr(vr)}, from, size, 0, false);
-        return m == kCannotJudge ? "" : m;
+        const std::string m = walk_dataset(bare, from, size, 0, false);
+        return m.empty() || m == kCannotJudge ? "" : "not a DICOM file, or a damaged one (no DICOM header, and as a bare data set " + m + ")";
     }
     size_t at = 132;
     Walk w{data, size, true};
@@ -341,7 +350,7 @@ std::string length_beyond_end(const uint8_t* data, size_t size) {
             std::string ts(reinterpret_cast<const char*>(data + at + header), size_t(length));
             while (!ts.empty() && (ts.back() == '\0' || ts.back() == ' ')) ts.pop_back();
             if (ts == "1.2.840.10008.1.2") w.explicit_vr = false;
-            else if (ts == "1.2.840.10008.1.2.2") return "";
+            else if (ts == "1.2.840.10008.1.2.2") w.big_endian = true;
             else if (ts == "1.2.840.10008.1.2.1.99") deflated = true;
         }
         at += header + length;

@@ -410,8 +410,21 @@ def hostile_checks(args, work):
         open(bad, "wb").write(body)
         got, _, secs = dump(args.dump, os.path.join(work, "bare"), [bad], timeout=10)
         msg = got.get("error", "")
-        check(not got.get("crash") and "(0008,0018) declares 774897664 bytes" in msg and secs < 2,
+        check(not got.get("crash") and "bare data set element (0008,0018) declares 774897664 bytes" in msg and secs < 2,
               f"bare_huge_length: '{msg}' ({secs:.2f} s)")
+
+    # pydicom's big-endian MR_small with its pixel data's length made 775 MB (GDCM read a damaged
+    # big-endian file into 4 GB: make fuzz).
+    raw = bytearray(open(os.path.join(PYDICOM_FILES, "MR_small_bigendian.dcm"), "rb").read())
+    at = raw.rfind(struct.pack(">HH", 0x7FE0, 0x0010) + b"OW\0\0")
+    if check(at > 0, "MR_small_bigendian.dcm has big-endian pixel data"):
+        raw[at + 8:at + 12] = struct.pack(">I", 0x2E30_0000)
+        bad = os.path.join(work, "big_endian_huge_length.dcm")
+        open(bad, "wb").write(raw)
+        got, _, secs = dump(args.dump, os.path.join(work, "bigend"), [bad], timeout=10)
+        msg = got.get("error", "")
+        check(not got.get("crash") and "element (7fe0,0010) declares 774897664 bytes" in msg and secs < 2,
+              f"big_endian_huge_length: '{msg}' ({secs:.2f} s)")
 
     # pydicom's JPEG 2000 file with its pixel data's sequence delimiter replaced by bytes that spell a
     # 3.6 GB implicit element (what make fuzz found: GDCM allocated 4 GB over 17 s).
