@@ -98,8 +98,8 @@ try {
   result = {
     date: new Date().toISOString(), ort_web: info.ortVersion, threads: info.threads, runs: args.runs, slices: n,
     stack: { total_ms: stage(stackRuns, "total_ms"), preprocess_ms: stage(stackRuns, "preprocess_ms"), inference_ms: stage(stackRuns, "inference_ms") },
-    volume: { total_ms: stage(volumeRuns, "total_ms"), read_ms: stage(volumeRuns, "read_ms"), open_ms: stage(volumeRuns, "open_ms"),
-      preprocess_ms: stage(volumeRuns, "preprocess_ms"), inference_ms: stage(volumeRuns, "inference_ms") },
+    volume: Object.fromEntries(["total_ms", "read_ms", "open_ms", "decode_ms", "template_ms", "registration_ms", "frames_ms",
+      "preprocess_ms", "inference_ms"].map((k) => [k, stage(volumeRuns, k)])),
     kernel_ms: { ort_web_batch: kernelBatch, ort_web_32_single: kernelSingles, onnxruntime_node_batch: median(batchNative) },
     ratio: { stack_over_web_batch_kernel: stage(stackRuns, "total_ms") / kernelBatch, stack_over_web_single_kernels: stage(stackRuns, "total_ms") / kernelSingles,
       web_batch_over_node_batch: kernelBatch / median(batchNative) },
@@ -112,7 +112,9 @@ try {
 const ms = (x) => `${x.toFixed(1)} ms`;
 console.log(`bench-web scans: ORT Web ${result.ort_web} (${result.threads} threads), medians of ${result.runs} runs after a warm-up`);
 console.log(`  ${result.slices}-slice stack     call -> verdict ${ms(result.stack.total_ms)} (preprocess ${ms(result.stack.preprocess_ms)}, inference ${ms(result.stack.inference_ms)})`);
-console.log(`  ch2bet.nii.gz       call -> verdict ${ms(result.volume.total_ms)} (read ${ms(result.volume.read_ms)}, open: decode + registration + slab ${ms(result.volume.open_ms)}, preprocess ${ms(result.volume.preprocess_ms)}, inference ${ms(result.volume.inference_ms)})`);
+const v = result.volume;
+console.log(`  ch2bet.nii.gz       call -> verdict ${ms(v.total_ms)}: open ${ms(v.open_ms)} (decode ${ms(v.decode_ms)}, registration + slab ${ms(v.registration_ms)}, ` +
+  `progress frames ${ms(v.frames_ms)}), preprocess ${ms(v.preprocess_ms)}, inference ${ms(v.inference_ms)}; without the registration: ${ms(v.total_ms - v.registration_ms - v.template_ms)}`);
 console.log(`  kernels, ${result.slices} slices   ORT Web one batch ${ms(result.kernel_ms.ort_web_batch)}, ${result.slices} single runs ${ms(result.kernel_ms.ort_web_32_single)}; onnxruntime-node one batch ${ms(result.kernel_ms.onnxruntime_node_batch)}`);
 console.log(`  ratios              stack / ORT Web batch kernel ${result.ratio.stack_over_web_batch_kernel.toFixed(2)}x, stack / ${result.slices} single kernels ${result.ratio.stack_over_web_single_kernels.toFixed(2)}x, ORT Web / onnxruntime-node (batch) ${result.ratio.web_batch_over_node_batch.toFixed(2)}x`);
 const out = path.join(path.dirname(webOut), "bench-web-scans.json");

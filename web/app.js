@@ -757,27 +757,38 @@ function createAlzscan() {
   // progress card saying so while it runs; the registration template is fetched first when the app
   // asks for it. A registration runs REGISTER_SLICE_MS of its steps per frame so the card's bar moves.
   async function openVolumeShown(app, name, volume) {
-    const open = () => app.openVolume(volume.fileName, volume.bytes, volume.partner);
+    // Where the time goes (ms): decode (+ the registration's setup), the template, the registration's
+    // steps (extraction, levels and slab in the last), and the progress frames between them.
+    const stages = { decode_ms: 0, template_ms: 0, registration_ms: 0, frames_ms: 0 };
+    const timed = (key, fn) => {
+      const t0 = performance.now();
+      try { return fn(); } finally { stages[key] += performance.now() - t0; }
+    };
+    const showStep = async (...a) => { const t0 = performance.now(); await say(app, ...a); stages.frames_ms += performance.now() - t0; };
+    const open = () => timed("decode_ms", () => app.openVolume(volume.fileName, volume.bytes, volume.partner));
     try {
-      await say(app, `Reading ${name}…`, 0);
+      await showStep(`Reading ${name}…`, 0);
       let opened = open();
       let base = OPEN_SHARE;
       if (opened.need_reference) {
-        await say(app, "Loading the registration template (Colin27, once per page)…", base);
+        await showStep("Loading the registration template (Colin27, once per page)…", base);
         let error;
         try {
-          error = app.loadReference(...await registrationReference());
+          const t0 = performance.now();
+          const bytes = await registrationReference();
+          stages.template_ms += performance.now() - t0;
+          error = timed("template_ms", () => app.loadReference(...bytes));
         } catch (e) { error = e.message; }
         if (error) return { error };
         base += TEMPLATE_SHARE;
-        await say(app, `Reading ${name}…`, base);
+        await showStep(`Reading ${name}…`, base);
         opened = open();
       }
       while (opened.registering) {
-        await say(app, `Registering ${name} to the template…`, base + (1 - base) * opened.progress);
-        opened = app.registerStep(opened.registering, REGISTER_SLICE_MS);
+        await showStep(`Registering ${name} to the template…`, base + (1 - base) * opened.progress);
+        opened = timed("registration_ms", () => app.registerStep(opened.registering, REGISTER_SLICE_MS));
       }
-      return opened;
+      return { ...opened, stages };
     } finally {
       if (!app.crash) app.setProgress(-1);
       restoreStatus(app);
@@ -842,7 +853,7 @@ function createAlzscan() {
 
   async function classifyScanRows(app, input, options, t0) {
     const results = [];
-    let name, how, registration, notes = [], readMs, openMs;
+    let name, how, registration, stages, notes = [], readMs, openMs;
     if (Array.isArray(input) && !options.dicom && !(await isDicomSet(input))) {
       name = options.name ?? (input[0] instanceof File ? input[0].name : "stack");
       const names = input.map((f, i) => (f instanceof File ? f.name : `${name} #${i}`));
@@ -872,7 +883,7 @@ function createAlzscan() {
         await addFailedRow(app, name, "", opened.error);
         throw new Error(opened.error);
       }
-      ({ how, registration } = opened);
+      ({ how, registration, stages } = opened);
       notes = [...volume.notes, ...opened.notes];
       const names = opened.slices.map((k) => `${name} slice ${k}`);
       const rowsOut = await runRows(app, names, (i) => app.addVolumeSlice(names[i], i), performance.now());
@@ -894,8 +905,9 @@ function createAlzscan() {
       classes: classes.slice(), how, notes, slices: results, atrophy, ...(registration ? { registration } : {}),
       timings: {
         // volumes: read_ms (the files' bytes; DICOM: read, parsed and decoded by the reader, the
-        // series table's wait included), open_ms (decode, registration and slab in the app)
-        ...(readMs !== undefined ? { read_ms: readMs, open_ms: openMs } : {}),
+        // series table's wait included), open_ms (decode, registration and slab in the app) and its
+        // stages: decode_ms, template_ms, registration_ms (work), frames_ms (the progress frames)
+        ...(readMs !== undefined ? { read_ms: readMs, open_ms: openMs, ...stages } : {}),
         preprocess_ms: sum("preprocess_ms"), inference_ms: sum("inference_ms"), total_ms: performance.now() - t0,
       },
     };
