@@ -399,6 +399,17 @@ def hostile_checks(args, work):
     mutated("data_set_unknown_vr", unknown_vr((0x0008, 0x0060), b"CS", b"QQ"),
             'element (0008,0060) has the unknown value representation "QQ"')
 
+    def meta_group_missing(folder, paths):
+        # The meta group length's group 0002 turned into 8002 (what make fuzz found: GDCM then guessed
+        # the encoding and read a 2 kB file into 880 MB).
+        for p in paths[1:]:
+            os.remove(p)
+        raw = bytearray(open(paths[0], "rb").read())
+        check(raw[128:134] == b"DICM\x02\x00", "meta_group_missing: the meta group follows DICM")
+        raw[132:134] = struct.pack("<H", 0x8002)
+        open(paths[0], "wb").write(raw)
+    mutated("meta_group_missing", meta_group_missing, "its file meta header is missing")
+
     # pydicom's rtstruct.dcm, a bare implicit data set (no preamble, no meta header), with one
     # element's length turned into 775 MB (what make fuzz found: GDCM allocated it, 0.8 s and 800 MB
     # here, a timeout under ASan).
