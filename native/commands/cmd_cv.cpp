@@ -27,6 +27,7 @@
 #include "commands/child_process.h"
 #include "report/report.h"
 #include "commands/commands.h"
+#include "commands/run_dataset.h"
 #include "cv/cv_summary.h"
 #include "cv/combined_verdict.h"
 #include "cv/tissue_baselines.h"
@@ -206,23 +207,11 @@ void measure_people(const DatasetSplit& split, PersonTissue& people) {
 void score_fold(const CvArgs& a, int fold, FoldScores& out) {
     const std::string checkpoint = (fs::path(fold_dir(a, fold)) / "best.pt").string();
     LoadedModel model = load_model(checkpoint);
-    DatasetOptions opt;
+    // The fold's own split and validation carve, as its training recorded them (run_dataset.h); the
+    // data from this cv's --data, in case the folder moved.
+    DatasetOptions opt = run_dataset_options(fold_dir(a, fold));
     opt.dir = a.data;
-    opt.split_file = a.split_file;
-    opt.split_column = a.split_column;
-    opt.test_fold = fold;
-    opt.groups_file = a.groups;
-    opt.group_column = a.group_column;
     opt.spec = model.spec;
-    // The fold's own validation carve, from the options its training recorded.
-    const std::string run_config = (fs::path(fold_dir(a, fold)) / "config.json").string();
-    std::string text;
-    if (!read_text_file(run_config, text)) throw std::runtime_error(run_config + ": cannot read the fold's run config");
-    const json train = json::parse(text).at("train");
-    opt.val_fraction = train.at("val_fraction").get<double>();
-    opt.val_mode = train.at("val_mode").get<std::string>();
-    const uint64_t val_seed = train.at("val_seed").get<uint64_t>();
-    opt.seed = val_seed != 0 ? val_seed : train.at("seed").get<uint64_t>();
     Dataset ds = load_dataset(opt);
     if (!ds.skipped.empty()) throw std::runtime_error(ds.skipped.front() + " (cv needs every image)");
     if (ds.class_names != model.spec.class_names)
