@@ -279,6 +279,12 @@ std::string walk_dataset(const Walk& w, size_t& at, size_t end, int depth, bool 
             continue;
         }
         if (at + length > end) return beyond(group, element, length, end - at);
+        if (w.explicit_vr && vr[0] == 'S' && vr[1] == 'Q' && length > 0) {
+            // A sequence of defined length: GDCM reads its items too (make fuzz: a damaged nested
+            // element's length, 4 GB, inside a 7 kB file's defined-length sequence).
+            size_t inner = at;
+            if (std::string m = walk_items(w, inner, at + length, depth + 1, false); !m.empty() && m != kCannotJudge) return m;
+        }
         at += length;
     }
     return "";

@@ -410,6 +410,25 @@ def hostile_checks(args, work):
         open(paths[0], "wb").write(raw)
     mutated("meta_group_missing", meta_group_missing, "its file meta header is missing")
 
+    def nested_defined_length(folder, paths):
+        # A sequence of defined length whose item's text element declares 775 MB (what make fuzz
+        # found: GDCM reads a defined-length sequence's items and allocated 4 GB for a 7 kB file).
+        for p in paths[1:]:
+            os.remove(p)
+        ds = pydicom.dcmread(paths[0])
+        item = pydicom.Dataset()
+        item.TextValue = "a nested text"
+        ds.ContentSequence = pydicom.Sequence([item])
+        ds["ContentSequence"].is_undefined_length = False
+        ds.save_as(paths[0])
+        raw = bytearray(open(paths[0], "rb").read())
+        at = raw.find(struct.pack("<HH", 0x0040, 0xA160) + b"UT\0\0")
+        check(raw.find(struct.pack("<HH", 0x0040, 0xA730) + b"SQ\0\0\xff\xff\xff\xff") < 0 and at > 0,
+              "nested_defined_length: a defined-length ContentSequence holding TextValue")
+        raw[at + 8:at + 12] = struct.pack("<I", 0x2E30_0000)
+        open(paths[0], "wb").write(raw)
+    mutated("nested_defined_length", nested_defined_length, "element (0040,a160) declares 774897664 bytes")
+
     # pydicom's rtstruct.dcm, a bare implicit data set (no preamble, no meta header), with one
     # element's length turned into 775 MB (what make fuzz found: GDCM allocated it, 0.8 s and 800 MB
     # here, a timeout under ASan).
