@@ -429,45 +429,42 @@ def hostile_checks(args, work):
         open(paths[0], "wb").write(raw)
     mutated("nested_defined_length", nested_defined_length, "element (0040,a160) declares 774897664 bytes")
 
-    # pydicom's rtstruct.dcm, a bare implicit data set (no preamble, no meta header), with one
-    # element's length turned into 775 MB (what make fuzz found: GDCM allocated it, 0.8 s and 800 MB
-    # here, a timeout under ASan).
-    body = bytearray(open(os.path.join(PYDICOM_FILES, "rtstruct.dcm"), "rb").read())
-    at = body.find(struct.pack("<HHI", 0x0008, 0x0018, 0x28))
-    if check(body[128:132] != b"DICM" and at >= 0, "rtstruct.dcm is a bare implicit data set with (0008,0018)"):
-        body[at + 4:at + 8] = struct.pack("<I", 0x2E30_0000)
-        bad = os.path.join(work, "bare_huge_length.dcm")
-        open(bad, "wb").write(body)
-        got, _, secs = dump(args.dump, os.path.join(work, "bare"), [bad], timeout=10)
-        msg = got.get("error", "")
-        check(not got.get("crash") and "bare data set element (0008,0018) declares 774897664 bytes" in msg and secs < 2,
-              f"bare_huge_length: '{msg}' ({secs:.2f} s)")
-
-    # pydicom's big-endian MR_small with its pixel data's length made 775 MB (GDCM read a damaged
-    # big-endian file into 4 GB: make fuzz).
-    raw = bytearray(open(os.path.join(PYDICOM_FILES, "MR_small_bigendian.dcm"), "rb").read())
-    at = raw.rfind(struct.pack(">HH", 0x7FE0, 0x0010) + b"OW\0\0")
-    if check(at > 0, "MR_small_bigendian.dcm has big-endian pixel data"):
-        raw[at + 8:at + 12] = struct.pack(">I", 0x2E30_0000)
-        bad = os.path.join(work, "big_endian_huge_length.dcm")
+    def damaged_copy(source, name, change, expect):
+        # pydicom's `source` changed by change(raw) (False: the file is not as expected), read alone:
+        # `expect` in a one-line message within 2 s.
+        raw = bytearray(open(os.path.join(PYDICOM_FILES, source), "rb").read())
+        if not check(change(raw), f"{name}: {source} is as expected"):
+            return
+        bad = os.path.join(work, name + ".dcm")
         open(bad, "wb").write(raw)
-        got, _, secs = dump(args.dump, os.path.join(work, "bigend"), [bad], timeout=10)
+        got, _, secs = dump(args.dump, os.path.join(work, name), [bad], timeout=10)
         msg = got.get("error", "")
-        check(not got.get("crash") and "element (7fe0,0010) declares 774897664 bytes" in msg and secs < 2,
-              f"big_endian_huge_length: '{msg}' ({secs:.2f} s)")
+        check(not got.get("crash") and expect in msg and secs < 2, f"{name}: '{msg}' ({secs:.2f} s)")
 
-    # pydicom's JPEG 2000 file with its pixel data's sequence delimiter replaced by bytes that spell a
-    # 3.6 GB implicit element (what make fuzz found: GDCM allocated 4 GB over 17 s).
-    raw = bytearray(open(os.path.join(PYDICOM_FILES, "JPEG2000.dcm"), "rb").read())
-    end = raw.rfind(struct.pack("<HHI", 0xFFFE, 0xE0DD, 0))
-    if check(end > 0, "JPEG2000.dcm ends its fragments with a sequence delimiter"):
-        raw[end:end + 8] = struct.pack("<HHI", 0x3459, 0x64C8, 0xD8ECB8A4)
-        bad = os.path.join(work, "fragments_then_garbage.dcm")
-        open(bad, "wb").write(raw)
-        got, _, secs = dump(args.dump, os.path.join(work, "frag"), [bad], timeout=10)
-        msg = got.get("error", "")
-        check(not got.get("crash") and "fragments are followed by bytes" in msg and secs < 2,
-              f"fragments_then_garbage: '{msg}' ({secs:.2f} s)")
+    def set_at(raw, pattern, offset, value, last=False):
+        at = raw.rfind(pattern) if last else raw.find(pattern)
+        if at >= 0:
+            raw[at + offset:at + offset + len(value)] = value
+        return at >= 0
+
+    # rtstruct.dcm is a bare implicit data set (no preamble, no meta header); one element's length
+    # made 775 MB (what make fuzz found: GDCM allocated it, 0.8 s and 800 MB here, a timeout under ASan).
+    damaged_copy("rtstruct.dcm", "bare_huge_length",
+                 lambda raw: raw[128:132] != b"DICM" and set_at(raw, struct.pack("<HHI", 0x0008, 0x0018, 0x28), 4,
+                                                                struct.pack("<I", 0x2E30_0000)),
+                 "bare data set element (0008,0018) declares 774897664 bytes")
+    # The big-endian MR_small with its pixel data's length made 775 MB (GDCM read a damaged big-endian
+    # file into 4 GB: make fuzz).
+    damaged_copy("MR_small_bigendian.dcm", "big_endian_huge_length",
+                 lambda raw: set_at(raw, struct.pack(">HH", 0x7FE0, 0x0010) + b"OW\0\0", 8,
+                                    struct.pack(">I", 0x2E30_0000), last=True),
+                 "element (7fe0,0010) declares 774897664 bytes")
+    # JPEG2000.dcm with its pixel data's sequence delimiter replaced by bytes that spell a 3.6 GB
+    # implicit element (what make fuzz found: GDCM allocated 4 GB over 17 s).
+    damaged_copy("JPEG2000.dcm", "fragments_then_garbage",
+                 lambda raw: set_at(raw, struct.pack("<HHI", 0xFFFE, 0xE0DD, 0), 0,
+                                    struct.pack("<HHI", 0x3459, 0x64C8, 0xD8ECB8A4), last=True),
+                 "fragments are followed by bytes")
 
 
 def wasm_checks(args, work, t1_dir):
