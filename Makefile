@@ -148,9 +148,11 @@ bench-dist: native ## training on two local ranks vs one rank with two threads
 bench-registration: native wasm ## a 256^3 T1 into the training space, natively and as WebAssembly
 	bash scripts/bench_registration.sh $(BUILD) $(WASM_BUILD)
 
-# A 256-slice DICOM series read in the browser and natively (BENCHMARKS.md).
-bench-dicom: build ## a 256-slice DICOM series read in the browser and natively
+# A 256-slice DICOM series read in the browser and natively; the browser tab's peak memory on a
+# 0.5 mm float64 volume and 512^3 noise (BENCHMARKS.md).
+bench-dicom: build ## a 256-slice DICOM series read in the browser and natively; the tab's peak memory on large volumes
 	node scripts/bench_dicom_web.mjs --web-out $(WEB_OUT) --native $(BUILD)
+	node scripts/bench_tab_memory.mjs --web-out $(WEB_OUT)
 
 # Every benchmark.
 bench: bench-train bench-web bench-kernels bench-cam bench-dist bench-registration bench-dicom ## every benchmark
