@@ -185,6 +185,14 @@ std::string beyond(uint16_t group, uint16_t element, uint64_t length, size_t lef
 
 std::string walk_dataset(const Walk& w, size_t& at, size_t end, int depth, bool until_item_end);
 
+// Group FFFE holds only items (E000) and their delimiters (E00D, E0DD): anything else is damage that
+// GDCM reads on from (make fuzz: 3.6 GB for a 1 kB file).
+std::string fffe_misplaced(uint16_t element) {
+    char b[112];
+    std::snprintf(b, sizeof b, "element (fffe,%04x) stands where only items and delimiters may (damaged)", element);
+    return b;
+}
+
 // PS3.5 6.2's value representations. GDCM throws on any other and its recovery then reads an
 // element from the wrong bytes (make fuzz: a meta element of VR "TI" became an 875 MB length).
 bool known_vr(const char vr[2]) {
@@ -220,7 +228,7 @@ std::string walk_items(const Walk& w, size_t& at, size_t end, int depth, bool ra
             at += 8;
             return "";
         }
-        if (element != 0xE000) return kCannotJudge;
+        if (element != 0xE000) return element == 0xE00D ? kCannotJudge : fffe_misplaced(element);
         at += 8;
         if (length == 0xFFFFFFFFu) {
             if (raw) return kCannotJudge;
@@ -246,6 +254,7 @@ std::string walk_dataset(const Walk& w, size_t& at, size_t end, int depth, bool 
                 at += 8;
                 return "";
             }
+            if (element != 0xE000 && element != 0xE00D && element != 0xE0DD) return fffe_misplaced(element);
             return kCannotJudge;
         }
         const char vr[2] = {char(w.data[at + 4]), char(w.data[at + 5])};

@@ -429,6 +429,24 @@ def hostile_checks(args, work):
         open(paths[0], "wb").write(raw)
     mutated("nested_defined_length", nested_defined_length, "element (0040,a160) declares 774897664 bytes")
 
+    def misplaced_fffe(folder, paths):
+        # An item delimiter (FFFE,E00D) turned into (FFFE,0DC5) (what make fuzz found: GDCM read on
+        # from it into 3.6 GB for a 1 kB file).
+        for p in paths[1:]:
+            os.remove(p)
+        ds = pydicom.dcmread(paths[0])
+        item = pydicom.Dataset()
+        item.TextValue = "a nested text"
+        item.is_undefined_length_sequence_item = True   # written with its delimiter (FFFE,E00D)
+        ds.ContentSequence = pydicom.Sequence([item])
+        ds.save_as(paths[0])
+        raw = bytearray(open(paths[0], "rb").read())
+        at = raw.find(struct.pack("<HHI", 0xFFFE, 0xE00D, 0))
+        check(at > 0, "misplaced_fffe: an undefined-length item with its delimiter")
+        raw[at + 2:at + 4] = struct.pack("<H", 0x0DC5)
+        open(paths[0], "wb").write(raw)
+    mutated("misplaced_fffe", misplaced_fffe, "element (fffe,0dc5) stands where only items and delimiters may")
+
     def damaged_copy(source, name, change, expect):
         # pydicom's `source` changed by change(raw) (False: the file is not as expected), read alone:
         # `expect` in a one-line message within 2 s.
