@@ -410,18 +410,25 @@ def hostile_checks(args, work):
         open(paths[0], "wb").write(raw)
     mutated("meta_group_missing", meta_group_missing, "its file meta header is missing")
 
-    def nested_defined_length(folder, paths):
-        # A sequence of defined length whose item's text element declares 775 MB (what make fuzz
-        # found: GDCM reads a defined-length sequence's items and allocated 4 GB for a 7 kB file).
+    def with_nested_text(paths, defined_length):
+        # The series cut to its first file, which gets a ContentSequence of one item holding a
+        # TextValue: the sequence of defined length, or the item of undefined length (with its
+        # delimiter). -> the file's bytes.
         for p in paths[1:]:
             os.remove(p)
         ds = pydicom.dcmread(paths[0])
         item = pydicom.Dataset()
         item.TextValue = "a nested text"
+        item.is_undefined_length_sequence_item = not defined_length
         ds.ContentSequence = pydicom.Sequence([item])
-        ds["ContentSequence"].is_undefined_length = False
+        ds["ContentSequence"].is_undefined_length = not defined_length
         ds.save_as(paths[0])
-        raw = bytearray(open(paths[0], "rb").read())
+        return bytearray(open(paths[0], "rb").read())
+
+    def nested_defined_length(folder, paths):
+        # A sequence of defined length whose item's text element declares 775 MB (what make fuzz
+        # found: GDCM reads a defined-length sequence's items and allocated 4 GB for a 7 kB file).
+        raw = with_nested_text(paths, defined_length=True)
         at = raw.find(struct.pack("<HH", 0x0040, 0xA160) + b"UT\0\0")
         check(raw.find(struct.pack("<HH", 0x0040, 0xA730) + b"SQ\0\0\xff\xff\xff\xff") < 0 and at > 0,
               "nested_defined_length: a defined-length ContentSequence holding TextValue")
@@ -432,15 +439,7 @@ def hostile_checks(args, work):
     def misplaced_fffe(folder, paths):
         # An item delimiter (FFFE,E00D) turned into (FFFE,0DC5) (what make fuzz found: GDCM read on
         # from it into 3.6 GB for a 1 kB file).
-        for p in paths[1:]:
-            os.remove(p)
-        ds = pydicom.dcmread(paths[0])
-        item = pydicom.Dataset()
-        item.TextValue = "a nested text"
-        item.is_undefined_length_sequence_item = True   # written with its delimiter (FFFE,E00D)
-        ds.ContentSequence = pydicom.Sequence([item])
-        ds.save_as(paths[0])
-        raw = bytearray(open(paths[0], "rb").read())
+        raw = with_nested_text(paths, defined_length=False)
         at = raw.find(struct.pack("<HHI", 0xFFFE, 0xE00D, 0))
         check(at > 0, "misplaced_fffe: an undefined-length item with its delimiter")
         raw[at + 2:at + 4] = struct.pack("<H", 0x0DC5)
