@@ -87,38 +87,6 @@ Predictor load_predictor(const std::string& checkpoint, const std::string& devic
     return p;
 }
 
-SliceResult classify_prepared(GrayImage prepared, Predictor& p) {
-    SliceResult r;
-    std::vector<float> input(static_cast<size_t>(p.model.spec.width) * p.model.spec.height);
-    normalise_into(prepared, p.model.spec, input.data());
-    const torch::Tensor x =
-        torch::from_blob(input.data(), {1, 1, p.model.spec.height, p.model.spec.width}, torch::kFloat32).to(p.device);
-    std::vector<float> logits, features;
-    if (!p.cam_dir.empty()) {
-        r.cam = grad_cam(p.model.net, x);
-        logits = r.cam.logits;
-        features = r.cam.features;
-    } else {
-        torch::NoGradGuard no_grad;
-        const torch::Tensor pooled = p.model.net->pool(p.model.net->feature_maps(x));
-        const torch::Tensor l = p.model.net->logits_of(pooled)[0].to(torch::kFloat32).cpu().contiguous();
-        const torch::Tensor f = pooled[0].to(torch::kFloat32).cpu().contiguous();
-        logits.assign(l.data_ptr<float>(), l.data_ptr<float>() + l.numel());
-        features.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
-    }
-    r.probs = softmax_rows(logits, static_cast<int>(logits.size()), p.temperature);
-    r.ood = assess_slice(p.ood, measure_input(prepared, p.ood), features.data(), features.size());
-    r.tissue = measure_tissue(prepared);
-    r.prepared = std::move(prepared);
-    return r;
-}
-
-SliceResult failed(std::string error) {
-    SliceResult r;
-    r.error = std::move(error);
-    return r;
-}
-
 namespace {
 
 // The prepared slices' rows in one forward pass -> their results, in order (no Grad-CAM).
@@ -147,6 +115,31 @@ std::vector<SliceResult> forward_batch(std::vector<GrayImage> images, Predictor&
 }
 
 }  // namespace
+
+SliceResult classify_prepared(GrayImage prepared, Predictor& p) {
+    if (p.cam_dir.empty()) {   // a batch of one
+        std::vector<GrayImage> one;
+        one.push_back(std::move(prepared));
+        return std::move(forward_batch(std::move(one), p).front());
+    }
+    SliceResult r;
+    std::vector<float> input(static_cast<size_t>(p.model.spec.width) * p.model.spec.height);
+    normalise_into(prepared, p.model.spec, input.data());
+    const torch::Tensor x =
+        torch::from_blob(input.data(), {1, 1, p.model.spec.height, p.model.spec.width}, torch::kFloat32).to(p.device);
+    r.cam = grad_cam(p.model.net, x);
+    r.probs = softmax_rows(r.cam.logits, static_cast<int>(r.cam.logits.size()), p.temperature);
+    r.ood = assess_slice(p.ood, measure_input(prepared, p.ood), r.cam.features.data(), r.cam.features.size());
+    r.tissue = measure_tissue(prepared);
+    r.prepared = std::move(prepared);
+    return r;
+}
+
+SliceResult failed(std::string error) {
+    SliceResult r;
+    r.error = std::move(error);
+    return r;
+}
 
 
 namespace {
@@ -213,32 +206,12 @@ std::vector<SliceResult> classify_slab(const std::vector<GrayImage>& images, boo
     return classify_batch(std::move(slices), p);
 }
 
-// One file: read, decode, prepare, classify; or its error (unreadable, undecodable).
-SliceResult classify_file(const std::string& file, Predictor& p) {
-    std::vector<uint8_t> bytes;
-    std::string error;
-    if (!read_file(file, bytes, error)) return failed(error);
-    SlicePose pose;
-    auto prepared = prepare_image(bytes.data(), bytes.size(), p.model.spec, {}, &pose);   // fills pose first
-    return classify_posed(std::move(prepared), std::move(pose), p);
-}
+// One file, one 2-D slice, one volume slice: a batch of one (classify_files, classify_slab).
+SliceResult classify_file(const std::string& file, Predictor& p) { return std::move(classify_files({file}, p).front()); }
 
-SliceResult classify_slice(const GrayImage& image, Predictor& p) {
-    SlicePose pose;
-    auto prepared = prepare_slice(image, p.model.spec, &pose);   // fills pose first
-    return classify_posed(std::move(prepared), std::move(pose), p);
-}
+SliceResult classify_slice(const GrayImage& image, Predictor& p) { return std::move(classify_slab({image}, false, p).front()); }
 
-// One volume slice (scan.h): conformed, without the pose step.
-SliceResult classify_gray(const GrayImage& image, Predictor& p) {
-    auto prepared = prepare_gray(image, p.model.spec);
-    if (!prepared) return failed(prepared.error());
-    try {
-        return classify_prepared(std::move(prepared).value(), p);
-    } catch (const std::exception& e) {   // one slice's failure never ends the scan
-        return failed(std::string("classification failed (") + e.what() + ")");
-    }
-}
+SliceResult classify_gray(const GrayImage& image, Predictor& p) { return std::move(classify_slab({image}, true, p).front()); }
 
 // The registration reference from p.reference_dir, read once.
 const Reference* load_reference(Predictor& p, std::string& error) {
