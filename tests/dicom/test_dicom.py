@@ -320,6 +320,12 @@ def hostile_checks(args, work):
             cli_msg = errors[0]["error"] if errors else err
             check(rc != 0 and expect in cli_msg and folder in cli_msg, f"{name} in the CLI: {cli_msg.strip()}")
 
+    def first_file_only(paths):
+        """Removes all files of the series but the first; returns its bytes."""
+        for p in paths[1:]:
+            os.remove(p)
+        return bytearray(open(paths[0], "rb").read())
+
     mutated("missing_slice", lambda f, p: os.remove(p[11]), "uneven slice gaps")
 
     def duplicate(folder, paths):
@@ -372,9 +378,7 @@ def hostile_checks(args, work):
     def meta_implicit_length(folder, paths):
         # The meta group length written in implicit VR with a 775 MB length (what make fuzz found:
         # GDCM's meta-header reader allocated 770 MB for it before finding the file shorter).
-        for p in paths[1:]:
-            os.remove(p)
-        raw = bytearray(open(paths[0], "rb").read())
+        raw = first_file_only(paths)
         at = raw.find(struct.pack("<HH", 0x0002, 0x0000) + b"UL")
         check(at > 0, "meta_implicit_length: the file has a meta group length")
         raw[at + 4:at + 8] = struct.pack("<I", 0x2E400000)
@@ -386,9 +390,7 @@ def hostile_checks(args, work):
         # GDCM throws on "TI" in the meta header, and its recovery read a length of 875 MB out of the
         # element's value).
         def change(folder, paths):
-            for p in paths[1:]:
-                os.remove(p)
-            raw = bytearray(open(paths[0], "rb").read())
+            raw = first_file_only(paths)
             at = raw.find(struct.pack("<HH", *tag) + vr)
             check(at > 0, f"unknown_vr: the file has ({tag[0]:04x},{tag[1]:04x}) as {vr.decode()}")
             raw[at + 4:at + 6] = new
@@ -402,13 +404,23 @@ def hostile_checks(args, work):
     def meta_group_missing(folder, paths):
         # The meta group length's group 0002 turned into 8002 (what make fuzz found: GDCM then guessed
         # the encoding and read a 2 kB file into 880 MB).
-        for p in paths[1:]:
-            os.remove(p)
-        raw = bytearray(open(paths[0], "rb").read())
+        raw = first_file_only(paths)
         check(raw[128:134] == b"DICM\x02\x00", "meta_group_missing: the meta group follows DICM")
         raw[132:134] = struct.pack("<H", 0x8002)
         open(paths[0], "wb").write(raw)
     mutated("meta_group_missing", meta_group_missing, "its file meta header is missing")
+
+    def meta_undefined_length(folder, paths):
+        # A meta element of undefined length (what make fuzz found: an element (0002,ffff) whose VR and
+        # length bytes were all FF, after which GDCM read a 140 kB file into 3.6 GB for 5 s).
+        raw = first_file_only(paths)
+        at = raw.find(struct.pack("<HH", 0x0002, 0x0010) + b"UI")
+        check(at > 0, "meta_undefined_length: the file has a transfer syntax element")
+        at += 8 + struct.unpack("<H", raw[at + 6:at + 8])[0]
+        raw[at:at] = struct.pack("<HH", 0x0002, 0xFFFF) + b"\xff" * 8
+        open(paths[0], "wb").write(raw)
+    mutated("meta_undefined_length", meta_undefined_length,
+            "file meta element (0002,ffff) has an undefined length")
 
     def with_nested_text(paths, defined_length):
         # The series cut to its first file, which gets a ContentSequence of one item holding a
@@ -488,6 +500,18 @@ def hostile_checks(args, work):
                  lambda raw: set_at(raw, struct.pack("<HHI", 0xFFFE, 0xE0DD, 0), 0,
                                     struct.pack("<HHI", 0x3459, 0x64C8, 0xD8ECB8A4), last=True),
                  "fragments are followed by bytes")
+    # JPEG2000.dcm's encapsulated pixel data given a defined length that ends after its offset table,
+    # so that its fragments stand outside it (what make fuzz found: GDCM then guessed each element's
+    # encoding and read a 138 kB file into 1.3 GB).
+    def pixel_data_ends_at_offset_table(raw):
+        at = raw.rfind(struct.pack("<HH", 0x7FE0, 0x0010) + b"OB\0\0")
+        if at < 0 or raw[at + 12:at + 16] != struct.pack("<HH", 0xFFFE, 0xE000):
+            return False
+        table = struct.unpack("<I", raw[at + 16:at + 20])[0]
+        raw[at + 8:at + 12] = struct.pack("<I", 8 + table)
+        return raw[at + 20 + table:at + 24 + table] == struct.pack("<HH", 0xFFFE, 0xE000)
+    damaged_copy("JPEG2000.dcm", "fragments_outside_pixel_data", pixel_data_ends_at_offset_table,
+                 "element (fffe,e000) stands outside any sequence")
 
 
 def wasm_checks(args, work, t1_dir):
