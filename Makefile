@@ -71,9 +71,10 @@ test-parity: ## native == WebAssembly preprocessing and DICOM reading, byte for 
 # shared/ and its decoders (from Debian's sources) under ASan + UBSan: shared/'s suites and the
 # regression corpus (tests/sanitize). clang-14 from make setup.
 SANITIZE_BUILD ?= build-sanitize
-test-sanitize: $(SETUP_STAMP) ## shared/ and its decoders under ASan + UBSan, the regression corpus
+test-sanitize: $(SETUP_STAMP) native ## shared/, its decoders and dicom/ under ASan + UBSan, the regression corpora
 	cmake -S tests/sanitize -B $(SANITIZE_BUILD) -G Ninja -DCMAKE_C_COMPILER=clang-14 \
-	  -DCMAKE_CXX_COMPILER=clang++-14 -DALZSCAN_DATA_DIR=$(abspath $(DATA))
+	  -DCMAKE_CXX_COMPILER=clang++-14 -DALZSCAN_DATA_DIR=$(abspath $(DATA)) \
+	  -DALZSCAN_GDCM_PREBUILT_DIR=$(abspath $(BUILD))
 	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
 	ctest --test-dir $(SANITIZE_BUILD) -LE case $(CTEST_ARGS)
 test-node: ## node tests: the shipped model, ONNX parity, OOD, registration, formats
