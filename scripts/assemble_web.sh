@@ -27,7 +27,7 @@ esac
 rm -rf "$WEB_OUT"
 mkdir -p "$WEB_OUT"/{ort,model,fonts,gallery}
 
-for f in index.html app.css app.js dicom.js model_digest.js series_dialog.js volume_files.js inference_worker.js ort_session_config.mjs sw.js; do
+for f in index.html app.css ort_session_config.mjs $(cd web && ls *.js); do
   cp web/$f "$WEB_OUT/$f"
 done
 cp "$WASM_BUILD/wasm/alzscan_app.js" "$WASM_BUILD/wasm/alzscan_app.wasm" "$WEB_OUT/"

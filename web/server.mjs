@@ -201,25 +201,27 @@ function exactly(size) {
   });
 }
 
-// options.host: the --host the server listens on (also accepted in Host). options.symlinkTargets:
-// directories besides root that symlinks inside root may resolve into (default none).
-export function createHandler(root, options = {}) {
-  const base = path.resolve(root);
-  const allowedHosts = new Set(["127.0.0.1", "localhost", "[::1]"]);
-  if (options.host) allowedHosts.add(hostName(options.host));
-  const extraDirs = (options.symlinkTargets ?? []).map((d) => path.resolve(d));
-  let realDirs = null; // [realpath(root), ...realpath(symlinkTargets)], once they all resolve
-  const sourceHashes = new Map(); // statKey(source) -> Promise<sha256 hex>
-  const siblingOk = new Map(); // coding|statKey(sibling)|statKey(source) -> Promise<boolean>
+// The files under one root, served: each request's file opened once inside root (or a symlink
+// target dir), with a precompressed sibling where the client accepts it and it matches.
+class StaticFiles {
+  constructor(root, options) {
+    this.base = path.resolve(root);
+    this.allowedHosts = new Set(["127.0.0.1", "localhost", "[::1]"]);
+    if (options.host) this.allowedHosts.add(hostName(options.host));
+    this.extraDirs = (options.symlinkTargets ?? []).map((d) => path.resolve(d));
+    this.realDirs = null; // [realpath(root), ...realpath(symlinkTargets)], once they all resolve
+    this.sourceHashes = new Map(); // statKey(source) -> Promise<sha256 hex>
+    this.siblingOk = new Map(); // coding|statKey(sibling)|statKey(source) -> Promise<boolean>
+  }
 
-  async function roots() {
-    if (!realDirs) realDirs = await Promise.all([base, ...extraDirs].map((d) => fs.realpath(d)));
-    return realDirs;
+  async roots() {
+    if (!this.realDirs) this.realDirs = await Promise.all([this.base, ...this.extraDirs].map((d) => fs.realpath(d)));
+    return this.realDirs;
   }
 
   // Opens the regular file `candidate` (a path under root) if it really is one inside root (or a
   // symlink target dir); null otherwise. The caller closes the handle.
-  async function openInside(candidate) {
+  async openInside(candidate) {
     let real;
     try {
       real = await fs.realpath(candidate);
@@ -227,7 +229,7 @@ export function createHandler(root, options = {}) {
       if (NOT_FOUND.has(e.code)) return null;
       throw e;
     }
-    if (!(await roots()).some((d) => inside(d, real) !== null)) return null;
+    if (!(await this.roots()).some((d) => inside(d, real) !== null)) return null;
     let fh;
     try {
       if (!(await fs.stat(real)).isFile()) return null;
@@ -245,19 +247,25 @@ export function createHandler(root, options = {}) {
     return null;
   }
 
+  // The sha256 of a source file's bytes, once per file version.
+  sourceHash(src) {
+    const srcKey = statKey(src.st);
+    let srcHash = this.sourceHashes.get(srcKey);
+    if (!srcHash) {
+      srcHash = remember(this.sourceHashes, srcKey, sha256(chunks(src.fh)));
+      srcHash.catch(() => this.sourceHashes.delete(srcKey));
+    }
+    return srcHash;
+  }
+
   // True when `sib` (opened) decompresses to exactly the bytes of `src` (opened). Cached per file
   // version (device, inode, size, mtime, ctime of both), so each pair is checked once.
-  function siblingMatches(coding, src, sib) {
+  siblingMatches(coding, src, sib) {
     const key = `${coding}|${statKey(sib.st)}|${statKey(src.st)}`;
-    const known = siblingOk.get(key);
+    const known = this.siblingOk.get(key);
     if (known) return known;
     const check = (async () => {
-      const srcKey = statKey(src.st);
-      let srcHash = sourceHashes.get(srcKey);
-      if (!srcHash) {
-        srcHash = remember(sourceHashes, srcKey, sha256(chunks(src.fh)));
-        srcHash.catch(() => sourceHashes.delete(srcKey));
-      }
+      const srcHash = this.sourceHash(src);
       const input = Readable.from(chunks(sib.fh), { objectMode: false });
       const decompress = SIBLINGS[coding].decompress();
       input.on("error", (e) => decompress.destroy(e));
@@ -272,37 +280,52 @@ export function createHandler(root, options = {}) {
         decompress.destroy();
       }
     })();
-    remember(siblingOk, key, check);
-    check.catch(() => siblingOk.delete(key));
+    remember(this.siblingOk, key, check);
+    check.catch(() => this.siblingOk.delete(key));
     return check;
   }
 
-  async function handle(req, res) {
-    const host = hostOf(req.headers.host);
-    if (!host || !allowedHosts.has(host))
-      return send(res, 421, `this server answers only for ${[...allowedHosts].join(", ")} (Host: ${String(req.headers.host ?? "").slice(0, 80) || "none"})`);
-    if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "only GET and HEAD", { Allow: "GET, HEAD" });
-    const target = parseRequestPath(req.url);
-    if (target.status) return send(res, target.status, target.reason ?? "not found");
-    const { segments, pathname } = target;
-    const requested = path.join(base, ...segments);
+  // The opened file to send for `requested` -> {body, encoding}: a matching precompressed sibling
+  // the client accepts, else the file itself. Every handle opened is pushed onto `handles`.
+  async pickBody(req, requested, src, handles) {
+    for (const coding of acceptedEncodings(req.headers["accept-encoding"])) {
+      const sib = await this.openInside(requested + SIBLINGS[coding].ext);
+      if (!sib) continue;
+      handles.push(sib.fh);
+      if (await this.siblingMatches(coding, src, sib)) return { body: sib, encoding: coding };
+    }
+    return { body: src, encoding: null };
+  }
 
+  // The request's host and method, and its path as segments under root -> {segments, pathname}, or
+  // null when an answer was sent.
+  admit(req, res) {
+    const host = hostOf(req.headers.host);
+    if (!host || !this.allowedHosts.has(host)) {
+      send(res, 421, `this server answers only for ${[...this.allowedHosts].join(", ")} (Host: ${String(req.headers.host ?? "").slice(0, 80) || "none"})`);
+      return null;
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      send(res, 405, "only GET and HEAD", { Allow: "GET, HEAD" });
+      return null;
+    }
+    const target = parseRequestPath(req.url);
+    if (!target.status) return target;
+    send(res, target.status, target.reason ?? "not found");
+    return null;
+  }
+
+  async handle(req, res) {
+    const target = this.admit(req, res);
+    if (!target) return;
+    const { segments, pathname } = target;
+    const requested = path.join(this.base, ...segments);
     const handles = [];
     try {
-      const src = await openInside(requested);
+      const src = await this.openInside(requested);
       if (!src) return send(res, 404, `not found: ${pathname}`);
       handles.push(src.fh);
-      let body = src;
-      let encoding = null;
-      for (const coding of acceptedEncodings(req.headers["accept-encoding"])) {
-        const sib = await openInside(requested + SIBLINGS[coding].ext);
-        if (!sib) continue;
-        handles.push(sib.fh);
-        if (await siblingMatches(coding, src, sib)) {
-          [body, encoding] = [sib, coding];
-          break;
-        }
-      }
+      const { body, encoding } = await this.pickBody(req, requested, src, handles);
       const size = Number(body.st.size);
       const type = CONTENT_TYPES[path.extname(requested).toLowerCase()] ?? "application/octet-stream";
       const headers = { ...SECURITY_HEADERS, "Content-Type": type, "Content-Length": size, Vary: "Accept-Encoding" };
@@ -325,10 +348,15 @@ export function createHandler(root, options = {}) {
       await Promise.all(handles.map((fh) => fh.close().catch(() => {})));
     }
   }
+}
 
+// options.host: the --host the server listens on (also accepted in Host). options.symlinkTargets:
+// directories besides root that symlinks inside root may resolve into (default none).
+export function createHandler(root, options = {}) {
+  const files = new StaticFiles(root, options);
   return (req, res) => {
     res.on("error", () => res.destroy());
-    handle(req, res).catch((e) => {
+    files.handle(req, res).catch((e) => {
       try {
         if (NOT_FOUND.has(e?.code)) send(res, 404, "not found");
         else if (e?.code === "EACCES" || e?.code === "EPERM") send(res, 403, "forbidden");
