@@ -20,7 +20,7 @@ SETUP_STAMP := $(BUILD)/.setup-done
 DEMO_STAMP  := $(BUILD)/.setup-demo-done
 ALZSCAN     := $(BUILD)/native/alzscan
 
-.PHONY: all setup setup-demo build native wasm wasm-app web web-demo test test-native test-wasm test-parity test-sanitize test-node test-browser \
+.PHONY: all setup setup-demo build native wasm wasm-app web web-demo sanitize build-beside-tests test test-native test-wasm test-parity test-sanitize test-node test-browser \
         demo fuzz cv model-cv ood train train-kaggle train-hf export bench bench-train bench-web bench-kernels bench-cam bench-dist bench-registration bench-dicom experiments clean help
 
 all: build ## the same as build
@@ -56,8 +56,15 @@ web: wasm ## assemble the page with the app, the model and the gallery into buil
 web-demo: wasm-app ## the page for make demo
 	$(ASSEMBLE_WEB)
 
-test: build ## every test suite: native, wasm, parity, sanitize, node, browser (docs/DEVELOPERS.md)
-	$(MAKE) --no-print-directory test-native test-wasm test-parity test-sanitize test-node test-browser
+# The native tree first; then the page (WebAssembly) and the sanitizer tree build, niced, while the
+# native tests run (on 2 cores the tests leave one partly idle); then the other suites. A tree
+# that is up to date costs its configure step alone.
+test: native ## every test suite: native, wasm, parity, sanitize, node, browser (docs/DEVELOPERS.md)
+	$(MAKE) --no-print-directory -j2 --output-sync=recurse test-native build-beside-tests
+	$(MAKE) --no-print-directory test-wasm test-parity test-sanitize test-node test-browser
+build-beside-tests: ## the page and the sanitizer tree, niced: what make test builds while the native tests run
+	nice -n 10 $(MAKE) --no-print-directory web
+	nice -n 10 $(MAKE) --no-print-directory sanitize
 
 test-native: ## native GoogleTest executables and CLI tests (ctest -LE case)
 	ctest --test-dir $(BUILD) -LE case $(CTEST_ARGS)
@@ -71,11 +78,13 @@ test-parity: ## native == WebAssembly preprocessing and DICOM reading, byte for 
 # shared/ and its decoders (from Debian's sources) under ASan + UBSan: shared/'s suites and the
 # regression corpus (tests/sanitize). clang-14 from make setup.
 SANITIZE_BUILD ?= build-sanitize
-test-sanitize: $(SETUP_STAMP) native ## shared/, its decoders and dicom/ under ASan + UBSan, the regression corpora
+# It links build/'s GDCM (make native first; make test does).
+sanitize: $(SETUP_STAMP) ## the sanitizer tree (build-sanitize): shared/, its decoders and dicom/ under ASan + UBSan
 	cmake -S tests/sanitize -B $(SANITIZE_BUILD) -G Ninja -DCMAKE_C_COMPILER=clang-14 \
 	  -DCMAKE_CXX_COMPILER=clang++-14 -DALZSCAN_DATA_DIR=$(abspath $(DATA)) \
 	  -DALZSCAN_GDCM_PREBUILT_DIR=$(abspath $(BUILD))
 	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
+test-sanitize: sanitize ## shared/, its decoders and dicom/ under ASan + UBSan, the regression corpora
 	ctest --test-dir $(SANITIZE_BUILD) -LE case $(CTEST_ARGS)
 test-node: ## node tests: the shipped model, ONNX parity, OOD, registration, formats
 	ALZSCAN=$(abspath $(ALZSCAN)) WASM_BUILD=$(abspath $(WASM_BUILD)) DATA=$(abspath $(DATA)) \
