@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // scripts/bench_scans_web.mjs (make bench-web): a person's scan in the browser, measured side by side
 // in one run, median of --runs after one warm-up:
-//   - a 32-slice stack (one held-out person's slice files, bytes handed to classifyScan) and Colin27's
-//     ch2bet.nii.gz (a volume: decode, registration, slab): call -> verdict and its stages;
+//   - a 32-slice stack (one held-out person's slice files, bytes handed to classifyScan), Colin27's
+//     ch2bet.nii.gz (a brain volume: decode, registration, slab) and a 1 mm 256^3 T1 with skull
+//     (scripts/make_t1_256.py: a head as a scanner stores it): call -> verdict and its stages;
 //   - ORT Web's own time for the same 32 slices in the page: one batched run, and 32 single runs;
 //   - onnxruntime-node on the identical 32-slice tensor (batched).
 //   node scripts/bench_scans_web.mjs --web-out build/web --data ../shared/data/alzheimer_mri [--runs 5]
 // Writes bench-web-scans.json next to WEB_OUT and prints a table.
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import ort from "onnxruntime-node";
 import { launchBrowser } from "../tests/browser/harness.mjs";
@@ -61,6 +64,8 @@ async function timeScans(page, inputs, name) {
 }
 
 const stack = heldOutPerson();
+const t1Path = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "alzscan-scans-")), "t1_256.nii.gz");
+execFileSync("/usr/bin/python3", [path.join(path.dirname(new URL(import.meta.url).pathname), "make_t1_256.py"), t1Path]);
 const server = await startServer({ root: webOut, port: 0 });
 const browser = await launchBrowser();
 const page = browser.context.pages()[0] ?? (await browser.context.newPage());
@@ -70,6 +75,7 @@ try {
   const info = await page.evaluate(async () => window.alzscan.ready);
   const stackRuns = await timeScans(page, stack.map((f) => fs.readFileSync(f)), "stack");
   const volumeRuns = await timeScans(page, [fs.readFileSync(CH2BET)], "ch2bet.nii.gz");
+  const headRuns = await timeScans(page, [fs.readFileSync(t1Path)], "t1_256.nii.gz");
   // The identical 32-slice tensor: the page's own preprocessing of each file.
   const tensor = await page.evaluate(async (b64s) => {
     const parts = [];
@@ -94,12 +100,14 @@ try {
     batchNative.push(performance.now() - t0);
   }
   const stage = (runs, key) => median(runs.map((r) => r[key] ?? 0));
+  const volumeStages = (runs) => Object.fromEntries(["total_ms", "read_ms", "open_ms", "decode_ms", "template_ms", "registration_ms",
+    "frames_ms", "preprocess_ms", "inference_ms"].map((k) => [k, stage(runs, k)]));
   const kernelBatch = median(batchWeb), kernelSingles = n * median(singleWeb);
   result = {
     date: new Date().toISOString(), ort_web: info.ortVersion, threads: info.threads, runs: args.runs, slices: n,
     stack: { total_ms: stage(stackRuns, "total_ms"), preprocess_ms: stage(stackRuns, "preprocess_ms"), inference_ms: stage(stackRuns, "inference_ms") },
-    volume: Object.fromEntries(["total_ms", "read_ms", "open_ms", "decode_ms", "template_ms", "registration_ms", "frames_ms",
-      "preprocess_ms", "inference_ms"].map((k) => [k, stage(volumeRuns, k)])),
+    volume: volumeStages(volumeRuns),
+    head_256: volumeStages(headRuns),
     kernel_ms: { ort_web_batch: kernelBatch, ort_web_32_single: kernelSingles, onnxruntime_node_batch: median(batchNative) },
     ratio: { stack_over_web_batch_kernel: stage(stackRuns, "total_ms") / kernelBatch, stack_over_web_single_kernels: stage(stackRuns, "total_ms") / kernelSingles,
       web_batch_over_node_batch: kernelBatch / median(batchNative) },
@@ -112,9 +120,9 @@ try {
 const ms = (x) => `${x.toFixed(1)} ms`;
 console.log(`bench-web scans: ORT Web ${result.ort_web} (${result.threads} threads), medians of ${result.runs} runs after a warm-up`);
 console.log(`  ${result.slices}-slice stack     call -> verdict ${ms(result.stack.total_ms)} (preprocess ${ms(result.stack.preprocess_ms)}, inference ${ms(result.stack.inference_ms)})`);
-const v = result.volume;
-console.log(`  ch2bet.nii.gz       call -> verdict ${ms(v.total_ms)}: open ${ms(v.open_ms)} (decode ${ms(v.decode_ms)}, registration + slab ${ms(v.registration_ms)}, ` +
-  `progress frames ${ms(v.frames_ms)}), preprocess ${ms(v.preprocess_ms)}, inference ${ms(v.inference_ms)}; without the registration: ${ms(v.total_ms - v.registration_ms - v.template_ms)}`);
+for (const [label, v] of [["ch2bet.nii.gz      ", result.volume], ["t1_256.nii.gz (head)", result.head_256]])
+  console.log(`  ${label} call -> verdict ${ms(v.total_ms)}: open ${ms(v.open_ms)} (decode ${ms(v.decode_ms)}, registration + slab ${ms(v.registration_ms)}, ` +
+    `progress frames ${ms(v.frames_ms)}), preprocess ${ms(v.preprocess_ms)}, inference ${ms(v.inference_ms)}; without the registration: ${ms(v.total_ms - v.registration_ms - v.template_ms)}`);
 console.log(`  kernels, ${result.slices} slices   ORT Web one batch ${ms(result.kernel_ms.ort_web_batch)}, ${result.slices} single runs ${ms(result.kernel_ms.ort_web_32_single)}; onnxruntime-node one batch ${ms(result.kernel_ms.onnxruntime_node_batch)}`);
 console.log(`  ratios              stack / ORT Web batch kernel ${result.ratio.stack_over_web_batch_kernel.toFixed(2)}x, stack / ${result.slices} single kernels ${result.ratio.stack_over_web_single_kernels.toFixed(2)}x, ORT Web / onnxruntime-node (batch) ${result.ratio.web_batch_over_node_batch.toFixed(2)}x`);
 const out = path.join(path.dirname(webOut), "bench-web-scans.json");

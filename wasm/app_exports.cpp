@@ -371,6 +371,19 @@ const char* keep_registering(App& app) {
     return keep(app, nlohmann::json{{"registering", app.registering->id}, {"progress", app.registering->run.progress()}}.dump());
 }
 
+// A decoded head volume into the registration (kept until the template arrives when it has not).
+const char* start_registration(App& app, Volume&& vol) {
+    if (!app.reference) {
+        app.awaiting_reference = std::make_unique<Volume>(std::move(vol));
+        return keep(app, R"({"need_reference":true})");
+    }
+    auto run = alzscan::RegistrationRun::start(vol, *app.reference);
+    if (!run) return keep(app, nlohmann::json{{"error", run.error()}}.dump());
+    app.registering = std::make_unique<PendingRegistration>(
+        PendingRegistration{++app.registrations, std::move(vol), std::move(run).value()});
+    return keep_registering(app);
+}
+
 }  // namespace
 
 // A volume file's bytes as dropped, named by its file name (shared/ volume_bytes.h: NIfTI, .nii.gz,
@@ -387,6 +400,7 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_open_volume(App* app, const char* n
     app->slab = {};
     app->slab_before = {};
     app->registering.reset();
+    app->awaiting_reference.reset();
     debug_trap_if(*app, DebugTrap::NextDecode);
     const alzscan::NamedBytes other{partner_name ? partner_name : "", partner,
                                     static_cast<size_t>(std::max(partner_size, 0))};
@@ -395,12 +409,15 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_open_volume(App* app, const char* n
         return keep(*app, nlohmann::json{{"error", vol.error() + ": open the .hdr and the .img together"}}.dump());
     if (!vol) return keep(*app, nlohmann::json{{"error", vol.error()}}.dump());
     if (!alzscan::is_head_volume(*vol)) return keep_opened(*app, *vol, nullptr);
-    if (!app->reference) return keep(*app, R"({"need_reference":true})");
-    auto run = alzscan::RegistrationRun::start(*vol, *app->reference);
-    if (!run) return keep(*app, nlohmann::json{{"error", run.error()}}.dump());
-    app->registering = std::make_unique<PendingRegistration>(
-        PendingRegistration{++app->registrations, std::move(vol).value(), std::move(run).value()});
-    return keep_registering(*app);
+    return start_registration(*app, std::move(vol).value());
+}
+
+// The head volume that answered {"need_reference": true}, once alzscan_app_load_reference has run:
+// the answers of alzscan_app_open_volume, without decoding the file again.
+EMSCRIPTEN_KEEPALIVE const char* alzscan_app_open_awaiting(App* app) {
+    if (!app->awaiting_reference) return keep(*app, R"({"error":"no volume waits for the registration template"})");
+    const std::unique_ptr<Volume> vol = std::move(app->awaiting_reference);
+    return start_registration(*app, std::move(*vol));
 }
 
 // Carries registration `id` on for about `budget_ms` (at least one step), then answers as

@@ -23,6 +23,9 @@ namespace alzscan::web {
 // A display copy is at most this long on its long side (the 60000 px cases never get here:
 // shared/ refuses them from the header).
 inline constexpr int kDisplayMaxSide = 1024;
+// Progress-bar frames kept for alzscan_app_progress_drawn between two reads (a registration draws
+// about ten; a page that never reads them keeps at most this many).
+inline constexpr size_t kProgressDrawnKept = 4096;
 
 struct GalleryEntry {
     std::string file;   // URL relative to the page
@@ -77,9 +80,10 @@ struct App {
     bool slab_registered = false;   // registered in 3-D: its slices skip the 2-D pose step (a thin stack's get it)
     std::unique_ptr<Reference> reference;   // the registration template (alzscan_app_load_reference)
     std::unique_ptr<PendingRegistration> registering;   // a head volume being registered, a step per call
+    std::unique_ptr<Volume> awaiting_reference;   // a decoded head volume that came before the template
     int registrations = 0;     // registrations started so far (their ids)
     float progress = -1;       // the progress card's bar, 0..1, while status_text says what runs; < 0: no card
-    std::vector<float> progress_drawn;   // each frame's bar while one was shown (alzscan_app_progress_drawn)
+    std::vector<float> progress_drawn;   // each frame's bar while one was shown, the latest kProgressDrawnKept (alzscan_app_progress_drawn)
     int scans = 0;             // scans begun so far (alzscan_app_begin_scan)
     int open_scan = 0;         // the scan new rows belong to; 0: none
     bool one_scan = false;     // the batch panel's checkbox: files opened together are one scan

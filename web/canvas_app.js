@@ -180,6 +180,9 @@ export class CanvasApp {
       ? this.withString(partner.name, (pn) => this.withBytes(partner.bytes, (pb) => open(n, b, pn, pb)))
       : open(n, b, 0, 0)))));
   }
+  // The head volume that answered {need_reference: true}, once loadReference ran -> openVolume's
+  // answers, without copying or decoding the file again.
+  openAwaiting() { return this.call((m) => JSON.parse(m.UTF8ToString(m._alzscan_app_open_awaiting(this.app)))); }
   // Registration `id` carried on for about budgetMs -> openVolume's answers.
   registerStep(id, budgetMs) {
     return this.call((m) => JSON.parse(m.UTF8ToString(m._alzscan_app_register_step(this.app, id, budgetMs))));

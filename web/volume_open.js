@@ -57,8 +57,7 @@ export async function openVolumeShown(sup, app, name, volume) {
       const error = await loadTemplate(app, stages);
       if (error) return { error };
       base += TEMPLATE_SHARE;
-      await showStep(`Reading ${name}…`, base);
-      opened = open();
+      opened = timed("decode_ms", () => app.openAwaiting());
     }
     while (opened.registering) {
       await showStep(`Registering ${name} to the template…`, base + (1 - base) * opened.progress);
