@@ -36,6 +36,7 @@
 #include "models/checkpoint.h"
 #include "rundir/files.h"
 #include "train/evaluate.h"
+#include "train/train_config.h"
 
 namespace alzscan::cmd {
 namespace {
@@ -367,13 +368,11 @@ int run_tissue_baselines(const CvArgs& a, const std::string& checkpoint) {
         validation = parse_oof_tsv(validation_text, validation_classes);
     json cv = json::parse(cv_text, nullptr, false);
     if (cv.is_discarded() || !cv.contains("baselines")) throw UsageError(cv_file.string() + ": not alzscan cv's cv.json");
-    DatasetOptions opt;
-    opt.dir = a.data;
-    opt.split_file = a.split_file;
-    opt.split_column = a.split_column;
-    opt.test_fold = a.folds.front();
-    opt.groups_file = a.groups;
-    opt.group_column = a.group_column;
+    // The data as train_fold names it for the first fold, less the validation carve (no val_fraction):
+    // every person is measured, whichever part holds them.
+    DatasetOptions opt = dataset_options({{"data", a.data}, {"split_file", a.split_file}, {"split_column", a.split_column},
+                                          {"test_fold", a.folds.front()}, {"groups", a.groups},
+                                          {"group_column", a.group_column}});
     opt.spec = load_model(checkpoint).spec;
     const Dataset ds = load_dataset(opt);
     if (!ds.skipped.empty()) throw std::runtime_error(ds.skipped.front() + " (cv needs every image)");

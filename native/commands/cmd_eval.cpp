@@ -15,6 +15,7 @@
 #include "train/calibrate.h"
 #include "train/evaluate.h"
 #include "train/progress.h"
+#include "train/train_config.h"
 
 namespace alzscan::cmd {
 
@@ -43,11 +44,10 @@ int eval(int argc, char** argv) {
     try {
         LoadedModel model = load_model(args.get("checkpoint"));
         torch::Device device = resolve_device(args.get("device"));
-        DatasetOptions opt;
-        opt.dir = args.get("data");
-        opt.split_file = args.get("split-file");
-        opt.split_column = args.get("split-column");
-        opt.test_fold = static_cast<int>(args.get_int("test-fold"));
+        // eval's data options are train's (cli/common_options.h); it has no groups and carves no validation.
+        DatasetOptions opt = dataset_options({{"data", args.get("data")}, {"split_file", args.get("split-file")},
+                                              {"split_column", args.get("split-column")},
+                                              {"test_fold", args.get_int("test-fold")}});
         opt.strict = args.is_set("strict");
         opt.spec = model.spec;
         opt.load_train = which == "train";

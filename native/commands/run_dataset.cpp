@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rundir/files.h"
+#include "train/train_config.h"
 
 namespace alzscan::cmd {
 
@@ -19,17 +20,10 @@ DatasetOptions run_dataset_options(const std::string& run_dir) {
         throw std::runtime_error(path + ": not an alzscan run config (no \"train\" object)");
     const nlohmann::json& train = doc["train"];
     try {
-        DatasetOptions opt;
-        opt.dir = train.at("data").get<std::string>();
-        opt.split_file = train.value("split_file", "");
-        opt.split_column = train.value("split_column", "");
-        opt.test_fold = train.value("test_fold", -1);
-        opt.groups_file = train.value("groups", "");
-        opt.group_column = train.value("group_column", "subject");
-        opt.val_fraction = train.at("val_fraction").get<double>();
-        opt.val_mode = train.at("val_mode").get<std::string>();
-        const uint64_t val_seed = train.at("val_seed").get<uint64_t>();
-        opt.seed = val_seed != 0 ? val_seed : train.at("seed").get<uint64_t>();
+        DatasetOptions opt = dataset_options(train);
+        // A run always records its validation carve, so val_fraction is required here (the builder
+        // reads its absence as "no carve").
+        train.at("val_fraction");
         return opt;
     } catch (const nlohmann::json::exception& e) {
         throw std::runtime_error(path + ": " + e.what());

@@ -8,6 +8,8 @@
 //   ds.train.images   // uint8 N,1,H,W (CPU), pixels exactly shared/ prepare_image()'s output
 //   ds.train.labels   // int64 N, indices into ds.class_names
 //
+// From `alzscan train`'s options: alzscan::dataset_options(cfg.resolved) (train/train_config.h).
+//
 // Layout: DIR/train/<class>/<image>, DIR/test/<class>/<image>. Classes are the sorted
 // sub-folders of DIR/train (the real data's sorted names equal shared/ default_class_names()).
 // Image files: .png .jpg .jpeg (any case); other files are ignored like

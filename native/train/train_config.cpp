@@ -304,4 +304,20 @@ TrainConfig resolve_train_config(const CliArgs& args) {
     return c;
 }
 
+DatasetOptions dataset_options(const nlohmann::json& options) {
+    DatasetOptions opt;
+    opt.dir = options.at("data").get<std::string>();
+    opt.split_file = options.value("split_file", opt.split_file);
+    opt.split_column = options.value("split_column", opt.split_column);
+    opt.test_fold = options.value("test_fold", opt.test_fold);
+    opt.groups_file = options.value("groups", opt.groups_file);
+    opt.group_column = options.value("group_column", opt.group_column);
+    if (!options.contains("val_fraction")) return opt;
+    opt.val_fraction = options.at("val_fraction").get<double>();
+    opt.val_mode = options.at("val_mode").get<std::string>();
+    const uint64_t val_seed = options.at("val_seed").get<uint64_t>();
+    opt.seed = val_seed != 0 ? val_seed : options.at("seed").get<uint64_t>();
+    return opt;
+}
+
 }  // namespace alzscan

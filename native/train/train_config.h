@@ -5,6 +5,7 @@
 //   if (int rc = args.parse(argc, argv); rc >= 0) return rc;
 //   alzscan::TrainConfig cfg = alzscan::resolve_train_config(args);   // throws std::invalid_argument
 //   cfg.resolved   // {"epochs": 12, "batch_size": 32, ...}: every option, underscore names
+//   alzscan::DatasetOptions data = alzscan::dataset_options(cfg.resolved);   // the dataset they name
 //
 // Each option is one row of the table in train_config.cpp (name, help, the member it sets); the
 // members' initial values below are the defaults, so `alzscan train --help` prints them.
@@ -24,6 +25,7 @@
 #include "cli/cli_args.h"
 #include "cli/common_options.h"
 #include "data/augment.h"
+#include "data/dataset.h"
 #include "models/model_zoo.h"
 
 namespace alzscan {
@@ -83,5 +85,15 @@ struct TrainConfig {
 
 void add_train_options(CliArgs& args);
 TrainConfig resolve_train_config(const CliArgs& args);
+
+// The dataset that train options name. `options` has underscore names, as `resolved` and a run's
+// config.json "train" object hold them: data -> dir, split_file, split_column, test_fold,
+// groups -> groups_file, group_column, and the validation carve: val_fraction, val_mode, and
+// seed = val_seed, or seed when val_seed is 0. Required: data; with val_fraction also val_mode,
+// val_seed, and seed when val_seed is 0. Another absent key keeps DatasetOptions' default, so
+// options without val_fraction carve nothing. How to load (spec, strict, load_train/load_test,
+// on_progress) stays the caller's: a later command does not inherit the run's --strict.
+// Throws nlohmann::json::exception on a missing required key or a value of the wrong type.
+DatasetOptions dataset_options(const nlohmann::json& options);
 
 }  // namespace alzscan

@@ -3,10 +3,10 @@
 //   alzscan::TrainConfig cfg = alzscan::resolve_train_config(args);
 //   int rc = alzscan::run_training(cfg);   // 0 done, 1 error, 130 interrupted (last.pt saved)
 //
-// Steps (trainer.cpp): check the run directory (never overwrite a run, never resume a different
-// one) -> decode the data once -> build model, EMA and optimizer -> config.json -> the position,
-// fresh or restored from last.pt -> per epoch: train_one_epoch, then end_of_epoch (evaluate,
-// log, select, save) -> the final line and report.
+// Steps (trainer_setup.h, then trainer.cpp): check the run directory (never overwrite a run, never
+// resume a different one) -> decode the data once -> build model, EMA and optimizer -> config.json
+// -> the position, fresh or restored from last.pt -> per epoch: train_one_epoch, then end_of_epoch
+// (evaluate, log, select, save) -> the final line and report.
 //
 // Threads: torch runs on cfg.threads compute threads (configs/default.json: 2); a second thread
 // builds (augments + normalises) the next batch meanwhile.
