@@ -109,6 +109,13 @@ void train_fold(const CvArgs& a, int fold, const std::string& self) {
                                                                : "training");
     if (state == experiments::RunState::kFinished) return;
     json cfg = a.train_config;
+    // cv owns these options: the --config file's own spelling of one (test_fold beside cv's test-fold)
+    // would otherwise be a second value for it.
+    for (std::string key : {"data", "split-file", "split-column", "test-fold", "groups", "group-column", "out"}) {
+        cfg.erase(key);
+        std::replace(key.begin(), key.end(), '-', '_');
+        cfg.erase(key);
+    }
     cfg.update({{"data", a.data}, {"split-file", a.split_file}, {"split-column", a.split_column}, {"test-fold", fold},
                 {"groups", a.groups}, {"group-column", a.group_column}, {"out", run_dir}});
     const std::string config_file = (fs::path(a.out) / "configs" / ("fold_" + std::to_string(fold) + ".json")).string();

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -212,8 +213,12 @@ nlohmann::json read_config_file(const std::string& config_path) {
         throw std::invalid_argument(config_path + ": not valid JSON (" + std::string(e.what()) + ")");
     }
     if (!file.is_object()) throw std::invalid_argument(config_path + ": must hold a JSON object");
+    std::set<std::string> seen;
     for (auto it = file.begin(); it != file.end(); ++it) {
         const std::string key = underscore(it.key());
+        // "test_fold" and "test-fold" name one option: with both, which one counts would be a guess.
+        if (!seen.insert(key).second)
+            throw std::invalid_argument(config_path + ": option \"" + it.key() + "\" is given twice (with - and with _); keep one");
         if (key == "experiment" || key == "comment" || key == "_comment") continue;
         bool known = false;
         for (const OptionDef& d : option_table()) known = known || underscore(d.name) == key;

@@ -71,8 +71,9 @@ TEST(CvCli, EveryImageOnceFromTheModelThatNeverSawItsPerson) {
         tsv += rel + "\t" + rel.substr(rel.find('/') + 1, rel.rfind('/') - rel.find('/') - 1) + "\t" + pf.first +
                "\t" + std::to_string(pf.second) + "\n";
     std::ofstream(root / "data" / "SUBJECTS.tsv") << tsv;
+    // "test_fold" (the underscore spelling of cv's own test-fold): each fold must still hold out its own.
     std::ofstream(root / "cfg.json") << R"({"image-size": 16, "epochs": 1, "batch-size": 8, "val-fraction": 0.2,
-                                           "quiet": true, "device": "cpu"})";
+                                           "quiet": true, "device": "cpu", "test_fold": 1})";
     const std::string args = "cv --config " + (root / "cfg.json").string() + " --data " + (root / "data").string() +
                              " --folds 0,1,2 --knn 3 --none-class gamma --rare-class delta --out " + (root / "cv").string();
     std::string out;

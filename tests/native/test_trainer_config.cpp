@@ -73,6 +73,7 @@ TEST(TrainerConfig, BadValuesAreOneLineErrorsNamingTheKey) {
     expect_error({"--config", write_config(dir, R"({"epoch": 3})")}, "unknown option \"epoch\"");
     expect_error({"--config", write_config(dir, R"({"epochs": "ten"})")}, "\"epochs\" = \"ten\": expected an integer");
     expect_error({"--config", write_config(dir, R"({"augment": 1})")}, "expected true or false");
+    expect_error({"--config", write_config(dir, R"({"test_fold": 1, "test-fold": 2})")}, "is given twice (with - and with _)");
     expect_error({"--config", write_config(dir, "[1, 2]")}, "must hold a JSON object");
     expect_error({"--config", write_config(dir, "{nope")}, "not valid JSON");
     expect_error({"--config", (dir / "missing.json").string()}, "cannot open --config file");
