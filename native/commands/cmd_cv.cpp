@@ -111,10 +111,9 @@ void train_fold(const CvArgs& a, int fold, const std::string& self) {
     json cfg = a.train_config;
     // cv owns these options: the --config file's own spelling of one (test_fold beside cv's test-fold)
     // would otherwise be a second value for it.
-    for (std::string key : {"data", "split-file", "split-column", "test-fold", "groups", "group-column", "out"}) {
+    for (const std::string key : {"data", "split-file", "split-column", "test-fold", "groups", "group-column", "out"}) {
         cfg.erase(key);
-        std::replace(key.begin(), key.end(), '-', '_');
-        cfg.erase(key);
+        cfg.erase(underscore(key));
     }
     cfg.update({{"data", a.data}, {"split-file", a.split_file}, {"split-column", a.split_column}, {"test-fold", fold},
                 {"groups", a.groups}, {"group-column", a.group_column}, {"out", run_dir}});

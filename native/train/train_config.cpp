@@ -145,11 +145,6 @@ std::string default_text(const OptionDef& d) {
     return buf;
 }
 
-std::string underscore(std::string s) {
-    std::replace(s.begin(), s.end(), '-', '_');
-    return s;
-}
-
 nlohmann::json parse_cli_value(const OptionDef& d, const std::string& text) {
     const std::string where = std::string("--") + d.name + " " + text;
     switch (d.kind) {
@@ -286,6 +281,11 @@ void check_values(const TrainConfig& c, const nlohmann::json& r) {
 }
 
 }  // namespace
+
+std::string underscore(std::string s) {
+    std::replace(s.begin(), s.end(), '-', '_');
+    return s;
+}
 
 void add_train_options(CliArgs& args) {
     args.option("config", "", "JSON file of option values (flags override it), e.g. configs/default.json");

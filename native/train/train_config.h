@@ -96,4 +96,8 @@ TrainConfig resolve_train_config(const CliArgs& args);
 // Throws nlohmann::json::exception on a missing required key or a value of the wrong type.
 DatasetOptions dataset_options(const nlohmann::json& options);
 
+// An option's name as cfg.resolved and run configs spell it: "test-fold" -> "test_fold". A config
+// file may use either spelling (not both).
+std::string underscore(std::string name);
+
 }  // namespace alzscan
