@@ -18,7 +18,7 @@ const REGISTER_SLICE_MS = 100;
 // The header's status line (and the progress card's bar when `progress` is 0..1), drawn and
 // painted before the work that follows starts: the app draws in its animation frame, which runs
 // before ours; the task after ours runs once that frame is painted.
-export async function say(app, text, progress = -1) {
+async function say(app, text, progress = -1) {
   app.setStatus("Loading", text);
   app.setProgress(progress);
   await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
