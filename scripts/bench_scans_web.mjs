@@ -4,7 +4,9 @@
 //   - a 32-slice stack (one held-out person's slice files, bytes handed to classifyScan), Colin27's
 //     ch2bet.nii.gz (a brain volume: decode, registration, slab) and a 1 mm 256^3 T1 with skull
 //     (scripts/make_t1_256.py: a head as a scanner stores it): call -> verdict and its stages;
-//   - ORT Web's own time for the same 32 slices in the page: one batched run, and 32 single runs;
+//   - ORT Web's own time for the same 32 slices in the page: one batched run right after each stack
+//     scan (the ratio is the median of each scan's over the kernel beside it), 20 batched runs and
+//     50 single runs after all scans;
 //   - onnxruntime-node on the identical 32-slice tensor (batched).
 //   node scripts/bench_scans_web.mjs --web-out build/web --data ../shared/data/alzheimer_mri [--runs 5]
 // Writes bench-web-scans.json next to WEB_OUT and prints a table.
@@ -49,18 +51,27 @@ function heldOutPerson() {
     .map((c) => path.join(args.data, c[col.relative_path]));
 }
 
-// In the page: classifyScan `runs` + 1 times (the first is the warm-up) -> each run's timings.
-async function timeScans(page, inputs, name) {
-  return page.evaluate(async ({ b64s, name, runs }) => {
+// In the page: classifyScan `runs` + 1 times (the first is the warm-up) -> each run's timings. With
+// `kernel` ({tensor, count}), ORT Web's own batch time right after each scan (median of 3 runs):
+// this machine's speed drifts over a minute, so each scan is compared with the kernel beside it.
+// Before each scan and each kernel run the page settles for 0.5 s: the base64 input's garbage and
+// the last result's frames are not the scan's (files a person drops are read as bytes).
+async function timeScans(page, inputs, name, kernel = null) {
+  return page.evaluate(async ({ b64s, name, runs, kernel }) => {
     const decode = (b) => Uint8Array.from(atob(b), (c) => c.charCodeAt(0));
+    const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const settle = () => new Promise((done) => setTimeout(done, 500));
     const out = [];
     for (let r = 0; r <= runs; ++r) {
       const input = b64s.length === 1 ? decode(b64s[0]) : b64s.map(decode);
+      await settle();   // the input's own garbage and the last result's frames, before the clock starts
       const s = await window.alzscan.classifyScan(input, { name });
-      if (r > 0) out.push({ ...s.timings, probabilities: s.probabilities });
+      await settle();
+      const kernel_ms = kernel ? mid(await window.alzscan.benchmarkInference(kernel.tensor, 3, kernel.count)) : 0;
+      if (r > 0) out.push({ ...s.timings, kernel_ms, probabilities: s.probabilities });
     }
     return out;
-  }, { b64s: inputs.map((b) => b.toString("base64")), name, runs: args.runs });
+  }, { b64s: inputs.map((b) => b.toString("base64")), name, runs: args.runs, kernel });
 }
 
 const stack = heldOutPerson();
@@ -73,9 +84,6 @@ let result;
 try {
   await page.goto(server.url);
   const info = await page.evaluate(async () => window.alzscan.ready);
-  const stackRuns = await timeScans(page, stack.map((f) => fs.readFileSync(f)), "stack");
-  const volumeRuns = await timeScans(page, [fs.readFileSync(CH2BET)], "ch2bet.nii.gz");
-  const headRuns = await timeScans(page, [fs.readFileSync(t1Path)], "t1_256.nii.gz");
   // The identical 32-slice tensor: the page's own preprocessing of each file.
   const tensor = await page.evaluate(async (b64s) => {
     const parts = [];
@@ -83,6 +91,9 @@ try {
     return parts;
   }, stack.map((f) => fs.readFileSync(f).toString("base64")));
   const n = stack.length, hw = tensor.length / n;
+  const stackRuns = await timeScans(page, stack.map((f) => fs.readFileSync(f)), "stack", { tensor, count: n });
+  const volumeRuns = await timeScans(page, [fs.readFileSync(CH2BET)], "ch2bet.nii.gz");
+  const headRuns = await timeScans(page, [fs.readFileSync(t1Path)], "t1_256.nii.gz");
   const batchWeb = await page.evaluate(async ({ t, n }) => window.alzscan.benchmarkInference(t, 20, n), { t: tensor, n });
   const singleWeb = await page.evaluate(async (t) => window.alzscan.benchmarkInference(t, 50, 1), tensor.slice(0, hw));
 
@@ -100,12 +111,18 @@ try {
     batchNative.push(performance.now() - t0);
   }
   const stage = (runs, key) => median(runs.map((r) => r[key] ?? 0));
-  const volumeStages = (runs) => Object.fromEntries(["total_ms", "read_ms", "open_ms", "decode_ms", "template_ms", "registration_ms",
-    "frames_ms", "preprocess_ms", "inference_ms"].map((k) => [k, stage(runs, k)]));
+  // Without the registration: the scan less the template, the registration and the progress frames
+  // shown while they run (each run's own; the median of those).
+  const volumeStages = (runs) => ({
+    ...Object.fromEntries(["total_ms", "read_ms", "open_ms", "decode_ms", "template_ms", "registration_ms", "slab_ms",
+      "frames_ms", "registration_frames_ms", "preprocess_ms", "inference_ms"].map((k) => [k, stage(runs, k)])),
+    without_registration_ms: median(runs.map((r) => r.total_ms - r.template_ms - r.registration_ms - r.registration_frames_ms)),
+  });
   const kernelBatch = median(batchWeb), kernelSingles = n * median(singleWeb);
   result = {
     date: new Date().toISOString(), ort_web: info.ortVersion, threads: info.threads, runs: args.runs, slices: n,
-    stack: { total_ms: stage(stackRuns, "total_ms"), preprocess_ms: stage(stackRuns, "preprocess_ms"), inference_ms: stage(stackRuns, "inference_ms") },
+    stack: { total_ms: stage(stackRuns, "total_ms"), preprocess_ms: stage(stackRuns, "preprocess_ms"), inference_ms: stage(stackRuns, "inference_ms"),
+      kernel_beside_ms: stage(stackRuns, "kernel_ms"), over_kernel_beside: median(stackRuns.map((r) => r.total_ms / r.kernel_ms)) },
     volume: volumeStages(volumeRuns),
     head_256: volumeStages(headRuns),
     kernel_ms: { ort_web_batch: kernelBatch, ort_web_32_single: kernelSingles, onnxruntime_node_batch: median(batchNative) },
@@ -119,10 +136,12 @@ try {
 
 const ms = (x) => `${x.toFixed(1)} ms`;
 console.log(`bench-web scans: ORT Web ${result.ort_web} (${result.threads} threads), medians of ${result.runs} runs after a warm-up`);
-console.log(`  ${result.slices}-slice stack     call -> verdict ${ms(result.stack.total_ms)} (preprocess ${ms(result.stack.preprocess_ms)}, inference ${ms(result.stack.inference_ms)})`);
+console.log(`  ${result.slices}-slice stack     call -> verdict ${ms(result.stack.total_ms)} (preprocess ${ms(result.stack.preprocess_ms)}, inference ${ms(result.stack.inference_ms)}, ` +
+  `overlapping); ORT Web's batch right after each scan ${ms(result.stack.kernel_beside_ms)}: scan / kernel ${result.stack.over_kernel_beside.toFixed(2)}x (median of the runs' ratios)`);
 for (const [label, v] of [["ch2bet.nii.gz      ", result.volume], ["t1_256.nii.gz (head)", result.head_256]])
-  console.log(`  ${label} call -> verdict ${ms(v.total_ms)}: open ${ms(v.open_ms)} (decode ${ms(v.decode_ms)}, registration + slab ${ms(v.registration_ms)}, ` +
-    `progress frames ${ms(v.frames_ms)}), preprocess ${ms(v.preprocess_ms)}, inference ${ms(v.inference_ms)}; without the registration: ${ms(v.total_ms - v.registration_ms - v.template_ms)}`);
+  console.log(`  ${label} call -> verdict ${ms(v.total_ms)}: open ${ms(v.open_ms)} (decode ${ms(v.decode_ms)}, registration ${ms(v.registration_ms)}, slab ${ms(v.slab_ms)}, ` +
+    `progress frames ${ms(v.frames_ms)} of which during the registration ${ms(v.registration_frames_ms)}), preprocess ${ms(v.preprocess_ms)}, inference ${ms(v.inference_ms)}; ` +
+    `without the registration: ${ms(v.without_registration_ms)}`);
 console.log(`  kernels, ${result.slices} slices   ORT Web one batch ${ms(result.kernel_ms.ort_web_batch)}, ${result.slices} single runs ${ms(result.kernel_ms.ort_web_32_single)}; onnxruntime-node one batch ${ms(result.kernel_ms.onnxruntime_node_batch)}`);
 console.log(`  ratios              stack / ORT Web batch kernel ${result.ratio.stack_over_web_batch_kernel.toFixed(2)}x, stack / ${result.slices} single kernels ${result.ratio.stack_over_web_single_kernels.toFixed(2)}x, ORT Web / onnxruntime-node (batch) ${result.ratio.web_batch_over_node_batch.toFixed(2)}x`);
 const out = path.join(path.dirname(webOut), "bench-web-scans.json");

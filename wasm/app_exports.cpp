@@ -351,10 +351,19 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_load_reference(App* app, const uint
 
 namespace {
 
+// An answer of open_volume / open_awaiting / register_step, with the call's stages in "ms":
+// {"decode", "registration", "slab"} (the page adds them to classifyScan's timings).
+const char* answer(App& app, nlohmann::json j) {
+    j["ms"] = {{"decode", app.open_ms.decode}, {"registration", app.open_ms.registration}, {"slab", app.open_ms.slab}};
+    return keep(app, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 // The opened volume's slices kept for alzscan_app_add_volume_slice -> the JSON open_volume returns.
 const char* keep_opened(App& app, const alzscan::Volume& vol, const alzscan::Registration* registered) {
+    const double t0 = emscripten_get_now();
     auto scan = alzscan::scan_slices(vol, app.reference.get(), app.model.spec.conform, registered);
-    if (!scan) return keep(app, nlohmann::json{{"error", scan.error()}}.dump());
+    app.open_ms.slab = emscripten_get_now() - t0;
+    if (!scan) return answer(app, {{"error", scan.error()}});
     app.slab = std::move(scan->slab);
     app.slab_scan = app.open_scan;
     app.slab_registered = scan->registered;
@@ -364,21 +373,23 @@ const char* keep_opened(App& app, const alzscan::Volume& vol, const alzscan::Reg
         j["registration"] = nlohmann::json::parse(alzscan::registration_json(scan->space));
         app.slab_before = alzscan::before_after(scan->space.input, {app.slab.images[app.slab.images.size() / 2]});
     }
-    return keep(app, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    return answer(app, std::move(j));
 }
 
 const char* keep_registering(App& app) {
-    return keep(app, nlohmann::json{{"registering", app.registering->id}, {"progress", app.registering->run.progress()}}.dump());
+    return answer(app, {{"registering", app.registering->id}, {"progress", app.registering->run.progress()}});
 }
 
 // A decoded head volume into the registration (kept until the template arrives when it has not).
 const char* start_registration(App& app, Volume&& vol) {
     if (!app.reference) {
         app.awaiting_reference = std::make_unique<Volume>(std::move(vol));
-        return keep(app, R"({"need_reference":true})");
+        return answer(app, {{"need_reference", true}});
     }
+    const double t0 = emscripten_get_now();
     auto run = alzscan::RegistrationRun::start(vol, *app.reference);
-    if (!run) return keep(app, nlohmann::json{{"error", run.error()}}.dump());
+    app.open_ms.registration = emscripten_get_now() - t0;
+    if (!run) return answer(app, {{"error", run.error()}});
     app.registering = std::make_unique<PendingRegistration>(
         PendingRegistration{++app.registrations, std::move(vol), std::move(run).value()});
     return keep_registering(app);
@@ -401,13 +412,16 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_open_volume(App* app, const char* n
     app->slab_before = {};
     app->registering.reset();
     app->awaiting_reference.reset();
+    app->open_ms = {};
     debug_trap_if(*app, DebugTrap::NextDecode);
     const alzscan::NamedBytes other{partner_name ? partner_name : "", partner,
                                     static_cast<size_t>(std::max(partner_size, 0))};
+    const double t0 = emscripten_get_now();
     auto vol = alzscan::decode_volume_file(name ? name : "", data, static_cast<size_t>(std::max(size, 0)), other);
+    app->open_ms.decode = emscripten_get_now() - t0;
     if (!vol && partner == nullptr && alzscan::is_analyze_name(name ? name : ""))
-        return keep(*app, nlohmann::json{{"error", vol.error() + ": open the .hdr and the .img together"}}.dump());
-    if (!vol) return keep(*app, nlohmann::json{{"error", vol.error()}}.dump());
+        return answer(*app, {{"error", vol.error() + ": open the .hdr and the .img together"}});
+    if (!vol) return answer(*app, {{"error", vol.error()}});
     if (!alzscan::is_head_volume(*vol)) return keep_opened(*app, *vol, nullptr);
     return start_registration(*app, std::move(vol).value());
 }
@@ -415,7 +429,8 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_open_volume(App* app, const char* n
 // The head volume that answered {"need_reference": true}, once alzscan_app_load_reference has run:
 // the answers of alzscan_app_open_volume, without decoding the file again.
 EMSCRIPTEN_KEEPALIVE const char* alzscan_app_open_awaiting(App* app) {
-    if (!app->awaiting_reference) return keep(*app, R"({"error":"no volume waits for the registration template"})");
+    app->open_ms = {};
+    if (!app->awaiting_reference) return answer(*app, {{"error", "no volume waits for the registration template"}});
     const std::unique_ptr<Volume> vol = std::move(app->awaiting_reference);
     return start_registration(*app, std::move(*vol));
 }
@@ -424,12 +439,14 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_open_awaiting(App* app) {
 // alzscan_app_open_volume: {"registering", "progress"} while steps remain, else the opened volume.
 // An id that is no longer the app's (another volume was opened since) is an error.
 EMSCRIPTEN_KEEPALIVE const char* alzscan_app_register_step(App* app, int id, double budget_ms) {
+    app->open_ms = {};
     if (!app->registering || app->registering->id != id)
-        return keep(*app, R"({"error":"this volume's registration was replaced by another volume opened meanwhile"})");
+        return answer(*app, {{"error", "this volume's registration was replaced by another volume opened meanwhile"}});
     PendingRegistration& pending = *app->registering;
     const double t0 = emscripten_get_now();
     do pending.run.step();
     while (!pending.run.done() && emscripten_get_now() - t0 < budget_ms);
+    app->open_ms.registration = emscripten_get_now() - t0;
     if (!pending.run.done()) return keep_registering(*app);
     const std::unique_ptr<PendingRegistration> done = std::move(app->registering);
     const alzscan::Registration reg = done->run.result();

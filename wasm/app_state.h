@@ -82,6 +82,9 @@ struct App {
     std::unique_ptr<PendingRegistration> registering;   // a head volume being registered, a step per call
     std::unique_ptr<Volume> awaiting_reference;   // a decoded head volume that came before the template
     int registrations = 0;     // registrations started so far (their ids)
+    struct OpenMs {            // the current open/register call's stages (ms), in its answer's "ms"
+        double decode = 0, registration = 0, slab = 0;
+    } open_ms;
     float progress = -1;       // the progress card's bar, 0..1, while status_text says what runs; < 0: no card
     std::vector<float> progress_drawn;   // each frame's bar while one was shown, the latest kProgressDrawnKept (alzscan_app_progress_drawn)
     int scans = 0;             // scans begun so far (alzscan_app_begin_scan)

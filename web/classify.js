@@ -12,8 +12,11 @@ import { crashNote } from "./supervisor.js";
 import { sortFiles } from "./volume_files.js";
 import { isDicomSet, openVolumeShown, volumeInput } from "./volume_open.js";
 
-// Slices per ORT run of a scan (N,1,H,W): 32 slices of 128 x 128 are 2 MB of input.
-const SCAN_BATCH = 32;
+// Slices per ORT run of a scan (N,1,H,W). A scan's rows go to the worker in runs of this many as
+// soon as they are preprocessed, so that the next rows' preprocessing (the pose step, 3-5 ms per
+// slice file) overlaps the inference of the ones before (6 ms per slice). ORT Web takes the same
+// time per slice in runs of 4 as in one run of 32 (192 vs 191 ms for 32 slices, BENCHMARKS.md).
+const SCAN_CHUNK = 4;
 
 export class Classifier {
   constructor(sup, session, ready) {
@@ -126,7 +129,8 @@ export class Classifier {
     };
   }
 
-  // One ORT run over `chunk` (rows added by runRows) -> each row's classify result into out[i].
+  // One ORT run over `chunk` (rows added by runRows), sent to the worker now -> a promise that sets
+  // each row's classify result into out[i] once the main thread is free again.
   async runChunk(app, names, chunk, out, t0) {
     const n = app.inputLength, tensor = new Float32Array(chunk.length * n);
     chunk.forEach((a, k) => tensor.set(a.item.tensor, k * n));
@@ -144,20 +148,30 @@ export class Classifier {
     }
   }
 
-  // A scan's rows: each added by add(i) (preprocessed in WASM), then classified together, one ORT
-  // run per SCAN_BATCH rows, and the results set into the app in one go, so the UI draws once
-  // instead of once per slice. -> per row what classify returns, or {error}. A row's inference_ms is
-  // its share of its run's.
+  // A scan's rows: each added by add(i) (preprocessed in WASM) and sent to the worker SCAN_CHUNK at
+  // a time while the next are preprocessed. Each run's results go into the app as they arrive, once
+  // every row is sent, with the frames held meanwhile, so the UI draws once instead of once per
+  // slice. -> per row what classify returns, or {error}. A row's inference_ms is its share of
+  // its run's.
   async runRows(app, names, add, t0) {
     const out = new Array(names.length);
-    const added = [];
-    for (let i = 0; i < names.length; ++i) {
-      try {
-        added.push({ i, ...(await this.addRow(app, names[i], "", () => add(i))) });
-      } catch (e) { out[i] = { error: e.message }; }
-    }
-    for (let c = 0; c < added.length; c += SCAN_BATCH) await this.runChunk(app, names, added.slice(c, c + SCAN_BATCH), out, t0);
-    return out;
+    const runs = [];
+    let chunk = [];
+    const send = () => {
+      if (chunk.length) runs.push(this.runChunk(app, names, chunk, out, t0));
+      chunk = [];
+    };
+    return this.sup.holdFrames((async () => {
+      for (let i = 0; i < names.length; ++i) {
+        try {
+          chunk.push({ i, ...(await this.addRow(app, names[i], "", () => add(i))) });
+        } catch (e) { out[i] = { error: e.message }; }
+        if (chunk.length === SCAN_CHUNK) send();
+      }
+      send();
+      await Promise.all(runs);
+      return out;
+    })());
   }
 
   // A volume (a NIfTI/MGH/Analyze file or bytes, or DICOM files) or a stack of slice files: each
@@ -217,8 +231,9 @@ export class Classifier {
       name, how: opened.how, notes: [...volume.notes, ...opened.notes], registration: opened.registration,
       results: rowsOut.map((r, i) => ({ ...r, slice: opened.slices[i] })),
       // read_ms (the files' bytes; DICOM: read, parsed and decoded by the reader, the series table's
-      // wait included), open_ms (decode, registration and slab in the app) and its stages: decode_ms,
-      // template_ms, registration_ms (work), frames_ms (the progress frames)
+      // wait included), open_ms (decode, registration and slab in the app) and its stages
+      // (volume_open.js): decode_ms, template_ms, registration_ms, slab_ms, frames_ms and of them
+      // registration_frames_ms
       timings: { read_ms: readMs, open_ms: openMs, ...opened.stages },
     };
   }

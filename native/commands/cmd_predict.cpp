@@ -108,14 +108,18 @@ void write_registration_png(const std::string& dir, const std::string& file, con
 }
 
 // The scan's atrophy (shared/ atrophy.h) from its slices' tissue measures and poses.
-// Where a scan's time went (ms), as the app's classifyScan reports it: open (read, decode, registration
-// and slab; 0 for a stack of files), classify (preprocessing, the batched forward pass, OOD), total.
-struct ScanTimings {
-    double open_ms = 0, classify_ms = 0, total_ms = 0;
-};
-
 double ms_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// --json's "timings" of a scan (predictor.h ScanTimings; the app's classifyScan names them alike).
+std::string timings_json(const ScanTimings& t) {
+    char text[320];
+    std::snprintf(text, sizeof text,
+                  "{\"read_ms\":%.1f,\"template_ms\":%.1f,\"registration_ms\":%.1f,\"slab_ms\":%.1f,"
+                  "\"preprocess_ms\":%.1f,\"inference_ms\":%.1f,\"total_ms\":%.1f}",
+                  t.read_ms, t.template_ms, t.registration_ms, t.slab_ms, t.preprocess_ms, t.inference_ms, t.total_ms);
+    return text;
 }
 
 ScanAtrophy scan_atrophy(const std::vector<SliceResult>& slices, const AtrophyReference& ref) {
@@ -213,11 +217,11 @@ struct Printer {
         if (atrophy.enabled() && !show_dir.empty()) write_atrophy_svg(file, scan_a);
         if (json) {
             std::printf("{\"file\":%s,\"scan\":{%s,\"slices\":%zu,\"how\":%s,\"notes\":%s%s%s,\"atrophy\":%s,"
-                        "\"timings\":{\"open_ms\":%.1f,\"classify_ms\":%.1f,\"total_ms\":%.1f}}}\n",
+                        "\"timings\":%s}}\n",
                         json_string(file).c_str(), verdict_members(v.probabilities, v.ood).c_str(), slices.size(),
                         json_string(how).c_str(), json_string_array(notes).c_str(),
                         registration.empty() ? "" : ",\"registration\":", registration.c_str(),
-                        scan_atrophy_json(scan_a, atrophy).c_str(), t.open_ms, t.classify_ms, t.total_ms);
+                        scan_atrophy_json(scan_a, atrophy).c_str(), timings_json(t).c_str());
         } else {
             text_line(printable(file) + ": scan of " + std::to_string(slices.size()) + " slices", v.probabilities, v.ood);
             std::printf("  (%s)\n", how.c_str());
@@ -273,9 +277,11 @@ int run_slices(const std::string& file, const std::vector<int>& indices,
 }
 
 // A volume: its axial slab, each slice classified, then the verdict. Returns the failures.
-// `scan` is read_scan's or read_dicom_scan's answer for `file`, `error` its reason when empty.
+// `scan` is read_scan's or read_dicom_scan's answer for `file`, `error` its reason when empty; `t`
+// their timings, the scan begun at t0.
 int predict_volume(const std::string& file, const std::optional<ScanSlices>& scan, const std::string& error,
-                   Predictor& p, const Printer& out, const std::string& show_dir, ScanTimings t) {
+                   Predictor& p, const Printer& out, const std::string& show_dir, ScanTimings t,
+                   std::chrono::steady_clock::time_point t0) {
     if (!scan) {
         out.slice(file, -1, failed(error));
         return 1;
@@ -289,12 +295,10 @@ int predict_volume(const std::string& file, const std::optional<ScanSlices>& sca
             return 1;
         }
     }
-    const auto c0 = std::chrono::steady_clock::now();
-    std::vector<SliceResult> done, results = classify_slab(slab.images, scan->registered, p);
-    t.classify_ms = ms_since(c0);
+    std::vector<SliceResult> done, results = classify_slab(slab.images, scan->registered, p, &t);
     const int failures = run_slices(file, slab.slices, [&](size_t i) { return std::move(results[i]); }, p, out, done);
     if (done.empty()) return failures + 1;
-    t.total_ms = t.open_ms + ms_since(c0);
+    t.total_ms = ms_since(t0);
     out.scan(file, done, slab.how, scan->notes, t, scan->registered ? registration_json(scan->space) : "");
     return failures;
 }
@@ -376,14 +380,16 @@ int predict(int argc, char** argv) {
         std::string error;
         if (is_volume_path(arg)) {
             const auto t0 = std::chrono::steady_clock::now();
-            const std::optional<ScanSlices> scan = read_scan(arg, p, error);
-            failures += predict_volume(arg, scan, error, p, out, args.get("show"), {ms_since(t0)});
+            ScanTimings t;
+            const std::optional<ScanSlices> scan = read_scan(arg, p, error, &t);
+            failures += predict_volume(arg, scan, error, p, out, args.get("show"), t, t0);
         } else if (is_dicom_path(arg) && !std::filesystem::is_directory(arg)) {
             dicom_files.push_back(arg);
         } else if (holds_dicom(arg)) {
             const auto t0 = std::chrono::steady_clock::now();
-            const std::optional<ScanSlices> scan = read_dicom_scan({arg}, series, p, error);
-            failures += predict_volume(arg, scan, error, p, out, args.get("show"), {ms_since(t0)});
+            ScanTimings t;
+            const std::optional<ScanSlices> scan = read_dicom_scan({arg}, series, p, error, &t);
+            failures += predict_volume(arg, scan, error, p, out, args.get("show"), t, t0);
         } else if (as_scan && std::filesystem::is_directory(arg)) {
             const std::vector<std::string> files = directory_images(arg);
             if (files.empty()) out.slice(arg, -1, failed("no PNG or JPEG files in this directory")), ++failures;
@@ -402,21 +408,23 @@ int predict(int argc, char** argv) {
     if (!dicom_files.empty()) {   // the .dcm files given: one set of files, one series of them
         std::string error;
         const auto t0 = std::chrono::steady_clock::now();
-        const std::optional<ScanSlices> scan = read_dicom_scan(dicom_files, series, p, error);
-        failures += predict_volume(dicom_files.front(), scan, error, p, out, args.get("show"), {ms_since(t0)});
+        ScanTimings t;
+        const std::optional<ScanSlices> scan = read_dicom_scan(dicom_files, series, p, error, &t);
+        failures += predict_volume(dicom_files.front(), scan, error, p, out, args.get("show"), t, t0);
     }
     if (!stack.empty()) {
         const auto c0 = std::chrono::steady_clock::now();
-        std::vector<SliceResult> done, results = classify_files(stack, p);
-        const ScanTimings t{0, ms_since(c0), 0};
+        ScanTimings t;
+        std::vector<SliceResult> done, results = classify_files(stack, p, &t);
         for (size_t i = 0; i < stack.size(); ++i)
             failures += run_slices(stack[i], {-1}, [&](size_t) {
                 show_pose(args.get("show"), stack[i], results[i]);
                 return std::move(results[i]);
             }, p, out, done);
+        t.total_ms = ms_since(c0);
         if (!done.empty())
             out.scan(stack.front(), done, "a stack of " + std::to_string(stack.size()) + " slice files, in the order given",
-                     {}, ScanTimings{0, t.classify_ms, ms_since(c0)});
+                     {}, t);
     }
     return failures ? 1 : 0;
 }

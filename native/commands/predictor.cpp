@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -179,7 +180,24 @@ std::vector<SliceResult> classify_batch(std::vector<PreparedSlice> slices, Predi
     return out;
 }
 
-std::vector<SliceResult> classify_files(const std::vector<std::string>& files, Predictor& p) {
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// classify_batch with its time as t's inference_ms (t may be null).
+std::vector<SliceResult> classify_batch_timed(std::vector<PreparedSlice> slices, Predictor& p, ScanTimings* t) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<SliceResult> out = classify_batch(std::move(slices), p);
+    if (t) t->inference_ms = ms_since(t0);
+    return out;
+}
+
+}  // namespace
+
+std::vector<SliceResult> classify_files(const std::vector<std::string>& files, Predictor& p, ScanTimings* t) {
+    const auto t0 = std::chrono::steady_clock::now();
     std::vector<PreparedSlice> slices;
     for (const std::string& file : files) {
         std::vector<uint8_t> bytes;
@@ -192,18 +210,21 @@ std::vector<SliceResult> classify_files(const std::vector<std::string>& files, P
         auto prepared = prepare_image(bytes.data(), bytes.size(), p.model.spec, {}, &pose);   // fills pose first
         slices.push_back({std::move(prepared), std::move(pose)});
     }
-    return classify_batch(std::move(slices), p);
+    if (t) t->preprocess_ms = ms_since(t0);
+    return classify_batch_timed(std::move(slices), p, t);
 }
 
 // A registered volume's slices skip the 2-D pose step; a thin stack's are 2-D slices and get it.
-std::vector<SliceResult> classify_slab(const std::vector<GrayImage>& images, bool registered, Predictor& p) {
+std::vector<SliceResult> classify_slab(const std::vector<GrayImage>& images, bool registered, Predictor& p, ScanTimings* t) {
+    const auto t0 = std::chrono::steady_clock::now();
     std::vector<PreparedSlice> slices;
     for (const GrayImage& image : images) {
         SlicePose pose;
         auto prepared = registered ? prepare_gray(image, p.model.spec) : prepare_slice(image, p.model.spec, &pose);
         slices.push_back({std::move(prepared), std::move(pose)});
     }
-    return classify_batch(std::move(slices), p);
+    if (t) t->preprocess_ms = ms_since(t0);
+    return classify_batch_timed(std::move(slices), p, t);
 }
 
 // One file, one 2-D slice, one volume slice: a batch of one (classify_files, classify_slab).
@@ -235,23 +256,46 @@ const Reference* load_reference(Predictor& p, std::string& error) {
     return p.reference.get();
 }
 
-std::optional<ScanSlices> read_scan(const std::string& file, Predictor& p, std::string& error) {
+std::optional<ScanSlices> read_scan(const std::string& file, Predictor& p, std::string& error, ScanTimings* t) {
+    const auto t0 = std::chrono::steady_clock::now();
     std::optional<Volume> vol = read_volume_file(file, read_file, error);
+    if (t) t->read_ms = ms_since(t0);
     if (!vol) return std::nullopt;
-    return scan_of_volume(*vol, p, error);
+    return scan_of_volume(*vol, p, error, t);
 }
 
 std::optional<ScanSlices> read_dicom_scan(const std::vector<std::string>& paths, int series, Predictor& p,
-                                          std::string& error) {
+                                          std::string& error, ScanTimings* t) {
+    const auto t0 = std::chrono::steady_clock::now();
     std::optional<Volume> vol = read_dicom_volume(paths, series, read_file, error);
+    if (t) t->read_ms = ms_since(t0);
     if (!vol) return std::nullopt;
-    return scan_of_volume(*vol, p, error);
+    return scan_of_volume(*vol, p, error, t);
 }
 
-std::optional<ScanSlices> scan_of_volume(const Volume& volume, Predictor& p, std::string& error) {
+// A head volume is registered, then brought into the training space with that registration:
+// scan_slices would register it itself, to the same bytes; apart, each stage has its own time.
+std::optional<ScanSlices> scan_of_volume(const Volume& volume, Predictor& p, std::string& error, ScanTimings* t) {
+    ScanTimings own;
+    if (!t) t = &own;
     const Reference* ref = nullptr;
-    if (is_head_volume(volume) && !(ref = load_reference(p, error))) return std::nullopt;
-    auto s = scan_slices(volume, ref, p.model.spec.conform);
+    std::optional<Registration> reg;
+    if (is_head_volume(volume)) {
+        auto t0 = std::chrono::steady_clock::now();
+        if (!(ref = load_reference(p, error))) return std::nullopt;
+        t->template_ms = ms_since(t0);
+        t0 = std::chrono::steady_clock::now();
+        auto r = register_affine(volume, *ref);
+        t->registration_ms = ms_since(t0);
+        if (!r) {
+            error = r.error();
+            return std::nullopt;
+        }
+        reg = std::move(r).value();
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    auto s = scan_slices(volume, ref, p.model.spec.conform, reg ? &*reg : nullptr);
+    t->slab_ms = ms_since(t0);
     if (!s) {
         error = s.error();
         return std::nullopt;

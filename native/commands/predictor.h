@@ -39,6 +39,16 @@ struct Predictor {
     std::shared_ptr<const Reference> reference;          // read at the first head volume
 };
 
+// Where a scan's time went (ms), named as the app's classifyScan timings (web/README.md): read (the
+// volume's files read and decoded; 0 for a stack of files), template (the registration template,
+// read at the first head volume), registration, slab (extraction, bias, levels and the slab's
+// slices), preprocess (the slices' preparation: a file's decode and pose step, a slab slice's
+// conform), inference (the batched forward pass, the out-of-distribution checks and Grad-CAM),
+// total (all of it, the verdict included).
+struct ScanTimings {
+    double read_ms = 0, template_ms = 0, registration_ms = 0, slab_ms = 0, preprocess_ms = 0, inference_ms = 0, total_ms = 0;
+};
+
 struct SliceResult {
     std::vector<float> probs;   // calibrated
     OodVerdict ood;
@@ -69,8 +79,10 @@ struct PreparedSlice {
 std::vector<SliceResult> classify_batch(std::vector<PreparedSlice> slices, Predictor& p);
 // Files (one person's stack) and a volume's slab, prepared as classify_file / classify_slice /
 // classify_gray prepare them, classified by classify_batch.
-std::vector<SliceResult> classify_files(const std::vector<std::string>& files, Predictor& p);
-std::vector<SliceResult> classify_slab(const std::vector<GrayImage>& images, bool registered, Predictor& p);
+// `t` (may be null) gets the preprocess and inference times.
+std::vector<SliceResult> classify_files(const std::vector<std::string>& files, Predictor& p, ScanTimings* t = nullptr);
+std::vector<SliceResult> classify_slab(const std::vector<GrayImage>& images, bool registered, Predictor& p,
+                                       ScanTimings* t = nullptr);
 // One file: read, decode, prepare, classify; or its error (unreadable, undecodable).
 SliceResult classify_file(const std::string& file, Predictor& p);
 // A volume's slice (prepare_gray: no pose step).
@@ -80,13 +92,14 @@ SliceResult classify_slice(const GrayImage& image, Predictor& p);
 
 // A volume file's slices (volume_file.h: NIfTI, MGH/MGZ, an Analyze pair) for the model (training_space.h scan_slices: a head registered into the
 // training space, a thin stack taken as it is), with the volume's notes; empty + error when it
-// cannot be read, registered or is refused (its contrast, not a human head).
-std::optional<ScanSlices> read_scan(const std::string& file, Predictor& p, std::string& error);
+// cannot be read, registered or is refused (its contrast, not a human head). `t` (may be null) gets
+// the read, template, registration and slab times.
+std::optional<ScanSlices> read_scan(const std::string& file, Predictor& p, std::string& error, ScanTimings* t = nullptr);
 // The same for DICOM files and folders (dicom_files.h): one series, `series` 1..N or 0 to choose
 // by itself (the only one, or the one T1).
 std::optional<ScanSlices> read_dicom_scan(const std::vector<std::string>& paths, int series, Predictor& p,
-                                          std::string& error);
+                                          std::string& error, ScanTimings* t = nullptr);
 // The same for a volume already read.
-std::optional<ScanSlices> scan_of_volume(const Volume& volume, Predictor& p, std::string& error);
+std::optional<ScanSlices> scan_of_volume(const Volume& volume, Predictor& p, std::string& error, ScanTimings* t = nullptr);
 
 }  // namespace alzscan::cmd

@@ -35,77 +35,118 @@ Plane halve(const Plane& p) {
 }
 
 // Bilinear value (0 outside) at frame point (fx, fy), with its gradient per frame fraction.
-double sample(const Plane& p, double fx, double fy, double* gx, double* gy) {
+double sample(const Plane& p, double fx, double fy, double& gx, double& gy) {
     const double px = (fx + 0.5) * p.side - 0.5, py = (fy + 0.5) * p.side - 0.5;
     const double x0 = std::floor(px), y0 = std::floor(py);
     const double wx = px - x0, wy = py - y0;
     const int ix = static_cast<int>(x0), iy = static_cast<int>(y0);
-    auto at = [&](int x, int y) {
-        return (x < 0 || y < 0 || x >= p.side || y >= p.side) ? 0.0 : p.v[static_cast<size_t>(y) * p.side + x];
-    };
-    const double v00 = at(ix, iy), v10 = at(ix + 1, iy), v01 = at(ix, iy + 1), v11 = at(ix + 1, iy + 1);
-    if (gx) *gx = ((v10 - v00) * (1 - wy) + (v11 - v01) * wy) * p.side;
-    if (gy) *gy = ((v01 - v00) * (1 - wx) + (v11 - v10) * wx) * p.side;
+    double v00, v10, v01, v11;
+    if (ix >= 0 && iy >= 0 && ix + 1 < p.side && iy + 1 < p.side) {   // inside: no checks per corner
+        const double* row = &p.v[static_cast<size_t>(iy) * p.side + ix];
+        v00 = row[0], v10 = row[1], v01 = row[p.side], v11 = row[p.side + 1];
+    } else {
+        auto at = [&](int x, int y) {
+            return (x < 0 || y < 0 || x >= p.side || y >= p.side) ? 0.0 : p.v[static_cast<size_t>(y) * p.side + x];
+        };
+        v00 = at(ix, iy), v10 = at(ix + 1, iy), v01 = at(ix, iy + 1), v11 = at(ix + 1, iy + 1);
+    }
+    gx = ((v10 - v00) * (1 - wy) + (v11 - v01) * wy) * p.side;
+    gy = ((v01 - v00) * (1 - wx) + (v11 - v10) * wx) * p.side;
     return (v00 * (1 - wx) + v10 * wx) * (1 - wy) + (v01 * (1 - wx) + v11 * wx) * wy;
 }
 
 struct Fit {
     double cost = 1;   // 1 - ncc^2
     double a = 0, ncc = 0;
+    bool valid = false;         // both the template and the sampled slice vary
     std::vector<double> h, g;   // J^T J and J^T r with the jacobian
 };
 
 double frame_of(int i, int side) { return (i + 0.5) / side - 0.5; }
 
-// The intensity fit F = a S + b of template `t` by the slice sampled through p; with `jacobian`,
-// the Gauss-Newton normal equations too.
-Fit evaluate(const Plane& t, const Plane& s, const Params& p, bool jacobian) {
-    const size_t n = t.v.size();
-    std::vector<double> val(n), gx(jacobian ? n : 0), gy(jacobian ? n : 0);
+// frame_of for every pixel index of a side (kPoseSide at most), computed once per pass.
+struct FrameAxis {
+    std::array<double, kPoseSide> at{};
+    explicit FrameAxis(int side) {
+        for (int i = 0; i < side && i < kPoseSide; ++i) at[i] = frame_of(i, side);
+    }
+};
+
+// The slice sampled through a pose at the template's pixels: values, gradients and their means.
+// Kept with its fit, so that an accepted step's normal equations need no second sampling.
+struct Sampling {
+    std::vector<double> val, gx, gy;
     double sm = 0, fm = 0;
-    for (int y = 0, i = 0; y < t.side; ++y)
+};
+
+// The intensity fit F = a S + b of template `t` by the slice sampled through p (into `out`).
+Fit fit_of(const Plane& t, const Plane& s, const Params& p, Sampling& out) {
+    const size_t n = t.v.size();
+    out.val.resize(n), out.gx.resize(n), out.gy.resize(n);
+    const FrameAxis f(t.side);
+    double sm = 0, fm = 0;
+    for (int y = 0, i = 0; y < t.side; ++y) {
+        const double dy = f.at[y];
         for (int x = 0; x < t.side; ++x, ++i) {
-            const double dx = frame_of(x, t.side), dy = frame_of(y, t.side);
+            const double dx = f.at[x];
             const double sx = p[0] * dx + p[1] * dy + p[4], sy = p[2] * dx + p[3] * dy + p[5];
-            val[i] = sample(s, sx, sy, jacobian ? &gx[i] : nullptr, jacobian ? &gy[i] : nullptr);
-            sm += val[i];
+            out.val[i] = sample(s, sx, sy, out.gx[i], out.gy[i]);
+            sm += out.val[i];
             fm += t.v[i];
         }
+    }
     sm /= double(n), fm /= double(n);
+    out.sm = sm, out.fm = fm;
     double sfs = 0, sss = 0, sff = 0;
     for (size_t i = 0; i < n; ++i) {
-        sfs += (t.v[i] - fm) * (val[i] - sm);
-        sss += (val[i] - sm) * (val[i] - sm);
+        sfs += (t.v[i] - fm) * (out.val[i] - sm);
+        sss += (out.val[i] - sm) * (out.val[i] - sm);
         sff += (t.v[i] - fm) * (t.v[i] - fm);
     }
     Fit fit;
     if (!(sss > 0) || !(sff > 0)) return fit;
+    fit.valid = true;
     fit.a = sfs / sss;
     fit.ncc = sfs / std::sqrt(sss * sff);
     fit.cost = 1 - fit.ncc * fit.ncc;
-    if (!jacobian) return fit;
-    fit.h.assign(36, 0.0);
-    fit.g.assign(6, 0.0);
-    const double b = fm - fit.a * sm;
-    for (int y = 0, i = 0; y < t.side; ++y)
+    return fit;
+}
+
+// The Gauss-Newton normal equations of `fit` (from fit_of's `smp`), summed in registers.
+void add_normal_equations(const Plane& t, const Sampling& smp, Fit& fit) {
+    double h[36] = {}, g[6] = {};
+    const double b = smp.fm - fit.a * smp.sm;
+    const FrameAxis f(t.side);
+    for (int y = 0, i = 0; y < t.side; ++y) {
+        const double dy = f.at[y];
         for (int x = 0; x < t.side; ++x, ++i) {
-            const double dx = frame_of(x, t.side), dy = frame_of(y, t.side);
-            const double ax = fit.a * gx[i], ay = fit.a * gy[i];
+            const double dx = f.at[x];
+            const double ax = fit.a * smp.gx[i], ay = fit.a * smp.gy[i];
             const double j[6] = {ax * dx, ax * dy, ay * dx, ay * dy, ax, ay};
-            const double res = t.v[i] - fit.a * val[i] - b;
+            const double res = t.v[i] - fit.a * smp.val[i] - b;
             for (int r = 0; r < 6; ++r) {
-                fit.g[r] += j[r] * res;
-                for (int c = r; c < 6; ++c) fit.h[r * 6 + c] += j[r] * j[c];
+                g[r] += j[r] * res;
+                for (int c = r; c < 6; ++c) h[r * 6 + c] += j[r] * j[c];
             }
         }
+    }
     for (int r = 0; r < 6; ++r)
-        for (int c = 0; c < r; ++c) fit.h[r * 6 + c] = fit.h[c * 6 + r];
+        for (int c = 0; c < r; ++c) h[r * 6 + c] = h[c * 6 + r];
+    fit.h.assign(h, h + 36);
+    fit.g.assign(g, g + 6);
+}
+
+// A fit with its normal equations (none when it is not valid).
+Fit fit_with_equations(const Plane& t, const Plane& s, const Params& p, Sampling& smp) {
+    Fit fit = fit_of(t, s, p, smp);
+    if (fit.valid) add_normal_equations(t, smp, fit);
     return fit;
 }
 
 // Levenberg-Marquardt from p; returns the fit at the final p.
 Fit refine(const Plane& t, const Plane& s, Params& p, int max_steps) {
-    Fit cur = evaluate(t, s, p, true);
+    Sampling cur_smp, next_smp;
+    Fit cur = fit_with_equations(t, s, p, cur_smp);
     double lambda = 1e-3;
     for (int it = 0; it < max_steps && cur.a != 0; ++it) {
         std::vector<double> h = cur.h, dp;
@@ -113,12 +154,14 @@ Fit refine(const Plane& t, const Plane& s, Params& p, int max_steps) {
         if (!solve_linear(6, h, cur.g, dp)) break;
         Params trial = p;
         for (int r = 0; r < 6; ++r) trial[r] += dp[r];
-        const Fit next = evaluate(t, s, trial, false);
+        Fit next = fit_of(t, s, trial, next_smp);
         if (next.cost < cur.cost) {
             const bool done = cur.cost - next.cost < 1e-6 * cur.cost;
             p = trial;
             lambda = std::max(1e-7, lambda * 0.3);
-            cur = evaluate(t, s, p, true);
+            std::swap(cur_smp, next_smp);
+            if (next.valid) add_normal_equations(t, cur_smp, next);
+            cur = std::move(next);
             if (done) break;
         } else {
             lambda *= 10;
@@ -173,7 +216,8 @@ SlicePose estimate_pose(const GrayImage& conformed, const PoseSpec& spec) {
     std::vector<std::pair<double, int>> as_is;
     for (int level = 0; level < levels; ++level) {
         t16[level] = halve(Plane{kPoseSide, spec.templates[level]});
-        as_is.push_back({evaluate(t16[level], slice16, Params{1, 0, 0, 1, 0, 0}, false).cost, level});
+        Sampling smp;
+        as_is.push_back({fit_of(t16[level], slice16, Params{1, 0, 0, 1, 0, 0}, smp).cost, level});
     }
     std::stable_sort(as_is.begin(), as_is.end());
     std::vector<Candidate> coarse;

@@ -150,19 +150,23 @@ void input_slice(const Volume& subject, const Registration& reg, const Reference
 std::vector<uint8_t> slice_mask(const Reference& ref, int k, const std::vector<float>& values, double csf_gm) {
     const Grid& b = ref.brain1;
     const int w = b.nx, h = b.ny;
-    auto in = [&](int i, int j) { return i >= 0 && j >= 0 && i < w && j < h && b.at(i, j, k) > 0; };
-    std::vector<uint8_t> mask(size_t(w) * h, 0);
+    // Brain voxels of the template's slice within the 5 x 5 window around each pixel (0 outside the
+    // grid), counted along rows then columns: 10 additions a pixel instead of 25 lookups.
+    std::vector<uint8_t> rows(size_t(w) * h, 0), count(size_t(w) * h, 0);
     for (int j = 0; j < h; ++j)
         for (int i = 0; i < w; ++i) {
-            int inside = 0, near = 0;
-            for (int dj = -2; dj <= 2; ++dj)
-                for (int di = -2; di <= 2; ++di) {
-                    const bool v = in(i + di, j + dj);
-                    inside += v, near |= v;
-                }
-            const size_t n = size_t(j) * w + i;
-            mask[n] = inside == 25 || (near && values[n] >= csf_gm);
+            int n = 0;
+            for (int x = std::max(0, i - 2); x <= std::min(w - 1, i + 2); ++x) n += b.at(x, j, k) > 0;
+            rows[size_t(j) * w + i] = static_cast<uint8_t>(n);
         }
+    for (int j = 0; j < h; ++j)
+        for (int i = 0; i < w; ++i) {
+            int n = 0;
+            for (int y = std::max(0, j - 2); y <= std::min(h - 1, j + 2); ++y) n += rows[size_t(y) * w + i];
+            count[size_t(j) * w + i] = static_cast<uint8_t>(n);
+        }
+    std::vector<uint8_t> mask(size_t(w) * h, 0);
+    for (size_t n = 0; n < mask.size(); ++n) mask[n] = count[n] == 25 || (count[n] > 0 && values[n] >= csf_gm);
     return mask;
 }
 
@@ -180,8 +184,15 @@ struct LevelMap {
 
 LevelMap level_map(std::vector<float> brain, const ConformSpec& spec) {
     LevelMap m;
-    std::sort(brain.begin(), brain.end());
-    auto pct = [&](int q) { return double(brain[std::min(brain.size() - 1, size_t(q * (brain.size() - 1) / 100.0 + 0.5))]); };
+    // The value at percentile q's rank, as a full sort would place it: selected within the part on
+    // its side of the last rank placed (the quantiles come in ascending order).
+    size_t placed = 0;
+    auto pct = [&](int q) {
+        const size_t r = std::min(brain.size() - 1, size_t(q * (brain.size() - 1) / 100.0 + 0.5));
+        if (r >= placed) std::nth_element(brain.begin() + placed, brain.begin() + r, brain.end()), placed = r;
+        else std::nth_element(brain.begin(), brain.begin() + r, brain.begin() + placed);
+        return double(brain[r]);
+    };
     if (spec.levels.size() == size_t(kLevelCount)) {
         for (int q = 0; q < kLevelCount; ++q) m.from.push_back(pct(kLevelQuantiles[q])), m.to.push_back(spec.levels[q]);
     } else {

@@ -117,6 +117,26 @@ std::vector<double> geometric_mean(const std::vector<json>& slices) {
     return logs;
 }
 
+// A scan's --json "timings": every stage there, none negative, the stages within the total (each
+// printed to 0.1 ms), and the stages a scan did not have at 0: a stack of files is neither read as a
+// volume nor registered; a thin volume is read and sliced, not registered.
+void expect_timings(const json& scan, bool volume) {
+    const json& t = scan["scan"]["timings"];
+    double parts = 0;
+    for (const char* key : {"read_ms", "template_ms", "registration_ms", "slab_ms", "preprocess_ms", "inference_ms"}) {
+        ASSERT_TRUE(t.contains(key)) << key << " missing: " << t.dump();
+        EXPECT_GE(t[key].get<double>(), 0.0) << key;
+        parts += t[key].get<double>();
+    }
+    EXPECT_LE(parts, t["total_ms"].get<double>() + 0.35) << t.dump();
+    EXPECT_GT(t["preprocess_ms"].get<double>(), 0.0) << t.dump();
+    EXPECT_GT(t["inference_ms"].get<double>(), 0.0) << t.dump();
+    EXPECT_EQ(t["template_ms"].get<double>(), 0.0) << t.dump();
+    EXPECT_EQ(t["registration_ms"].get<double>(), 0.0) << t.dump();
+    EXPECT_EQ(t["read_ms"].get<double>() > 0, volume) << t.dump();
+    EXPECT_EQ(t["slab_ms"].get<double>() > 0, volume) << t.dump();
+}
+
 }  // namespace
 
 TEST(PredictScan, SliceFilesDirectoryAndVolumeGiveOneVerdict) {
@@ -162,6 +182,9 @@ TEST(PredictScan, SliceFilesDirectoryAndVolumeGiveOneVerdict) {
             EXPECT_NEAR((*scan)["scan"]["probabilities"][c].get<double>(), expected[c], 1e-5) << scan->dump();
     }
     EXPECT_NE(v.back()["scan"]["how"].get<std::string>().find("all 32 axial slices"), std::string::npos) << v.back();
+    expect_timings(a.back(), false);
+    expect_timings(b.back(), false);
+    expect_timings(v.back(), true);
 }
 
 TEST(PredictScan, DamagedVolumesGetOneClearLine) {
