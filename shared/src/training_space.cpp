@@ -50,10 +50,12 @@ bool fit_polynomial(const std::vector<Vec3>& x, const std::vector<float>& v, std
     for (size_t n = 0; n < x.size(); ++n) {
         const auto t = terms(x[n]);
         for (int r = 0; r < kTerms; ++r) {
-            for (int c = 0; c < kTerms; ++c) a[r][c] += t[r] * t[c];
+            for (int c = r; c < kTerms; ++c) a[r][c] += t[r] * t[c];
             a[r][kTerms] += t[r] * v[n];
         }
     }
+    for (int r = 0; r < kTerms; ++r)   // t[r] t[c] == t[c] t[r]: the lower half sums the same products
+        for (int c = 0; c < r; ++c) a[r][c] = a[c][r];
     for (int c = 0; c < kTerms; ++c) {
         int p = c;
         for (int r = c + 1; r < kTerms; ++r)
@@ -146,12 +148,11 @@ void input_slice(const Volume& subject, const Registration& reg, const Reference
     out.input = GrayImage{lps.nx, lps.ny, volume_gray(lps)};
 }
 
-// The brain mask of one band slice (step 5 of training_space.h).
-std::vector<uint8_t> slice_mask(const Reference& ref, int k, const std::vector<float>& values, double csf_gm) {
+// Brain voxels of the template's slice k within the 5 x 5 window around each pixel (0 outside the
+// grid), counted along rows then columns: 10 additions a pixel instead of 25 lookups.
+std::vector<uint8_t> brain_counts(const Reference& ref, int k) {
     const Grid& b = ref.brain1;
     const int w = b.nx, h = b.ny;
-    // Brain voxels of the template's slice within the 5 x 5 window around each pixel (0 outside the
-    // grid), counted along rows then columns: 10 additions a pixel instead of 25 lookups.
     std::vector<uint8_t> rows(size_t(w) * h, 0), count(size_t(w) * h, 0);
     for (int j = 0; j < h; ++j)
         for (int i = 0; i < w; ++i) {
@@ -165,8 +166,14 @@ std::vector<uint8_t> slice_mask(const Reference& ref, int k, const std::vector<f
             for (int y = std::max(0, j - 2); y <= std::min(h - 1, j + 2); ++y) n += rows[size_t(y) * w + i];
             count[size_t(j) * w + i] = static_cast<uint8_t>(n);
         }
-    std::vector<uint8_t> mask(size_t(w) * h, 0);
-    for (size_t n = 0; n < mask.size(); ++n) mask[n] = count[n] == 25 || (count[n] > 0 && values[n] >= csf_gm);
+    return count;
+}
+
+// The brain mask of one band slice (step 5 of training_space.h): inside the template's brain with
+// its 2-voxel margin, or next to it and brighter than the CSF/grey midpoint.
+std::vector<uint8_t> slice_mask(const std::vector<uint8_t>& counts, const std::vector<float>& values, double csf_gm) {
+    std::vector<uint8_t> mask(counts.size(), 0);
+    for (size_t n = 0; n < mask.size(); ++n) mask[n] = counts[n] == 25 || (counts[n] > 0 && values[n] >= csf_gm);
     return mask;
 }
 
@@ -244,8 +251,10 @@ Expected<TrainingSpace> to_training_space(const Volume& subject, const Reference
     const Affine to_voxel = compose(inverse(affine_from(sub.affine)), reg->template_to_subject);
     const TissueSamples ts = tissue_samples(sub, to_voxel, ref);
     const Bias bias = fit_bias(ts);
+    std::vector<double> bias_at(ts.x.size());
+    for (size_t n = 0; n < ts.x.size(); ++n) bias_at[n] = bias.at(ts.x[n]);
     std::array<std::vector<float>, 3> by_label;
-    for (size_t n = 0; n < ts.v.size(); ++n) by_label[ts.label[n] - 1].push_back(static_cast<float>(ts.v[n] / bias.at(ts.x[n])));
+    for (size_t n = 0; n < ts.v.size(); ++n) by_label[ts.label[n] - 1].push_back(static_cast<float>(ts.v[n] / bias_at[n]));
     for (int c = 0; c < 3; ++c) out.tissue[c] = median_of(by_label[c]);
     const double csf = out.tissue[0], gm = out.tissue[1], wm = out.tissue[2];
     if (!(reg->intensity_slope > 0 && wm > gm * kT1Ratio && gm > csf * kT1Ratio))
@@ -253,7 +262,7 @@ Expected<TrainingSpace> to_training_space(const Volume& subject, const Reference
                               "CSF %.3g (T1 needs white > grey > CSF); T2, FLAIR, PD and CT volumes are not classified",
                               wm, gm, csf));
     double bmin = INFINITY, bmax = 0;
-    for (const Vec3& x : ts.x) bmin = std::min(bmin, bias.at(x)), bmax = std::max(bmax, bias.at(x));
+    for (double at : bias_at) bmin = std::min(bmin, at), bmax = std::max(bmax, at);
     out.bias_range = bmax / bmin;
 
     // The band on the template's 1 mm grid: corrected values, mask, then levels over all masked voxels.
@@ -265,12 +274,15 @@ Expected<TrainingSpace> to_training_space(const Volume& subject, const Reference
     std::vector<float> brain;
     for (int s = 0; s < 32; ++s) {
         const int k = ref.band[s];
+        const std::vector<uint8_t> counts = brain_counts(ref, k);
+        // Only voxels near the template's brain can be in the mask: only those are sampled.
         for (int j = 0; j < b.ny; ++j)
             for (int i = 0; i < b.nx; ++i) {
+                if (!counts[size_t(j) * b.nx + i]) continue;
                 const Vec3 x = b.vox2world.apply({double(i), double(j), double(k)});
                 values[s][size_t(j) * b.nx + i] = static_cast<float>(sample(sub, to_voxel.apply(x)) / bias.at(x));
             }
-        masks[s] = slice_mask(ref, k, values[s], csf_gm);
+        masks[s] = slice_mask(counts, values[s], csf_gm);
         for (size_t n = 0; n < plane; ++n)
             if (masks[s][n]) brain.push_back(values[s][n]);
     }
