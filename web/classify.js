@@ -101,9 +101,11 @@ export class Classifier {
   async finishRow(app, name, entry, item, result, t0) {
     if (app.crash) throw await this.lostRow(app, name, entry);
     const { classes } = this.session;
-    let extras, atrophy, index;
+    let extras, atrophy, index, oodCamMs;
     try {
+      const e0 = performance.now();
       extras = app.setExtras(item.id, result.features, result.cam);
+      oodCamMs = performance.now() - e0;
       entry.row = app.setResult(item.id, result.probabilities, result.inferenceMs) ?? entry.row;
       atrophy = app.itemAtrophy(item.id);
       ({ index } = app.itemVerdict(item.id));
@@ -125,7 +127,7 @@ export class Classifier {
       ...(atrophy ? { atrophy } : {}),
       probabilities,
       classes: classes.slice(),
-      timings: { preprocess_ms: item.preprocessMs, inference_ms: result.inferenceMs, total_ms: performance.now() - t0 },
+      timings: { preprocess_ms: item.preprocessMs, inference_ms: result.inferenceMs, ood_cam_ms: oodCamMs, total_ms: performance.now() - t0 },
     };
   }
 
@@ -245,11 +247,13 @@ export class Classifier {
     const done = results.filter((r) => !r.error);
     if (!done.length) throw new Error(`${name}: no slice could be classified (${results[0]?.error ?? "no slices"})`);
     const verdictName = `${name}: scan of ${done.length} slices`;
+    const a0 = performance.now();
     const verdictId = app.addVerdict(verdictName, [how, ...notes].join("; "));
     this.sup.rows.push({ id: verdictId, row: app.itemRow(verdictId) });
     const { index, probabilities } = app.itemVerdict(verdictId);
     const ood = hasOod ? app.itemOod(verdictId) : null;
     const atrophy = app.itemAtrophy(verdictId);
+    const aggregateMs = performance.now() - a0;
     announce(index < 0 ? `${verdictName}: not classified. ${ood.reason}.`
                        : `${verdictName}: ${classes[index].replaceAll("_", " ")}, ${(probabilities[index] * 100).toFixed(1)} percent. Research demo, not a diagnosis.`);
     const sum = (key) => done.reduce((a, r) => a + r.timings[key], 0);
@@ -258,7 +262,8 @@ export class Classifier {
       classes: classes.slice(), how, notes, slices: results, atrophy, ...(registration ? { registration } : {}),
       timings: {
         ...(scan.timings ?? {}),
-        preprocess_ms: sum("preprocess_ms"), inference_ms: sum("inference_ms"), total_ms: performance.now() - t0,
+        preprocess_ms: sum("preprocess_ms"), inference_ms: sum("inference_ms"), ood_cam_ms: sum("ood_cam_ms"),
+        aggregate_ms: aggregateMs, total_ms: performance.now() - t0,
       },
     };
   }

@@ -324,7 +324,7 @@ test("classifyScan on Colin27 (mricron-data's ch2bet.nii.gz): every slice and th
   assertScanMatches(browser, cli, "ch2bet");
   // Each side's timings name the same stages; the page's parts of opening the volume add up to it.
   const t = browser.timings, stages = ["decode_ms", "template_ms", "registration_ms", "slab_ms", "frames_ms"];
-  for (const key of [...stages, "registration_frames_ms"]) assert.ok(t[key] >= 0, `${key}: ${JSON.stringify(t)}`);
+  for (const key of [...stages, "registration_frames_ms", "ood_cam_ms", "aggregate_ms"]) assert.ok(t[key] >= 0, `${key}: ${JSON.stringify(t)}`);
   for (const key of ["decode_ms", "registration_ms", "slab_ms"]) assert.ok(t[key] > 0, `${key}: ${JSON.stringify(t)}`);
   const parts = stages.reduce((a, k) => a + t[k], 0);
   assert.ok(parts <= t.open_ms + 1 && parts >= 0.9 * t.open_ms, `stages ${parts} ms of open ${t.open_ms} ms: ${JSON.stringify(t)}`);
