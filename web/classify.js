@@ -97,8 +97,10 @@ export class Classifier {
     return error;
   }
 
-  // A row's result from the worker into the app -> what classify returns.
-  async finishRow(app, name, entry, item, result, t0) {
+  // A row's result from the worker into the app -> what classify returns. A scan's rows are not
+  // announced one by one (`inScan`): its verdict is, once (a screen reader hears one line, and the
+  // page does not repaint per slice while the scan's other runs are still working).
+  async finishRow(app, name, entry, item, result, t0, inScan = false) {
     if (app.crash) throw await this.lostRow(app, name, entry);
     const { classes } = this.session;
     let extras, atrophy, index, oodCamMs;
@@ -114,8 +116,9 @@ export class Classifier {
       throw e;
     }
     const probabilities = Array.from(result.probabilities);
-    announce(index < 0 ? `${name}: not classified. ${extras.ood.reason}.`
-                       : `${name}: ${classes[index].replaceAll("_", " ")}, model confidence ${(probabilities[index] * 100).toFixed(1)} percent. Research demo, not a diagnosis.`);
+    if (!inScan)
+      announce(index < 0 ? `${name}: not classified. ${extras.ood.reason}.`
+                         : `${name}: ${classes[index].replaceAll("_", " ")}, model confidence ${(probabilities[index] * 100).toFixed(1)} percent. Research demo, not a diagnosis.`);
     return {
       file: name,
       // An input unlike the training data gets no class (the UI says why); its probabilities stay.
@@ -145,7 +148,7 @@ export class Classifier {
     }
     for (const [k, a] of chunk.entries()) {
       try {
-        out[a.i] = await this.finishRow(app, names[a.i], a.entry, a.item, batchRow(result, k), t0);
+        out[a.i] = await this.finishRow(app, names[a.i], a.entry, a.item, batchRow(result, k), t0, true);
       } catch (e) { out[a.i] = { error: e.message }; }
     }
   }

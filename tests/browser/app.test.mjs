@@ -307,7 +307,16 @@ test("classifyScan on Colin27 (mricron-data's ch2bet.nii.gz): every slice and th
   const file = "/usr/share/mricron/templates/ch2bet.nii.gz";
   assert.ok(fs.existsSync(file), `${file} missing: make setup installs mricron-data`);
   await h.page.evaluate(() => window.alzscan.progressDrawn());   // forget earlier frames
+  // What the aria-live region says during the scan: its verdict once, not each of its slices.
+  await h.page.evaluate(() => {
+    window.__announced = [];
+    const region = document.getElementById("announce");
+    new MutationObserver(() => window.__announced.push(region.textContent)).observe(region, { childList: true, characterData: true, subtree: true });
+  });
   const browser = await scanInPage(fs.readFileSync(file), "ch2bet.nii.gz");
+  const announced = await h.page.evaluate(() => window.__announced);
+  assert.equal(announced.length, 1, `announced: ${JSON.stringify(announced)}`);
+  assert.match(announced[0], /^ch2bet\.nii\.gz: scan of 32 slices: /);
   // The progress card was drawn while the volume was read and registered: its bar moved forward
   // over several frames, and it is gone once the slices are classified.
   const bar = await h.page.evaluate(() => window.alzscan.progressDrawn());
