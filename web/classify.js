@@ -57,8 +57,9 @@ export class Classifier {
   }
 
   // add() -> {entry (the page's copy of the row), item (its tensor)}; a row that could not be
-  // added, or whose decode failed, throws its message once the UI shows it.
-  async addRow(app, name, trueLabel, add) {
+  // added, or whose decode failed, throws its message once the UI shows it (a scan's rows,
+  // `inScan`, are not announced one by one).
+  async addRow(app, name, trueLabel, add, inScan = false) {
     let item;
     try {
       item = add();
@@ -74,7 +75,7 @@ export class Classifier {
     const entry = { id: item.id, row: item.row };
     this.sup.rows.push(entry);
     if (item.error) {
-      announce(`${name}: not classified. ${item.error}`);
+      if (!inScan) announce(`${name}: not classified. ${item.error}`);
       throw new Error(item.error);
     }
     return { entry, item };
@@ -154,10 +155,10 @@ export class Classifier {
   }
 
   // A scan's rows: each added by add(i) (preprocessed in WASM) and sent to the worker SCAN_CHUNK at
-  // a time while the next are preprocessed. Each run's results go into the app as they arrive, once
-  // every row is sent, with the frames held meanwhile, so the UI draws once instead of once per
-  // slice. -> per row what classify returns, or {error}. A row's inference_ms is its share of
-  // its run's.
+  // a time while the next are preprocessed. Their results are taken in once every row is sent, run
+  // by run, with the frames held meanwhile, so the UI draws once instead of once per slice. -> per
+  // row what classify returns, or {error}. A row's inference_ms is its share of its run's. A run
+  // that throws fails the scan once every run sent has ended (none is left working on the app).
   async runRows(app, names, add, t0) {
     const out = new Array(names.length);
     const runs = [];
@@ -169,12 +170,13 @@ export class Classifier {
     return this.sup.holdFrames((async () => {
       for (let i = 0; i < names.length; ++i) {
         try {
-          chunk.push({ i, ...(await this.addRow(app, names[i], "", () => add(i))) });
+          chunk.push({ i, ...(await this.addRow(app, names[i], "", () => add(i), true)) });
         } catch (e) { out[i] = { error: e.message }; }
         if (chunk.length === SCAN_CHUNK) send();
       }
       send();
-      await Promise.all(runs);
+      const failed = (await Promise.allSettled(runs)).find((r) => r.status === "rejected");
+      if (failed) throw failed.reason;
       return out;
     })());
   }

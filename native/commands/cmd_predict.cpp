@@ -107,11 +107,6 @@ void write_registration_png(const std::string& dir, const std::string& file, con
               picture.pixels.data(), "the registration picture", "--show DIR");
 }
 
-// The scan's atrophy (shared/ atrophy.h) from its slices' tissue measures and poses.
-double ms_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
-
 // --json's "timings" of a scan (predictor.h ScanTimings; the app's classifyScan names them alike).
 std::string timings_json(const ScanTimings& t) {
     char text[320];
@@ -122,6 +117,7 @@ std::string timings_json(const ScanTimings& t) {
     return text;
 }
 
+// The scan's atrophy (shared/ atrophy.h) from its slices' tissue measures and poses.
 ScanAtrophy scan_atrophy(const std::vector<SliceResult>& slices, const AtrophyReference& ref) {
     std::vector<TissueMeasures> tissues;
     std::vector<SlicePose> poses;

@@ -180,11 +180,11 @@ std::vector<SliceResult> classify_batch(std::vector<PreparedSlice> slices, Predi
     return out;
 }
 
-namespace {
-
 double ms_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
+
+namespace {
 
 // classify_batch with its time as t's inference_ms (t may be null).
 std::vector<SliceResult> classify_batch_timed(std::vector<PreparedSlice> slices, Predictor& p, ScanTimings* t) {

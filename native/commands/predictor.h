@@ -8,6 +8,7 @@
 //   if (r.error.empty() && !r.ood.flag) use(r.probs);   // probs in the checkpoint's class order
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -48,6 +49,8 @@ struct Predictor {
 struct ScanTimings {
     double read_ms = 0, template_ms = 0, registration_ms = 0, slab_ms = 0, preprocess_ms = 0, inference_ms = 0, total_ms = 0;
 };
+// Milliseconds since t0 (steady clock), for ScanTimings.
+double ms_since(std::chrono::steady_clock::time_point t0);
 
 struct SliceResult {
     std::vector<float> probs;   // calibrated

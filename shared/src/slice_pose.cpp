@@ -64,11 +64,11 @@ struct Fit {
 
 double frame_of(int i, int side) { return (i + 0.5) / side - 0.5; }
 
-// frame_of for every pixel index of a side (kPoseSide at most), computed once per pass.
+// frame_of for every pixel index of a side, computed once per pass.
 struct FrameAxis {
-    std::array<double, kPoseSide> at{};
-    explicit FrameAxis(int side) {
-        for (int i = 0; i < side && i < kPoseSide; ++i) at[i] = frame_of(i, side);
+    std::vector<double> at;
+    explicit FrameAxis(int side) : at(static_cast<size_t>(std::max(side, 0))) {
+        for (int i = 0; i < side; ++i) at[i] = frame_of(i, side);
     }
 };
 
