@@ -169,6 +169,11 @@ export class Classifier {
     };
     return this.sup.holdFrames((async () => {
       for (let i = 0; i < names.length; ++i) {
+        // After a crash the rest of the scan is not read: the new instance never saw it.
+        if (app.crash) {
+          out[i] = { error: crashNote(app.crash) };
+          continue;
+        }
         try {
           chunk.push({ i, ...(await this.addRow(app, names[i], "", () => add(i), true)) });
         } catch (e) { out[i] = { error: e.message }; }

@@ -311,7 +311,7 @@ test("classifyScan on Colin27 (mricron-data's ch2bet.nii.gz): every slice and th
   await h.page.evaluate(() => {
     window.__announced = [];
     const region = document.getElementById("announce");
-    new MutationObserver((records) => records.forEach(() => window.__announced.push(region.textContent)))
+    new MutationObserver((records) => records.forEach((r) => window.__announced.push([...r.addedNodes].map((n) => n.textContent).join(""))))
       .observe(region, { childList: true, characterData: true, subtree: true });
   });
   const browser = await scanInPage(fs.readFileSync(file), "ch2bet.nii.gz");
@@ -933,6 +933,36 @@ test("a trap in the WASM app: its file fails with a message, a fresh instance ta
   assert.deepEqual(final.probabilities, before.probabilities);
   assert.deepEqual(h.pageErrors, []);
   assert.deepEqual(h.consoleErrors, [], "a trap is handled, not a console error");
+});
+
+test("a decoder crash on a scan's first slice: one row says so, the rest of the scan is not read, the scan fails", async () => {
+  const page = h.page;
+  const files = corpus.filter((c) => c.name === "rgba.png").map((c) => c.bytes);
+  assert.equal(files.length, 1, "the corpus's rgba.png");
+  const rowsOf = async () => parseCsv(await page.evaluate(() => window.alzscan.batchCsv())).length;
+  const rows0 = await rowsOf(), restarts0 = await page.evaluate(() => window.alzscan.testing.restarts());
+  const scan = await page.evaluate(async (b64) => {
+    await window.alzscan.testing.trap("decode");
+    const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const announced = [], region = document.getElementById("announce");
+    // Each record's own text (the region is set by textContent: one added text node per record).
+    const observer = new MutationObserver((records) => records.forEach((r) => announced.push([...r.addedNodes].map((n) => n.textContent).join(""))));
+    observer.observe(region, { childList: true, characterData: true, subtree: true });
+    try {
+      await window.alzscan.classifyScan([data, data, data, data, data], { name: "crashing stack" });
+      return { ok: true };
+    } catch (e) { return { ok: false, error: e.message, announced }; } finally { observer.disconnect(); }
+  }, Buffer.from(files[0]).toString("base64"));
+  const crashed = "the decoder crashed on this file (RuntimeError: unreachable); the app was restarted";
+  assert.deepEqual(scan, {
+    ok: false, error: `crashing stack: no slice could be classified (${crashed})`,
+    // The crash and the slice it happened on; nothing for the four slices after it.
+    announced: ["alzscan crashed (RuntimeError: unreachable) and restarts.", `crashing stack #0: not classified. ${crashed}`],
+  });
+  assert.equal(await page.evaluate(() => window.alzscan.testing.restarts()), restarts0 + 1);
+  assert.equal(await rowsOf(), rows0 + 1, "one row for the slice that crashed the decoder, none for the slices never read");
+  const after = await h.classify(files[0], "after_scan_crash.png");
+  assert.equal(after.ok, true, after.error);
 });
 
 test("offline: with the server stopped, a reload still loads and classifies (service worker)", async () => {
