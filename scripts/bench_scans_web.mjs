@@ -59,7 +59,6 @@ function heldOutPerson() {
 async function timeScans(page, inputs, name, kernel = null) {
   return page.evaluate(async ({ b64s, name, runs, kernel }) => {
     const decode = (b) => Uint8Array.from(atob(b), (c) => c.charCodeAt(0));
-    const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const settle = () => new Promise((done) => setTimeout(done, 500));
     const out = [];
     for (let r = 0; r <= runs; ++r) {
@@ -67,11 +66,12 @@ async function timeScans(page, inputs, name, kernel = null) {
       await settle();   // the input's own garbage and the last result's frames, before the clock starts
       const s = await window.alzscan.classifyScan(input, { name });
       await settle();
-      const kernel_ms = kernel ? mid(await window.alzscan.benchmarkInference(kernel.tensor, 3, kernel.count)) : 0;
-      if (r > 0) out.push({ ...s.timings, kernel_ms, probabilities: s.probabilities });
+      const kernel_times = kernel ? await window.alzscan.benchmarkInference(kernel.tensor, 3, kernel.count) : [0];
+      if (r > 0) out.push({ ...s.timings, kernel_times, probabilities: s.probabilities });
     }
     return out;
-  }, { b64s: inputs.map((b) => b.toString("base64")), name, runs: args.runs, kernel });
+  }, { b64s: inputs.map((b) => b.toString("base64")), name, runs: args.runs, kernel })
+    .then((runs) => runs.map(({ kernel_times, ...r }) => ({ ...r, kernel_ms: median(kernel_times) })));
 }
 
 const stack = heldOutPerson();

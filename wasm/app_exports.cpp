@@ -352,9 +352,11 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_load_reference(App* app, const uint
 namespace {
 
 // An answer of open_volume / open_awaiting / register_step, with the call's stages in "ms":
-// {"decode", "registration", "slab"} (the page adds them to classifyScan's timings).
+// {"decode", "registration", "slab"} (the page adds them to classifyScan's timings). They start
+// again at 0 for the next call.
 const char* answer(App& app, nlohmann::json j) {
     j["ms"] = {{"decode", app.open_ms.decode}, {"registration", app.open_ms.registration}, {"slab", app.open_ms.slab}};
+    app.open_ms = {};
     return keep(app, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
@@ -412,7 +414,6 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_open_volume(App* app, const char* n
     app->slab_before = {};
     app->registering.reset();
     app->awaiting_reference.reset();
-    app->open_ms = {};
     debug_trap_if(*app, DebugTrap::NextDecode);
     const alzscan::NamedBytes other{partner_name ? partner_name : "", partner,
                                     static_cast<size_t>(std::max(partner_size, 0))};
@@ -429,7 +430,6 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_open_volume(App* app, const char* n
 // The head volume that answered {"need_reference": true}, once alzscan_app_load_reference has run:
 // the answers of alzscan_app_open_volume, without decoding the file again.
 EMSCRIPTEN_KEEPALIVE const char* alzscan_app_open_awaiting(App* app) {
-    app->open_ms = {};
     if (!app->awaiting_reference) return answer(*app, {{"error", "no volume waits for the registration template"}});
     const std::unique_ptr<Volume> vol = std::move(app->awaiting_reference);
     return start_registration(*app, std::move(*vol));
@@ -439,7 +439,6 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_open_awaiting(App* app) {
 // alzscan_app_open_volume: {"registering", "progress"} while steps remain, else the opened volume.
 // An id that is no longer the app's (another volume was opened since) is an error.
 EMSCRIPTEN_KEEPALIVE const char* alzscan_app_register_step(App* app, int id, double budget_ms) {
-    app->open_ms = {};
     if (!app->registering || app->registering->id != id)
         return answer(*app, {{"error", "this volume's registration was replaced by another volume opened meanwhile"}});
     PendingRegistration& pending = *app->registering;

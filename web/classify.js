@@ -167,7 +167,7 @@ export class Classifier {
       if (chunk.length) runs.push(this.runChunk(app, names, chunk, out, t0));
       chunk = [];
     };
-    return this.sup.holdFrames((async () => {
+    return this.sup.holdFrames(async () => {
       for (let i = 0; i < names.length; ++i) {
         // After a crash the rest of the scan is not read: the new instance never saw it.
         if (app.crash) {
@@ -183,7 +183,7 @@ export class Classifier {
       const failed = (await Promise.allSettled(runs)).find((r) => r.status === "rejected");
       if (failed) throw failed.reason;
       return out;
-    })());
+    });
   }
 
   // A volume (a NIfTI/MGH/Analyze file or bytes, or DICOM files) or a stack of slice files: each

@@ -132,14 +132,14 @@ export class Supervisor {
     requestAnimationFrame(step);
   }
 
-  // `work` (a promise) runs with the frames held (runFrames) -> its result. Under software GL a
-  // frame is a full redraw on the CPU, taken from the inference worker's core: on the 2-core
-  // machine of BENCHMARKS.md the frames a volume's status changes ask for made its batched
-  // inference 1.4x slower. The results then draw in one frame.
+  // await work() with the frames held (runFrames) -> its result. Under software GL a frame is a
+  // full redraw on the CPU, taken from the inference worker's core: on the 2-core machine of
+  // BENCHMARKS.md the frames a volume's status changes ask for made its batched inference 1.4x
+  // slower. The results then draw in one frame.
   async holdFrames(work) {
     if (!this.held) this.lastFrame = performance.now();
     this.held += 1;
-    try { return await work; } finally { this.held -= 1; }
+    try { return await work(); } finally { this.held -= 1; }
   }
 
   // Calls from DOM events: a crash there is handled by onCrash; the event itself has nothing to do.

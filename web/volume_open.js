@@ -52,10 +52,11 @@ export async function openVolumeShown(sup, app, name, volume) {
   const timed = (key, fn) => {
     const t0 = performance.now();
     const answer = fn();
-    const ms = answer.ms ?? {}, inside = (ms.decode ?? 0) + (ms.registration ?? 0) + (ms.slab ?? 0);
-    stages.decode_ms += ms.decode ?? 0;
-    stages.registration_ms += ms.registration ?? 0;
-    stages.slab_ms += ms.slab ?? 0;
+    let inside = 0;
+    for (const [stage, ms] of Object.entries(answer.ms ?? {})) {
+      stages[`${stage}_ms`] += ms;
+      inside += ms;
+    }
     stages[key] += Math.max(0, performance.now() - t0 - inside);
     return answer;
   };
