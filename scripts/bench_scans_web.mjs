@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // scripts/bench_scans_web.mjs (make bench-web): a person's scan in the browser, measured side by side
-// in one run, median of --runs after one warm-up:
+// in one run, median of --runs after one warm-up (printed apart):
 //   - a 32-slice stack (one held-out person's slice files, bytes handed to classifyScan), Colin27's
 //     ch2bet.nii.gz (a brain volume: decode, registration, slab) and a 1 mm 256^3 T1 with skull
 //     (scripts/make_t1_256.py: a head as a scanner stores it): call -> verdict and its stages;
@@ -67,12 +67,16 @@ async function timeScans(page, inputs, name, kernel = null) {
       const s = await window.alzscan.classifyScan(input, { name });
       await settle();
       const kernel_times = kernel ? await window.alzscan.benchmarkInference(kernel.tensor, 3, kernel.count) : [0];
-      if (r > 0) out.push({ ...s.timings, kernel_times, probabilities: s.probabilities });
+      out.push({ ...s.timings, kernel_times, probabilities: s.probabilities, warm_up: r === 0 });
     }
     return out;
   }, { b64s: inputs.map((b) => b.toString("base64")), name, runs: args.runs, kernel })
     .then((runs) => runs.map(({ kernel_times, ...r }) => ({ ...r, kernel_ms: median(kernel_times) })));
 }
+
+// The warm-up run apart from the timed ones: V8 runs a WebAssembly function's first calls in its
+// baseline compiler's code, so the first volume after the page loads is slower than the medians.
+const warmUp = (runs) => ({ first: runs.find((r) => r.warm_up), timed: runs.filter((r) => !r.warm_up) });
 
 const stack = heldOutPerson();
 const t1Path = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "alzscan-scans-")), "t1_256.nii.gz");
@@ -94,9 +98,10 @@ try {
     return parts;
   }, stack.map((f) => fs.readFileSync(f).toString("base64")));
   const n = stack.length, hw = tensor.length / n;
-  const stackRuns = await timeScans(page, stack.map((f) => fs.readFileSync(f)), "stack", { tensor, count: n });
-  const volumeRuns = await timeScans(page, [fs.readFileSync(CH2BET)], "ch2bet.nii.gz");
-  const headRuns = await timeScans(page, [fs.readFileSync(t1Path)], "t1_256.nii.gz");
+  const stackAll = warmUp(await timeScans(page, stack.map((f) => fs.readFileSync(f)), "stack", { tensor, count: n }));
+  const volumeAll = warmUp(await timeScans(page, [fs.readFileSync(CH2BET)], "ch2bet.nii.gz"));
+  const headAll = warmUp(await timeScans(page, [fs.readFileSync(t1Path)], "t1_256.nii.gz"));
+  const [stackRuns, volumeRuns, headRuns] = [stackAll.timed, volumeAll.timed, headAll.timed];
   const batchWeb = await page.evaluate(async ({ t, n }) => window.alzscan.benchmarkInference(t, 20, n), { t: tensor, n });
   const singleWeb = await page.evaluate(async (t) => window.alzscan.benchmarkInference(t, 50, 1), tensor.slice(0, hw));
 
@@ -116,19 +121,22 @@ try {
   const stage = (runs, key) => median(runs.map((r) => r[key] ?? 0));
   // Without the registration: the scan less the template, the registration and the progress frames
   // shown while they run (each run's own; the median of those).
-  const volumeStages = (runs) => ({
+  const withoutRegistration = (r) => r.total_ms - r.template_ms - r.registration_ms - r.registration_frames_ms;
+  const volumeStages = (runs, first) => ({
     ...Object.fromEntries(["total_ms", "read_ms", "open_ms", "decode_ms", "template_ms", "registration_ms", "slab_ms",
       "frames_ms", "registration_frames_ms", "preprocess_ms", "inference_ms", "ood_cam_ms", "aggregate_ms"].map((k) => [k, stage(runs, k)])),
-    without_registration_ms: median(runs.map((r) => r.total_ms - r.template_ms - r.registration_ms - r.registration_frames_ms)),
+    without_registration_ms: median(runs.map(withoutRegistration)),
+    first: { total_ms: first.total_ms, without_registration_ms: withoutRegistration(first), decode_ms: first.decode_ms, slab_ms: first.slab_ms },
   });
   const kernelBatch = median(batchWeb), kernelSingles = n * median(singleWeb);
   result = {
     date: new Date().toISOString(), ort_web: info.ortVersion, threads: info.threads, runs: args.runs, slices: n,
     stack: { total_ms: stage(stackRuns, "total_ms"), preprocess_ms: stage(stackRuns, "preprocess_ms"), inference_ms: stage(stackRuns, "inference_ms"),
       ood_cam_ms: stage(stackRuns, "ood_cam_ms"), aggregate_ms: stage(stackRuns, "aggregate_ms"),
-      kernel_beside_ms: stage(stackRuns, "kernel_ms"), over_kernel_beside: median(stackRuns.map((r) => r.total_ms / r.kernel_ms)) },
-    volume: volumeStages(volumeRuns),
-    head_256: volumeStages(headRuns),
+      kernel_beside_ms: stage(stackRuns, "kernel_ms"), over_kernel_beside: median(stackRuns.map((r) => r.total_ms / r.kernel_ms)),
+      first: { total_ms: stackAll.first.total_ms } },
+    volume: volumeStages(volumeRuns, volumeAll.first),
+    head_256: volumeStages(headRuns, headAll.first),
     kernel_ms: { ort_web_batch: kernelBatch, ort_web_32_single: kernelSingles, onnxruntime_node_batch: median(batchNative) },
     ratio: { stack_over_web_batch_kernel: stage(stackRuns, "total_ms") / kernelBatch, stack_over_web_single_kernels: stage(stackRuns, "total_ms") / kernelSingles,
       web_batch_over_node_batch: kernelBatch / median(batchNative) },
@@ -141,12 +149,13 @@ try {
 const ms = (x) => `${x.toFixed(1)} ms`;
 console.log(`bench-web scans: ORT Web ${result.ort_web} (${result.threads} threads), medians of ${result.runs} runs after a warm-up`);
 console.log(`  ${result.slices}-slice stack     call -> verdict ${ms(result.stack.total_ms)} (preprocess ${ms(result.stack.preprocess_ms)}, inference ${ms(result.stack.inference_ms)}, ` +
-  `overlapping; OOD + CAM ${ms(result.stack.ood_cam_ms)}, aggregate ${ms(result.stack.aggregate_ms)}); ORT Web's batch right after each scan ${ms(result.stack.kernel_beside_ms)}: scan / kernel ${result.stack.over_kernel_beside.toFixed(2)}x (median of the runs' ratios)`);
+  `overlapping; OOD + CAM ${ms(result.stack.ood_cam_ms)}, aggregate ${ms(result.stack.aggregate_ms)}); ORT Web's batch right after each scan ${ms(result.stack.kernel_beside_ms)}: scan / kernel ${result.stack.over_kernel_beside.toFixed(2)}x (median of the runs' ratios); its warm-up run ${ms(result.stack.first.total_ms)}`);
 for (const [label, v] of [["ch2bet.nii.gz      ", result.volume], ["t1_256.nii.gz (head)", result.head_256]])
   console.log(`  ${label} call -> verdict ${ms(v.total_ms)}: open ${ms(v.open_ms)} (decode ${ms(v.decode_ms)}, registration ${ms(v.registration_ms)}, slab ${ms(v.slab_ms)}, ` +
     `progress frames ${ms(v.frames_ms)} of which during the registration ${ms(v.registration_frames_ms)}), preprocess ${ms(v.preprocess_ms)}, inference ${ms(v.inference_ms)}, ` +
     `OOD + CAM ${ms(v.ood_cam_ms)}, aggregate ${ms(v.aggregate_ms)}; ` +
-    `without the registration: ${ms(v.without_registration_ms)}`);
+    `without the registration: ${ms(v.without_registration_ms)}; its warm-up run: ${ms(v.first.total_ms)}, without the registration ${ms(v.first.without_registration_ms)} ` +
+    `(decode ${ms(v.first.decode_ms)}, slab ${ms(v.first.slab_ms)})`);
 console.log(`  kernels, ${result.slices} slices   ORT Web one batch ${ms(result.kernel_ms.ort_web_batch)}, ${result.slices} single runs ${ms(result.kernel_ms.ort_web_32_single)}; onnxruntime-node one batch ${ms(result.kernel_ms.onnxruntime_node_batch)}`);
 console.log(`  ratios              stack / ORT Web batch kernel ${result.ratio.stack_over_web_batch_kernel.toFixed(2)}x, stack / ${result.slices} single kernels ${result.ratio.stack_over_web_single_kernels.toFixed(2)}x, ORT Web / onnxruntime-node (batch) ${result.ratio.web_batch_over_node_batch.toFixed(2)}x`);
 const out = path.join(path.dirname(webOut), "bench-web-scans.json");

@@ -96,12 +96,14 @@ void fill_voxels(Volume& v, Value value) {
     if (int64_t(v.nx) * v.ny * v.nz > kBinAboveVoxels)
         for (int a = 0; a < 3; ++a)
             if (n[a] > kBinTarget) f[a] = (n[a] + kBinTarget - 1) / kBinTarget, m[a] = n[a] / f[a];
-    std::vector<double> out(size_t(m[0]) * m[1] * m[2], 0.0);
-    if (f[0] * f[1] * f[2] == 1) {
-        for (size_t i = 0; i < out.size(); ++i) out[i] = value(i);
+    std::vector<double> out;
+    if (f[0] * f[1] * f[2] == 1) {   // written once, never zeroed first
+        out.reserve(size_t(m[0]) * m[1] * m[2]);
+        for (size_t i = 0; i < out.capacity(); ++i) out.push_back(value(i));
         v.voxels = std::move(out);
         return;
     }
+    out.assign(size_t(m[0]) * m[1] * m[2], 0.0);
     for (int k = 0; k < m[2] * f[2]; ++k)
         for (int j = 0; j < m[1] * f[1]; ++j) {
             double* row = out.data() + size_t(m[0]) * (j / f[1] + size_t(m[1]) * (k / f[2]));
@@ -126,7 +128,30 @@ void fill_voxels(Volume& v, Value value) {
 // averaged in blocks as it is read (fill_voxels), never held at full size as doubles.
 inline void read_volume_voxels(const Reader& r, const VoxelType& t, size_t offset, Volume& v, bool scaled = false,
                                double slope = 1, double inter = 0) {
-    fill_voxels(v, [&](size_t n) { return raw_value(r, t.code, offset + n * t.bytes); });
+    // One loop per stored type (raw_value's values, its switch taken once, not per voxel).
+    const uint8_t* at = r.data + offset;
+    auto typed = [&](auto zero) {
+        using T = decltype(zero);
+        if (sizeof(T) == 1 || !r.swap) {
+            fill_voxels(v, [&](size_t n) {
+                T x;
+                std::memcpy(&x, at + n * sizeof(T), sizeof(T));
+                return static_cast<double>(x);
+            });
+        } else {
+            fill_voxels(v, [&](size_t n) { return static_cast<double>(r.get<T>(offset + n * sizeof(T))); });
+        }
+    };
+    switch (t.code) {
+        case 2: typed(uint8_t{}); break;
+        case 256: typed(int8_t{}); break;
+        case 4: typed(int16_t{}); break;
+        case 512: typed(uint16_t{}); break;
+        case 8: typed(int32_t{}); break;
+        case 768: typed(uint32_t{}); break;
+        case 16: typed(float{}); break;
+        default: typed(double{}); break;
+    }
     if (scaled)
         for (double& x : v.voxels) x = x * slope + inter;
 }
