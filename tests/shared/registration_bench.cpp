@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
     }
     std::printf("reference (once)     %8.1f ms\n", reference_ms);
     if (!inflate.empty()) std::printf("inflate (gzip)       %8.1f ms\n", median(inflate));
-    std::printf("decode               %8.1f ms   (inflate included)\n", median(decode));
+    std::printf("decode               %8.1f ms%s\n", median(decode), inflate.empty() ? "" : "   (inflate included)");
     std::printf("registration alone   %8.1f ms\n", median(registration));
     std::printf("to_training_space    %8.1f ms   (registration + extraction + bias + levels + slab)\n", median(space));
     std::printf("slab (registered)    %8.1f ms   (extraction + bias + levels + slab, the registration given)\n", median(slab));
