@@ -126,7 +126,9 @@ try {
     ...Object.fromEntries(["total_ms", "read_ms", "open_ms", "decode_ms", "template_ms", "registration_ms", "slab_ms",
       "frames_ms", "registration_frames_ms", "preprocess_ms", "inference_ms", "ood_cam_ms", "aggregate_ms"].map((k) => [k, stage(runs, k)])),
     without_registration_ms: median(runs.map(withoutRegistration)),
-    first: { total_ms: first.total_ms, without_registration_ms: withoutRegistration(first), decode_ms: first.decode_ms, slab_ms: first.slab_ms },
+    first: { total_ms: first.total_ms, without_registration_ms: withoutRegistration(first), decode_ms: first.decode_ms,
+      slab_ms: first.slab_ms, template_ms: first.template_ms, registration_ms: first.registration_ms,
+      registration_frames_ms: first.registration_frames_ms },
   });
   const kernelBatch = median(batchWeb), kernelSingles = n * median(singleWeb);
   result = {
@@ -155,7 +157,8 @@ for (const [label, v] of [["ch2bet.nii.gz      ", result.volume], ["t1_256.nii.g
     `progress frames ${ms(v.frames_ms)} of which during the registration ${ms(v.registration_frames_ms)}), preprocess ${ms(v.preprocess_ms)}, inference ${ms(v.inference_ms)}, ` +
     `OOD + CAM ${ms(v.ood_cam_ms)}, aggregate ${ms(v.aggregate_ms)}; ` +
     `without the registration: ${ms(v.without_registration_ms)}; its warm-up run: ${ms(v.first.total_ms)}, without the registration ${ms(v.first.without_registration_ms)} ` +
-    `(decode ${ms(v.first.decode_ms)}, slab ${ms(v.first.slab_ms)})`);
+    `(decode ${ms(v.first.decode_ms)}, slab ${ms(v.first.slab_ms)}; template ${ms(v.first.template_ms)}, registration ${ms(v.first.registration_ms)}, ` +
+    `its frames ${ms(v.first.registration_frames_ms)})`);
 console.log(`  kernels, ${result.slices} slices   ORT Web one batch ${ms(result.kernel_ms.ort_web_batch)}, ${result.slices} single runs ${ms(result.kernel_ms.ort_web_32_single)}; onnxruntime-node one batch ${ms(result.kernel_ms.onnxruntime_node_batch)}`);
 console.log(`  ratios              stack / ORT Web batch kernel ${result.ratio.stack_over_web_batch_kernel.toFixed(2)}x, stack / ${result.slices} single kernels ${result.ratio.stack_over_web_single_kernels.toFixed(2)}x, ORT Web / onnxruntime-node (batch) ${result.ratio.web_batch_over_node_batch.toFixed(2)}x`);
 const out = path.join(path.dirname(webOut), "bench-web-scans.json");
