@@ -247,7 +247,7 @@ const Reference* load_reference(Predictor& p, std::string& error) {
             return nullptr;
         }
     }
-    auto ref = make_reference(*parts[0], *parts[1]);
+    auto ref = make_reference(std::move(*parts[0]), std::move(*parts[1]));
     if (!ref) {
         error = "the registration reference in " + p.reference_dir + ": " + ref.error();
         return nullptr;

@@ -326,18 +326,23 @@ std::string start_name(const Start& s) {
 
 }  // namespace
 
-Expected<Reference> make_reference(const Volume& head, const Volume& brain) {
+Expected<Reference> make_reference(Volume head, Volume brain) {
     if (head.nx != brain.nx || head.ny != brain.ny || head.nz != brain.nz)
         return make_error("the reference head and brain volumes differ in size (" + std::to_string(head.nx) + "x" +
                           std::to_string(head.ny) + "x" + std::to_string(head.nz) + " vs " + std::to_string(brain.nx) +
                           "x" + std::to_string(brain.ny) + "x" + std::to_string(brain.nz) + ")");
-    const Volume h = to_training_orientation(head), b = to_training_orientation(brain);
-    auto slab = axial_slab(b);
+    // Each volume is turned and reduced, then freed, before the next: the head is kept only at 2 mm
+    // and coarser, so at most one turned 1 mm copy is held at a time (a WASM heap never shrinks).
+    brain = to_training_orientation(brain);
+    auto slab = axial_slab(brain);
     if (!slab) return make_error("the reference brain: " + slab.error());
     if (slab->slices.size() != 32) return make_error("the reference brain has too few axial slices for the band");
     Reference ref;
-    ref.brain1 = grid_from(b);
-    ref.head[0] = downsample(h, 2, 2, 2, INFINITY);
+    ref.brain1 = grid_from(brain);
+    brain = Volume{};
+    head = to_training_orientation(head);
+    ref.head[0] = downsample(head, 2, 2, 2, INFINITY);
+    head = Volume{};
     ref.brain[0] = downsample(ref.brain1, 2, 2, 2);
     for (int l = 1; l < 3; ++l) {
         ref.head[l] = downsample(ref.head[l - 1], 2, 2, 2);

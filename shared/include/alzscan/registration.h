@@ -48,7 +48,7 @@ struct Reference {
     std::array<int, 32> band{};          // the 32 slices of that band (axial_slab's choice)
 };
 
-Expected<Reference> make_reference(const Volume& head, const Volume& brain);
+Expected<Reference> make_reference(Volume head, Volume brain);   // moved in: freed as it goes
 
 struct Registration {
     Affine template_to_subject;      // template world mm -> subject world mm
