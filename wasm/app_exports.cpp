@@ -342,7 +342,7 @@ EMSCRIPTEN_KEEPALIVE const char* alzscan_app_load_reference(App* app, const uint
     auto h = alzscan::decode_volume_file("ch2.nii", head, static_cast<size_t>(std::max(head_size, 0)));
     auto b = alzscan::decode_volume_file("ch2bet.nii", brain, static_cast<size_t>(std::max(brain_size, 0)));
     if (!h || !b) return keep(*app, "the registration reference does not decode: " + (h ? b.error() : h.error()));
-    auto ref = alzscan::make_reference(std::move(*h), std::move(*b));
+    auto ref = alzscan::make_reference(std::move(h).value(), std::move(b).value());
     if (!ref) return keep(*app, "the registration reference: " + ref.error());
     app->reference = std::make_unique<alzscan::Reference>(std::move(ref).value());
     return keep(*app, "");

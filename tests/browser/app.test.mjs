@@ -600,12 +600,16 @@ test("with \"Files opened together are one scan\" ticked, the chosen slices beco
   const before = (await page.evaluate(() => window.alzscan.selection())).count;
   await page.evaluate(() => window.alzscan.testing.setOneScan(true));
   const box = await page.locator("#canvas").boundingBox();
-  // The pointer comes from elsewhere, as a user's would: ImGui takes a button as hovered from a move.
+  // The pointer comes from elsewhere and rests on the button for two frames before the click, as a
+  // user's would: the press and release then meet a button already drawn hovered.
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await twoFramesOf(page);
+  const button = { x: box.x + box.width - 468 + 65, y: box.y + 33 };
+  await page.mouse.move(button.x, button.y, { steps: 4 });
   await twoFramesOf(page);
   const [chooser] = await Promise.all([
     page.waitForEvent("filechooser", { timeout: 10_000 }),
-    page.mouse.click(box.x + box.width - 468 + 65, box.y + 33),
+    page.mouse.click(button.x, button.y),
   ]);
   await chooser.setFiles(files);
   await page.waitForFunction((n) => window.alzscan.selection().count === n, before + 4, { timeout: 20_000 });

@@ -1,7 +1,7 @@
 // alzscan/registration.h: a 12-parameter affine registration of any T1 head or brain volume to the
 // reference that defines the training space (Colin27 from Debian's mricron-data, decision 0013).
 //
-//   auto ref = alzscan::make_reference(*decode_nifti(ch2), *decode_nifti(ch2bet));   // once
+//   auto ref = alzscan::make_reference(decode_nifti(ch2, n2).value(), decode_nifti(ch2bet, nb).value());   // once
 //   auto reg = alzscan::register_affine(*decode_nifti(bytes, n), *ref);
 //   if (!reg) show(reg.error());
 //   Vec3 subject_mm = reg->template_to_subject.apply(template_mm);
@@ -55,7 +55,7 @@ struct Registration {
     double ncc = 0;                  // at 2 mm over the template's sampled region
     double intensity_slope = 0;      // a of F = a S + b (template per subject unit)
     std::string template_used;       // "head" | "brain"
-    std::string start;               // which starting point won, e.g. "centre of mass +25 mm"
+    std::string start;               // which starting point won, e.g. "centre of mass +25 mm superior"
     int iterations = 0;              // Gauss-Newton steps over all levels
 };
 

@@ -1,7 +1,7 @@
 // alzscan/training_space.h: any T1 head or brain volume brought into the space the model knows,
 // the training stacks' band of axial slices, brain only, bias-corrected, at the training levels.
 //
-//   auto ref = alzscan::make_reference(ch2, ch2bet);                    // registration.h
+//   auto ref = alzscan::make_reference(std::move(ch2), std::move(ch2bet));   // registration.h
 //   auto s = alzscan::to_training_space(*alzscan::decode_nifti(bytes, n), *ref, spec.conform);
 //   if (!s) refuse(s.error());       // e.g. "its contrast is not T1: white matter (0.41) is darker ..."
 //   for (const alzscan::GrayImage& img : s->slab.images) classify(img);  // then aggregate_slices
