@@ -2,7 +2,9 @@
 // or a DICOM set) into the WASM app, opened and registered there with the header's status and the
 // progress card saying so. The slab stays in WASM; its slices become rows (web/classify.js).
 //   const volume = await volumeInput(sup, app, input, options);   // null: the series table was cancelled
-//   const opened = await openVolumeShown(sup, app, volume.name, volume);   // {slices, how, notes, stages} | {error}
+//   const opened = await openVolumeShown(sup, app, volume.name, volume);
+//   // the app's answer ({slices, how, notes, width, height, registration?} or {error}) plus stages;
+//   // {error} alone when the template cannot be loaded
 
 import { readDicom } from "./dicom.js";
 import { MAX_VOLUME_FILE_BYTES, registrationReference, toBytes } from "./page_io.js";
@@ -12,11 +14,11 @@ import { looksDicom } from "./volume_files.js";
 // the registration's steps; extraction, levels and the slab follow the last step.
 const OPEN_SHARE = 0.1, TEMPLATE_SHARE = 0.3;
 // Registration work between two progress frames: each frame redraws the whole UI, so a few per
-// registration (~0.6 s in WebAssembly) move the bar without slowing it much.
+// registration (0.4-0.5 s in WebAssembly, BENCHMARKS.md) move the bar without slowing it much.
 const REGISTER_SLICE_MS = 100;
-// A volume file at least this large gets a frame saying it is being read before its decode: WASM
-// inflates gzip at about 100 MB/s of output here, so a smaller file's decode takes about as long as
-// the frame would (a 1.3 MB ch2bet.nii.gz decodes in 0.1 s; the frame costs 20-70 ms).
+// A volume file at least this large gets a frame saying it is being read before its decode: a
+// smaller file's decode takes about as long as the frame would (the 1.3 MB ch2bet.nii.gz, 7 MB
+// inflated, decodes in about 30 ms in WebAssembly, BENCHMARKS.md; the frame costs 20-70 ms).
 const READ_FRAME_BYTES = 4 << 20;
 
 // The header's status line (and the progress card's bar when `progress` is 0..1), drawn and
