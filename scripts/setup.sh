@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what alzscan needs on Debian 12. Idempotent: each step checks first.
 #   scripts/setup.sh          everything: trainer, tests, benchmarks, the browser app
-#   scripts/setup.sh --demo   only what `make demo` needs: Emscripten, JSON headers, Dear ImGui
-#                             sources, ONNX Runtime Web (no LibTorch, no test tools, no browser)
+#   scripts/setup.sh --demo   only what `make demo` needs: Emscripten, JSON headers, the template
+#                             (mricron-data), the sources of Dear ImGui, the image codecs and GDCM,
+#                             ONNX Runtime Web (no LibTorch, no test tools, no browser)
 # Called by the Makefile when its stamp (build/.setup-done or build/.setup-demo-done) is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
