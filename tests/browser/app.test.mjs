@@ -601,16 +601,25 @@ test("with \"Files opened together are one scan\" ticked, the chosen slices beco
   await page.evaluate(() => window.alzscan.testing.setOneScan(true));
   const box = await page.locator("#canvas").boundingBox();
   // The pointer comes from elsewhere and rests on the button for two frames before the click, as a
-  // user's would: the press and release then meet a button already drawn hovered.
+  // user's would. The picker's opening is counted, so a missing chooser says whether the app never
+  // saw the click (0) or the browser did not open the picker it asked for (1).
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   await twoFramesOf(page);
   const button = { x: box.x + box.width - 468 + 65, y: box.y + 33 };
   await page.mouse.move(button.x, button.y, { steps: 4 });
   await twoFramesOf(page);
+  await page.evaluate(() => {
+    const input = document.getElementById("file-input"), click = input.click.bind(input);
+    window.pickerOpened = 0;
+    input.click = () => { window.pickerOpened += 1; click(); };
+  });
   const [chooser] = await Promise.all([
-    page.waitForEvent("filechooser", { timeout: 10_000 }),
+    page.waitForEvent("filechooser", { timeout: 10_000 }).catch(async (e) => {
+      throw new Error(`${e.message}; the app asked for the picker ${await page.evaluate(() => window.pickerOpened)} time(s)`);
+    }),
     page.mouse.click(button.x, button.y),
   ]);
+  await page.evaluate(() => { delete document.getElementById("file-input").click; });
   await chooser.setFiles(files);
   await page.waitForFunction((n) => window.alzscan.selection().count === n, before + 4, { timeout: 20_000 });
   await page.evaluate(() => window.alzscan.testing.setOneScan(false));
