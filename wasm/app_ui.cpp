@@ -590,6 +590,12 @@ void draw_pose_note(const ScanItem& item) {
                            item.pose_reason.c_str());
 }
 
+// A scan's verdict: how its slices were made and the volume's notes (e.g. thick slices), wrapped
+// here in full; beside the slice strip they share one line with the verdict.
+void draw_scan_note(const ScanItem& item) {
+    if (item.verdict && !item.note.empty()) ImGui::TextColored(kMuted, "This scan: %s.", item.note.c_str());
+}
+
 // A flagged input: why, and its probabilities for reference only (no class is presented).
 void draw_ood_result(App& app, const ScanItem& item) {
     if (app.font_result) ImGui::PushFont(app.font_result);
@@ -597,6 +603,7 @@ void draw_ood_result(App& app, const ScanItem& item) {
     if (app.font_result) ImGui::PopFont();
     ImGui::TextColored(kInk, "This input is not what the model knows: %s.", item.ood.reason.c_str());
     draw_pose_note(item);
+    draw_scan_note(item);
     ImGui::TextColored(kMuted, "Out-of-distribution score %.2f (over 1 flags; thresholds set so that about 1 %% of real "
                                "slices of people the model never saw are flagged). The model was trained on axial "
                                "T1-weighted slices of one dataset only.", item.ood.score);
@@ -711,6 +718,7 @@ void draw_result(App& app, ImVec2 pos, ImVec2 size) {
         else if (item->channels >= 3)
             ImGui::TextColored(kMuted, "Colour image: converted to gray (BT.601). The model was trained on gray MRI slices only.");
         draw_pose_note(*item);
+        draw_scan_note(*item);
         ImGui::Spacing();
         ImGui::Separator();
         ImGui::Spacing();

@@ -118,6 +118,17 @@ Bias fit_bias(const TissueSamples& s) {
     return bias;
 }
 
+// A slice whose pixels are sx x sy mm, resized so that each is as long as the shorter side: a thick
+// slice's axis is stretched, and the picture keeps the head's proportions (capped at 8192 px).
+GrayImage square_pixels(GrayImage image, double sx, double sy) {
+    if (!(sx > 0) || !(sy > 0) || std::abs(sx - sy) <= 1e-3 * std::max(sx, sy)) return image;
+    const double unit = std::min(sx, sy);
+    const int w = std::clamp(static_cast<int>(std::lround(image.width * sx / unit)), 1, 8192);
+    const int h = std::clamp(static_cast<int>(std::lround(image.height * sy / unit)), 1, 8192);
+    auto resized = resize_gray(image, w, h);
+    return resized ? std::move(resized).value() : image;
+}
+
 // The subject's own stored axial slice nearest the band's middle (before/after picture): the plane
 // of its voxel axis closest to superior through that point, in the training orientation.
 void input_slice(const Volume& subject, const Registration& reg, const Reference& ref, TrainingSpace& out) {
@@ -145,7 +156,7 @@ void input_slice(const Volume& subject, const Registration& reg, const Reference
                 plane.voxels.push_back(subject.at(axis == 0 ? at : i, axis == 1 ? at : j, axis == 2 ? at : k));
     const Volume lps = to_training_orientation(plane);
     out.input_slice = at;
-    out.input = GrayImage{lps.nx, lps.ny, volume_gray(lps)};
+    out.input = square_pixels(GrayImage{lps.nx, lps.ny, volume_gray(lps)}, lps.spacing[0], lps.spacing[1]);
 }
 
 // Brain voxels of the template's slice k within the 5 x 5 window around each pixel (0 outside the
@@ -306,6 +317,21 @@ Expected<TrainingSpace> to_training_space(const Volume& subject, const Reference
     return out;
 }
 
+std::string thick_voxel_note(const Volume& v) {
+    int axis = -1;
+    for (int a = 0; a < 3; ++a)
+        if (v.spacing[a] > kThickVoxelMm && (axis < 0 || v.spacing[a] > v.spacing[axis])) axis = a;
+    if (axis < 0) return "";
+    int world = 0;   // the world axis the voxel axis runs along most
+    for (int w = 1; w < 3; ++w)
+        if (std::abs(v.affine[w][axis]) > std::abs(v.affine[world][axis])) world = w;
+    const char* along[3] = {"left-right", "front-back", "up-down"};
+    const std::string across = fmt("%.1f mm ", v.spacing[axis]) + along[world];
+    return fmt("its voxels are %.1f x %.1f x %.1f mm: thick slices, ", v.spacing[0], v.spacing[1], v.spacing[2]) + across +
+           "; the model's 1 mm slices are interpolated across them, each averaging tissue over " + across +
+           " (the training slices come from 1 mm volumes)";
+}
+
 bool is_head_volume(const Volume& v) {
     const int dims[3] = {v.nx, v.ny, v.nz};
     int axis = 2;
@@ -331,6 +357,7 @@ Expected<ScanSlices> scan_slices(const Volume& volume, const Reference* ref, con
     auto space = to_training_space(volume, *ref, spec, registered);
     if (!space) return make_error(space.error());
     out.registered = true;
+    if (const std::string note = thick_voxel_note(volume); !note.empty()) out.notes.push_back(note);
     out.space = std::move(space).value();
     out.slab = std::move(out.space.slab);
     out.space.slab = Slab{};

@@ -89,6 +89,9 @@ test('Colin27 resampled, restored, thickened and re-exposed by nibabel + scipy k
       `rotation ${scan.registration.rotation_deg} deg, max |dp| ${d.toFixed(4)}`);
     assert.ok(d <= 0.05, `${name}: probabilities moved by ${d}`);
     assert.equal(scan.label, base.label, name);
+    // Only the 3 mm axial slices are thick (their voxels over 2 mm), and the scan says so.
+    const thick = scan.notes.filter((n) => n.includes('thick slices'));
+    assert.deepEqual(thick.map((n) => n.includes('3.0 mm up-down')), name === 'thick3' ? [true] : [], `${name}: notes ${scan.notes}`);
   }
 });
 

@@ -199,6 +199,72 @@ TEST(TrainingSpace, Colin27WithAndWithoutSkullGiveTheSameBrain) {
     EXPECT_GT(head->tissue[1], head->tissue[0]);
 }
 
+// Hand-built headers: the longest voxel side over kThickVoxelMm, named by the world axis its
+// column of the affine runs along most (the voxel order and obliquity do not matter).
+TEST(TrainingSpace, ThickSlicesAreNamedByTheWorldAxisTheyRunAlong) {
+    auto volume = [](std::array<double, 3> spacing, std::array<std::array<double, 3>, 3> columns) {
+        Volume v;
+        v.nx = v.ny = v.nz = 10;
+        v.spacing = spacing;
+        for (int a = 0; a < 3; ++a)
+            for (int w = 0; w < 3; ++w) v.affine[w][a] = columns[a][w] * spacing[a];
+        v.affine[3][3] = 1;
+        return v;
+    };
+    const std::array<double, 3> r{1, 0, 0}, a{0, 1, 0}, s{0, 0, 1}, l{-1, 0, 0}, i{0, 0, -1};
+    EXPECT_EQ(thick_voxel_note(volume({1, 1, 1}, {r, a, s})), "");
+    EXPECT_EQ(thick_voxel_note(volume({1, 1, 2}, {r, a, s})), "") << "exactly 2 mm is not over the limit";
+    EXPECT_EQ(thick_voxel_note(volume({4, 1, 1}, {r, a, s})),
+              "its voxels are 4.0 x 1.0 x 1.0 mm: thick slices, 4.0 mm left-right; the model's 1 mm slices are "
+              "interpolated across them, each averaging tissue over 4.0 mm left-right (the training slices come "
+              "from 1 mm volumes)");
+    // LIA storage: the second voxel axis runs inferior, so its 3 mm are up-down.
+    EXPECT_NE(thick_voxel_note(volume({1, 3, 1}, {l, i, a})).find(": thick slices, 3.0 mm up-down;"), std::string::npos);
+    // Tilted 20 degrees about left-right: the third axis still runs mostly superior.
+    const double t = 20 * M_PI / 180;
+    EXPECT_NE(thick_voxel_note(volume({1, 1, 5}, {r, {0, std::cos(t), std::sin(t)}, {0, -std::sin(t), std::cos(t)}}))
+                  .find("5.0 mm up-down;"), std::string::npos);
+    // Two thick sides: the longer one is named.
+    EXPECT_NE(thick_voxel_note(volume({3, 1, 6}, {r, s, a})).find("6.0 mm front-back;"), std::string::npos);
+}
+
+// Colin27's brain stored as 4 mm sagittal slices (every 4 voxels along left-right averaged): the
+// before/after picture's own slice keeps the head's proportions, 45 voxels of 4 mm drawn 180 px
+// wide beside its 217 rows of 1 mm, and the scan's notes name the thick slices.
+TEST(TrainingSpace, ThickSlicesKeepTheHeadsProportionsInThePicture) {
+    const Colin27& c = need_colin27();
+    ASSERT_TRUE(c.error.empty());
+    ASSERT_EQ(c.brain.nx, 181);
+    ASSERT_EQ(c.brain.ny, 217);
+    Volume thick = c.brain;
+    thick.nx = c.brain.nx / 4;
+    thick.voxels.assign(size_t(thick.nx) * thick.ny * thick.nz, 0.0);
+    for (int k = 0; k < thick.nz; ++k)
+        for (int j = 0; j < thick.ny; ++j)
+            for (int i = 0; i < thick.nx; ++i) {
+                double sum = 0;
+                for (int d = 0; d < 4; ++d) sum += c.brain.at(4 * i + d, j, k);
+                thick.voxels[size_t(i) + size_t(thick.nx) * (j + size_t(thick.ny) * k)] = sum / 4;
+            }
+    thick.spacing[0] *= 4;
+    for (int w = 0; w < 3; ++w) {
+        thick.affine[w][3] += c.brain.affine[w][0] * 1.5;   // the first block's centre
+        thick.affine[w][0] *= 4;
+    }
+    auto s = to_training_space(thick, c.reference, ConformSpec{});
+    ASSERT_TRUE(s) << s.error();
+    EXPECT_EQ(s->input.width, 180);
+    EXPECT_EQ(s->input.height, 217);
+    auto scan = scan_slices(thick, &c.reference, ConformSpec{});
+    ASSERT_TRUE(scan) << scan.error();
+    ASSERT_EQ(scan->notes.size(), 1u);
+    EXPECT_NE(scan->notes[0].find("4.0 x 1.0 x 1.0 mm: thick slices, 4.0 mm left-right"), std::string::npos) << scan->notes[0];
+    auto plain = scan_slices(c.brain, &c.reference, ConformSpec{});
+    ASSERT_TRUE(plain) << plain.error();
+    EXPECT_TRUE(plain->notes.empty());
+    EXPECT_EQ(plain->space.input.width, 181);
+}
+
 TEST(TrainingSpace, TheMacaqueIsRefusedAsNotAHumanHead) {
     const Colin27& c = need_colin27();
     ASSERT_TRUE(c.error.empty());

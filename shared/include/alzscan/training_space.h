@@ -30,7 +30,8 @@
 //                atlas slice around the grid's centre and resized to 128 x 128 (resize_gray), as
 //                the dataset's slices were (aspect not kept).
 //   `input` is the subject's own stored axial slice (nifti.h's training orientation, 8-bit as
-//   scan.h's volume_gray) nearest the band's middle, for a before/after picture.
+//   scan.h's volume_gray) nearest the band's middle, for a before/after picture; pixels of unequal
+//   sides (thick slices seen edge-on) are resized square (resize_gray) to the head's proportions.
 #pragma once
 
 #include <array>
@@ -56,7 +57,7 @@ struct TrainingSpace {
     AffineParts parts;         // of the linear map template -> subject
     std::array<double, 3> tissue{0, 0, 0};   // CSF, GM, WM medians after bias correction (subject units)
     double bias_range = 1;     // max / min of the fitted field over the brain
-    GrayImage input;           // the subject's own axial slice nearest the band's middle
+    GrayImage input;           // the subject's own axial slice nearest the band's middle (square pixels)
     int input_slice = 0;       // its index along the subject's stored axis closest to superior
 };
 
@@ -75,9 +76,18 @@ GrayImage before_after(const GrayImage& input, const std::vector<GrayImage>& sli
 // otherwise); anything else is a stack of axial slices taken whole (scan.h axial_slab).
 constexpr double kMinHeadExtentMm = 100;
 
+// Voxels longer than this along an axis are thick slices: a registered volume's notes say so
+// (thick_voxel_note), as the slices the model gets are interpolated and blurred across them.
+constexpr double kThickVoxelMm = 2.0;
+
+// "" or "its voxels are 4.0 x 1.0 x 1.0 mm: thick slices, 4.0 mm left-right; ..." for the longest voxel side
+// over kThickVoxelMm, named by the world axis it runs along most.
+std::string thick_voxel_note(const Volume& volume);
+
 struct ScanSlices {
     Slab slab;
-    std::vector<std::string> notes;       // the volume's (e.g. a 4-D file's first volume)
+    std::vector<std::string> notes;       // the volume's (e.g. a 4-D file's first volume), then a
+                                          // registered volume's thick_voxel_note
     bool registered = false;
     TrainingSpace space;                  // when registered (its slab moved to `slab`)
 };
