@@ -77,7 +77,7 @@ GrayImage before_after(const GrayImage& input, const std::vector<GrayImage>& sli
 constexpr double kMinHeadExtentMm = 100;
 
 // Voxels longer than this along an axis are thick slices: a registered volume's notes say so
-// (thick_voxel_note), as the slices the model gets are interpolated and blurred across them.
+// (thick_voxel_note), as each 1 mm slice the model gets averages tissue across them.
 constexpr double kThickVoxelMm = 2.0;
 
 // "" or "its voxels are 4.0 x 1.0 x 1.0 mm: thick slices, 4.0 mm left-right; ..." for the longest voxel side
