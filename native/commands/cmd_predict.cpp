@@ -109,11 +109,12 @@ void write_registration_png(const std::string& dir, const std::string& file, con
 
 // --json's "timings" of a scan (predictor.h ScanTimings; the app's classifyScan names them alike).
 std::string timings_json(const ScanTimings& t) {
-    char text[320];
+    char text[360];
     std::snprintf(text, sizeof text,
                   "{\"read_ms\":%.1f,\"template_ms\":%.1f,\"registration_ms\":%.1f,\"slab_ms\":%.1f,"
-                  "\"preprocess_ms\":%.1f,\"inference_ms\":%.1f,\"total_ms\":%.1f}",
-                  t.read_ms, t.template_ms, t.registration_ms, t.slab_ms, t.preprocess_ms, t.inference_ms, t.total_ms);
+                  "\"preprocess_ms\":%.1f,\"inference_ms\":%.1f,\"aggregate_ms\":%.1f,\"total_ms\":%.1f}",
+                  t.read_ms, t.template_ms, t.registration_ms, t.slab_ms, t.preprocess_ms, t.inference_ms,
+                  t.aggregate_ms, t.total_ms);
     return text;
 }
 
@@ -200,8 +201,10 @@ struct Printer {
 
     // The scan's verdict (shared/ verdict.h scan_verdict: aggregate_slices over its slices'
     // probabilities, as the cross-validation's people; flagged when more than a quarter of its slices are).
+    // `t` is the scan's timings up to here; the verdict's own time is added as aggregate_ms.
     void scan(const std::string& file, const std::vector<SliceResult>& slices, const std::string& how,
-              const std::vector<std::string>& notes, const ScanTimings& t, const std::string& registration = "") const {
+              const std::vector<std::string>& notes, ScanTimings t, const std::string& registration = "") const {
+        const auto a0 = std::chrono::steady_clock::now();
         std::vector<float> flat;
         std::vector<OodVerdict> oods;
         for (const SliceResult& r : slices) {
@@ -210,6 +213,8 @@ struct Printer {
         }
         const ScanVerdict v = scan_verdict(flat.data(), slices.size(), classes.size(), oods);
         const ScanAtrophy scan_a = scan_atrophy(slices, atrophy);
+        t.aggregate_ms = ms_since(a0);
+        t.total_ms += t.aggregate_ms;
         if (atrophy.enabled() && !show_dir.empty()) write_atrophy_svg(file, scan_a);
         if (json) {
             std::printf("{\"file\":%s,\"scan\":{%s,\"slices\":%zu,\"how\":%s,\"notes\":%s%s%s,\"atrophy\":%s,"

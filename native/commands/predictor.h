@@ -45,9 +45,10 @@ struct Predictor {
 // read at the first head volume), registration, slab (extraction, bias, levels and the slab's
 // slices), preprocess (the slices' preparation: a file's decode and pose step, a slab slice's
 // conform), inference (the batched forward pass, the out-of-distribution checks and Grad-CAM),
-// total (all of it, the verdict included).
+// aggregate (the verdict: aggregation, its checks and atrophy), total (all of it).
 struct ScanTimings {
-    double read_ms = 0, template_ms = 0, registration_ms = 0, slab_ms = 0, preprocess_ms = 0, inference_ms = 0, total_ms = 0;
+    double read_ms = 0, template_ms = 0, registration_ms = 0, slab_ms = 0, preprocess_ms = 0, inference_ms = 0,
+           aggregate_ms = 0, total_ms = 0;
 };
 // Milliseconds since t0 (steady clock), for ScanTimings.
 double ms_since(std::chrono::steady_clock::time_point t0);

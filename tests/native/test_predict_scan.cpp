@@ -123,12 +123,13 @@ std::vector<double> geometric_mean(const std::vector<json>& slices) {
 void expect_timings(const json& scan, bool volume) {
     const json& t = scan["scan"]["timings"];
     double parts = 0;
-    for (const char* key : {"read_ms", "template_ms", "registration_ms", "slab_ms", "preprocess_ms", "inference_ms"}) {
+    for (const char* key : {"read_ms", "template_ms", "registration_ms", "slab_ms", "preprocess_ms", "inference_ms",
+                            "aggregate_ms"}) {
         ASSERT_TRUE(t.contains(key)) << key << " missing: " << t.dump();
         EXPECT_GE(t[key].get<double>(), 0.0) << key;
         parts += t[key].get<double>();
     }
-    EXPECT_LE(parts, t["total_ms"].get<double>() + 0.35) << t.dump();
+    EXPECT_LE(parts, t["total_ms"].get<double>() + 8 * 0.05) << t.dump();   // 7 parts and the total, each +-0.05
     EXPECT_GT(t["preprocess_ms"].get<double>(), 0.0) << t.dump();
     EXPECT_GT(t["inference_ms"].get<double>(), 0.0) << t.dump();
     EXPECT_EQ(t["template_ms"].get<double>(), 0.0) << t.dump();
